@@ -1,0 +1,126 @@
+import { ProtocolError } from './errors.js';
+import type { ClientFrame, ClientFrameType, FrameId, ServerFrame } from './frames.js';
+
+/** Room names: URL-safe, 1–128 characters (they appear in REST paths). */
+export const ROOM_NAME = /^[A-Za-z0-9_.~-]{1,128}$/;
+/** Peer ids, session ids and keys are opaque strings of at most this length. */
+export const MAX_ID_LENGTH = 64;
+
+const CLIENT_TYPES: ReadonlySet<string> = new Set<ClientFrameType>([
+  'hello',
+  'join',
+  'leave',
+  'signal',
+  'broadcast',
+  'ack',
+  'ping',
+  'bye',
+]);
+
+export function isRoomName(value: unknown): value is string {
+  return typeof value === 'string' && ROOM_NAME.test(value);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isSeq(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isShortString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH;
+}
+
+/**
+ * Decodes one client frame from text. Throws a ProtocolError with the wire code
+ * (`too-large`, `bad-json`, `bad-frame`, `unknown-type`) on anything malformed.
+ * `maxBytes` bounds the UTF-8 size; callers that already know the byte size pass it.
+ */
+export function decodeClientFrame(text: string, maxBytes: number, byteLength?: number): ClientFrame {
+  const size = byteLength ?? (text.length * 3 <= maxBytes ? text.length : Buffer.byteLength(text));
+  if (size > maxBytes) {
+    throw new ProtocolError('too-large', `frame of ${size} bytes exceeds the limit of ${maxBytes}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ProtocolError('bad-json', `frame is not valid JSON: ${(err as Error).message}`);
+  }
+  return validateClientFrame(value);
+}
+
+/** Validates an already-parsed value as a client frame (also used for arrays posted over HTTP). */
+export function validateClientFrame(value: unknown): ClientFrame {
+  if (!isPlainObject(value)) throw new ProtocolError('bad-frame', 'a frame must be a JSON object');
+  const { type, id } = value;
+  let ref: FrameId | undefined;
+  if (id !== undefined) {
+    if (!(isShortString(id) || isSeq(id))) {
+      throw new ProtocolError('bad-frame', '"id" must be a non-empty string (≤ 64 chars) or a non-negative integer');
+    }
+    ref = id;
+  }
+  if (typeof type !== 'string') throw new ProtocolError('bad-frame', 'frame has no string "type"', ref);
+  if (!CLIENT_TYPES.has(type)) throw new ProtocolError('unknown-type', `unknown frame type "${type.slice(0, 32)}"`, ref, type.slice(0, 32));
+  const fail = (message: string): never => {
+    throw new ProtocolError('bad-frame', `${type}: ${message}`, ref, type);
+  };
+  if (value.ack !== undefined && !isSeq(value.ack)) fail('"ack" must be a non-negative integer');
+  switch (type as ClientFrameType) {
+    case 'hello': {
+      if (value.token !== undefined && typeof value.token !== 'string') fail('"token" must be a string');
+      const resume = value.resume;
+      if (resume !== undefined) {
+        if (!isPlainObject(resume)) fail('"resume" must be an object');
+        const r = resume as Record<string, unknown>;
+        if (!isShortString(r.session)) fail('"resume.session" must be a session id');
+        if (!isShortString(r.key)) fail('"resume.key" must be a session key');
+        if (!isSeq(r.lastSeq)) fail('"resume.lastSeq" must be a non-negative integer');
+      }
+      break;
+    }
+    case 'join':
+      if (!isRoomName(value.room)) fail('"room" must match [A-Za-z0-9_.~-]{1,128}');
+      if (value.meta !== undefined && !isPlainObject(value.meta)) fail('"meta" must be an object');
+      break;
+    case 'leave':
+      if (!isRoomName(value.room)) fail('"room" must match [A-Za-z0-9_.~-]{1,128}');
+      break;
+    case 'signal':
+      if (!isShortString(value.to)) fail('"to" must be a peer id');
+      if (value.room !== undefined && !isRoomName(value.room)) fail('"room" must match [A-Za-z0-9_.~-]{1,128}');
+      if (!('data' in value)) fail('"data" is required');
+      break;
+    case 'broadcast':
+      if (!isRoomName(value.room)) fail('"room" must match [A-Za-z0-9_.~-]{1,128}');
+      if (!('data' in value)) fail('"data" is required');
+      break;
+    case 'ack':
+      if (!isSeq(value.seq)) fail('"seq" must be a non-negative integer');
+      break;
+    case 'ping':
+    case 'bye':
+      break;
+  }
+  return value as unknown as ClientFrame;
+}
+
+/** Encodes a hub frame. Kept as a function so transports never stringify differently. */
+export function encodeServerFrame(frame: ServerFrame): string {
+  return JSON.stringify(frame);
+}
+
+/**
+ * Decodes a hub frame on the client side. Only the envelope is checked: a client
+ * must ignore frame types it does not know (forward compatibility).
+ */
+export function decodeServerFrame(text: string): ServerFrame {
+  const value: unknown = JSON.parse(text);
+  if (!isPlainObject(value) || typeof value.type !== 'string') {
+    throw new ProtocolError('bad-frame', 'hub frame must be an object with a string "type"');
+  }
+  return value as unknown as ServerFrame;
+}

@@ -1,0 +1,49 @@
+import type { ErrorCode, FrameId } from './frames.js';
+
+/** A protocol-level failure: carries the wire `code` sent in an `error` frame. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly ref?: FrameId,
+    readonly frame?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** HTTP status used when a protocol error answers an HTTP request. */
+export function httpStatusOf(code: ErrorCode): number {
+  switch (code) {
+    case 'bad-json':
+    case 'bad-frame':
+    case 'unknown-type':
+    case 'hello-required':
+    case 'already-welcomed':
+      return 400;
+    case 'unauthorized':
+    case 'token-expired':
+      return 401;
+    case 'forbidden':
+    case 'origin-not-allowed':
+      return 403;
+    case 'session-unknown':
+    case 'unknown-peer':
+    case 'not-in-room':
+      return 404;
+    case 'room-full':
+    case 'too-many-rooms':
+    case 'replaced':
+    case 'overflow':
+      return 409;
+    case 'too-large':
+      return 413;
+    case 'rate-limited':
+    case 'too-many-connections':
+      return 429;
+    case 'internal':
+      return 500;
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * Pinhole signaling frames. Every frame is a JSON object with a `type`.
+ * docs/protocol.md is the normative description; this file is its typed mirror.
+ */
+
+/** Protocol version announced in `welcome`. */
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * Client frame ids: integers 1, 2, 3, … per session (the hub then reports `lastId` so a
+ * client knows what to resend after a drop), or strings (≤ 64 chars) deduplicated over a
+ * bounded window. A frame whose id was already applied is ignored.
+ */
+export type FrameId = string | number;
+
+/** Arbitrary JSON payload carried opaquely by the hub (SDPs, candidates, app data). */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Peer metadata given at join (display name, …). A JSON object, bounded in size. */
+export type PeerMeta = { [key: string]: Json };
+
+export interface PeerInfo {
+  peer: string;
+  meta: PeerMeta;
+}
+
+export interface ResumeRequest {
+  session: string;
+  key: string;
+  /** Highest `seq` the client has received (0 when none). */
+  lastSeq: number;
+}
+
+// ---------------------------------------------------------------- client → hub
+
+interface ClientBase {
+  /** Idempotency key: a frame whose id was already applied is not applied again. */
+  id?: FrameId;
+  /** Piggy-backed cumulative ack: same meaning as an `ack` frame. */
+  ack?: number;
+}
+
+export interface HelloFrame extends ClientBase {
+  type: 'hello';
+  /** JWT (HS256) minted with the hub's secret; required unless the hub runs in dev mode. */
+  token?: string;
+  resume?: ResumeRequest;
+}
+
+export interface JoinFrame extends ClientBase {
+  type: 'join';
+  room: string;
+  meta?: PeerMeta;
+}
+
+export interface LeaveFrame extends ClientBase {
+  type: 'leave';
+  room: string;
+}
+
+export interface SignalFrame extends ClientBase {
+  type: 'signal';
+  to: string;
+  /** Optional: the shared room to attribute the signal to. */
+  room?: string;
+  data: Json;
+}
+
+export interface BroadcastFrame extends ClientBase {
+  type: 'broadcast';
+  room: string;
+  data: Json;
+}
+
+export interface AckFrame extends ClientBase {
+  type: 'ack';
+  seq: number;
+}
+
+export interface PingFrame extends ClientBase {
+  type: 'ping';
+}
+
+/** Ends the session now: its rooms are left (reason `leave`) without waiting for the grace period. */
+export interface ByeFrame extends ClientBase {
+  type: 'bye';
+}
+
+export type ClientFrame =
+  | HelloFrame
+  | JoinFrame
+  | LeaveFrame
+  | SignalFrame
+  | BroadcastFrame
+  | AckFrame
+  | PingFrame
+  | ByeFrame;
+
+export type ClientFrameType = ClientFrame['type'];
+
+// ---------------------------------------------------------------- hub → client
+
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface WelcomeFrame {
+  type: 'welcome';
+  protocol: number;
+  session: string;
+  /** Secret needed to resume this session; never shared with other peers. */
+  key: string;
+  peer: string;
+  /** Identity from the token (or `anonymous` in dev mode). */
+  identity: string;
+  resumed: boolean;
+  /** Highest seq the hub has sent so far on this session (0 on a fresh session). */
+  seq: number;
+  /** Milliseconds: send something (a frame or `ping`) at least this often. */
+  heartbeat: number;
+  /** Milliseconds a detached session is kept for resume. */
+  grace: number;
+  iceServers: IceServer[];
+  limits: WelcomeLimits;
+  /** Rooms this session is in (non-empty after a resume). */
+  rooms: string[];
+  /**
+   * Highest integer client frame id n such that every id 1..n has been applied.
+   * A resuming client drops its retained frames with id ≤ lastId and resends the rest.
+   */
+  lastId: number;
+  ref?: FrameId;
+}
+
+export interface WelcomeLimits {
+  maxFrameBytes: number;
+  maxRoomsPerSession: number;
+  maxPeersPerRoom: number;
+  ratePerSecond: number;
+  rateBurst: number;
+}
+
+interface Sequenced {
+  /** Per-session sequence number, +1 for each frame after `welcome`. */
+  seq: number;
+}
+
+export interface JoinedFrame extends Sequenced {
+  type: 'joined';
+  room: string;
+  peer: string;
+  /** Peers already present (excluding the joiner). */
+  peers: PeerInfo[];
+  ref?: FrameId;
+}
+
+export interface LeftFrame extends Sequenced {
+  type: 'left';
+  room: string;
+  ref?: FrameId;
+}
+
+export interface PeerJoinedFrame extends Sequenced {
+  type: 'peer-joined';
+  room: string;
+  peer: string;
+  meta: PeerMeta;
+}
+
+export type PeerLeftReason = 'leave' | 'timeout' | 'closed' | 'kicked';
+
+export interface PeerLeftFrame extends Sequenced {
+  type: 'peer-left';
+  room: string;
+  peer: string;
+  reason: PeerLeftReason;
+}
+
+export interface SignalDelivery extends Sequenced {
+  type: 'signal';
+  from: string;
+  room?: string;
+  data: Json;
+}
+
+export interface BroadcastDelivery extends Sequenced {
+  type: 'broadcast';
+  from: string;
+  room: string;
+  data: Json;
+}
+
+export interface ErrorFrame {
+  type: 'error';
+  /** Absent only on errors that precede `welcome` (the hello failed). */
+  seq?: number;
+  code: ErrorCode;
+  message: string;
+  /** The `id` of the client frame that caused it, when it had one. */
+  ref?: FrameId;
+  /** The `type` of the client frame that caused it, when known. */
+  frame?: string;
+}
+
+/** Not sequenced: a liveness answer is worthless on replay. */
+export interface PongFrame {
+  type: 'pong';
+  ref?: FrameId;
+  /** Hub's clock, ms since epoch. */
+  time: number;
+  /** Same as `welcome.lastId`: lets a client trim the frames it retains for resending. */
+  lastId: number;
+}
+
+export type SequencedFrame =
+  | JoinedFrame
+  | LeftFrame
+  | PeerJoinedFrame
+  | PeerLeftFrame
+  | SignalDelivery
+  | BroadcastDelivery
+  | (ErrorFrame & Sequenced);
+
+export type ServerFrame = WelcomeFrame | SequencedFrame | ErrorFrame | PongFrame;
+
+// ---------------------------------------------------------------- errors
+
+/** Every error code the hub sends. docs/protocol.md lists them with their meaning. */
+export const ERROR_CODES = [
+  'bad-json',
+  'bad-frame',
+  'unknown-type',
+  'too-large',
+  'rate-limited',
+  'hello-required',
+  'already-welcomed',
+  'unauthorized',
+  'token-expired',
+  'forbidden',
+  'origin-not-allowed',
+  'session-unknown',
+  'not-in-room',
+  'unknown-peer',
+  'room-full',
+  'too-many-rooms',
+  'too-many-connections',
+  'replaced',
+  'overflow',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];

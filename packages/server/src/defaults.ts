@@ -1,0 +1,73 @@
+/**
+ * Every tunable of the hub, with its default. Public `HubOptions` is a partial of
+ * `ResolvedHubOptions`; `resolveOptions` merges once at start-up.
+ */
+import type { Logger } from 'pino';
+import type { Bus } from './bus/bus.js';
+import type { RoomStore } from './rooms.js';
+
+/** How long a detached session is kept for resume, and stays present to others. */
+export const DEFAULT_GRACE_MS = 30_000;
+/** WebSocket ping / SSE comment interval; a WebSocket that misses one pong is dropped. */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+/** A long-poll request is answered after at most this long, empty if nothing came. */
+export const DEFAULT_POLL_HOLD_MS = 25_000;
+/** Largest client frame (or POST body) in UTF-8 bytes. */
+export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
+/** Unacknowledged hub→client frames kept per session; past either bound the session ends (`overflow`). */
+export const DEFAULT_MAX_REPLAY_FRAMES = 4096;
+export const DEFAULT_MAX_REPLAY_BYTES = 4 * 1024 * 1024;
+/** Token bucket per session, counting every client frame except `ack`. */
+export const DEFAULT_RATE_PER_SECOND = 100;
+export const DEFAULT_RATE_BURST = 200;
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 100;
+export const DEFAULT_MAX_ROOMS_PER_SESSION = 16;
+export const DEFAULT_MAX_PEERS_PER_ROOM = 50;
+/** Largest `meta` object given at join, in UTF-8 bytes of its JSON. */
+export const DEFAULT_MAX_META_BYTES = 2048;
+/** Lifetime of TURN REST API credentials handed out in `welcome`. */
+export const DEFAULT_TURN_TTL_SECONDS = 24 * 3600;
+
+export interface TurnConfig {
+  /** e.g. ['turn:example.com:3478?transport=udp', 'turns:example.com:5349?transport=tcp'] */
+  urls: string[];
+  /** Shared secret for TURN REST API credentials (coturn `static-auth-secret`); defaults to the hub secret. */
+  secret?: string;
+  ttlSeconds?: number;
+}
+
+export interface ResolvedHubOptions {
+  /** Shared secret for tokens and TURN credentials. Undefined = dev mode: anyone may join any room. */
+  secret: string | undefined;
+  /** Extra bearer keys accepted by the REST API (besides the secret and admin tokens). */
+  apiKeys: string[];
+  /** Browser origins allowed to connect; empty = any. */
+  allowedOrigins: string[];
+  /** Use the first X-Forwarded-For address as the client IP (behind a trusted proxy only). */
+  trustProxy: boolean;
+  graceMs: number;
+  heartbeatMs: number;
+  pollHoldMs: number;
+  maxFrameBytes: number;
+  maxReplayFrames: number;
+  maxReplayBytes: number;
+  /** Infinity disables the rate limit. */
+  ratePerSecond: number;
+  rateBurst: number;
+  maxConnectionsPerIp: number;
+  maxRoomsPerSession: number;
+  maxPeersPerRoom: number;
+  maxMetaBytes: number;
+  /** STUN URLs handed out as-is, e.g. ['stun:example.com:3478']. */
+  stunUrls: string[];
+  turn: TurnConfig | undefined;
+  logger: Logger;
+  bus: Bus;
+  rooms: RoomStore;
+  /** Injected clock (ms since epoch), for tests. */
+  now: () => number;
+  /** Test switch: refuse WebSocket upgrades (as a hostile proxy would), forcing SSE / long-poll. */
+  refuseWebSocket: boolean;
+}
+
+export type HubOptions = Partial<ResolvedHubOptions>;
