@@ -1,0 +1,58 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ProtocolError, httpStatusOf, type ErrorCode } from '@pinhole/protocol';
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Answers an HTTP request with an error frame as its body and the matching status. */
+export function sendError(res: ServerResponse, code: ErrorCode, message: string, extra?: Record<string, unknown>): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, httpStatusOf(code), { type: 'error', code, message, ...extra });
+}
+
+export function sendProtocolError(res: ServerResponse, err: unknown): void {
+  if (err instanceof ProtocolError) {
+    const extra: Record<string, unknown> = {};
+    if (err.ref !== undefined) extra.ref = err.ref;
+    if (err.frame !== undefined) extra.frame = err.frame;
+    sendError(res, err.code, err.message, extra);
+    return;
+  }
+  sendError(res, 'internal', 'internal error');
+}
+
+/** Reads a request body up to `limit` bytes; throws `too-large` beyond it. */
+export function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) return Promise.reject(new ProtocolError('too-large', `body of ${declared} bytes exceeds the limit of ${limit}`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        reject(new ProtocolError('too-large', `body exceeds the limit of ${limit} bytes`));
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString()));
+    req.on('error', reject);
+  });
+}
+
+/** Parses a non-negative integer query parameter; undefined when absent. */
+export function seqParam(value: string | null, name: string): number | undefined {
+  if (value === null || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new ProtocolError('bad-frame', `"${name}" must be a non-negative integer`);
+  return n;
+}

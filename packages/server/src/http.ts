@@ -1,0 +1,192 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ProtocolError, httpStatusOf, validateClientFrame, type ClientFrame } from '@pinhole/protocol';
+import type { ConnectionTracker } from './connections.js';
+import type { Hub } from './hub.js';
+import { readBody, sendJson, sendProtocolError, seqParam } from './http-util.js';
+import { RestApi } from './rest.js';
+import type { Session } from './session.js';
+import { PollTransport } from './transports/poll.js';
+import { SseTransport } from './transports/sse.js';
+import { WsTransport } from './transports/ws.js';
+
+/** A POST /v1/send body may batch frames, up to this many times `maxFrameBytes`. */
+const BATCH_FACTOR = 8;
+const ROOM_ROUTE = /^\/v1\/rooms\/([^/]+)\/(messages|peers)$/;
+
+/**
+ * Routes the hub's HTTP surface. `request` and `upgrade` return false for paths that
+ * are not the hub's, so a host server (the CLI, serving the web app) can take them.
+ */
+export class HubRouter {
+  readonly ws: WsTransport;
+  readonly sse: SseTransport;
+  readonly poll: PollTransport;
+  readonly rest: RestApi;
+  readonly #started = Date.now();
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly connections: ConnectionTracker,
+  ) {
+    this.ws = new WsTransport(hub, (ip) => connections.close(ip, 'ws'));
+    this.sse = new SseTransport(hub);
+    this.poll = new PollTransport(hub);
+    this.rest = new RestApi(hub);
+  }
+
+  clientIp(req: IncomingMessage): string {
+    if (this.hub.options.trustProxy) {
+      const forwarded = req.headers['x-forwarded-for'];
+      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+      if (first) return first;
+    }
+    return req.socket.remoteAddress ?? 'unknown';
+  }
+
+  /** CORS headers for an allowed origin; throws `origin-not-allowed` for others. */
+  #cors(req: IncomingMessage): Record<string, string> {
+    const origin = req.headers.origin;
+    if (origin === undefined) return {};
+    const allowed = this.hub.options.allowedOrigins;
+    if (allowed.length > 0 && !allowed.includes(origin)) throw new ProtocolError('origin-not-allowed', `origin ${origin} is not allowed`);
+    return { 'access-control-allow-origin': origin, vary: 'Origin' };
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    if (new URL(req.url ?? '/', 'http://hub').pathname !== '/v1/ws') return false;
+    const refuse = (err: ProtocolError): void => {
+      const body = JSON.stringify({ type: 'error', code: err.code, message: err.message });
+      socket.end(`HTTP/1.1 ${httpStatusOf(err.code)} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
+    try {
+      if (this.hub.options.refuseWebSocket) throw new ProtocolError('forbidden', 'WebSocket upgrades are refused here (test switch); use SSE or long-poll');
+      this.#cors(req);
+      const ip = this.clientIp(req);
+      if (!this.connections.open(ip, 'ws')) throw new ProtocolError('too-many-connections', `more than ${this.hub.options.maxConnectionsPerIp} connections from ${ip}`);
+      this.ws.upgrade(req, socket, head, ip);
+    } catch (err) {
+      refuse(err instanceof ProtocolError ? err : new ProtocolError('internal', 'upgrade failed'));
+    }
+    return true;
+  }
+
+  request(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = new URL(req.url ?? '/', 'http://hub');
+    const path = url.pathname;
+    if (path === '/healthz') {
+      sendJson(res, 200, { status: 'ok', sessions: this.hub.sessions.size, uptime: Math.round((Date.now() - this.#started) / 1000) });
+      return true;
+    }
+    if (path === '/metrics') {
+      void this.hub.metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': this.hub.metrics.registry.contentType });
+        res.end(text);
+      });
+      return true;
+    }
+    if (!path.startsWith('/v1/')) return false;
+    this.#v1(req, res, url).catch((err: unknown) => {
+      if (!(err instanceof ProtocolError)) this.hub.options.logger.error({ err, path }, 'request failed');
+      else this.hub.metrics.error(err.code);
+      sendProtocolError(res, err);
+    });
+    return true;
+  }
+
+  async #v1(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const cors = this.#cors(req);
+    for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    if (method === 'OPTIONS') {
+      res.writeHead(204, {
+        'access-control-allow-methods': 'GET, POST, OPTIONS',
+        'access-control-allow-headers': 'content-type, authorization, last-event-id',
+        'access-control-max-age': '600',
+      });
+      res.end();
+      return;
+    }
+    const room = ROOM_ROUTE.exec(path);
+    if (room) {
+      const name = decodeURIComponent(room[1]!);
+      if (room[2] === 'peers' && method === 'GET') return this.rest.peers(req, res, name);
+      if (room[2] === 'messages' && method === 'POST') return this.rest.message(req, res, name);
+    }
+    if (path === '/v1/send' && method === 'POST') return this.#send(req, res, url);
+    if (path === '/v1/sse' && method === 'GET') return this.#stream(req, res, url, cors, 'sse');
+    if (path === '/v1/poll' && method === 'GET') return this.#stream(req, res, url, cors, 'poll');
+    sendJson(res, 404, { type: 'error', code: 'bad-frame', message: `no route ${method} ${path}` });
+  }
+
+  #stream(req: IncomingMessage, res: ServerResponse, url: URL, cors: Record<string, string>, transport: 'sse' | 'poll'): void {
+    const q = url.searchParams;
+    const session = this.hub.authenticate(q.get('session'), q.get('key'));
+    const lastEventId = req.headers['last-event-id'];
+    const from =
+      transport === 'sse'
+        ? (seqParam(q.get('lastSeq'), 'lastSeq') ?? seqParam(typeof lastEventId === 'string' ? lastEventId : null, 'Last-Event-ID') ?? 0)
+        : (seqParam(q.get('ack'), 'ack') ?? 0);
+    if (from > session.seq) throw new ProtocolError('bad-frame', `${transport === 'sse' ? 'lastSeq' : 'ack'} ${from} is ahead of the session (seq ${session.seq})`);
+    const ip = this.clientIp(req);
+    if (!this.connections.open(ip, transport)) throw new ProtocolError('too-many-connections', `more than ${this.hub.options.maxConnectionsPerIp} connections from ${ip}`);
+    res.on('close', () => this.connections.close(ip, transport));
+    if (transport === 'sse') this.sse.open(req, res, session, from, cors);
+    else this.poll.open(req, res, session, from, cors);
+  }
+
+  /** `POST /v1/send`: a hello (no session yet), or frames of a session. */
+  async #send(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const max = this.hub.options.maxFrameBytes;
+    const body = await readBody(req, max * BATCH_FACTOR);
+    let value: unknown;
+    try {
+      value = JSON.parse(body);
+    } catch (err) {
+      throw new ProtocolError('bad-json', `body is not valid JSON: ${(err as Error).message}`);
+    }
+    const sessionId = url.searchParams.get('session');
+    if (sessionId === null) {
+      const frame = validateClientFrame(value);
+      if (frame.type !== 'hello') throw new ProtocolError('hello-required', 'without ?session=…&key=…, the body must be a hello frame', frame.id, frame.type);
+      if (Buffer.byteLength(body) > max) throw new ProtocolError('too-large', `frame exceeds the limit of ${max} bytes`, frame.id, 'hello');
+      const { session, resumed } = await this.hub.hello(frame);
+      sendJson(res, 200, this.hub.welcome(session, resumed, frame.id));
+      return;
+    }
+    const session = this.hub.authenticate(sessionId, url.searchParams.get('key'));
+    const batch = Array.isArray(value);
+    if (!batch && Buffer.byteLength(body) > max) throw new ProtocolError('too-large', `frame exceeds the limit of ${max} bytes`);
+    for (const item of batch ? (value as unknown[]) : [value]) this.#apply(session, item, batch && body.length > max);
+    await this.hub.settled(session);
+    sendJson(res, 200, { ok: true, lastId: session.lastId, seq: session.seq });
+  }
+
+  /** Applies one posted frame; a bad one gets a sequenced error, like on a WebSocket. */
+  #apply(session: Session, item: unknown, checkSize: boolean): void {
+    let frame: ClientFrame;
+    try {
+      if (checkSize && Buffer.byteLength(JSON.stringify(item)) > this.hub.options.maxFrameBytes) {
+        throw new ProtocolError('too-large', `frame exceeds the limit of ${this.hub.options.maxFrameBytes} bytes`);
+      }
+      frame = validateClientFrame(item);
+      if (frame.type === 'hello') throw new ProtocolError('already-welcomed', 'hello goes in a request of its own, without ?session', frame.id, 'hello');
+    } catch (err) {
+      const e = err as ProtocolError;
+      this.hub.sendError(session, e.code, e.message, e.ref, e.frame);
+      return;
+    }
+    this.hub.receive(session, frame);
+  }
+
+  heartbeat(): void {
+    this.ws.heartbeat();
+    this.sse.heartbeat();
+  }
+
+  close(): void {
+    this.ws.close();
+    this.sse.close();
+  }
+}

@@ -1,0 +1,327 @@
+import {
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type BroadcastFrame,
+  type ClientFrame,
+  type ErrorCode,
+  type FrameId,
+  type HelloFrame,
+  type JoinFrame,
+  type LeaveFrame,
+  type PeerLeftReason,
+  type SignalFrame,
+  type WelcomeFrame,
+} from '@pinhole/protocol';
+import { DEV_GRANT, keyMatches, roomAllowed, verifyToken, type Grant } from './auth.js';
+import type { OutboundFrame } from './bus/bus.js';
+import type { ResolvedHubOptions } from './defaults.js';
+import { iceServersFor } from './ice.js';
+import type { HubMetrics } from './metrics.js';
+import { Session } from './session.js';
+
+/** Why a session ended; becomes the `peer-left` reason its room-mates see. */
+type EndReason = PeerLeftReason | 'overflow';
+
+interface Queued {
+  backlog: ClientFrame[];
+  idle: (() => void)[];
+}
+
+/**
+ * The hub's protocol core, free of sockets: sessions, rooms, relay. Transports feed it
+ * decoded client frames and attach themselves to sessions; deliveries between sessions
+ * go through the bus, never by direct reference, so a target may live on another node.
+ */
+export class Hub {
+  readonly sessions = new Map<string, Session>();
+  readonly #unsubscribe = new Map<Session, () => void>();
+  /** Sessions waiting on an async step (join/leave); later frames queue behind it. */
+  readonly #blocked = new Map<Session, Queued>();
+
+  constructor(
+    readonly options: ResolvedHubOptions,
+    readonly metrics: HubMetrics,
+  ) {}
+
+  get devMode(): boolean {
+    return this.options.secret === undefined;
+  }
+
+  // ------------------------------------------------------------ hello / resume
+
+  /** Authenticates a hello and returns a new or resumed session. Throws ProtocolError. */
+  async hello(frame: HelloFrame): Promise<{ session: Session; resumed: boolean }> {
+    const now = this.options.now();
+    const { secret } = this.options;
+    let grant: Grant | undefined;
+    if (frame.token !== undefined && secret !== undefined) grant = await verifyToken(secret, frame.token, now);
+    if (frame.resume) {
+      const session = this.sessions.get(frame.resume.session);
+      if (!session || session.ended) {
+        throw new ProtocolError('session-unknown', 'session expired or unknown; send hello without resume to start a new one', frame.id, 'hello');
+      }
+      if (!keyMatches(frame.resume.key, [session.key])) throw new ProtocolError('unauthorized', 'wrong session key', frame.id, 'hello');
+      if (grant) {
+        if (grant.identity !== session.grant.identity) throw new ProtocolError('forbidden', 'token identity differs from the session identity', frame.id, 'hello');
+        session.grant = grant;
+      } else if (session.grant.expiresAt !== undefined && session.grant.expiresAt <= now) {
+        throw new ProtocolError('token-expired', 'the session token has expired; resume with a fresh token', frame.id, 'hello');
+      }
+      if (frame.resume.lastSeq > session.seq) {
+        throw new ProtocolError('bad-frame', `resume.lastSeq ${frame.resume.lastSeq} is ahead of the session (seq ${session.seq})`, frame.id, 'hello');
+      }
+      this.metrics.resumes.inc();
+      return { session, resumed: true };
+    }
+    if (!grant) {
+      if (secret !== undefined) throw new ProtocolError('unauthorized', 'a token is required (this hub has a secret)', frame.id, 'hello');
+      grant = DEV_GRANT;
+    }
+    const session = new Session(grant, this.options, now);
+    this.sessions.set(session.id, session);
+    this.#unsubscribe.set(session, this.options.bus.subscribe(session.peer, (f) => this.deliver(session, f)));
+    return { session, resumed: false };
+  }
+
+  welcome(session: Session, resumed: boolean, ref?: FrameId): WelcomeFrame {
+    const o = this.options;
+    const welcome: WelcomeFrame = {
+      type: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      session: session.id,
+      key: session.key,
+      peer: session.peer,
+      identity: session.grant.identity,
+      resumed,
+      seq: session.seq,
+      lastId: session.lastId,
+      heartbeat: o.heartbeatMs,
+      grace: o.graceMs,
+      iceServers: iceServersFor(o, session.grant.identity),
+      limits: {
+        maxFrameBytes: o.maxFrameBytes,
+        maxRoomsPerSession: o.maxRoomsPerSession,
+        maxPeersPerRoom: o.maxPeersPerRoom,
+        ratePerSecond: o.ratePerSecond === Infinity ? 0 : o.ratePerSecond,
+        rateBurst: o.rateBurst,
+      },
+      rooms: [...session.rooms],
+    };
+    if (ref !== undefined) welcome.ref = ref;
+    return welcome;
+  }
+
+  /** Looks up a session for an HTTP request carrying `session` and `key`. */
+  authenticate(sessionId: string | null, key: string | null): Session {
+    const session = sessionId ? this.sessions.get(sessionId) : undefined;
+    if (!session || session.ended) throw new ProtocolError('session-unknown', 'session expired or unknown; POST a hello to /v1/send to start one');
+    if (!key || !keyMatches(key, [session.key])) throw new ProtocolError('unauthorized', 'wrong session key');
+    return session;
+  }
+
+  // ------------------------------------------------------------ client frames
+
+  /**
+   * Applies one client frame. Frames of a session are applied in arrival order: while
+   * an async step (join, leave) runs, later frames wait behind it.
+   */
+  receive(session: Session, frame: ClientFrame): void {
+    const queued = this.#blocked.get(session);
+    if (queued) {
+      queued.backlog.push(frame);
+      return;
+    }
+    this.#run(session, frame);
+  }
+
+  /** Resolves once every frame received so far for `session` has been applied. */
+  settled(session: Session): Promise<void> {
+    const queued = this.#blocked.get(session);
+    if (!queued) return Promise.resolve();
+    return new Promise((resolve) => queued.idle.push(resolve));
+  }
+
+  #run(session: Session, frame: ClientFrame): void {
+    const pending = this.#apply(session, frame);
+    if (!pending) return;
+    const queued: Queued = { backlog: [], idle: [] };
+    this.#blocked.set(session, queued);
+    const resume = (): void => {
+      while (queued.backlog.length > 0) {
+        const next = this.#apply(session, queued.backlog.shift()!);
+        if (next) {
+          void next.then(resume);
+          return;
+        }
+      }
+      this.#blocked.delete(session);
+      for (const idle of queued.idle) idle();
+    };
+    void pending.then(resume);
+  }
+
+  /** Returns a promise only when the frame needs an async step. Never throws. */
+  #apply(session: Session, frame: ClientFrame): Promise<void> | undefined {
+    if (session.ended) return undefined;
+    this.metrics.frameIn(frame.type);
+    if (frame.ack !== undefined) session.ack(frame.ack);
+    if (frame.type === 'ack') return undefined;
+    if (frame.id !== undefined && !session.firstSight(frame.id)) return undefined;
+    try {
+      if (!session.bucket.take(this.options.now())) {
+        throw new ProtocolError('rate-limited', `more than ${this.options.ratePerSecond} frames/s; slow down and resend under a new id`);
+      }
+      switch (frame.type) {
+        case 'signal':
+          this.#signal(session, frame);
+          return undefined;
+        case 'broadcast':
+          this.#broadcast(session, frame);
+          return undefined;
+        case 'join':
+          return this.#join(session, frame).catch((err: unknown) => this.#fail(session, frame, err));
+        case 'leave':
+          return this.#leave(session, frame).catch((err: unknown) => this.#fail(session, frame, err));
+        case 'ping':
+          session.downstream?.writeLoose(JSON.stringify({ type: 'pong', ref: frame.id, time: this.options.now(), lastId: session.lastId }));
+          return undefined;
+        case 'bye':
+          return this.end(session, 'leave');
+        case 'hello':
+          throw new ProtocolError('already-welcomed', 'this connection already has a session');
+      }
+    } catch (err) {
+      this.#fail(session, frame, err);
+    }
+    return undefined;
+  }
+
+  #fail(session: Session, frame: ClientFrame, err: unknown): void {
+    if (err instanceof ProtocolError) {
+      this.sendError(session, err.code, err.message, frame.id, frame.type);
+      return;
+    }
+    this.options.logger.error({ err, session: session.id, frame: frame.type }, 'frame handler failed');
+    this.sendError(session, 'internal', 'internal error', frame.id, frame.type);
+  }
+
+  /** Sends a sequenced error frame to a session. */
+  sendError(session: Session, code: ErrorCode, message: string, ref?: FrameId, frameType?: string): void {
+    this.metrics.error(code);
+    const error: OutboundFrame = { type: 'error', code, message };
+    if (ref !== undefined) error.ref = ref;
+    if (frameType !== undefined) error.frame = frameType;
+    this.deliver(session, error);
+  }
+
+  #signal(session: Session, frame: SignalFrame): void {
+    const { to, room } = frame;
+    const rooms = this.options.rooms;
+    if (room !== undefined) {
+      if (!session.rooms.has(room)) throw new ProtocolError('not-in-room', `you are not in room "${room}"`, frame.id, 'signal');
+      if (!rooms.has(room, to)) throw new ProtocolError('unknown-peer', `peer "${to}" is not in room "${room}"`, frame.id, 'signal');
+      this.options.bus.publish(to, { type: 'signal', from: session.peer, room, data: frame.data });
+      return;
+    }
+    for (const r of session.rooms) {
+      if (rooms.has(r, to)) {
+        this.options.bus.publish(to, { type: 'signal', from: session.peer, data: frame.data });
+        return;
+      }
+    }
+    throw new ProtocolError('unknown-peer', `peer "${to}" shares no room with you`, frame.id, 'signal');
+  }
+
+  #broadcast(session: Session, frame: BroadcastFrame): void {
+    const { room } = frame;
+    if (!session.rooms.has(room)) throw new ProtocolError('not-in-room', `you are not in room "${room}"`, frame.id, 'broadcast');
+    if (!session.grant.perms.has('data')) throw new ProtocolError('forbidden', 'your token does not allow sending data', frame.id, 'broadcast');
+    const out: OutboundFrame = { type: 'broadcast', from: session.peer, room, data: frame.data };
+    for (const member of this.options.rooms.members(room)) {
+      if (member.peer !== session.peer) this.options.bus.publish(member.peer, out);
+    }
+  }
+
+  async #join(session: Session, frame: JoinFrame): Promise<void> {
+    const { room, id } = frame;
+    const o = this.options;
+    if (!session.grant.perms.has('join')) throw new ProtocolError('forbidden', 'your token does not allow joining rooms', id, 'join');
+    if (!roomAllowed(session.grant, room)) throw new ProtocolError('forbidden', `your token does not allow room "${room}"`, id, 'join');
+    const meta = frame.meta ?? {};
+    const metaBytes = Buffer.byteLength(JSON.stringify(meta));
+    if (metaBytes > o.maxMetaBytes) throw new ProtocolError('bad-frame', `join: "meta" is ${metaBytes} bytes, over the limit of ${o.maxMetaBytes}`, id, 'join');
+    if (!session.rooms.has(room) && session.rooms.size >= o.maxRoomsPerSession) {
+      throw new ProtocolError('too-many-rooms', `a session may be in at most ${o.maxRoomsPerSession} rooms`, id, 'join');
+    }
+    const fresh = !session.rooms.has(room);
+    const result = await o.rooms.join(room, { peer: session.peer, meta }, o.maxPeersPerRoom);
+    if (result === 'full') throw new ProtocolError('room-full', `room "${room}" already has ${o.maxPeersPerRoom} peers`, id, 'join');
+    if (session.ended) {
+      await o.rooms.leave(room, session.peer);
+      return;
+    }
+    session.rooms.add(room);
+    const joined: OutboundFrame = { type: 'joined', room, peer: session.peer, peers: result };
+    if (id !== undefined) joined.ref = id;
+    this.deliver(session, joined);
+    if (!fresh) return;
+    for (const other of result) o.bus.publish(other.peer, { type: 'peer-joined', room, peer: session.peer, meta });
+  }
+
+  async #leave(session: Session, frame: LeaveFrame): Promise<void> {
+    const { room, id } = frame;
+    if (!session.rooms.has(room)) throw new ProtocolError('not-in-room', `you are not in room "${room}"`, id, 'leave');
+    session.rooms.delete(room);
+    await this.#leaveRoom(session, room, 'leave');
+    const left: OutboundFrame = { type: 'left', room };
+    if (id !== undefined) left.ref = id;
+    this.deliver(session, left);
+  }
+
+  async #leaveRoom(session: Session, room: string, reason: PeerLeftReason): Promise<void> {
+    const o = this.options;
+    if (!(await o.rooms.leave(room, session.peer))) return;
+    for (const member of o.rooms.members(room)) o.bus.publish(member.peer, { type: 'peer-left', room, peer: session.peer, reason });
+  }
+
+  // ------------------------------------------------------------ delivery and lifetime
+
+  /** Hands a frame to a session hosted here (called by the bus). */
+  deliver(session: Session, frame: OutboundFrame): void {
+    if (session.ended) return;
+    if (session.push(frame)) {
+      this.metrics.framesOut.inc();
+      return;
+    }
+    this.options.logger.warn({ session: session.id, unacked: session.unacked }, 'replay buffer overflow: ending session');
+    void this.end(session, 'overflow');
+  }
+
+  /** Ends a session: it leaves its rooms (room-mates get `peer-left`) and cannot be resumed. */
+  async end(session: Session, reason: EndReason): Promise<void> {
+    if (session.ended) return;
+    session.ended = true;
+    this.sessions.delete(session.id);
+    this.#unsubscribe.get(session)?.();
+    this.#unsubscribe.delete(session);
+    const downstream = session.downstream;
+    session.downstream = undefined;
+    if (reason === 'overflow') downstream?.close('overflow', 'too many unacknowledged frames: the session has ended; start a new one');
+    else downstream?.close();
+    const peerReason: PeerLeftReason = reason === 'overflow' ? 'closed' : reason;
+    await Promise.all([...session.rooms].map((room) => this.#leaveRoom(session, room, peerReason)));
+    session.rooms.clear();
+  }
+
+  /** Ends sessions detached for longer than the grace period. Called periodically. */
+  sweep(): void {
+    const deadline = this.options.now() - this.options.graceMs;
+    for (const session of this.sessions.values()) {
+      if (session.detachedAt !== undefined && session.detachedAt <= deadline) void this.end(session, 'timeout');
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.sessions.values()].map((s) => this.end(s, 'closed')));
+  }
+}

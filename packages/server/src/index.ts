@@ -1,0 +1,26 @@
+export { startHub, createHubServer, resolveOptions, type HubServer, type RunningHub, type ListenOptions } from './server.js';
+export {
+  DEFAULT_GRACE_MS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_POLL_HOLD_MS,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_REPLAY_FRAMES,
+  DEFAULT_MAX_REPLAY_BYTES,
+  DEFAULT_RATE_PER_SECOND,
+  DEFAULT_RATE_BURST,
+  DEFAULT_MAX_CONNECTIONS_PER_IP,
+  DEFAULT_MAX_ROOMS_PER_SESSION,
+  DEFAULT_MAX_PEERS_PER_ROOM,
+  DEFAULT_MAX_META_BYTES,
+  DEFAULT_TURN_TTL_SECONDS,
+  type HubOptions,
+  type ResolvedHubOptions,
+  type TurnConfig,
+} from './defaults.js';
+export { mintToken, verifyToken, PERMISSIONS, DEFAULT_PERMISSIONS, type Permission, type TokenClaims, type Grant } from './auth.js';
+export { turnCredentials, type TurnCredentials } from './ice.js';
+export { Hub } from './hub.js';
+export type { Bus, OutboundFrame } from './bus/bus.js';
+export { MemoryBus } from './bus/memory.js';
+export { MemoryRoomStore, type RoomStore } from './rooms.js';
+export { SERVER_PEER } from './rest.js';

@@ -1,0 +1,64 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ClientFrameType, ErrorCode } from '@pinhole/protocol';
+import type { TransportName } from './transports/transport.js';
+
+/** What the hub exposes at /metrics. Each hub has its own registry (tests run several). */
+export interface HubMetrics {
+  readonly registry: Registry;
+  readonly framesOut: Counter;
+  readonly resumes: Counter;
+  frameIn(type: ClientFrameType): void;
+  error(code: ErrorCode): void;
+}
+
+export interface HubGauges {
+  connections(): Record<TransportName, number>;
+  sessions(): { total: number; detached: number; unacked: number; maxUnacked: number };
+  rooms(): number;
+  memberships(): number;
+}
+
+export function createMetrics(gauges: () => HubGauges): HubMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const framesIn = new Counter({ name: 'pinhole_frames_in_total', help: 'Client frames received, by type', labelNames: ['type'], registers: [registry] });
+  const framesOut = new Counter({ name: 'pinhole_frames_out_total', help: 'Sequenced frames sent to sessions', registers: [registry] });
+  const errors = new Counter({ name: 'pinhole_errors_total', help: 'Error frames sent, by code', labelNames: ['code'], registers: [registry] });
+  const resumes = new Counter({ name: 'pinhole_resumes_total', help: 'Sessions resumed', registers: [registry] });
+  new Gauge({
+    name: 'pinhole_connections',
+    help: 'Open client connections, by transport (long-poll: requests being held)',
+    labelNames: ['transport'],
+    registers: [registry],
+    collect() {
+      for (const [transport, n] of Object.entries(gauges().connections())) this.set({ transport }, n);
+    },
+  });
+  const sessionGauge = (name: string, help: string, pick: (s: ReturnType<HubGauges['sessions']>) => number): void => {
+    new Gauge({ name, help, registers: [registry], collect() { this.set(pick(gauges().sessions())); } });
+  };
+  sessionGauge('pinhole_sessions', 'Live sessions (attached or in their grace period)', (s) => s.total);
+  sessionGauge('pinhole_sessions_detached', 'Sessions in their grace period, waiting for a resume', (s) => s.detached);
+  sessionGauge('pinhole_replay_buffer_frames', 'Unacknowledged frames held for resume, all sessions', (s) => s.unacked);
+  sessionGauge('pinhole_replay_buffer_max_frames', 'Deepest replay buffer of any session', (s) => s.maxUnacked);
+  new Gauge({ name: 'pinhole_rooms', help: 'Rooms with at least one peer', registers: [registry], collect() { this.set(gauges().rooms()); } });
+  new Gauge({ name: 'pinhole_peers', help: 'Room memberships (a peer in two rooms counts twice)', registers: [registry], collect() { this.set(gauges().memberships()); } });
+
+  const byType = new Map<string, Counter<'type'>['labels'] extends (...a: never[]) => infer R ? R : never>();
+  return {
+    registry,
+    framesOut,
+    resumes,
+    frameIn(type) {
+      let child = byType.get(type);
+      if (!child) {
+        child = framesIn.labels(type);
+        byType.set(type, child);
+      }
+      child.inc();
+    },
+    error(code) {
+      errors.labels(code).inc();
+    },
+  };
+}

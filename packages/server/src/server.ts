@@ -1,0 +1,150 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { pino } from 'pino';
+import { MemoryBus } from './bus/memory.js';
+import { ConnectionTracker } from './connections.js';
+import * as d from './defaults.js';
+import type { HubOptions, ResolvedHubOptions } from './defaults.js';
+import { Hub } from './hub.js';
+import { HubRouter } from './http.js';
+import { createMetrics } from './metrics.js';
+import { MemoryRoomStore } from './rooms.js';
+
+export function resolveOptions(options: HubOptions = {}): ResolvedHubOptions {
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as HubOptions;
+  return {
+    secret: undefined,
+    apiKeys: [],
+    allowedOrigins: [],
+    trustProxy: false,
+    graceMs: d.DEFAULT_GRACE_MS,
+    heartbeatMs: d.DEFAULT_HEARTBEAT_MS,
+    pollHoldMs: d.DEFAULT_POLL_HOLD_MS,
+    maxFrameBytes: d.DEFAULT_MAX_FRAME_BYTES,
+    maxReplayFrames: d.DEFAULT_MAX_REPLAY_FRAMES,
+    maxReplayBytes: d.DEFAULT_MAX_REPLAY_BYTES,
+    ratePerSecond: d.DEFAULT_RATE_PER_SECOND,
+    rateBurst: d.DEFAULT_RATE_BURST,
+    maxConnectionsPerIp: d.DEFAULT_MAX_CONNECTIONS_PER_IP,
+    maxRoomsPerSession: d.DEFAULT_MAX_ROOMS_PER_SESSION,
+    maxPeersPerRoom: d.DEFAULT_MAX_PEERS_PER_ROOM,
+    maxMetaBytes: d.DEFAULT_MAX_META_BYTES,
+    stunUrls: [],
+    turn: undefined,
+    logger: pino({ level: 'info' }),
+    bus: new MemoryBus(),
+    rooms: new MemoryRoomStore(),
+    now: Date.now,
+    refuseWebSocket: false,
+    ...defined,
+  };
+}
+
+/** The hub without a listening socket: mount `request` / `upgrade` on any HTTP(S) server. */
+export interface HubServer {
+  readonly hub: Hub;
+  readonly options: ResolvedHubOptions;
+  /** Handles hub paths; false for others (serve them yourself, or 404). */
+  request(req: IncomingMessage, res: ServerResponse): boolean;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  close(): Promise<void>;
+}
+
+export function createHubServer(options: HubOptions = {}): HubServer {
+  const resolved = resolveOptions(options);
+  const connections = new ConnectionTracker(resolved.maxConnectionsPerIp);
+  const hub: Hub = new Hub(
+    resolved,
+    createMetrics(() => ({
+      connections: () => ({ ...connections.byTransport }),
+      sessions: () => {
+        let detached = 0;
+        let unacked = 0;
+        let maxUnacked = 0;
+        for (const s of hub.sessions.values()) {
+          if (s.detachedAt !== undefined) detached++;
+          unacked += s.unacked;
+          maxUnacked = Math.max(maxUnacked, s.unacked);
+        }
+        return { total: hub.sessions.size, detached, unacked, maxUnacked };
+      },
+      rooms: () => resolved.rooms.roomCount(),
+      memberships: () => [...hub.sessions.values()].reduce((n, s) => n + s.rooms.size, 0),
+    })),
+  );
+  const router = new HubRouter(hub, connections);
+  const heartbeat = setInterval(() => router.heartbeat(), resolved.heartbeatMs);
+  const sweep = setInterval(() => hub.sweep(), Math.min(1000, Math.max(50, resolved.graceMs / 4)));
+  heartbeat.unref();
+  sweep.unref();
+  if (resolved.secret === undefined) {
+    resolved.logger.warn('DEV MODE: no secret set, anyone may join any room. Set --secret / PINHOLE_SECRET in production.');
+  }
+  return {
+    hub,
+    options: resolved,
+    request: (req, res) => router.request(req, res),
+    upgrade: (req, socket, head) => router.upgrade(req, socket, head),
+    async close() {
+      clearInterval(heartbeat);
+      clearInterval(sweep);
+      router.close();
+      await hub.close();
+    },
+  };
+}
+
+export interface ListenOptions {
+  /** Default 0.0.0.0. */
+  host?: string;
+  /** Default 8443; 0 picks a free port. */
+  port?: number;
+  /** PEM certificate and key: HTTPS. Absent: plain HTTP (behind a TLS proxy, or tests). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+}
+
+export interface RunningHub extends HubServer {
+  /** Base URL, e.g. `https://127.0.0.1:8443`. */
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+}
+
+/** Starts a hub on its own HTTP(S) server; other paths answer 404. */
+export async function startHub(options: HubOptions & ListenOptions = {}): Promise<RunningHub> {
+  const { host = '0.0.0.0', port = 8443, tls, ...hubOptions } = options;
+  const hubServer = createHubServer(hubOptions);
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!hubServer.request(req, res)) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ type: 'error', code: 'bad-frame', message: `no route ${req.method} ${req.url}` }));
+    }
+  };
+  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, onRequest) : createHttpServer(onRequest);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!hubServer.upgrade(req, socket, head)) socket.destroy();
+  });
+  server.on('clientError', (_err, socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = (server.address() as AddressInfo).port;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return {
+    ...hubServer,
+    server,
+    port: bound,
+    url: `${tls ? 'https' : 'http'}://${shownHost}:${bound}`,
+    async close() {
+      await hubServer.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorCode } from '@pinhole/protocol';
+import type { Hub } from '../hub.js';
+import type { Session } from '../session.js';
+import type { Downstream, Encoded } from './transport.js';
+
+/** EventSource reconnection delay suggested to browsers. */
+const RETRY_MS = 1000;
+
+class SseDownstream implements Downstream {
+  readonly name = 'sse';
+  constructor(readonly res: ServerResponse) {}
+
+  write(frames: readonly Encoded[]): void {
+    let chunk = '';
+    for (const frame of frames) chunk += `id: ${frame.seq}\ndata: ${frame.text}\n\n`;
+    this.res.write(chunk);
+  }
+
+  writeLoose(text: string): void {
+    this.res.write(`data: ${text}\n\n`);
+  }
+
+  close(code?: ErrorCode, message?: string): void {
+    if (code) this.writeLoose(JSON.stringify({ type: 'error', code, message }));
+    this.res.end();
+  }
+}
+
+/**
+ * `GET /v1/sse?session&key[&lastSeq]`: hub→client frames as server-sent events, `id` =
+ * seq, so a browser EventSource resumes by itself through `Last-Event-ID`.
+ * Client frames go through `POST /v1/send`.
+ */
+export class SseTransport {
+  readonly #open = new Set<SseDownstream>();
+
+  constructor(private readonly hub: Hub) {}
+
+  open(req: IncomingMessage, res: ServerResponse, session: Session, lastSeq: number, headers: Record<string, string>): void {
+    const conn = new SseDownstream(res);
+    this.#open.add(conn);
+    req.socket.setKeepAlive(true, this.hub.options.heartbeatMs);
+    req.socket.setNoDelay(true);
+    res.writeHead(200, {
+      ...headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store, no-transform',
+      'x-accel-buffering': 'no',
+      connection: 'keep-alive',
+    });
+    // A first comment makes buffering proxies pass the response head through at once.
+    res.write(`retry: ${RETRY_MS}\n: ${' '.repeat(2048)}\n\n`);
+    res.on('close', () => {
+      this.#open.delete(conn);
+      session.detach(conn, this.hub.options.now());
+    });
+    session.attach(conn, lastSeq);
+  }
+
+  /** Comment lines keep proxies from timing the stream out and reveal dead sockets. */
+  heartbeat(): void {
+    for (const conn of this.#open) conn.res.write(': hb\n\n');
+  }
+
+  close(): void {
+    for (const conn of this.#open) conn.res.end();
+  }
+}

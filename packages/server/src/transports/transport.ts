@@ -1,0 +1,23 @@
+import type { ErrorCode } from '@pinhole/protocol';
+
+export type TransportName = 'ws' | 'sse' | 'poll';
+
+/** A sequenced frame, encoded once and kept in the replay buffer until acked. */
+export interface Encoded {
+  seq: number;
+  text: string;
+}
+
+/**
+ * Hub side of one client connection: where a session's frames go. One file per
+ * transport implements it; the session never knows which one it has.
+ */
+export interface Downstream {
+  readonly name: TransportName;
+  /** Writes sequenced frames, in order. */
+  write(frames: readonly Encoded[]): void;
+  /** Writes a frame that is not sequenced (`pong`); dropped if it cannot go now. */
+  writeLoose(text: string): void;
+  /** Ends this connection; with a code, tells the client why first (best effort). */
+  close(code?: ErrorCode, message?: string): void;
+}

@@ -1,0 +1,143 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { ProtocolError, decodeClientFrame, type ClientFrame, type ErrorCode } from '@pinhole/protocol';
+import type { Hub } from '../hub.js';
+import type { Session } from '../session.js';
+import type { Downstream, Encoded } from './transport.js';
+
+/** Frames up to this many times `maxFrameBytes` get a `too-large` error; beyond, ws closes with 1009. */
+const HARD_CAP_FACTOR = 4;
+
+/** Close codes sent when the hub ends a connection on purpose (4000 + HTTP-like status). */
+const CLOSE_CODES: Partial<Record<ErrorCode, number>> = { replaced: 4409, overflow: 4429 };
+
+class WsDownstream implements Downstream {
+  readonly name = 'ws';
+  session: Session | undefined;
+  alive = true;
+  /** Frames that arrived while the hello was being checked. */
+  early: ClientFrame[] | undefined;
+
+  constructor(readonly ws: WebSocket) {}
+
+  write(frames: readonly Encoded[]): void {
+    for (const frame of frames) this.ws.send(frame.text);
+  }
+
+  writeLoose(text: string): void {
+    this.ws.send(text);
+  }
+
+  close(code?: ErrorCode, message?: string): void {
+    if (code) this.writeLoose(JSON.stringify({ type: 'error', code, message }));
+    this.ws.close(code ? (CLOSE_CODES[code] ?? 4000) : 1000, code ?? 'session ended');
+  }
+}
+
+/** `GET /v1/ws`: one WebSocket per connection, frames as JSON text messages. */
+export class WsTransport {
+  readonly #wss: WebSocketServer;
+  readonly #open = new Set<WsDownstream>();
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly onClose: (ip: string) => void,
+  ) {
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: hub.options.maxFrameBytes * HARD_CAP_FACTOR,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ip: string): void {
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connection(ws, ip));
+  }
+
+  #connection(ws: WebSocket, ip: string): void {
+    const conn = new WsDownstream(ws);
+    this.#open.add(conn);
+    ws.on('message', (data, isBinary) => {
+      conn.alive = true;
+      this.#message(conn, data, isBinary);
+    });
+    ws.on('pong', () => (conn.alive = true));
+    ws.on('error', () => ws.terminate());
+    ws.on('close', () => {
+      this.#open.delete(conn);
+      this.onClose(ip);
+      conn.session?.detach(conn, this.hub.options.now());
+    });
+  }
+
+  #message(conn: WsDownstream, data: RawData, isBinary: boolean): void {
+    let frame: ClientFrame;
+    try {
+      if (isBinary) throw new ProtocolError('bad-frame', 'binary messages are not part of the protocol; send JSON text');
+      const buf = data as Buffer;
+      frame = decodeClientFrame(buf.toString(), this.hub.options.maxFrameBytes, buf.length);
+    } catch (err) {
+      this.#reject(conn, err as ProtocolError);
+      return;
+    }
+    if (conn.session) {
+      if (frame.type === 'hello') this.#reject(conn, new ProtocolError('already-welcomed', 'this connection already has a session', frame.id, 'hello'));
+      else this.hub.receive(conn.session, frame);
+    } else if (conn.early) {
+      conn.early.push(frame);
+    } else if (frame.type === 'hello') {
+      conn.early = [];
+      this.hub.hello(frame).then(
+        ({ session, resumed }) => {
+          const early = conn.early ?? [];
+          conn.early = undefined;
+          if (conn.ws.readyState !== conn.ws.OPEN) return;
+          conn.session = session;
+          conn.writeLoose(JSON.stringify(this.hub.welcome(session, resumed, frame.id)));
+          session.attach(conn, resumed ? frame.resume!.lastSeq : 0);
+          for (const f of early) this.hub.receive(session, f);
+        },
+        (err: unknown) => {
+          const early = conn.early ?? [];
+          conn.early = undefined;
+          this.#reject(conn, err instanceof ProtocolError ? err : new ProtocolError('internal', 'hello failed', frame.id, 'hello'));
+          for (const f of early) this.#reject(conn, new ProtocolError('hello-required', 'send a successful hello first', f.id, f.type));
+        },
+      );
+    } else {
+      this.#reject(conn, new ProtocolError('hello-required', 'the first frame must be a hello', frame.id, frame.type));
+    }
+  }
+
+  /** Reports a bad frame: sequenced once the connection has a session, loose before. */
+  #reject(conn: WsDownstream, err: ProtocolError): void {
+    if (conn.session) {
+      this.hub.sendError(conn.session, err.code, err.message, err.ref, err.frame);
+      return;
+    }
+    this.hub.metrics.error(err.code);
+    const error: Record<string, unknown> = { type: 'error', code: err.code, message: err.message };
+    if (err.ref !== undefined) error.ref = err.ref;
+    if (err.frame !== undefined) error.frame = err.frame;
+    conn.writeLoose(JSON.stringify(error));
+  }
+
+  /** Heartbeat: a connection that did not answer the previous ping is dropped. */
+  heartbeat(): void {
+    for (const conn of this.#open) {
+      if (!conn.alive) {
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }
+
+  close(): void {
+    for (const conn of this.#open) conn.ws.terminate();
+    this.#wss.close();
+  }
+}
