@@ -1,0 +1,66 @@
+/** `runCli`: dispatches a command, maps errors to one stderr line and an exit code. */
+import { readFileSync } from 'node:fs';
+import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
+import { renderMainHelp, type CommandHelp } from './help.js';
+import { defaultIO, type CliIO } from './io.js';
+import { serveCommand, serveHelp } from './commands/serve.js';
+import { tokenCommand, tokenHelp } from './commands/token.js';
+import { turnCredentialsCommand, turnCredentialsHelp } from './commands/turn-credentials.js';
+
+interface Command {
+  help: CommandHelp;
+  run(argv: readonly string[], io: CliIO): Promise<number>;
+}
+
+const COMMANDS: readonly Command[] = [
+  { help: serveHelp, run: serveCommand },
+  { help: tokenHelp, run: tokenCommand },
+  { help: turnCredentialsHelp, run: turnCredentialsCommand },
+];
+
+/** The version in this package's package.json (one level above both src/ and dist/). */
+export function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/**
+ * Runs `pinhole <argv>` and resolves with the exit code: 0 ok, 2 bad usage or
+ * configuration, 1 run-time failure. Never throws; errors become one line on `io.stderr`.
+ */
+export async function runCli(argv: readonly string[], io: Partial<CliIO> = {}): Promise<number> {
+  const full: CliIO = { ...defaultIO(), ...io };
+  const [name, ...rest] = argv;
+  const mainHelp = (): string => renderMainHelp(cliVersion(), COMMANDS.map((c) => c.help));
+  try {
+    if (name === undefined) {
+      full.stderr.write(mainHelp());
+      return EXIT_USAGE;
+    }
+    if (name === '-h' || name === '--help') {
+      full.stdout.write(mainHelp());
+      return 0;
+    }
+    if (name === '-V' || name === '--version') {
+      full.stdout.write(`${cliVersion()}\n`);
+      return 0;
+    }
+    if (name === 'help') {
+      const target = COMMANDS.find((c) => c.help.name === rest[0]);
+      return target ? target.run(['--help'], full) : (full.stdout.write(mainHelp()), 0);
+    }
+    const command = COMMANDS.find((c) => c.help.name === name);
+    if (!command) {
+      const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command '${name}'`;
+      throw new CliError('usage', `${what} (commands: ${COMMANDS.map((c) => c.help.name).join(', ')}; see 'pinhole --help')`);
+    }
+    return await command.run(rest, full);
+  } catch (err) {
+    if (err instanceof CliError) {
+      full.stderr.write(`pinhole: ${err.message}\n`);
+      return err.exitCode;
+    }
+    full.stderr.write(`pinhole: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * `pinhole serve`: the hub on one HTTP(S) port, with zero configuration by default
+ * (self-signed TLS on 0.0.0.0:8443, dev mode), stopped gracefully by SIGINT/SIGTERM.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { HubOptions, ListenOptions } from '@pinhole/server';
+import { publicHost, servedUrls, type ServedUrls } from '../addresses.js';
+import { resolveOptions, type Resolved } from '../config.js';
+import { CliError, runtimeError, usageError } from '../errors.js';
+import type { CommandHelp } from '../help.js';
+import { renderCommandHelp } from '../help.js';
+import type { CliIO } from '../io.js';
+import { createLogger } from '../logger.js';
+import { serveOptions, type ServeValues } from '../options.js';
+import { loadOrCreateSelfSigned, loadTlsFiles, type TlsMaterial } from '../tls.js';
+import { EMBEDDED_TURN_UNAVAILABLE, startEmbeddedTurn, type EmbeddedTurn } from '../turn.js';
+import { renderBanner } from './serve-banner.js';
+
+export const serveHelp: CommandHelp = {
+  name: 'serve',
+  summary: 'run the signaling hub (HTTPS with a self-signed certificate unless told otherwise)',
+  usage: 'pinhole serve [options]',
+  description: [
+    'TLS: a self-signed certificate is generated once into <data-dir>/cert.pem and key.pem and',
+    'reused; or give --tls-cert/--tls-key; or --no-tls behind a TLS-terminating proxy.',
+    'Without --secret the hub runs in dev mode: anyone may join any room.',
+  ].join('\n'),
+  table: serveOptions,
+};
+
+/** Realm of the embedded TURN server's long-term credentials. */
+export const TURN_REALM = 'pinhole';
+
+/** What `startHub` takes: the hub's options plus where to listen. */
+export type StartHubOptions = HubOptions & ListenOptions;
+
+export interface RunningServe {
+  /** The hub's own URL as `startHub` reported it. */
+  url: string;
+  port: number;
+  urls: ServedUrls;
+  /** undefined with --no-tls. */
+  tls: TlsMaterial | undefined;
+  devMode: boolean;
+  turn: EmbeddedTurn | undefined;
+  close(): Promise<void>;
+}
+
+/** How TURN is provided to clients, decided from the options before anything starts. */
+export type TurnPlan =
+  | { kind: 'none' }
+  | { kind: 'external'; urls: string[]; secret: string | undefined }
+  | { kind: 'embedded'; port: number; secret: string; externalUrls: string[]; generatedSecret: boolean };
+
+/**
+ * External TURN URLs (`--turn-url`) replace the embedded server unless `--turn-port` was
+ * set explicitly, so a coturn on the same machine does not collide with port 3478.
+ */
+export function planTurn(values: ServeValues, sources: Resolved<typeof serveOptions>['sources']): TurnPlan {
+  const turnSecret = values.turnSecret ?? values.secret;
+  if (values.turnUrls.length > 0 && turnSecret === undefined) {
+    throw usageError('--turn-url needs --turn-secret (or --secret) to mint TURN REST API credentials');
+  }
+  const embedded = values.turnPort > 0 && (values.turnUrls.length === 0 || sources.turnPort !== 'default');
+  if (embedded) {
+    // Dev mode still gets working TURN: a per-process secret the hub and the TURN server share.
+    const secret = turnSecret ?? randomBytes(24).toString('base64url');
+    return { kind: 'embedded', port: values.turnPort, secret, externalUrls: values.turnUrls, generatedSecret: turnSecret === undefined };
+  }
+  if (values.turnUrls.length > 0) return { kind: 'external', urls: values.turnUrls, secret: values.turnSecret };
+  return { kind: 'none' };
+}
+
+/** Maps resolved options to `startHub` options; omits unset values so the hub's defaults apply. */
+export function buildHubOptions(
+  values: ServeValues,
+  extra: { logger: Logger; tls: TlsMaterial | undefined; turn: { urls: string[]; secret?: string } | undefined; stunUrls: string[] },
+): StartHubOptions {
+  const options: StartHubOptions = {
+    host: values.host,
+    port: values.port,
+    logger: extra.logger,
+    trustProxy: values.trustProxy,
+    apiKeys: values.apiKeys,
+    allowedOrigins: values.origins,
+  };
+  if (extra.tls) options.tls = { cert: extra.tls.cert, key: extra.tls.key };
+  if (values.secret !== undefined) options.secret = values.secret;
+  if (values.grace !== undefined) options.graceMs = values.grace;
+  if (values.maxPeersPerRoom !== undefined) options.maxPeersPerRoom = values.maxPeersPerRoom;
+  if (values.maxRoomsPerSession !== undefined) options.maxRoomsPerSession = values.maxRoomsPerSession;
+  if (values.maxConnectionsPerIp !== undefined) options.maxConnectionsPerIp = values.maxConnectionsPerIp;
+  if (values.rate !== undefined) {
+    options.ratePerSecond = values.rate === 0 ? Infinity : values.rate;
+    if (values.rate > 0) options.rateBurst = values.rateBurst ?? Math.max(1, Math.ceil(values.rate * 2));
+  } else if (values.rateBurst !== undefined) {
+    options.rateBurst = values.rateBurst;
+  }
+  if (extra.stunUrls.length > 0) options.stunUrls = extra.stunUrls;
+  if (extra.turn && extra.turn.urls.length > 0) {
+    options.turn = { urls: extra.turn.urls, ...(extra.turn.secret !== undefined ? { secret: extra.turn.secret } : {}) };
+  }
+  return options;
+}
+
+function checkCombinations(values: ServeValues): void {
+  if ((values.tlsCert === undefined) !== (values.tlsKey === undefined)) {
+    throw usageError('--tls-cert and --tls-key go together');
+  }
+  if (values.noTls && values.tlsCert !== undefined) throw usageError('--no-tls contradicts --tls-cert/--tls-key');
+}
+
+/** Starts TURN (if planned) and the hub, prints the banner; the caller decides when to close. */
+export async function startServe(resolved: Resolved<typeof serveOptions>, io: CliIO): Promise<RunningServe> {
+  const { values } = resolved;
+  checkCombinations(values);
+  const tls = values.noTls
+    ? undefined
+    : values.tlsCert !== undefined && values.tlsKey !== undefined
+      ? loadTlsFiles(values.tlsCert, values.tlsKey)
+      : await loadOrCreateSelfSigned({ dataDir: values.dataDir });
+  const plan = planTurn(values, resolved.sources);
+  const logger = createLogger(values.logLevel, io.stdout === process.stdout ? undefined : io.stdout);
+  const notes: string[] = [];
+
+  let turn: EmbeddedTurn | undefined;
+  let hubTurn: { urls: string[]; secret?: string } | undefined;
+  const stunUrls = [...values.stunUrls];
+  if (plan.kind === 'embedded') {
+    const start = io.startTurn ?? startEmbeddedTurn;
+    try {
+      turn = await start({ host: values.host, port: plan.port, secret: plan.secret, realm: TURN_REALM, publicHost: publicHost(values.host), logger });
+    } catch (err) {
+      throw runtimeError(`embedded TURN failed to start on port ${plan.port}: ${(err as Error).message}`, err);
+    }
+    if (turn) {
+      stunUrls.push(...turn.stunUrls);
+      hubTurn = { urls: [...plan.externalUrls, ...turn.turnUrls], secret: plan.secret };
+    } else {
+      notes.push(`TURN: ${EMBEDDED_TURN_UNAVAILABLE} (port ${plan.port} is not listening)`);
+      if (plan.externalUrls.length > 0) hubTurn = { urls: plan.externalUrls, secret: plan.secret };
+    }
+  } else if (plan.kind === 'external') {
+    hubTurn = { urls: plan.urls, ...(plan.secret !== undefined ? { secret: plan.secret } : {}) };
+  } else {
+    notes.push('TURN: none (--turn-port 0, no --turn-url): peers behind strict NATs may not connect');
+  }
+
+  const hubOptions = buildHubOptions(values, { logger, tls, turn: hubTurn, stunUrls });
+  let hub: { url: string; port: number; close(): Promise<void> };
+  try {
+    const { startHub } = await import('@pinhole/server');
+    hub = await startHub(hubOptions);
+  } catch (err) {
+    await turn?.close().catch(() => undefined);
+    if (err instanceof CliError) throw err;
+    throw runtimeError(`hub failed to start on ${values.host}:${values.port}: ${(err as Error).message}`, err);
+  }
+
+  const devMode = values.secret === undefined;
+  if (devMode) logger.warn('no secret configured: dev mode, anyone may join any room');
+  const urls = servedUrls(values.host, hub.port, tls !== undefined);
+  io.stderr.write(renderBanner({ urls, tls, devMode, turnUrls: hubTurn?.urls ?? [], notes, secretLength: values.secret?.length }));
+  logger.info({ url: hub.url, port: hub.port, tls: tls?.origin ?? 'none', devMode }, 'hub listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      logger.info('shutting down');
+      const results = await Promise.allSettled([hub.close(), turn?.close()]);
+      logger.info('stopped');
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw runtimeError(`shutdown failed: ${(failed.reason as Error)?.message ?? String(failed.reason)}`, failed.reason);
+    })());
+  return { url: hub.url, port: hub.port, urls, tls, devMode, turn, close };
+}
+
+/** `pinhole serve`: runs until SIGINT/SIGTERM (or `io.signal`), then closes gracefully. */
+export async function serveCommand(argv: readonly string[], io: CliIO): Promise<number> {
+  const resolved = resolveOptions(serveOptions, argv, io.env, 'serve');
+  if (resolved.help) {
+    io.stdout.write(renderCommandHelp(serveHelp));
+    return 0;
+  }
+  const server = await startServe(resolved, io);
+  const stop = stopRequests(io);
+  try {
+    io.onServe?.(server);
+    await stop.requested;
+    io.stderr.write('pinhole: shutting down (again to force)\n');
+    await server.close();
+  } finally {
+    stop.dispose();
+  }
+  return 0;
+}
+
+/**
+ * Resolves `requested` on the first SIGINT/SIGTERM or abort of `io.signal`; a second signal
+ * during shutdown exits at once (exit code 130, as after a default SIGINT).
+ */
+function stopRequests(io: CliIO): { requested: Promise<void>; dispose(): void } {
+  const signals: NodeJS.Signals[] = io.handleSignals === false ? [] : ['SIGINT', 'SIGTERM'];
+  let stopping = false;
+  let resolve!: () => void;
+  const requested = new Promise<void>((r) => (resolve = r));
+  const onStop = (): void => {
+    if (stopping) {
+      io.stderr.write('pinhole: forced exit\n');
+      process.exit(130);
+    }
+    stopping = true;
+    resolve();
+  };
+  const onAbort = (): void => {
+    if (!stopping) onStop();
+  };
+  for (const s of signals) process.on(s, onStop);
+  if (io.signal?.aborted) onAbort();
+  else io.signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    requested,
+    dispose: () => {
+      for (const s of signals) process.off(s, onStop);
+      io.signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}

@@ -1,0 +1,28 @@
+/** What a command talks to, injectable so tests run commands in-process. */
+import type { Env } from './config.js';
+import type { StartTurn } from './turn.js';
+import type { RunningServe } from './commands/serve.js';
+
+export interface Output {
+  write(chunk: string): unknown;
+}
+
+export interface CliIO {
+  /** Command output (tokens, JSON) and, for `serve`, the JSON log. */
+  stdout: Output;
+  /** Errors and `serve`'s human-readable banner, so stdout stays machine-readable. */
+  stderr: Output;
+  env: Env;
+  /** Aborting it stops `serve` gracefully, like SIGINT/SIGTERM. */
+  signal?: AbortSignal;
+  /** Whether `serve` stops on SIGINT/SIGTERM; default true. */
+  handleSignals?: boolean;
+  /** Called once `serve` listens (embedding, tests). */
+  onServe?: (server: RunningServe) => void;
+  /** The embedded TURN starter; default `startEmbeddedTurn`. */
+  startTurn?: StartTurn;
+}
+
+export function defaultIO(): CliIO {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+}

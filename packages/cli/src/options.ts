@@ -1,0 +1,223 @@
+/**
+ * The option tables: one declaration per option gives its flag, environment variable,
+ * config-file key, default, parser and help line. `config.ts` resolves a table against
+ * flags, environment and config file; `help.ts` renders it. Names are derived from the
+ * camelCase key (`maxPeersPerRoom` → `--max-peers-per-room`, `PINHOLE_MAX_PEERS_PER_ROOM`,
+ * `"maxPeersPerRoom"` in JSON) unless an option overrides them.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { badValue } from './errors.js';
+import {
+  LOG_LEVELS,
+  PERMISSIONS,
+  parseBoolean,
+  parseChoice,
+  parseCount,
+  parseDuration,
+  parsePort,
+  parseRate,
+  parseTtlSeconds,
+  parseUrlWithScheme,
+  splitList,
+  type LogLevel,
+  type Permission,
+} from './values.js';
+
+/** A raw value as it arrives: a flag or env string, a repeated flag, or any JSON value. */
+export type RawValue = unknown;
+
+export interface Option<T> {
+  /** How the flag is parsed: `boolean` takes no value, `list` may be repeated. */
+  readonly type: 'string' | 'boolean' | 'list';
+  readonly help: string;
+  /** Placeholder in help, e.g. `PORT`. */
+  readonly value?: string;
+  /** Flag name without dashes; default: kebab-case of the key. */
+  readonly flag?: string;
+  /** Environment variable; default `PINHOLE_<UPPER_SNAKE_KEY>`; `false`: not read from env. */
+  readonly env?: string | false;
+  /** Read from the JSON config file under its key; default true. */
+  readonly file?: boolean;
+  readonly default: T;
+  /** Shown in help instead of the default value (e.g. when it is computed). */
+  readonly defaultText?: string;
+  /** Parses a raw value from `where` (flag, env var or config key). */
+  readonly parse: (raw: RawValue, where: string) => Exclude<T, undefined>;
+}
+
+export type OptionTable = Record<string, Option<unknown>>;
+export type Values<T extends OptionTable> = { [K in keyof T]: T[K] extends Option<infer V> ? V : never };
+
+export const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+export const upperSnake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+
+export const flagOf = (key: string, o: Option<unknown>): string => o.flag ?? kebab(key);
+export const envOf = (key: string, o: Option<unknown>): string | undefined =>
+  o.env === false ? undefined : (o.env ?? `PINHOLE_${upperSnake(key)}`);
+export const inFile = (o: Option<unknown>): boolean => o.file ?? true;
+
+function asText(raw: RawValue, where: string, what: string): string {
+  if (typeof raw === 'string') return raw;
+  throw badValue(where, `expected ${what}, got ${JSON.stringify(raw)}`);
+}
+
+function asTextOrNumber(raw: RawValue, where: string, what: string): string | number {
+  if (typeof raw === 'string' || typeof raw === 'number') return raw;
+  throw badValue(where, `expected ${what}, got ${JSON.stringify(raw)}`);
+}
+
+type Meta = Pick<Option<unknown>, 'help' | 'value' | 'flag' | 'env' | 'file' | 'defaultText'>;
+
+// --- builders -------------------------------------------------------------------------
+
+function text(meta: Meta): Option<string | undefined>;
+function text(meta: Meta, fallback: string): Option<string>;
+function text(meta: Meta, fallback?: string): Option<string | undefined> {
+  return {
+    type: 'string',
+    ...meta,
+    default: fallback,
+    parse: (raw, where) => {
+      const s = asText(raw, where, 'a string');
+      if (s.length === 0) throw badValue(where, 'must not be empty');
+      return s;
+    },
+  };
+}
+
+function flag(meta: Meta): Option<boolean> {
+  return {
+    type: 'boolean',
+    ...meta,
+    default: false,
+    parse: (raw, where) => {
+      if (typeof raw === 'boolean' || typeof raw === 'string') return parseBoolean(raw, where);
+      throw badValue(where, `expected true or false, got ${JSON.stringify(raw)}`);
+    },
+  };
+}
+
+function port(meta: Meta, fallback: number): Option<number> {
+  return { type: 'string', value: 'PORT', ...meta, default: fallback, parse: (raw, where) => parsePort(asTextOrNumber(raw, where, 'a port number'), where) };
+}
+
+function count(meta: Meta): Option<number | undefined> {
+  return { type: 'string', value: 'N', ...meta, default: undefined, parse: (raw, where) => parseCount(asTextOrNumber(raw, where, 'an integer'), where) };
+}
+
+function rate(meta: Meta): Option<number | undefined> {
+  return { type: 'string', value: 'N', ...meta, default: undefined, parse: (raw, where) => parseRate(asTextOrNumber(raw, where, 'a number'), where) };
+}
+
+/** Milliseconds. */
+function duration(meta: Meta): Option<number | undefined> {
+  return { type: 'string', value: 'DURATION', ...meta, default: undefined, parse: (raw, where) => parseDuration(asTextOrNumber(raw, where, 'a duration'), where) };
+}
+
+/** Whole seconds. */
+function ttl(meta: Meta, fallback: number): Option<number> {
+  return { type: 'string', value: 'DURATION', ...meta, default: fallback, parse: (raw, where) => parseTtlSeconds(asTextOrNumber(raw, where, 'a duration'), where) };
+}
+
+function choice<T extends string>(meta: Meta, choices: readonly T[], fallback: T): Option<T> {
+  return {
+    type: 'string',
+    value: choices.join('|'),
+    ...meta,
+    default: fallback,
+    parse: (raw, where) => parseChoice(asText(raw, where, 'a string'), where, choices),
+  };
+}
+
+/**
+ * A list: a repeatable flag (each occurrence may also hold comma-separated items), a
+ * comma-separated environment variable, or a JSON array of strings (or one comma string).
+ */
+function list<T extends string = string>(meta: Meta, item: (s: string, where: string) => T = (s) => s as T): Option<T[]> {
+  return {
+    type: 'list',
+    ...meta,
+    default: [],
+    parse: (raw, where) => {
+      const parts: unknown[] = Array.isArray(raw) ? raw : [raw];
+      const items: string[] = [];
+      for (const part of parts) items.push(...splitList(asText(part, where, 'a string or an array of strings')));
+      return items.map((s) => item(s, where));
+    },
+  };
+}
+
+const turnUrl = (s: string, where: string): string => parseUrlWithScheme(s, where, ['turn:', 'turns:']);
+const stunUrl = (s: string, where: string): string => parseUrlWithScheme(s, where, ['stun:', 'stuns:']);
+const perm = (s: string, where: string): Permission => parseChoice(s, where, PERMISSIONS);
+
+// --- tables ---------------------------------------------------------------------------
+
+/** Default hub port: HTTPS alt port, no root needed. */
+export const DEFAULT_PORT = 8443;
+/** Default STUN/TURN port (RFC 8489 §18.1 / RFC 8656 registered port). */
+export const DEFAULT_TURN_PORT = 3478;
+export const DEFAULT_HOST = '0.0.0.0';
+/** Default lifetime of tokens and TURN credentials printed by `token` / `turn-credentials`. */
+export const DEFAULT_TTL_SECONDS = 3600;
+export const defaultDataDir = (): string => join(homedir(), '.pinhole');
+
+/** Options every command reads: where the config file and secret come from. */
+const common = {
+  config: text({ help: 'JSON config file (camelCase keys); default <data-dir>/config.json if present', value: 'FILE', file: false }),
+  dataDir: text({ help: 'directory for the self-signed certificate and config.json', value: 'DIR', defaultText: '~/.pinhole' }, defaultDataDir()),
+  secret: text({ help: 'shared secret for tokens and TURN credentials (none: dev mode, anyone may join any room)', value: 'S' }),
+};
+
+export const serveOptions = {
+  host: text({ help: 'address to listen on', value: 'ADDR' }, DEFAULT_HOST),
+  port: port({ help: 'HTTP(S) port; 0 picks a free one' }, DEFAULT_PORT),
+  ...common,
+  apiKeys: list({ flag: 'api-key', help: 'extra bearer key for the REST API (repeatable)', value: 'KEY' }),
+  origins: list({ flag: 'origin', help: 'allowed browser origin (repeatable; none: any origin)', value: 'ORIGIN' }),
+  trustProxy: flag({ help: 'take the client address from X-Forwarded-For (only behind a trusted proxy)' }),
+  tlsCert: text({ help: 'TLS certificate (PEM); with --tls-key, replaces the self-signed one', value: 'FILE' }),
+  tlsKey: text({ help: 'TLS private key (PEM)', value: 'FILE' }),
+  noTls: flag({ help: 'serve plain HTTP (behind a TLS-terminating proxy)' }),
+  turnPort: port({ help: 'embedded STUN/TURN port; 0: no embedded TURN' }, DEFAULT_TURN_PORT),
+  turnUrls: list({ flag: 'turn-url', help: 'external TURN server URL handed to clients, e.g. turn:host:3478 (repeatable)', value: 'URL' }, turnUrl),
+  turnSecret: text({ help: 'TURN REST API secret of the external TURN server (coturn static-auth-secret); default: --secret', value: 'S' }),
+  stunUrls: list({ flag: 'stun-url', help: 'STUN server URL handed to clients, e.g. stun:host:3478 (repeatable)', value: 'URL' }, stunUrl),
+  logLevel: choice({ help: 'log level (JSON logs on stdout)' }, LOG_LEVELS, 'info' as LogLevel),
+  grace: duration({ help: 'how long a dropped session may resume (e.g. 30s)' }),
+  maxPeersPerRoom: count({ help: 'peers per room' }),
+  maxRoomsPerSession: count({ help: 'rooms one session may join' }),
+  maxConnectionsPerIp: count({ help: 'concurrent connections per client address' }),
+  rate: rate({ help: 'frames per second per session (0: unlimited)' }),
+  rateBurst: count({ help: 'burst allowance of the rate limit; default 2 × --rate' }),
+} satisfies OptionTable;
+
+export const tokenOptions = {
+  identity: text({ help: 'identity (peer name) the token is issued to', value: 'ID', env: false, file: false }),
+  room: text({ help: "room name or glob pattern (e.g. 'team-*'); none: any room", value: 'ROOM', env: false, file: false }),
+  ttl: ttl({ help: 'lifetime: 30s, 15m, 1h, 2d or seconds', env: false, file: false }, DEFAULT_TTL_SECONDS),
+  perms: list({ help: `comma-separated permissions: ${PERMISSIONS.join(',')}; default: the hub's`, value: 'LIST', env: false, file: false }, perm),
+  ...common,
+} satisfies OptionTable;
+
+export const turnCredentialsOptions = {
+  identity: text({ help: 'identity the credentials are issued to', value: 'ID', env: false, file: false }),
+  ttl: ttl({ help: 'lifetime: 30s, 15m, 1h, 2d or seconds', env: false, file: false }, DEFAULT_TTL_SECONDS),
+  ...common,
+  turnSecret: serveOptions.turnSecret,
+  turnUrls: serveOptions.turnUrls,
+} satisfies OptionTable;
+
+export type ServeValues = Values<typeof serveOptions>;
+export type TokenValues = Values<typeof tokenOptions>;
+export type TurnCredentialsValues = Values<typeof turnCredentialsOptions>;
+
+/** Every key a config file may hold: a file is shared by all commands. */
+export const CONFIG_FILE_KEYS: ReadonlySet<string> = new Set(
+  [serveOptions, tokenOptions, turnCredentialsOptions].flatMap((t) =>
+    Object.entries(t as OptionTable)
+      .filter(([, o]) => inFile(o))
+      .map(([k]) => k),
+  ),
+);
