@@ -1,0 +1,19 @@
+import { pino } from 'pino';
+import { startHub, type HubOptions, type RunningHub } from '../../src/index.js';
+import { TestClient, type ClientOptions, type TransportName } from './client.js';
+
+/** A hub on a free loopback port, quiet logs; closed by `stop`. */
+export async function startTestHub(options: HubOptions = {}): Promise<RunningHub> {
+  return startHub({ host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), ...options });
+}
+
+export const TRANSPORTS: TransportName[] = ['ws', 'sse', 'poll'];
+
+/** Connects a client and joins `room`; returns it with its `joined` frame seen. */
+export async function joined(hub: RunningHub, room: string, options: ClientOptions = {}, meta: Record<string, string> = {}): Promise<TestClient> {
+  const client = new TestClient(hub.url, options);
+  await client.connect();
+  client.send({ type: 'join', room, meta });
+  await client.next((f) => f.type === 'joined' && f.room === room);
+  return client;
+}

@@ -1,0 +1,98 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BroadcastDelivery, JoinedFrame, PeerJoinedFrame, PeerLeftFrame, SignalDelivery } from '@pinhole/protocol';
+import type { RunningHub } from '../src/index.js';
+import type { TestClient } from './support/client.js';
+import { TRANSPORTS, joined, startTestHub } from './support/hub.js';
+
+let hub: RunningHub;
+let clients: TestClient[] = [];
+beforeEach(async () => {
+  hub = await startTestHub({ pollHoldMs: 2000 });
+});
+afterEach(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  clients = [];
+  await hub.close();
+});
+
+async function join(room: string, transport: 'ws' | 'sse' | 'poll', name: string): Promise<TestClient> {
+  const c = await joined(hub, room, { transport }, { name });
+  clients.push(c);
+  return c;
+}
+
+// One conformance suite, run by every transport: same frames, same semantics.
+describe.each(TRANSPORTS)('transport %s', (transport) => {
+  it('two clients see presence, exchange signals and broadcasts', async () => {
+    const a = await join('room-1', transport, 'Ada');
+    const b = await join('room-1', transport, 'Bob');
+    const bJoined = await b.next<JoinedFrame>((f) => f.type === 'joined');
+    expect(bJoined.peers).toEqual([{ peer: a.peer, meta: { name: 'Ada' } }]);
+    const seen = await a.next<PeerJoinedFrame>((f) => f.type === 'peer-joined');
+    expect(seen).toMatchObject({ room: 'room-1', peer: b.peer, meta: { name: 'Bob' } });
+
+    b.send({ type: 'signal', to: a.peer, data: { sdp: 'offer-from-b' } });
+    const sig = await a.next<SignalDelivery>((f) => f.type === 'signal');
+    expect(sig.from).toBe(b.peer);
+    expect(sig.data).toEqual({ sdp: 'offer-from-b' });
+
+    a.send({ type: 'signal', to: b.peer, room: 'room-1', data: { sdp: 'answer-from-a' } });
+    expect(await b.next<SignalDelivery>((f) => f.type === 'signal')).toMatchObject({ from: a.peer, room: 'room-1', data: { sdp: 'answer-from-a' } });
+
+    a.send({ type: 'broadcast', room: 'room-1', data: 'hello all' });
+    expect(await b.next<BroadcastDelivery>((f) => f.type === 'broadcast')).toMatchObject({ from: a.peer, room: 'room-1', data: 'hello all' });
+    // The sender does not get its own broadcast back.
+    await b.next((f) => f.type === 'signal'); // settle
+    expect(a.received.filter((f) => f.type === 'broadcast')).toHaveLength(0);
+
+    b.send({ type: 'leave', room: 'room-1' });
+    await b.next((f) => f.type === 'left');
+    expect(await a.next<PeerLeftFrame>((f) => f.type === 'peer-left')).toMatchObject({ peer: b.peer, reason: 'leave' });
+    expect(a.gaps).toEqual([]);
+    expect(b.gaps).toEqual([]);
+  });
+
+  it('`from` is set by the hub, whatever the client claims', async () => {
+    const a = await join('room-2', transport, 'Ada');
+    const b = await join('room-2', transport, 'Bob');
+    b.send({ type: 'signal', to: a.peer, data: 1, from: 'someone-else' } as never);
+    expect((await a.next<SignalDelivery>((f) => f.type === 'signal')).from).toBe(b.peer);
+  });
+
+  it('bye ends the session at once: peers see peer-left, resume is refused', async () => {
+    const a = await join('room-3', transport, 'Ada');
+    const b = await join('room-3', transport, 'Bob');
+    b.send({ type: 'bye' });
+    expect(await a.next<PeerLeftFrame>((f) => f.type === 'peer-left')).toMatchObject({ peer: b.peer, reason: 'leave' });
+    await expect(b.resume()).rejects.toMatchObject({ code: 'session-unknown' });
+  });
+
+  it('ping gets a pong carrying lastId', async () => {
+    const a = await join('room-4', transport, 'Ada');
+    a.send({ type: 'ping' });
+    const pong = await a.next((f) => f.type === 'pong');
+    expect(pong).toMatchObject({ type: 'pong', lastId: 2 });
+  });
+});
+
+it('one room mixes ws, sse and poll clients', async () => {
+  const ws = await join('mixed', 'ws', 'W');
+  const sse = await join('mixed', 'sse', 'S');
+  const poll = await join('mixed', 'poll', 'P');
+  const all = [ws, sse, poll];
+  for (const from of all) {
+    for (const to of all) if (to !== from) from.send({ type: 'signal', to: to.peer, data: `${from.transport}->${to.transport}` });
+    from.send({ type: 'broadcast', room: 'mixed', data: `all from ${from.transport}` });
+  }
+  for (const to of all) {
+    for (const from of all) {
+      if (from === to) continue;
+      await to.next((f) => f.type === 'signal' && f.data === `${from.transport}->${to.transport}` && f.from === from.peer);
+      await to.next((f) => f.type === 'broadcast' && f.data === `all from ${from.transport}` && f.from === from.peer);
+    }
+    expect(to.gaps).toEqual([]);
+  }
+  // Presence: the poll client, last to join, was told about both others.
+  const pj = await poll.next<JoinedFrame>((f) => f.type === 'joined');
+  expect(pj.peers.map((p) => p.peer).sort()).toEqual([ws.peer, sse.peer].sort());
+});
