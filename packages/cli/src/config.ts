@@ -54,8 +54,13 @@ function flagErrorText(err: unknown): string {
       return `unknown option ${quoted ?? ''}`.trim();
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `unexpected argument ${quoted ? `'${quoted}'` : ''}`.trim();
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const flag = /'(--[\w-]+)/.exec(e.message)?.[1] ?? '';
+      // "argument missing" (last flag) and "argument is ambiguous" (`--port --host x`).
+      if (/argument (missing|is ambiguous)/.test(e.message)) return `option ${flag} needs a value`;
+      if (/does not take an argument/.test(e.message)) return `option ${flag} takes no value`;
       return (e.message.split('\n')[0] ?? e.message).replace(/^Option /, 'option ');
+    }
     default:
       return reasonOf(err);
   }

@@ -115,12 +115,12 @@ function checkCombinations(values: ServeValues): void {
 export async function startServe(resolved: Resolved<typeof serveOptions>, io: CliIO): Promise<RunningServe> {
   const { values } = resolved;
   checkCombinations(values);
+  const plan = planTurn(values, resolved.sources);
   const tls = values.noTls
     ? undefined
     : values.tlsCert !== undefined && values.tlsKey !== undefined
       ? loadTlsFiles(values.tlsCert, values.tlsKey)
       : await loadOrCreateSelfSigned({ dataDir: values.dataDir });
-  const plan = planTurn(values, resolved.sources);
   const logger = createLogger(values.logLevel, io.stdout === process.stdout ? undefined : io.stdout);
   const notes: string[] = [];
 
