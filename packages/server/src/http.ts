@@ -173,8 +173,7 @@ export class HubRouter {
       frame = validateClientFrame(item);
       if (frame.type === 'hello') throw new ProtocolError('already-welcomed', 'hello goes in a request of its own, without ?session', frame.id, 'hello');
     } catch (err) {
-      const e = err as ProtocolError;
-      this.hub.sendError(session, e.code, e.message, e.ref, e.frame);
+      this.hub.reject(session, err as ProtocolError);
       return;
     }
     this.hub.receive(session, frame);

@@ -22,8 +22,11 @@ import { Session } from './session.js';
 /** Why a session ended; becomes the `peer-left` reason its room-mates see. */
 type EndReason = PeerLeftReason | 'overflow';
 
+/** A client frame to apply, or one that failed decoding and gets its error in turn. */
+type Inbound = ClientFrame | ProtocolError;
+
 interface Queued {
-  backlog: ClientFrame[];
+  backlog: Inbound[];
   idle: (() => void)[];
 }
 
@@ -125,7 +128,7 @@ export class Hub {
    * Applies one client frame. Frames of a session are applied in arrival order: while
    * an async step (join, leave) runs, later frames wait behind it.
    */
-  receive(session: Session, frame: ClientFrame): void {
+  receive(session: Session, frame: Inbound): void {
     const queued = this.#blocked.get(session);
     if (queued) {
       queued.backlog.push(frame);
@@ -141,7 +144,7 @@ export class Hub {
     return new Promise((resolve) => queued.idle.push(resolve));
   }
 
-  #run(session: Session, frame: ClientFrame): void {
+  #run(session: Session, frame: Inbound): void {
     const pending = this.#apply(session, frame);
     if (!pending) return;
     const queued: Queued = { backlog: [], idle: [] };
@@ -161,8 +164,12 @@ export class Hub {
   }
 
   /** Returns a promise only when the frame needs an async step. Never throws. */
-  #apply(session: Session, frame: ClientFrame): Promise<void> | undefined {
+  #apply(session: Session, frame: Inbound): Promise<void> | undefined {
     if (session.ended) return undefined;
+    if (frame instanceof ProtocolError) {
+      if (frame.ref === undefined || session.firstSight(frame.ref)) this.sendError(session, frame.code, frame.message, frame.ref, frame.frame);
+      return undefined;
+    }
     this.metrics.frameIn(frame.type);
     if (frame.ack !== undefined) session.ack(frame.ack);
     if (frame.type === 'ack') return undefined;
@@ -203,6 +210,15 @@ export class Hub {
     }
     this.options.logger.error({ err, session: session.id, frame: frame.type }, 'frame handler failed');
     this.sendError(session, 'internal', 'internal error', frame.id, frame.type);
+  }
+
+  /**
+   * Answers a client frame that could not be decoded or validated. Its id, when it had
+   * one, is consumed like any answered frame, so `lastId` keeps moving; a retry of it
+   * is ignored.
+   */
+  reject(session: Session, err: ProtocolError): void {
+    this.receive(session, err);
   }
 
   /** Sends a sequenced error frame to a session. */

@@ -22,7 +22,7 @@ function rng(seed: number): () => number {
 }
 
 function counters(frames: ServerFrame[], from: string): number[] {
-  return frames.filter((f) => f.type === 'signal' && f.from === from).map((f) => (f as { data: { n: number } }).data.n);
+  return frames.filter((f) => f.type === 'signal' && f.from === from).map((f) => (f as unknown as { data: { n: number } }).data.n);
 }
 
 it('a client dropped 220 times at random moments, switching transports, loses, duplicates and reorders nothing', async () => {

@@ -114,7 +114,7 @@ export class WsTransport {
   /** Reports a bad frame: sequenced once the connection has a session, loose before. */
   #reject(conn: WsDownstream, err: ProtocolError): void {
     if (conn.session) {
-      this.hub.sendError(conn.session, err.code, err.message, err.ref, err.frame);
+      this.hub.reject(conn.session, err);
       return;
     }
     this.hub.metrics.error(err.code);
