@@ -1,8 +1,10 @@
 /** Helpers for running the CLI in-process with captured output and a controlled env. */
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, type CliIO } from '../src/index.js';
+import { runCli, type CliIO, type RunningServe } from '../src/index.js';
 
 export interface Captured {
   write(chunk: string): boolean;
@@ -49,4 +51,72 @@ export function tempDirs(): { make(): string; cleanup(): void } {
       for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
     },
   };
+}
+
+export interface Served {
+  server: RunningServe;
+  stdout: Captured;
+  stderr: Captured;
+  /** Aborts `serve` and resolves with its exit code. */
+  stop(): Promise<number>;
+}
+
+const running = new Set<Served>();
+
+/** Runs `pinhole serve <argv>` in-process until `stop()`; resolves once it listens. */
+export async function startServeCli(argv: string[], env: Record<string, string> = {}, io: Partial<CliIO> = {}): Promise<Served> {
+  const abort = new AbortController();
+  const stdout = capture();
+  const stderr = capture();
+  let listening!: (s: RunningServe) => void;
+  const served = new Promise<RunningServe>((r) => (listening = r));
+  const done = runCli(['serve', ...argv], { stdout, stderr, env, signal: abort.signal, handleSignals: false, onServe: listening, ...io });
+  const server = await Promise.race([
+    served,
+    done.then((code) => {
+      throw new Error(`serve exited ${code} before listening: ${stderr.text}`);
+    }),
+  ]);
+  const handle: Served = {
+    server,
+    stdout,
+    stderr,
+    stop: () => {
+      running.delete(handle);
+      abort.abort();
+      return done;
+    },
+  };
+  running.add(handle);
+  return handle;
+}
+
+/** Stops every `serve` a test left running. */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((s) => s.stop()));
+}
+
+export interface HttpResult {
+  status: number;
+  body: string;
+}
+
+/** GET over http or https; `ca` is the only trusted root when given. */
+export function get(url: string, options: { ca?: string; servername?: string; headers?: Record<string, string> } = {}): Promise<HttpResult> {
+  const u = new URL(url);
+  const client = u.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = client.get(
+      u,
+      { headers: options.headers, agent: false, ...(u.protocol === 'https:' ? { ca: options.ca, servername: options.servername } : {}) },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+  });
 }
