@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The whole test suite: system packages the tests use (installed when missing),
+# build, typecheck, lint, then every vitest suite. Ends with "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Real components the tests run on loopback. Installed with apt-get when missing (as root).
+need=()
+command -v turnserver >/dev/null 2>&1 || need+=(coturn)
+if ((${#need[@]} > 0)); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing ${need[*]} (apt-get)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    # Debian starts coturn as a service on install; tests start their own.
+    (systemctl stop coturn 2>/dev/null || service coturn stop 2>/dev/null || pkill -x turnserver || true) >/dev/null 2>&1
+  else
+    echo "missing system packages: ${need[*]}; install them (apt-get install ${need[*]}) or run as root" >&2
+    exit 1
+  fi
+fi
+
+[ -d node_modules ] || npm ci
+npm run build --silent
+echo "typecheck…" && npx tsc -p tsconfig.json
+echo "lint…" && npx eslint .
+
+report=$(mktemp)
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$report" || true
+rm -f "$report"
+exit "$status"
