@@ -1,0 +1,247 @@
+import { StunDecodeError } from '../errors.js';
+import type { ResolvedTurnServerOptions, TurnLogger } from '../options.js';
+import { type TransportAddress, canonicalIp } from '../stun/address.js';
+import { looksLikeChannelData } from '../stun/channel-data.js';
+import { ErrorCode, Method, MessageClass, type MessageClassCode, reasonPhrase } from '../stun/constants.js';
+import { StunMessage, decodeStunMessage, looksLikeStun } from '../stun/message.js';
+import type { TurnAction } from './actions.js';
+import { AllocationTable } from './allocation-table.js';
+import { type Authenticated, CredentialStore, OFFERED_PASSWORD_ALGORITHMS, type Rejected, authenticate } from './auth.js';
+import { type FiveTuple, fiveTupleKey } from './five-tuple.js';
+import { handleAllocate, handleRefresh, relayFailed, relayOpened } from './handlers/allocate.js';
+import { handleBinding } from './handlers/binding.js';
+import { handleChannelBind, handleCreatePermission } from './handlers/permissions.js';
+import { handleClientChannelData, handlePeerData, handleSendIndication } from './handlers/relay.js';
+import { NonceIssuer } from './nonce.js';
+import { PeerFilter } from './peer-filter.js';
+import { type TurnStats, emptyStats } from './stats.js';
+
+/** The options the sans-IO core needs (a subset of ResolvedTurnServerOptions). */
+export type CoreOptions = Pick<
+  ResolvedTurnServerOptions,
+  | 'realm'
+  | 'software'
+  | 'secret'
+  | 'staticUsers'
+  | 'allowPeers'
+  | 'maxAllocationsPerUser'
+  | 'maxAllocations'
+  | 'bandwidthBytesPerSecond'
+  | 'nonceLifetimeSeconds'
+  | 'defaultLifetimeSeconds'
+  | 'maxLifetimeSeconds'
+> & {
+  /** Family of the relayed addresses this server hands out (that of relayIp). */
+  readonly relayFamily: 4 | 6;
+};
+
+/** What the core gets from its environment: a clock, randomness and maybe a logger. */
+export interface CoreDeps {
+  /** Milliseconds; tests pass a fake clock. */
+  now(): number;
+  randomBytes(size: number): Buffer;
+  readonly logger?: TurnLogger | undefined;
+}
+
+/** A request being handled: message, origin, and (after authentication) the credentials. */
+export interface RequestContext {
+  readonly request: StunMessage;
+  readonly client: FiveTuple;
+  readonly tupleKey: string;
+  readonly auth?: Authenticated;
+}
+
+/** A request that passed authentication. */
+export type AuthenticatedRequest = RequestContext & { readonly auth: Authenticated };
+
+/** A pending Allocate, answered when the relay socket is open (or failed). */
+export interface PendingAllocate {
+  readonly rc: AuthenticatedRequest;
+  readonly reserveToken: Buffer | undefined;
+}
+
+/**
+ * The TURN server without I/O (RFC 8656): feed it client packets, peer datagrams, relay socket
+ * results and clock ticks; it returns the actions to perform. Never throws from its inputs.
+ */
+export class TurnServerCore {
+  readonly table = new AllocationTable();
+  readonly counters: TurnStats = emptyStats();
+  readonly peers: PeerFilter;
+  readonly pending = new Map<number, PendingAllocate>();
+  /** RESERVATION-TOKEN (hex) → expiry and family (RFC 8656 §14.9). */
+  readonly reservations = new Map<string, { expiresAt: number; family: 4 | 6 }>();
+  private readonly store: CredentialStore;
+  private readonly nonces: NonceIssuer;
+  private nextId = 1;
+
+  constructor(
+    readonly options: CoreOptions,
+    readonly deps: CoreDeps,
+  ) {
+    this.peers = new PeerFilter(options.allowPeers);
+    this.store = new CredentialStore(options.realm, options.secret, options.staticUsers);
+    this.nonces = new NonceIssuer(deps.randomBytes(32), options.nonceLifetimeSeconds * 1000);
+  }
+
+  now(): number {
+    return this.deps.now();
+  }
+
+  newAllocationId(): number {
+    return this.nextId++;
+  }
+
+  /** A packet from a client (one UDP datagram, or one frame of a TCP/TLS stream). */
+  handleClientPacket(client: FiveTuple, packet: Buffer): TurnAction[] {
+    try {
+      const tupleKey = fiveTupleKey(client);
+      if (looksLikeChannelData(packet)) return handleClientChannelData(this, tupleKey, packet);
+      if (!looksLikeStun(packet)) {
+        this.counters.malformedPackets++;
+        return [];
+      }
+      return this.dispatch({ request: decodeStunMessage(packet), client, tupleKey });
+    } catch (err) {
+      if (err instanceof StunDecodeError) this.counters.malformedPackets++;
+      else this.deps.logger?.error({ err }, 'turn: unexpected error handling a client packet');
+      return [];
+    }
+  }
+
+  /** A datagram that arrived on the relayed address of allocation `allocationId`. */
+  handlePeerPacket(allocationId: number, peer: TransportAddress, data: Buffer): TurnAction[] {
+    const allocation = this.table.get(allocationId);
+    if (!allocation || allocation.state !== 'active') return [];
+    const from = peer.family === 6 ? { ...peer, address: canonicalIp(peer.address) } : peer;
+    return handlePeerData(this, allocation, from, data);
+  }
+
+  /** The socket layer opened the relay socket of a pending allocation. */
+  relayOpened(allocationId: number, relay: TransportAddress, reserved: boolean): TurnAction[] {
+    return relayOpened(this, allocationId, relay, reserved);
+  }
+
+  /** The socket layer could not open the relay socket: answer 508. */
+  relayFailed(allocationId: number): TurnAction[] {
+    return relayFailed(this, allocationId);
+  }
+
+  /** A TCP/TLS client went away: its allocation goes too (RFC 8656 §3.1). */
+  clientClosed(client: FiveTuple): TurnAction[] {
+    const allocation = this.table.byTupleKey(fiveTupleKey(client));
+    return allocation ? this.deleteAllocation(allocation) : [];
+  }
+
+  /** Whether `client` holds an allocation (the socket layer's idle check). */
+  hasAllocation(client: FiveTuple): boolean {
+    return this.table.byTupleKey(fiveTupleKey(client)) !== undefined;
+  }
+
+  /** Housekeeping: expire allocations, permissions, channels and reservations. */
+  tick(): TurnAction[] {
+    const now = this.now();
+    const actions: TurnAction[] = [];
+    for (const allocation of [...this.table.values()]) {
+      if (now >= allocation.expiresAt) actions.push(...this.deleteAllocation(allocation));
+      else allocation.expire(now);
+    }
+    for (const [hex, reservation] of this.reservations) {
+      if (now >= reservation.expiresAt) {
+        this.reservations.delete(hex);
+        actions.push({ type: 'release-reservation', token: Buffer.from(hex, 'hex') });
+      }
+    }
+    return actions;
+  }
+
+  deleteAllocation(allocation: { id: number }): TurnAction[] {
+    const found = this.table.get(allocation.id);
+    if (!found) return [];
+    this.table.delete(found);
+    this.pending.delete(found.id);
+    return [{ type: 'close-relay', allocationId: found.id }];
+  }
+
+  stats(): TurnStats {
+    const now = this.now();
+    let permissions = 0;
+    let channels = 0;
+    for (const allocation of this.table.values()) {
+      permissions += allocation.permissionCount(now);
+      channels += allocation.channelCount(now);
+    }
+    return { ...this.counters, errorResponses: { ...this.counters.errorResponses }, allocations: this.table.size, permissions, channels };
+  }
+
+  /** Encode a response to `rc`: SOFTWARE, integrity when authenticated, FINGERPRINT if the request had one. */
+  response(rc: RequestContext, cls: MessageClassCode, fill?: (m: StunMessage) => void): Buffer {
+    const message = new StunMessage(rc.request.method, cls, rc.request.transactionId);
+    fill?.(message);
+    if (this.options.software) message.add('SOFTWARE', this.options.software);
+    return message.encode({
+      ...(rc.auth && { integrity: { key: rc.auth.key, algorithm: rc.auth.integrity } }),
+      fingerprint: rc.request.has('FINGERPRINT'),
+    });
+  }
+
+  success(rc: RequestContext, fill?: (m: StunMessage) => void): TurnAction[] {
+    return [{ type: 'send-to-client', to: rc.client, data: this.response(rc, MessageClass.SuccessResponse, fill) }];
+  }
+
+  error(rc: RequestContext, code: number, fill?: (m: StunMessage) => void): TurnAction[] {
+    this.counters.errorResponses[code] = (this.counters.errorResponses[code] ?? 0) + 1;
+    const data = this.response(rc, MessageClass.ErrorResponse, (m) => {
+      m.add('ERROR-CODE', { code, reason: reasonPhrase(code) });
+      fill?.(m);
+    });
+    return [{ type: 'send-to-client', to: rc.client, data }];
+  }
+
+  private dispatch(rc: RequestContext): TurnAction[] {
+    const { request } = rc;
+    if (request.cls === MessageClass.Indication) {
+      return request.method === Method.Send ? handleSendIndication(this, rc) : [];
+    }
+    if (request.cls !== MessageClass.Request) return [];
+    try {
+      // RFC 8489 §6.3.1: unknown comprehension-required attributes in a request → 420.
+      const unknown = request.unknownComprehensionRequired();
+      if (unknown.length > 0) return this.error(rc, ErrorCode.UnknownAttribute, (m) => m.add('UNKNOWN-ATTRIBUTES', unknown));
+      if (request.method === Method.Binding) return handleBinding(this, rc);
+      const handler = AUTHENTICATED_HANDLERS.get(request.method);
+      if (!handler) return this.error(rc, ErrorCode.BadRequest);
+      const auth = authenticate(request, canonicalIp(rc.client.clientAddress), this.now(), {
+        realm: this.options.realm,
+        store: this.store,
+        nonces: this.nonces,
+      });
+      if (!auth.ok) return this.reject(rc, auth);
+      return handler(this, { ...rc, auth });
+    } catch (err) {
+      if (err instanceof StunDecodeError) return this.error(rc, ErrorCode.BadRequest);
+      this.deps.logger?.error({ err }, 'turn: unexpected error handling a request');
+      return this.error(rc, ErrorCode.ServerError);
+    }
+  }
+
+  private reject(rc: RequestContext, rejected: Rejected): TurnAction[] {
+    if (rejected.failure) this.counters.authFailures++;
+    if (!rejected.challenge) return this.error(rc, rejected.code);
+    const nonce = this.nonces.issue(canonicalIp(rc.client.clientAddress), this.now());
+    return this.error(rc, rejected.code, (m) => {
+      m.add('REALM', this.options.realm);
+      m.add('NONCE', nonce);
+      m.add('PASSWORD-ALGORITHMS', [...OFFERED_PASSWORD_ALGORITHMS]);
+    });
+  }
+}
+
+type Handler = (core: TurnServerCore, rc: AuthenticatedRequest) => TurnAction[];
+
+const AUTHENTICATED_HANDLERS = new Map<number, Handler>([
+  [Method.Allocate, handleAllocate],
+  [Method.Refresh, handleRefresh],
+  [Method.CreatePermission, handleCreatePermission],
+  [Method.ChannelBind, handleChannelBind],
+]);

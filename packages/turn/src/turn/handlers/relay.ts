@@ -1,0 +1,96 @@
+import type { TransportAddress } from '../../stun/address.js';
+import { canonicalIp } from '../../stun/address.js';
+import { decodeChannelData, encodeChannelData } from '../../stun/channel-data.js';
+import { Method, MessageClass } from '../../stun/constants.js';
+import { StunMessage } from '../../stun/message.js';
+import type { TurnAction } from '../actions.js';
+import { type Allocation, peerKey } from '../allocation.js';
+import type { RequestContext, TurnServerCore } from '../core.js';
+import { isStream } from '../five-tuple.js';
+
+const NONE: TurnAction[] = [];
+
+/** Spend the allocation's bandwidth budget; false means drop (and count) the datagram. */
+function withinBudget(core: TurnServerCore, allocation: Allocation, bytes: number, now: number): boolean {
+  if (!allocation.bucket || allocation.bucket.take(bytes, now)) return true;
+  core.counters.droppedBandwidth++;
+  return false;
+}
+
+function toPeer(core: TurnServerCore, allocation: Allocation, peer: TransportAddress, data: Buffer): TurnAction[] {
+  core.counters.packetsToPeers++;
+  core.counters.bytesToPeers += data.length;
+  return [{ type: 'send-to-peer', allocationId: allocation.id, peer, data }];
+}
+
+/** RFC 8656 §11.2 receiving a Send indication. Indications are never answered; problems drop it. */
+export function handleSendIndication(core: TurnServerCore, rc: RequestContext): TurnAction[] {
+  const allocation = core.table.byTupleKey(rc.tupleKey);
+  if (!allocation || allocation.state !== 'active') return NONE;
+  // "If the Send indication contains no XOR-PEER-ADDRESS or no DATA attribute, discard it."
+  let peer: TransportAddress | undefined;
+  let data: Buffer | undefined;
+  try {
+    peer = rc.request.get('XOR-PEER-ADDRESS');
+    data = rc.request.get('DATA');
+  } catch {
+    core.counters.malformedPackets++;
+    return NONE;
+  }
+  if (!peer || !data || peer.family !== allocation.family) return NONE;
+  const ip = canonicalIp(peer.address);
+  const now = core.now();
+  // "the server MUST ... check ... that there is a permission installed for the IP address
+  //  contained in the XOR-PEER-ADDRESS attribute. If no such permission exists, the message is
+  //  discarded." Peers we refuse never get a permission; count them.
+  if (!allocation.hasPermission(ip, now)) {
+    if (!core.peers.isAllowed(ip)) core.counters.refusedPeers++;
+    else core.counters.droppedNoPermission++;
+    return NONE;
+  }
+  if (!withinBudget(core, allocation, data.length, now)) return NONE;
+  return toPeer(core, allocation, { ...peer, address: ip }, data);
+}
+
+/** RFC 8656 §12.5 receiving a ChannelData message from the client. */
+export function handleClientChannelData(core: TurnServerCore, tupleKey: string, packet: Buffer): TurnAction[] {
+  const message = decodeChannelData(packet);
+  if (!message) {
+    core.counters.malformedPackets++;
+    return NONE;
+  }
+  const allocation = core.table.byTupleKey(tupleKey);
+  if (!allocation || allocation.state !== 'active') return NONE;
+  const now = core.now();
+  // "If the ChannelData message is received on a channel that is not bound to any peer, then
+  //  the message is silently discarded."
+  const binding = allocation.channelByNumber(message.channel, now);
+  if (!binding) {
+    core.counters.droppedNoPermission++;
+    return NONE;
+  }
+  if (!withinBudget(core, allocation, message.data.length, now)) return NONE;
+  return toPeer(core, allocation, binding.peer, message.data);
+}
+
+/**
+ * RFC 8656 §11.3 / §12.6: a datagram from a peer to the relayed address. Without a permission
+ * for the peer IP it is dropped; with a channel bound to the peer it goes as ChannelData,
+ * otherwise as a Data indication.
+ */
+export function handlePeerData(core: TurnServerCore, allocation: Allocation, peer: TransportAddress, data: Buffer): TurnAction[] {
+  const now = core.now();
+  if (!allocation.hasPermission(peer.address, now)) {
+    core.counters.droppedNoPermission++;
+    return NONE;
+  }
+  if (!withinBudget(core, allocation, data.length, now)) return NONE;
+  const binding = allocation.channelByPeer(peerKey(peer), now);
+  const to = allocation.fiveTuple;
+  const packet = binding
+    ? encodeChannelData(binding.channel, data, isStream(to))
+    : new StunMessage(Method.Data, MessageClass.Indication).add('XOR-PEER-ADDRESS', peer).add('DATA', data).encode();
+  core.counters.packetsFromPeers++;
+  core.counters.bytesFromPeers += data.length;
+  return [{ type: 'send-to-client', to, data: packet }];
+}
