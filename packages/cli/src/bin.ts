@@ -2,4 +2,7 @@
 /** The `pinhole` executable. */
 import { runCli } from './cli.js';
 
-process.exitCode = await runCli(process.argv.slice(2));
+const code = await runCli(process.argv.slice(2));
+process.exitCode = code;
+// Everything was closed; if a stray handle still holds the event loop, do not hang forever.
+setTimeout(() => process.exit(code), 5_000).unref();

@@ -61,7 +61,7 @@ describe('pinhole serve over HTTPS with the generated certificate', () => {
     expect(dev.server.devMode).toBe(true);
     expect(dev.stderr.text).toContain('DEV MODE');
     expect(dev.stderr.text).toContain('Anyone who can reach this port may join ANY room');
-    expect(dev.stdout.text).toContain('dev mode');
+    expect(dev.stdout.text).toMatch(/dev mode/i);
 
     const prod = await startServeCli(base(dirs.make()), { PINHOLE_SECRET: 'x'.repeat(40) });
     expect(prod.server.devMode).toBe(false);

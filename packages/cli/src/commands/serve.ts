@@ -158,8 +158,8 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
     throw runtimeError(`hub failed to start on ${values.host}:${values.port}: ${(err as Error).message}`, err);
   }
 
+  // The hub itself logs the dev-mode warning; the banner repeats it for humans.
   const devMode = values.secret === undefined;
-  if (devMode) logger.warn('no secret configured: dev mode, anyone may join any room');
   const urls = servedUrls(values.host, hub.port, tls !== undefined);
   io.stderr.write(renderBanner({ urls, tls, devMode, turnUrls: hubTurn?.urls ?? [], notes, secretLength: values.secret?.length }));
   logger.info({ url: hub.url, port: hub.port, tls: tls?.origin ?? 'none', devMode }, 'hub listening');
