@@ -7,7 +7,8 @@
  * but a key no command knows is an error (it is almost always a typo).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve as resolvePath } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError, badConfig, reasonOf, usageError } from './errors.js';
 import { CONFIG_FILE_KEYS, envOf, flagOf, inFile, type OptionTable, type Values } from './options.js';
@@ -74,10 +75,10 @@ export function loadConfigFile(flags: FlagValues, env: Env, defaultDataDir: stri
   const explicit = str(flags['config']) ?? nonEmpty(env['PINHOLE_CONFIG']);
   let path: string;
   if (explicit !== undefined) {
-    path = resolvePath(explicit);
+    path = resolvePath(expandPath(explicit));
   } else {
     const dataDir = str(flags['data-dir']) ?? nonEmpty(env['PINHOLE_DATA_DIR']) ?? defaultDataDir;
-    path = join(resolvePath(dataDir), 'config.json');
+    path = join(resolvePath(expandPath(dataDir)), 'config.json');
     if (!existsSync(path)) return undefined;
   }
   let text: string;
@@ -137,6 +138,9 @@ export function resolveOptions<T extends OptionTable>(
       values[key] = o.default;
       sources[key] = 'default';
     }
+    if (o.isPath && typeof values[key] === 'string') {
+      values[key] = expandPath(values[key], sources[key] === 'file' ? dirname(file!.path) : undefined);
+    }
   }
   return { values: values as Values<T>, sources: sources as Resolved<T>['sources'], file, help };
 }
@@ -145,6 +149,15 @@ function defaultOf(table: OptionTable, key: string): string {
   const d = table[key]?.default;
   if (typeof d !== 'string') throw new CliError('usage', `internal: option table has no string default for ${key}`);
   return d;
+}
+
+/**
+ * `~` and `~/…` become the home directory (env values and JSON are not shell-expanded);
+ * a relative path from a config file is relative to that file's directory.
+ */
+export function expandPath(p: string, relativeTo?: string): string {
+  const expanded = p === '~' ? homedir() : p.startsWith('~/') ? join(homedir(), p.slice(2)) : p;
+  return relativeTo !== undefined && !isAbsolute(expanded) ? resolvePath(relativeTo, expanded) : expanded;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);

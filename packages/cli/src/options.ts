@@ -42,6 +42,8 @@ export interface Option<T> {
   readonly default: T;
   /** Shown in help instead of the default value (e.g. when it is computed). */
   readonly defaultText?: string;
+  /** A file system path: `~/` is expanded, and a relative path in the config file is taken relative to that file. */
+  readonly isPath?: boolean;
   /** Parses a raw value from `where` (flag, env var or config key). */
   readonly parse: (raw: RawValue, where: string) => Exclude<T, undefined>;
 }
@@ -84,6 +86,12 @@ function text(meta: Meta, fallback?: string): Option<string | undefined> {
       return s;
     },
   };
+}
+
+function path(meta: Meta): Option<string | undefined>;
+function path(meta: Meta, fallback: string): Option<string>;
+function path(meta: Meta, fallback?: string): Option<string | undefined> {
+  return { ...text(meta), value: 'FILE', ...meta, default: fallback, isPath: true };
 }
 
 function flag(meta: Meta): Option<boolean> {
@@ -165,8 +173,8 @@ export const defaultDataDir = (): string => join(homedir(), '.pinhole');
 
 /** Options every command reads: where the config file and secret come from. */
 const common = {
-  config: text({ help: 'JSON config file (camelCase keys); default <data-dir>/config.json if present', value: 'FILE', file: false }),
-  dataDir: text({ help: 'directory for the self-signed certificate and config.json', value: 'DIR', defaultText: '~/.pinhole' }, defaultDataDir()),
+  config: path({ help: 'JSON config file (camelCase keys); default <data-dir>/config.json if present', file: false }),
+  dataDir: path({ help: 'directory for the self-signed certificate and config.json', value: 'DIR', defaultText: '~/.pinhole' }, defaultDataDir()),
   secret: text({ help: 'shared secret for tokens and TURN credentials (none: dev mode, anyone may join any room)', value: 'S' }),
 };
 
@@ -177,8 +185,8 @@ export const serveOptions = {
   apiKeys: list({ flag: 'api-key', help: 'extra bearer key for the REST API (repeatable)', value: 'KEY' }),
   origins: list({ flag: 'origin', help: 'allowed browser origin (repeatable; none: any origin)', value: 'ORIGIN' }),
   trustProxy: flag({ help: 'take the client address from X-Forwarded-For (only behind a trusted proxy)' }),
-  tlsCert: text({ help: 'TLS certificate (PEM); with --tls-key, replaces the self-signed one', value: 'FILE' }),
-  tlsKey: text({ help: 'TLS private key (PEM)', value: 'FILE' }),
+  tlsCert: path({ help: 'TLS certificate (PEM); with --tls-key, replaces the self-signed one' }),
+  tlsKey: path({ help: 'TLS private key (PEM)' }),
   noTls: flag({ help: 'serve plain HTTP (behind a TLS-terminating proxy)' }),
   turnPort: port({ help: 'embedded STUN/TURN port; 0: no embedded TURN' }, DEFAULT_TURN_PORT),
   turnUrls: list({ flag: 'turn-url', help: 'external TURN server URL handed to clients, e.g. turn:host:3478 (repeatable)', value: 'URL' }, turnUrl),

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliError, resolveOptions, serveOptions, tokenOptions, type Source } from '../src/index.js';
@@ -59,7 +60,7 @@ const cases: PrecedenceCase[] = [
   { key: 'maxRoomsPerSession', flag: ['--max-rooms-per-session', '5'], env: { PINHOLE_MAX_ROOMS_PER_SESSION: '6' }, file: { maxRoomsPerSession: 7 }, expect: [5, 6, 7, undefined] },
   { key: 'maxConnectionsPerIp', flag: ['--max-connections-per-ip', '8'], env: { PINHOLE_MAX_CONNECTIONS_PER_IP: '9' }, file: { maxConnectionsPerIp: 10 }, expect: [8, 9, 10, undefined] },
   { key: 'rate', flag: ['--rate', '20'], env: { PINHOLE_RATE: '0' }, file: { rate: 2.5 }, expect: [20, 0, 2.5, undefined] },
-  { key: 'tlsCert', flag: ['--tls-cert', 'f.pem'], env: { PINHOLE_TLS_CERT: 'e.pem' }, file: { tlsCert: 'c.pem' }, expect: ['f.pem', 'e.pem', 'c.pem', undefined] },
+  { key: 'tlsCert', flag: ['--tls-cert', '/f.pem'], env: { PINHOLE_TLS_CERT: '/e.pem' }, file: { tlsCert: '/c.pem' }, expect: ['/f.pem', '/e.pem', '/c.pem', undefined] },
 ];
 
 const layers: Source[] = ['flag', 'env', 'file', 'default'];
@@ -220,3 +221,21 @@ function catchCliError(fn: () => unknown): CliError {
   }
   throw new Error('expected a CliError');
 }
+
+describe('paths', () => {
+  it('a relative path in the config file is relative to that file; ~ is the home directory', () => {
+    const dir = dirs.make();
+    const config = writeConfig({ tlsCert: 'certs/fullchain.pem', tlsKey: '/etc/k.pem', dataDir: '~/pinhole-data' }, 'config.json', dir);
+    const { values } = resolveOptions(serveOptions, ['--config', config], {}, 'serve');
+    expect(values.tlsCert).toBe(join(dir, 'certs/fullchain.pem'));
+    expect(values.tlsKey).toBe('/etc/k.pem');
+    expect(values.dataDir).toBe(join(homedir(), 'pinhole-data'));
+  });
+
+  it('relative paths from flags and env stay relative to the working directory', () => {
+    const config = writeConfig({});
+    const { values } = resolveOptions(serveOptions, ['--config', config, '--tls-cert', 'c.pem'], { PINHOLE_TLS_KEY: 'k.pem' }, 'serve');
+    expect(values.tlsCert).toBe('c.pem');
+    expect(values.tlsKey).toBe('k.pem');
+  });
+});
