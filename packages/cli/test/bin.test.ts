@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { get, tempDirs } from './support.js';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -15,7 +15,11 @@ const dirs = tempDirs();
 afterEach(() => dirs.cleanup());
 const env = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH ?? '', HOME: dirs.make(), ...extra });
 
-describe.skipIf(!built)('dist/bin.js (built)', () => {
+describe('dist/bin.js (built)', () => {
+  beforeAll(() => {
+    if (!built) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  });
+
   it('runs as an executable: --version, token, and exit 2 on a bad flag', () => {
     const version = spawnSync(BIN, ['--version'], { encoding: 'utf8', env: env() });
     expect(version.status).toBe(0);
