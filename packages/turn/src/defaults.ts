@@ -50,6 +50,13 @@ export const DEFAULT_BANDWIDTH_BYTES_PER_SECOND = 4_000_000;
 /** The token bucket holds this many seconds of budget (burst size). */
 export const BANDWIDTH_BURST_SECONDS = 1;
 
+/**
+ * Accept RFC 5766 channel numbers (0x5000–0x7FFF) besides RFC 8656's 0x4000–0x4FFF: coturn's
+ * turnutils_uclient and other RFC 5766 clients use them, and a server that does not
+ * demultiplex DTLS/SRTP on its port loses nothing by accepting them.
+ */
+export const DEFAULT_ALLOW_LEGACY_CHANNEL_NUMBERS = true;
+
 /** Housekeeping period: expiry of allocations, permissions, channels and reservations. */
 export const DEFAULT_TICK_INTERVAL_MS = 1000;
 /** Kernel socket buffer we ask for on listeners and relays (the kernel may cap it). */

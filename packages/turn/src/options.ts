@@ -1,5 +1,6 @@
 import {
   DEFAULT_ALLOCATION_LIFETIME_S,
+  DEFAULT_ALLOW_LEGACY_CHANNEL_NUMBERS,
   DEFAULT_BANDWIDTH_BYTES_PER_SECOND,
   DEFAULT_LISTENING_IP,
   DEFAULT_MAX_ALLOCATIONS,
@@ -73,6 +74,11 @@ export interface ResolvedTurnServerOptions {
   /** DEFAULT_ALLOCATION_LIFETIME_S and MAX_ALLOCATION_LIFETIME_S (RFC 8656 §7.2). */
   readonly defaultLifetimeSeconds: number;
   readonly maxLifetimeSeconds: number;
+  /**
+   * Accept RFC 5766 channel numbers 0x5000–0x7FFF in ChannelBind as well as RFC 8656's
+   * 0x4000–0x4FFF (DEFAULT_ALLOW_LEGACY_CHANNEL_NUMBERS).
+   */
+  readonly allowLegacyChannelNumbers: boolean;
   /** DEFAULT_TICK_INTERVAL_MS */
   readonly tickIntervalMs: number;
   readonly logger: TurnLogger | undefined;
@@ -133,6 +139,7 @@ export function resolveOptions(options: TurnServerOptions = {}): ResolvedTurnSer
     nonceLifetimeSeconds: positive(options.nonceLifetimeSeconds ?? DEFAULT_NONCE_LIFETIME_S, 'nonceLifetimeSeconds'),
     defaultLifetimeSeconds,
     maxLifetimeSeconds: Math.max(maxLifetimeSeconds, defaultLifetimeSeconds),
+    allowLegacyChannelNumbers: options.allowLegacyChannelNumbers ?? DEFAULT_ALLOW_LEGACY_CHANNEL_NUMBERS,
     tickIntervalMs: positive(options.tickIntervalMs ?? DEFAULT_TICK_INTERVAL_MS, 'tickIntervalMs'),
     logger: options.logger,
   };

@@ -30,6 +30,7 @@ export type CoreOptions = Pick<
   | 'nonceLifetimeSeconds'
   | 'defaultLifetimeSeconds'
   | 'maxLifetimeSeconds'
+  | 'allowLegacyChannelNumbers'
 > & {
   /** Family of the relayed addresses this server hands out (that of relayIp). */
   readonly relayFamily: 4 | 6;

@@ -53,9 +53,10 @@ export function handleChannelBind(core: TurnServerCore, rc: AuthenticatedRequest
   if (Array.isArray(allocation)) return allocation;
   // "The request contains both a CHANNEL-NUMBER and an XOR-PEER-ADDRESS attribute; the
   //  channel number is in the range 0x4000 through 0x4FFF (inclusive)" — otherwise 400.
+  //  With allowLegacyChannelNumbers, RFC 5766's 0x4000–0x7FFF is accepted.
   const channel = rc.request.get('CHANNEL-NUMBER');
   const rawPeer = rc.request.get('XOR-PEER-ADDRESS');
-  if (channel === undefined || !rawPeer || !isValidChannelNumber(channel)) return core.error(rc, ErrorCode.BadRequest);
+  if (channel === undefined || !rawPeer || !isValidChannelNumber(channel, core.options.allowLegacyChannelNumbers)) return core.error(rc, ErrorCode.BadRequest);
   const peer = { ...rawPeer, address: canonicalIp(rawPeer.address) };
   const refused = checkPeer(core, rc, allocation, peer);
   if (refused) return refused;
