@@ -1,10 +1,11 @@
 import { ProtocolError } from './errors.js';
 import type { ClientFrame, ClientFrameType, FrameId, ServerFrame } from './frames.js';
 
-/** Room names: URL-safe, 1–128 characters (they appear in REST paths). */
-export const ROOM_NAME = /^[A-Za-z0-9_.~-]{1,128}$/;
+/** Room names: URL-safe, 1–128 characters, not only dots (they appear in REST paths). */
+export const ROOM_NAME = /^(?!\.+$)[A-Za-z0-9_.~-]{1,128}$/;
 /** Peer ids, session ids and keys are opaque strings of at most this length. */
 export const MAX_ID_LENGTH = 64;
+const ROOM_RULE = '"room" must match [A-Za-z0-9_.~-]{1,128} and not be only dots';
 
 const CLIENT_TYPES: ReadonlySet<string> = new Set<ClientFrameType>([
   'hello',
@@ -29,6 +30,10 @@ function isSeq(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
+function isFrameId(value: unknown): value is FrameId {
+  return isShortString(value) || (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1);
+}
+
 function isShortString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH;
 }
@@ -41,7 +46,7 @@ function isShortString(value: unknown): value is string {
 export function decodeClientFrame(text: string, maxBytes: number, byteLength?: number): ClientFrame {
   const size = byteLength ?? (text.length * 3 <= maxBytes ? text.length : Buffer.byteLength(text));
   if (size > maxBytes) {
-    throw new ProtocolError('too-large', `frame of ${size} bytes exceeds the limit of ${maxBytes}`);
+    throw new ProtocolError('too-large', `frame of ${size} bytes exceeds the limit of ${maxBytes}`, idOf(text));
   }
   let value: unknown;
   try {
@@ -52,15 +57,28 @@ export function decodeClientFrame(text: string, maxBytes: number, byteLength?: n
   return validateClientFrame(value);
 }
 
+/** The valid `id` of a parsed value, if it has one (so a refusal can carry `ref`). */
+export function frameIdOf(value: unknown): FrameId | undefined {
+  const id = isPlainObject(value) ? value.id : undefined;
+  return isFrameId(id) ? id : undefined;
+}
+
+/** Best effort: the id of an oversize frame, so its error can carry `ref` and consume the id. */
+function idOf(text: string): FrameId | undefined {
+  try {
+    return frameIdOf(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Validates an already-parsed value as a client frame (also used for arrays posted over HTTP). */
 export function validateClientFrame(value: unknown): ClientFrame {
   if (!isPlainObject(value)) throw new ProtocolError('bad-frame', 'a frame must be a JSON object');
   const { type, id } = value;
   let ref: FrameId | undefined;
   if (id !== undefined) {
-    if (!(isShortString(id) || isSeq(id))) {
-      throw new ProtocolError('bad-frame', '"id" must be a non-empty string (≤ 64 chars) or a non-negative integer');
-    }
+    if (!isFrameId(id)) throw new ProtocolError('bad-frame', '"id" must be a non-empty string (≤ 64 chars) or an integer ≥ 1');
     ref = id;
   }
   if (typeof type !== 'string') throw new ProtocolError('bad-frame', 'frame has no string "type"', ref);
@@ -83,19 +101,19 @@ export function validateClientFrame(value: unknown): ClientFrame {
       break;
     }
     case 'join':
-      if (!isRoomName(value.room)) fail('"room" must match [A-Za-z0-9_.~-]{1,128}');
+      if (!isRoomName(value.room)) fail(ROOM_RULE);
       if (value.meta !== undefined && !isPlainObject(value.meta)) fail('"meta" must be an object');
       break;
     case 'leave':
-      if (!isRoomName(value.room)) fail('"room" must match [A-Za-z0-9_.~-]{1,128}');
+      if (!isRoomName(value.room)) fail(ROOM_RULE);
       break;
     case 'signal':
       if (!isShortString(value.to)) fail('"to" must be a peer id');
-      if (value.room !== undefined && !isRoomName(value.room)) fail('"room" must match [A-Za-z0-9_.~-]{1,128}');
+      if (value.room !== undefined && !isRoomName(value.room)) fail(ROOM_RULE);
       if (!('data' in value)) fail('"data" is required');
       break;
     case 'broadcast':
-      if (!isRoomName(value.room)) fail('"room" must match [A-Za-z0-9_.~-]{1,128}');
+      if (!isRoomName(value.room)) fail(ROOM_RULE);
       if (!('data' in value)) fail('"data" is required');
       break;
     case 'ack':

@@ -36,13 +36,15 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'room-full':
     case 'too-many-rooms':
     case 'replaced':
-    case 'overflow':
       return 409;
     case 'too-large':
       return 413;
     case 'rate-limited':
     case 'too-many-connections':
+    case 'overflow':
       return 429;
+    case 'not-found':
+      return 404;
     case 'internal':
       return 500;
   }

@@ -9,7 +9,8 @@ export const PROTOCOL_VERSION = 1;
 /**
  * Client frame ids: integers 1, 2, 3, … per session (the hub then reports `lastId` so a
  * client knows what to resend after a drop), or strings (≤ 64 chars) deduplicated over a
- * bounded window. A frame whose id was already applied is ignored.
+ * bounded window. A frame whose id was already applied is ignored. The id of a `hello`
+ * is only echoed as `welcome.ref`: numbering starts with the first frame after welcome.
  */
 export type FrameId = string | number;
 
@@ -118,7 +119,10 @@ export interface WelcomeFrame {
   resumed: boolean;
   /** Highest seq the hub has sent so far on this session (0 on a fresh session). */
   seq: number;
-  /** Milliseconds: send something (a frame or `ping`) at least this often. */
+  /**
+   * Milliseconds between the hub's liveness probes (WebSocket ping, SSE comment line).
+   * A client that sees nothing for about twice this long should reconnect and resume.
+   */
   heartbeat: number;
   /** Milliseconds a detached session is kept for resume. */
   grace: number;
@@ -138,8 +142,12 @@ export interface WelcomeLimits {
   maxFrameBytes: number;
   maxRoomsPerSession: number;
   maxPeersPerRoom: number;
+  /** 0 = no rate limit. */
   ratePerSecond: number;
   rateBurst: number;
+  maxMetaBytes: number;
+  /** How long the hub holds a long-poll request before answering `[]`. */
+  pollHoldMs: number;
 }
 
 interface Sequenced {
@@ -169,7 +177,7 @@ export interface PeerJoinedFrame extends Sequenced {
   meta: PeerMeta;
 }
 
-export type PeerLeftReason = 'leave' | 'timeout' | 'closed' | 'kicked';
+export type PeerLeftReason = 'leave' | 'timeout' | 'closed';
 
 export interface PeerLeftFrame extends Sequenced {
   type: 'peer-left';
@@ -194,7 +202,11 @@ export interface BroadcastDelivery extends Sequenced {
 
 export interface ErrorFrame {
   type: 'error';
-  /** Absent only on errors that precede `welcome` (the hello failed). */
+  /**
+   * Present when the error is part of the session's numbered stream. Absent on errors
+   * before `welcome`, on the error written just before the hub closes a connection, and
+   * on HTTP error bodies.
+   */
   seq?: number;
   code: ErrorCode;
   message: string;
@@ -248,6 +260,7 @@ export const ERROR_CODES = [
   'too-many-connections',
   'replaced',
   'overflow',
+  'not-found',
   'internal',
 ] as const;
 

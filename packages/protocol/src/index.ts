@@ -39,6 +39,7 @@ export {
   isRoomName,
   decodeClientFrame,
   validateClientFrame,
+  frameIdOf,
   encodeServerFrame,
   decodeServerFrame,
 } from './codec.js';

@@ -39,6 +39,8 @@ describe('decodeClientFrame', () => {
     { name: 'unknown type', text: '{"type":"welcome"}', code: 'unknown-type' },
     { name: 'float id', text: '{"type":"ping","id":1.5}', code: 'bad-frame' },
     { name: 'negative id', text: '{"type":"ping","id":-1}', code: 'bad-frame' },
+    { name: 'id 0 (numbering starts at 1)', text: '{"type":"ping","id":0}', code: 'bad-frame' },
+    { name: 'room of dots only', text: '{"type":"join","room":".."}', code: 'bad-frame' },
     { name: 'empty string id', text: '{"type":"ping","id":""}', code: 'bad-frame' },
     { name: 'id too long', text: `{"type":"ping","id":"${'x'.repeat(65)}"}`, code: 'bad-frame' },
     { name: 'ack not integer', text: '{"type":"ping","ack":"3"}', code: 'bad-frame' },
@@ -64,6 +66,15 @@ describe('decodeClientFrame', () => {
     expect(codeOf(text)).toBe('too-large');
   });
 
+  it('an oversize frame still reports its id as ref', () => {
+    try {
+      decode(`{"type":"broadcast","id":12,"room":"r","data":"${'x'.repeat(MAX)}"}`);
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toMatchObject({ code: 'too-large', ref: 12 });
+    }
+  });
+
   it('keeps the id of a frame it refuses, as ref', () => {
     try {
       decode('{"type":"signal","id":9,"data":1}');
@@ -76,7 +87,8 @@ describe('decodeClientFrame', () => {
 
 it('room names', () => {
   expect(isRoomName('daily-standup_2026.11~x')).toBe(true);
-  for (const bad of ['', 'a b', 'a/b', 'é', 'x'.repeat(129), 5]) expect(isRoomName(bad)).toBe(false);
+  expect(isRoomName('a.b')).toBe(true);
+  for (const bad of ['', '.', '..', 'a b', 'a/b', 'é', 'x'.repeat(129), 5]) expect(isRoomName(bad)).toBe(false);
 });
 
 it('every error code maps to an HTTP status', () => {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ProtocolError, httpStatusOf, validateClientFrame, type ClientFrame } from '@pinhole/protocol';
+import { ProtocolError, frameIdOf, httpStatusOf, validateClientFrame, type ClientFrame } from '@pinhole/protocol';
 import type { ConnectionTracker } from './connections.js';
 import type { Hub } from './hub.js';
 import { readBody, sendJson, sendProtocolError, seqParam } from './http-util.js';
@@ -110,23 +110,29 @@ export class HubRouter {
     }
     const room = ROOM_ROUTE.exec(path);
     if (room) {
-      const name = decodeURIComponent(room[1]!);
+      let name: string;
+      try {
+        name = decodeURIComponent(room[1]!);
+      } catch {
+        throw new ProtocolError('bad-frame', 'room name is not valid percent-encoding');
+      }
       if (room[2] === 'peers' && method === 'GET') return this.rest.peers(req, res, name);
       if (room[2] === 'messages' && method === 'POST') return this.rest.message(req, res, name);
     }
     if (path === '/v1/send' && method === 'POST') return this.#send(req, res, url);
     if (path === '/v1/sse' && method === 'GET') return this.#stream(req, res, url, cors, 'sse');
     if (path === '/v1/poll' && method === 'GET') return this.#stream(req, res, url, cors, 'poll');
-    sendJson(res, 404, { type: 'error', code: 'bad-frame', message: `no route ${method} ${path}` });
+    throw new ProtocolError('not-found', `no route ${method} ${path}`);
   }
 
   #stream(req: IncomingMessage, res: ServerResponse, url: URL, cors: Record<string, string>, transport: 'sse' | 'poll'): void {
     const q = url.searchParams;
     const session = this.hub.authenticate(q.get('session'), q.get('key'));
     const lastEventId = req.headers['last-event-id'];
+    // An EventSource reconnects to the same URL with a newer Last-Event-ID: take the larger.
     const from =
       transport === 'sse'
-        ? (seqParam(q.get('lastSeq'), 'lastSeq') ?? seqParam(typeof lastEventId === 'string' ? lastEventId : null, 'Last-Event-ID') ?? 0)
+        ? Math.max(seqParam(q.get('lastSeq'), 'lastSeq') ?? 0, seqParam(typeof lastEventId === 'string' ? lastEventId : null, 'Last-Event-ID') ?? 0)
         : (seqParam(q.get('ack'), 'ack') ?? 0);
     if (from > session.seq) throw new ProtocolError('bad-frame', `${transport === 'sse' ? 'lastSeq' : 'ack'} ${from} is ahead of the session (seq ${session.seq})`);
     const ip = this.clientIp(req);
@@ -158,7 +164,8 @@ export class HubRouter {
     const session = this.hub.authenticate(sessionId, url.searchParams.get('key'));
     const batch = Array.isArray(value);
     if (!batch && Buffer.byteLength(body) > max) throw new ProtocolError('too-large', `frame exceeds the limit of ${max} bytes`);
-    for (const item of batch ? (value as unknown[]) : [value]) this.#apply(session, item, batch && body.length > max);
+    const oversized = batch && Buffer.byteLength(body) > max;
+    for (const item of batch ? (value as unknown[]) : [value]) this.#apply(session, item, oversized);
     await this.hub.settled(session);
     sendJson(res, 200, { ok: true, lastId: session.lastId, seq: session.seq });
   }
@@ -168,7 +175,7 @@ export class HubRouter {
     let frame: ClientFrame;
     try {
       if (checkSize && Buffer.byteLength(JSON.stringify(item)) > this.hub.options.maxFrameBytes) {
-        throw new ProtocolError('too-large', `frame exceeds the limit of ${this.hub.options.maxFrameBytes} bytes`);
+        throw new ProtocolError('too-large', `frame exceeds the limit of ${this.hub.options.maxFrameBytes} bytes`, frameIdOf(item));
       }
       frame = validateClientFrame(item);
       if (frame.type === 'hello') throw new ProtocolError('already-welcomed', 'hello goes in a request of its own, without ?session', frame.id, 'hello');

@@ -107,6 +107,8 @@ export class Hub {
         maxPeersPerRoom: o.maxPeersPerRoom,
         ratePerSecond: o.ratePerSecond === Infinity ? 0 : o.ratePerSecond,
         rateBurst: o.rateBurst,
+        maxMetaBytes: o.maxMetaBytes,
+        pollHoldMs: o.pollHoldMs,
       },
       rooms: [...session.rooms],
     };
@@ -119,6 +121,10 @@ export class Hub {
     const session = sessionId ? this.sessions.get(sessionId) : undefined;
     if (!session || session.ended) throw new ProtocolError('session-unknown', 'session expired or unknown; POST a hello to /v1/send to start one');
     if (!key || !keyMatches(key, [session.key])) throw new ProtocolError('unauthorized', 'wrong session key');
+    const expiresAt = session.grant.expiresAt;
+    if (expiresAt !== undefined && expiresAt <= this.options.now()) {
+      throw new ProtocolError('token-expired', 'the session token has expired; POST a hello with resume and a fresh token');
+    }
     return session;
   }
 
@@ -172,8 +178,8 @@ export class Hub {
     }
     this.metrics.frameIn(frame.type);
     if (frame.ack !== undefined) session.ack(frame.ack);
-    if (frame.type === 'ack') return undefined;
     if (frame.id !== undefined && !session.firstSight(frame.id)) return undefined;
+    if (frame.type === 'ack') return undefined;
     try {
       if (!session.bucket.take(this.options.now())) {
         throw new ProtocolError('rate-limited', `more than ${this.options.ratePerSecond} frames/s; slow down and resend under a new id`);
@@ -265,11 +271,16 @@ export class Hub {
     if (!roomAllowed(session.grant, room)) throw new ProtocolError('forbidden', `your token does not allow room "${room}"`, id, 'join');
     const meta = frame.meta ?? {};
     const metaBytes = Buffer.byteLength(JSON.stringify(meta));
-    if (metaBytes > o.maxMetaBytes) throw new ProtocolError('bad-frame', `join: "meta" is ${metaBytes} bytes, over the limit of ${o.maxMetaBytes}`, id, 'join');
-    if (!session.rooms.has(room) && session.rooms.size >= o.maxRoomsPerSession) {
+    if (metaBytes > o.maxMetaBytes) throw new ProtocolError('too-large', `join: "meta" is ${metaBytes} bytes, over the limit of ${o.maxMetaBytes}`, id, 'join');
+    if (session.rooms.has(room)) {
+      // Already in: answer again (a retry after a lost reply), leaving presence as it is.
+      const peers = o.rooms.members(room).filter((p) => p.peer !== session.peer);
+      this.deliver(session, id === undefined ? { type: 'joined', room, peer: session.peer, peers } : { type: 'joined', room, peer: session.peer, peers, ref: id });
+      return;
+    }
+    if (session.rooms.size >= o.maxRoomsPerSession) {
       throw new ProtocolError('too-many-rooms', `a session may be in at most ${o.maxRoomsPerSession} rooms`, id, 'join');
     }
-    const fresh = !session.rooms.has(room);
     const result = await o.rooms.join(room, { peer: session.peer, meta }, o.maxPeersPerRoom);
     if (result === 'full') throw new ProtocolError('room-full', `room "${room}" already has ${o.maxPeersPerRoom} peers`, id, 'join');
     if (session.ended) {
@@ -280,7 +291,6 @@ export class Hub {
     const joined: OutboundFrame = { type: 'joined', room, peer: session.peer, peers: result };
     if (id !== undefined) joined.ref = id;
     this.deliver(session, joined);
-    if (!fresh) return;
     for (const other of result) o.bus.publish(other.peer, { type: 'peer-joined', room, peer: session.peer, meta });
   }
 

@@ -54,13 +54,14 @@ export class RestApi {
     if (!('data' in value)) throw new ProtocolError('bad-frame', '"data" is required');
     if (to !== undefined && typeof to !== 'string') throw new ProtocolError('bad-frame', '"to" must be a peer id');
     if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > 64)) throw new ProtocolError('bad-frame', '"id" must be a string of 1–64 characters');
+    const { rooms, bus } = this.hub.options;
+    if (to !== undefined && !rooms.has(room, to)) throw new ProtocolError('unknown-peer', `peer "${to}" is not in room "${room}"`);
+    // Only a delivered message consumes its id: a retry after an error is tried again.
     if (id !== undefined && !this.#seen.add(`${room}\n${id}`)) {
       sendJson(res, 200, { delivered: 0, duplicate: true });
       return;
     }
-    const { rooms, bus } = this.hub.options;
     if (to !== undefined) {
-      if (!rooms.has(room, to)) throw new ProtocolError('unknown-peer', `peer "${to}" is not in room "${room}"`);
       bus.publish(to, { type: 'signal', from: SERVER_PEER, room, data: data as Json });
       sendJson(res, 200, { delivered: 1 });
       return;

@@ -119,7 +119,7 @@ export async function startHub(options: HubOptions & ListenOptions = {}): Promis
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     if (!hubServer.request(req, res)) {
       res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ type: 'error', code: 'bad-frame', message: `no route ${req.method} ${req.url}` }));
+      res.end(JSON.stringify({ type: 'error', code: 'not-found', message: `no route ${req.method} ${req.url}` }));
     }
   };
   const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, onRequest) : createHttpServer(onRequest);

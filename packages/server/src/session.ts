@@ -82,7 +82,7 @@ export class Session {
     // `type` then `seq` lead the JSON (the spread keeps `type` in first place).
     const entry: Encoded = { seq, text: JSON.stringify(Object.assign({ type: frame.type, seq }, frame)) };
     this.#buffer.push(entry);
-    this.#bufferBytes += entry.text.length;
+    this.#bufferBytes += Buffer.byteLength(entry.text);
     if (this.unacked > this.limits.maxReplayFrames || this.#bufferBytes > this.limits.maxReplayBytes) return false;
     this.downstream?.write([entry]);
     return true;
@@ -93,7 +93,7 @@ export class Session {
     const buffer = this.#buffer;
     let head = this.#head;
     while (head < buffer.length && buffer[head]!.seq <= upTo) {
-      this.#bufferBytes -= buffer[head]!.text.length;
+      this.#bufferBytes -= Buffer.byteLength(buffer[head]!.text);
       head++;
     }
     if (head > 256 && head * 2 > buffer.length) {

@@ -51,6 +51,20 @@ describe('with a secret, joining needs a valid token', () => {
     expect((await c.resume()).resumed).toBe(true);
   });
 
+  it('an expired token cannot reattach SSE or poll without a fresh hello', async () => {
+    let now = Date.now();
+    hub = await startTestHub({ secret: SECRET, now: () => now, graceMs: 3600_000 });
+    const c = await client(await mintToken(SECRET, { identity: 'pat' }, 60, now), 'poll');
+    const w = await c.connect();
+    c.drop();
+    now += 120_000;
+    for (const path of ['sse', 'poll']) {
+      const res = await fetch(`${hub.url}/v1/${path}?session=${w.session}&key=${w.key}`);
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ code: 'token-expired' });
+    }
+  });
+
   it('room patterns and permissions are enforced', async () => {
     hub = await startTestHub({ secret: SECRET });
     const c = await client(await mintToken(SECRET, { identity: 'carol', room: 'team-*', perms: ['join'] }, 60));

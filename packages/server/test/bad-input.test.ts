@@ -166,9 +166,44 @@ describe('bad input over HTTP', () => {
     expect(a.received.filter((f) => f.type === 'broadcast' && f.data === 'once-too')).toHaveLength(1);
   });
 
-  it('unknown routes answer 404 with an error body', async () => {
-    const res = await fetch(`${hub.url}/v1/nothing-here`);
-    expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ type: 'error' });
+  it('unknown routes answer 404 not-found; a bad percent-escape in a room answers 400', async () => {
+    for (const path of ['/v1/nothing-here', '/elsewhere']) {
+      const res = await fetch(`${hub.url}${path}`);
+      expect(res.status).toBe(404);
+      expect(await res.json()).toMatchObject({ type: 'error', code: 'not-found' });
+    }
+    const bad = await fetch(`${hub.url}/v1/rooms/%E0/peers`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: 'bad-frame' });
+  });
+
+  it('a batch item over the limit in UTF-8 bytes (not characters) is refused with its ref', async () => {
+    const hello = (await (await post('/v1/send', '{"type":"hello"}')).json()) as { session: string; key: string };
+    const q = `session=${hello.session}&key=${hello.key}`;
+    const big = { type: 'ping', id: 1, pad: 'é'.repeat(MAX * 0.6) }; // ~0.6×MAX chars, ~1.2×MAX bytes
+    expect(await (await post(`/v1/send?${q}`, JSON.stringify([big]))).json()).toMatchObject({ ok: true, lastId: 1 });
+    const frames = (await (await fetch(`${hub.url}/v1/poll?${q}&ack=0`)).json()) as ServerFrame[];
+    expect(frames[0]).toMatchObject({ type: 'error', code: 'too-large', ref: 1 });
+  });
+
+  it('an ack carrying an id consumes it, so lastId keeps moving', async () => {
+    const hello = (await (await post('/v1/send', '{"type":"hello"}')).json()) as { session: string; key: string };
+    const q = `session=${hello.session}&key=${hello.key}`;
+    const reply = await post(`/v1/send?${q}`, JSON.stringify([{ type: 'ping', id: 1 }, { type: 'ack', id: 2, seq: 0 }, { type: 'ping', id: 3 }]));
+    expect(await reply.json()).toMatchObject({ lastId: 3 });
+  });
+
+  it('SSE resumes from the larger of ?lastSeq and Last-Event-ID', async () => {
+    for (let n = 0; n < 3; n++) b.send({ type: 'signal', to: a.peer, data: { n } });
+    await a.until(() => a.received.filter((f) => f.type === 'signal').length === 3);
+    const w = a.welcome!;
+    const controller = new AbortController();
+    const res = await fetch(`${hub.url}/v1/sse?session=${w.session}&key=${w.key}&lastSeq=0`, { headers: { 'last-event-id': String(a.lastSeq - 1) }, signal: controller.signal });
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes(`id: ${a.lastSeq}\n`)) text += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(ids).toEqual([a.lastSeq]);
   });
 });

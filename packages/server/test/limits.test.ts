@@ -81,7 +81,7 @@ it('join meta over its size limit is refused', async () => {
   clients.push(a);
   await a.connect();
   a.send({ type: 'join', room: 'meta', meta: { name: 'x'.repeat(100) } });
-  expect(await a.next<ErrorFrame>((f) => f.type === 'error')).toMatchObject({ code: 'bad-frame' });
+  expect(await a.next<ErrorFrame>((f) => f.type === 'error')).toMatchObject({ code: 'too-large', frame: 'join' });
 });
 
 it('a session whose replay buffer overflows is ended, not silently truncated', async () => {

@@ -75,6 +75,14 @@ describe('REST API', () => {
     expect(await res.json()).toMatchObject({ type: 'error', code });
   });
 
+  it('a message refused (unknown peer) does not consume its id', async () => {
+    hub = await startTestHub({ secret: SECRET });
+    const [a] = await room();
+    expect((await post('/v1/rooms/desk/messages', { to: 'ghost', id: 'm-9', data: 1 }, SECRET)).status).toBe(404);
+    expect(await (await post('/v1/rooms/desk/messages', { to: a.peer, id: 'm-9', data: 'second try' }, SECRET)).json()).toEqual({ delivered: 1 });
+    await a.next((f) => f.type === 'signal' && f.data === 'second try');
+  });
+
   it('a retried message with the same id is delivered once', async () => {
     hub = await startTestHub({ secret: SECRET });
     const [a] = await room();

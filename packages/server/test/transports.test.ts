@@ -67,6 +67,19 @@ describe.each(TRANSPORTS)('transport %s', (transport) => {
     await expect(b.resume()).rejects.toMatchObject({ code: 'session-unknown' });
   });
 
+  it('joining a room again answers joined again, keeps presence and announces nothing', async () => {
+    const a = await join('room-5', transport, 'Ada');
+    const b = await join('room-5', transport, 'Bob');
+    await a.next((f) => f.type === 'peer-joined');
+    b.send({ type: 'join', room: 'room-5', meta: { name: 'Impostor' } });
+    await b.next((f) => f.type === 'joined' && f.peers.length === 1 && f.peers[0]!.peer === a.peer, 5000, 1);
+    b.send({ type: 'broadcast', room: 'room-5', data: 'marker' });
+    await a.next((f) => f.type === 'broadcast');
+    expect(a.received.filter((f) => f.type === 'peer-joined')).toHaveLength(1);
+    const peers = (await (await fetch(`${hub.url}/v1/rooms/room-5/peers`)).json()) as { peers: { peer: string; meta: unknown }[] };
+    expect(peers.peers.find((p) => p.peer === b.peer)!.meta).toEqual({ name: 'Bob' });
+  });
+
   it('ping gets a pong carrying lastId', async () => {
     const a = await join('room-4', transport, 'Ada');
     a.send({ type: 'ping' });
