@@ -153,7 +153,8 @@ export function looksLikeStun(data: Uint8Array): boolean {
 }
 
 /**
- * Decode one STUN message (RFC 8489 §5–§6.3). Throws StunDecodeError on anything malformed,
+ * Decode one STUN message (RFC 8489 §5–§6.3) that fills `data` exactly (one UDP datagram or
+ * one frame from StreamFramer). Throws StunDecodeError on anything malformed,
  * including a FINGERPRINT that does not match. Attributes after MESSAGE-INTEGRITY other than
  * MESSAGE-INTEGRITY-SHA256 and FINGERPRINT are dropped, as RFC 8489 §14.5 requires.
  */
@@ -161,8 +162,10 @@ export function decodeStunMessage(data: Buffer): StunMessage {
   if (!looksLikeStun(data)) throw new StunDecodeError('not a STUN message');
   const length = data.readUInt16BE(2);
   if (length % 4 !== 0) throw new StunDecodeError('message length is not a multiple of 4');
-  if (HEADER_LENGTH + length > data.length) throw new StunDecodeError('truncated STUN message');
-  const raw = data.length === HEADER_LENGTH + length ? data : data.subarray(0, HEADER_LENGTH + length);
+  // A datagram or stream frame holds exactly one message: bytes beyond the length field are as
+  // suspect as missing ones (they would let a truncated, still-signed copy through).
+  if (HEADER_LENGTH + length !== data.length) throw new StunDecodeError('message length does not match the packet');
+  const raw = data;
   const { method, cls } = decodeMessageType(raw.readUInt16BE(0));
   const message = new StunMessage(method, cls, Buffer.from(raw.subarray(8, HEADER_LENGTH)), raw);
   let offset = HEADER_LENGTH;
