@@ -199,7 +199,8 @@ describe('hostile input never throws and never allocates', () => {
         // FINGERPRINT is left alone: it is a demultiplexing aid, not a security check, so a
         // corrupted FINGERPRINT type merely turns it into an ignored attribute.
         packet = Buffer.from(valid);
-        packet[Math.floor(Math.random() * (packet.length - 8))] ^= 1 << Math.floor(Math.random() * 8);
+        const at = Math.floor(Math.random() * (packet.length - 8));
+        packet[at] = (packet[at] ?? 0) ^ (1 << Math.floor(Math.random() * 8));
       }
       expect(() => h.core.handleClientPacket(client.client, packet)).not.toThrow();
     }
