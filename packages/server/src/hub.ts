@@ -178,6 +178,7 @@ export class Hub {
     }
     this.metrics.frameIn(frame.type);
     if (frame.ack !== undefined) session.ack(frame.ack);
+    if (frame.type === 'ack') session.ack(frame.seq);
     if (frame.id !== undefined && !session.firstSight(frame.id)) return undefined;
     if (frame.type === 'ack') return undefined;
     try {

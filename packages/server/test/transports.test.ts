@@ -109,3 +109,27 @@ it('one room mixes ws, sse and poll clients', async () => {
   const pj = await poll.next<JoinedFrame>((f) => f.type === 'joined');
   expect(pj.peers.map((p) => p.peer).sort()).toEqual([ws.peer, sse.peer].sort());
 });
+
+it('a bare ack frame (no piggy-backed ack field) empties the replay buffer', async () => {
+  const { default: WebSocket } = await import('ws');
+  const a = await join('acks', 'ws', 'A');
+  const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/v1/ws`);
+  const frames: { type: string; seq?: number }[] = [];
+  ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
+  await new Promise((r) => ws.on('open', r));
+  ws.send(JSON.stringify({ type: 'hello' }));
+  ws.send(JSON.stringify({ type: 'join', room: 'acks' }));
+  await a.next((f) => f.type === 'peer-joined');
+  const peer = (frames[0] as unknown as { peer: string }).peer;
+  for (let n = 0; n < 20; n++) a.send({ type: 'signal', to: peer, data: n });
+  await a.until(() => frames.length === 22); // welcome, joined, 20 signals
+  const depth = async () => Number(/pinhole_replay_buffer_max_frames (\d+)/.exec(await (await fetch(`${hub.url}/metrics`)).text())![1]);
+  expect(await depth()).toBeGreaterThanOrEqual(21);
+  ws.send(JSON.stringify({ type: 'ack', seq: frames.at(-1)!.seq }));
+  await a.until(() => false, 100).catch(() => undefined);
+  a.send({ type: 'ping' });
+  await a.next((f) => f.type === 'pong');
+  // Only `a` may still hold unacked frames now (it acks every 16); the bare-ack client holds none.
+  expect(await depth()).toBeLessThan(16);
+  ws.close();
+});
