@@ -141,8 +141,14 @@ describe('StreamFramer (TCP/TLS framing)', () => {
     ['top bits 10', Buffer.from('80000000', 'hex')],
     ['top bits 11', Buffer.from('ff000000', 'hex')],
     ['STUN length not a multiple of 4', Buffer.from('00010003', 'hex')],
+    ['STUN header without the magic cookie', Buffer.from('000100042112a443', 'hex')],
   ])('throws on garbage: %s', (_name, bytes) => {
     expect(() => new StreamFramer(1 << 16).push(bytes)).toThrow();
+  });
+
+  it('with requireStunFirst, ChannelData before any STUN message is refused, and accepted after one', () => {
+    expect(() => new StreamFramer(1 << 16, { requireStunFirst: true }).push(channel)).toThrow('ChannelData before any STUN message');
+    expect(new StreamFramer(1 << 16, { requireStunFirst: true }).push(Buffer.concat([stun, channel]))).toHaveLength(2);
   });
 
   it('throws when unframed data exceeds the limit', () => {

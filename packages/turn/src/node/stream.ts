@@ -34,7 +34,7 @@ export function serveStream(server: Server, transport: ClientTransport, handlers
       serverPort: socket.localPort,
     };
     const key = fiveTupleKey(client);
-    const framer = new StreamFramer(MAX_STREAM_BUFFER_BYTES);
+    const framer = new StreamFramer(MAX_STREAM_BUFFER_BYTES, { requireStunFirst: true });
     socket.setNoDelay(true);
     handlers.onOpen(client, key, socket);
     const idle = setTimeout(() => {

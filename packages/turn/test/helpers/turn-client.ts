@@ -81,9 +81,9 @@ export class TestTurnClient {
   }
 
   /** Send a request and wait for its response (or reject after `timeoutMs`). */
-  request(message: StunMessage, timeoutMs = 2000): Promise<StunMessage> {
+  request(message: StunMessage, timeoutMs = 2000, key = this.key): Promise<StunMessage> {
     const id = message.transactionId.toString('hex');
-    const data = message.encode({ ...(this.key && { integrity: { key: this.key, algorithm: 'sha1' as const } }), fingerprint: true });
+    const data = message.encode({ ...(key && { integrity: { key, algorithm: 'sha1' as const } }), fingerprint: true });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
