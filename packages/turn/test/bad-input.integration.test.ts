@@ -21,7 +21,7 @@ async function bindingWorks(port: number): Promise<boolean> {
     const request = new StunMessage(Method.Binding, MessageClass.Request);
     const reply = new Promise<Buffer>((resolve) => socket.once('message', resolve));
     socket.send(request.encode(), port, '127.0.0.1');
-    const data = await Promise.race([reply, new Promise<undefined>((r) => setTimeout(r, 1000))]);
+    const data = await Promise.race([reply, new Promise<undefined>((r) => setTimeout(() => r(undefined), 1000))]);
     return data !== undefined && decodeStunMessage(data).cls === MessageClass.SuccessResponse;
   } finally {
     socket.close();
