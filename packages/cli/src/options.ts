@@ -166,6 +166,8 @@ const perm = (s: string, where: string): Permission => parseChoice(s, where, PER
 export const DEFAULT_PORT = 8443;
 /** Default STUN/TURN port (RFC 8489 §18.1 / RFC 8656 registered port). */
 export const DEFAULT_TURN_PORT = 3478;
+/** TURN over TLS (RFC 8656 §3.2), when the hub serves TLS. */
+export const DEFAULT_TURN_TLS_PORT = 5349;
 export const DEFAULT_HOST = '0.0.0.0';
 /** Default lifetime of tokens and TURN credentials printed by `token` / `turn-credentials`. */
 export const DEFAULT_TTL_SECONDS = 3600;
@@ -188,7 +190,8 @@ export const serveOptions = {
   tlsCert: path({ help: 'TLS certificate (PEM); with --tls-key, replaces the self-signed one' }),
   tlsKey: path({ help: 'TLS private key (PEM)' }),
   noTls: flag({ help: 'serve plain HTTP (behind a TLS-terminating proxy)' }),
-  turnPort: port({ help: 'embedded STUN/TURN port; 0: no embedded TURN' }, DEFAULT_TURN_PORT),
+  turnPort: port({ help: 'embedded STUN/TURN port (UDP and TCP); 0: no embedded TURN' }, DEFAULT_TURN_PORT),
+  turnTlsPort: port({ help: 'embedded TURN-over-TLS port, with the hub certificate (e.g. 443); 0: none; off with --no-tls' }, DEFAULT_TURN_TLS_PORT),
   turnUrls: list({ flag: 'turn-url', help: 'external TURN server URL handed to clients, e.g. turn:host:3478 (repeatable)', value: 'URL' }, turnUrl),
   turnSecret: text({ help: 'TURN REST API secret of the external TURN server (coturn static-auth-secret); default: --secret', value: 'S' }),
   stunUrls: list({ flag: 'stun-url', help: 'STUN server URL handed to clients, e.g. stun:host:3478 (repeatable)', value: 'URL' }, stunUrl),

@@ -1,10 +1,11 @@
 /**
- * The seam between `pinhole serve` and the embedded STUN/TURN server (package
- * `@pinhole/turn`, written separately). Until that package exists `startEmbeddedTurn`
- * starts nothing and says so; `serve` then tells the operator TURN is not running and hands
- * clients no embedded TURN URLs. Nothing here pretends to relay.
+ * The seam between `pinhole serve` and the embedded STUN/TURN server (@pinhole/turn):
+ * starts it on the hub's host with the hub's TURN secret, and turns its bound ports into
+ * the `stun:` / `turn:` / `turns:` URLs the hub hands out in `welcome`.
  */
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
+import { startTurnServer } from '@pinhole/turn';
 
 export interface EmbeddedTurnOptions {
   /** Address to listen on (same as the hub's). */
@@ -17,6 +18,8 @@ export interface EmbeddedTurnOptions {
   realm: string;
   /** Host name or address clients should use in `turn:`/`stun:` URLs. */
   publicHost: string;
+  /** TURN over TLS with the hub's certificate; absent with --no-tls or --turn-tls-port 0. */
+  tls?: { cert: string; key: string; port: number };
   logger: Logger;
 }
 
@@ -31,15 +34,27 @@ export interface EmbeddedTurn {
 /** Starts a TURN server, or returns `undefined` when none is available. */
 export type StartTurn = (options: EmbeddedTurnOptions) => Promise<EmbeddedTurn | undefined>;
 
-/** Why the default `startEmbeddedTurn` started nothing; printed by `serve`. */
-export const EMBEDDED_TURN_UNAVAILABLE =
-  'embedded TURN is not started yet: @pinhole/turn is not available in this build';
+/** Printed by `serve` when a custom `startTurn` hook starts nothing. */
+export const EMBEDDED_TURN_UNAVAILABLE = 'embedded TURN did not start';
 
-/**
- * SEAM for @pinhole/turn: replace the body with its start function, e.g.
- * `const { startTurnServer } = await import('@pinhole/turn'); return startTurnServer({...})`,
- * and map its listening addresses to `stunUrls`/`turnUrls` built from `publicHost`.
- */
-export async function startEmbeddedTurn(_options: EmbeddedTurnOptions): Promise<EmbeddedTurn | undefined> {
-  return undefined;
+export async function startEmbeddedTurn(options: EmbeddedTurnOptions): Promise<EmbeddedTurn> {
+  const { host, port, secret, realm, publicHost, tls, logger } = options;
+  const server = await startTurnServer({
+    listeningIp: host,
+    udpPort: port,
+    tcpPort: port,
+    secret,
+    realm,
+    // Relayed addresses must be reachable by peers: advertise the public address when it is one.
+    ...(isIP(publicHost) ? { relayIp: publicHost } : {}),
+    ...(tls ? { tls } : {}),
+    logger: logger.child({ component: 'turn' }),
+  });
+  const h = publicHost.includes(':') ? `[${publicHost}]` : publicHost;
+  const { udp, tcp, tls: tlsPort } = server.ports;
+  return {
+    stunUrls: [`stun:${h}:${udp}`],
+    turnUrls: [`turn:${h}:${udp}?transport=udp`, `turn:${h}:${tcp}?transport=tcp`, ...(tlsPort ? [`turns:${h}:${tlsPort}?transport=tcp`] : [])],
+    close: () => server.close(),
+  };
 }

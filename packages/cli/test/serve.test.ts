@@ -1,11 +1,34 @@
 /** Integration: `pinhole serve` in-process against the real @pinhole/server hub. */
 import { createHmac } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { WelcomeFrame } from '@pinhole/protocol';
 import { loadOrCreateSelfSigned, type EmbeddedTurnOptions, type StartTurn } from '../src/index.js';
+import { TestTurnClient } from '../../turn/test/helpers/turn-client.js';
 import { get, run, startServeCli, stopAll, tempDirs } from './support.js';
+
+/** Ports free for both UDP and TCP on 127.0.0.1 (TURN listens on both). */
+async function freeUdpTcpPorts(n: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < n) {
+    const tcp = createServer();
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    const port = (tcp.address() as { port: number }).port;
+    const udp = createSocket('udp4');
+    const ok = await new Promise<boolean>((r) => {
+      udp.once('error', () => r(false));
+      udp.bind(port, '127.0.0.1', () => r(true));
+    });
+    udp.close();
+    await new Promise((r) => tcp.close(r));
+    if (ok && !ports.includes(port)) ports.push(port);
+  }
+  return ports;
+}
 
 const dirs = tempDirs();
 afterEach(async () => {
@@ -154,12 +177,25 @@ describe('options reach the hub', () => {
 });
 
 describe('embedded TURN seam', () => {
-  it('says TURN is not started while @pinhole/turn is missing, and hands out no TURN', async () => {
-    const s = await startServeCli(['--host', '127.0.0.1', '--port', '0', '--turn-port', '3478', '--data-dir', dirs.make(), '--no-tls']);
-    expect(s.server.turn).toBeUndefined();
-    expect(s.stderr.text).toContain('TURN: embedded TURN is not started yet');
-    const welcome = await hello(`ws://127.0.0.1:${s.server.port}/v1/ws`);
-    expect(welcome.iceServers).toEqual([]);
+  it('starts the embedded TURN: welcome credentials allocate a relay over UDP, TCP and TLS', async () => {
+    const [turnPort, tlsPort] = (await freeUdpTcpPorts(2)) as [number, number];
+    const dataDir = dirs.make();
+    const s = await startServeCli(['--host', '127.0.0.1', '--port', '0', '--turn-port', String(turnPort), '--turn-tls-port', String(tlsPort), '--data-dir', dataDir]);
+    const ca = readFileSync(join(dataDir, 'cert.pem'), 'utf8');
+    const welcome = await hello(`wss://127.0.0.1:${s.server.port}/v1/ws`, ca);
+    expect(welcome.iceServers[0]).toEqual({ urls: [`stun:127.0.0.1:${turnPort}`] });
+    const turn = welcome.iceServers[1]!;
+    expect(turn.urls).toEqual([`turn:127.0.0.1:${turnPort}?transport=udp`, `turn:127.0.0.1:${turnPort}?transport=tcp`, `turns:127.0.0.1:${tlsPort}?transport=tcp`]);
+    for (const [transport, port] of [['udp', turnPort], ['tcp', turnPort], ['tls', tlsPort]] as const) {
+      const client = await TestTurnClient.connect({ transport, port, username: turn.username!, password: turn.credential! });
+      const relayed = await client.allocate();
+      expect(relayed.port).toBeGreaterThan(0);
+      client.close();
+    }
+    const wrong = await TestTurnClient.connect({ transport: 'udp', port: turnPort, username: turn.username!, password: 'wrong' });
+    await expect(wrong.allocate()).rejects.toThrow();
+    wrong.close();
+    expect(await s.stop()).toBe(0);
   });
 
   it('passes a startTurn hook its options, hands its URLs to clients, and closes it on shutdown', async () => {

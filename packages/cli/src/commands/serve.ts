@@ -130,7 +130,8 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
   if (plan.kind === 'embedded') {
     const start = io.startTurn ?? startEmbeddedTurn;
     try {
-      turn = await start({ host: values.host, port: plan.port, secret: plan.secret, realm: TURN_REALM, publicHost: publicHost(values.host), logger });
+      const turnTls = tls && values.turnTlsPort > 0 ? { tls: { cert: tls.cert, key: tls.key, port: values.turnTlsPort } } : {};
+      turn = await start({ host: values.host, port: plan.port, secret: plan.secret, realm: TURN_REALM, publicHost: publicHost(values.host), logger, ...turnTls });
     } catch (err) {
       throw runtimeError(`embedded TURN failed to start on port ${plan.port}: ${(err as Error).message}`, err);
     }
