@@ -1,22 +1,6 @@
-import { createHmac } from 'node:crypto';
 import type { IceServer } from '@pinhole/protocol';
+import { turnCredentials } from '@pinhole/turn';
 import { DEFAULT_TURN_TTL_SECONDS, type ResolvedHubOptions } from './defaults.js';
-
-export interface TurnCredentials {
-  username: string;
-  credential: string;
-  ttl: number;
-}
-
-/**
- * TURN REST API credentials (draft-uberti-behave-turn-rest, as coturn's `use-auth-secret`):
- * username `expiry:identity` (expiry in Unix seconds), password base64(HMAC-SHA1(secret, username)).
- */
-export function turnCredentials(secret: string, identity: string, ttlSeconds: number, nowMs = Date.now()): TurnCredentials {
-  const username = `${Math.floor(nowMs / 1000) + ttlSeconds}:${identity}`;
-  const credential = createHmac('sha1', secret).update(username).digest('base64');
-  return { username, credential, ttl: ttlSeconds };
-}
 
 /** The `iceServers` list handed to a session in `welcome`. */
 export function iceServersFor(options: ResolvedHubOptions, identity: string): IceServer[] {

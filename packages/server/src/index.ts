@@ -18,7 +18,7 @@ export {
   type TurnConfig,
 } from './defaults.js';
 export { mintToken, verifyToken, PERMISSIONS, DEFAULT_PERMISSIONS, type Permission, type TokenClaims, type Grant } from './auth.js';
-export { turnCredentials, type TurnCredentials } from './ice.js';
+export { turnCredentials, type TurnCredentials } from '@pinhole/turn';
 export { Hub } from './hub.js';
 export type { Bus, OutboundFrame } from './bus/bus.js';
 export { MemoryBus } from './bus/memory.js';
