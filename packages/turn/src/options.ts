@@ -38,7 +38,7 @@ export interface TurnTlsOptions {
 
 /** Every option, with defaults applied. */
 export interface ResolvedTurnServerOptions {
-  /** Address of the UDP/TCP/TLS listeners (DEFAULT_LISTENING_IP). */
+  /** Address of the UDP/TCP/TLS listeners (DEFAULT_LISTENING_IP); startTurnServer also resolves a host name. */
   readonly listeningIp: string;
   /** UDP port (DEFAULT_PORT); 0 = ephemeral, read it back from `server.ports`. */
   readonly udpPort: number;

@@ -180,11 +180,21 @@ describe('socket layer', () => {
     ['no credentials', { secret: undefined }],
     ['a bad CIDR in allowPeers', { allowPeers: ['10.0.0.0/33'] }],
     ['an empty relay port range', { minPort: 50000, maxPort: 49999 }],
-    ['a listening address that is not an IP', { listeningIp: 'localhost' }],
+    ['a listening host that does not resolve', { listeningIp: 'no-such-host.invalid' }],
   ])('rejects %s with TurnError invalid-options', async (_name, options) => {
     const error = await startTestServer(options).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TurnError);
     expect(error).toMatchObject({ code: 'invalid-options' });
+  });
+
+  it("accepts a host name: 'localhost' listens on its address and relays from there", async () => {
+    const s = await startTestServer({ listeningIp: 'localhost', tls: undefined });
+    try {
+      expect(s.relayIp).toMatch(/^(127\.0\.0\.1|::1)$/);
+      if (s.relayIp === '127.0.0.1') expect(await bindingWorks(s.ports.udp)).toBe(true);
+    } finally {
+      await s.close();
+    }
   });
 
   it('rejects a port already in use with TurnError bind-failed, leaving nothing open', async () => {

@@ -87,6 +87,16 @@ describe('peer protection (RFC 8656 §21.3)', () => {
     expect(errorCode(client.request(Method.CreatePermission))).toBe(ErrorCode.BadRequest);
   });
 
+  it('Send indications with DONT-FRAGMENT or an unknown comprehension-required attribute are discarded', () => {
+    const { client } = setup();
+    client.request(Method.CreatePermission, [['XOR-PEER-ADDRESS', PEER]]);
+    const withDf = new StunMessage(Method.Send, MessageClass.Indication).add('XOR-PEER-ADDRESS', PEER).add('DATA', Buffer.from('x')).add('DONT-FRAGMENT', true);
+    expect(client.raw(withDf.encode())).toEqual([]);
+    const withUnknown = new StunMessage(Method.Send, MessageClass.Indication).add('XOR-PEER-ADDRESS', PEER).add('DATA', Buffer.from('x')).addRaw(0x7777, Buffer.alloc(0));
+    expect(client.raw(withUnknown.encode())).toEqual([]);
+    expect(client.raw(sendIndication(PEER, Buffer.from('x')))).toHaveLength(1);
+  });
+
   it('a Send indication to a forbidden peer is dropped silently and counted', () => {
     const { h, client } = setup();
     expect(client.raw(sendIndication({ family: 4, address: '192.168.0.1', port: 53 }, Buffer.from('x')))).toEqual([]);

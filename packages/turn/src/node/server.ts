@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket as UdpSocket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
 import { type Server, type Socket, createServer } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { MAX_STREAM_WRITE_BUFFER_BYTES } from '../defaults.js';
-import { bindFailed } from '../errors.js';
+import { TurnError, bindFailed } from '../errors.js';
 import { type TurnServerOptions, resolveOptions } from '../options.js';
 import { ipFamily } from '../stun/address.js';
 import type { TurnAction } from '../turn/actions.js';
@@ -32,12 +33,24 @@ export interface TurnServer {
   close(): Promise<void>;
 }
 
+/** A host name given as `listeningIp`/`host` (e.g. 'localhost') becomes its first address. */
+async function resolveListeningHost(options: TurnServerOptions): Promise<TurnServerOptions> {
+  const host = options.listeningIp ?? options.host;
+  if (host === undefined || ipFamily(host)) return options;
+  try {
+    const { address } = await lookup(host);
+    return { ...options, listeningIp: address };
+  } catch (err) {
+    throw new TurnError('invalid-options', `cannot resolve listening host ${host}`, { cause: err });
+  }
+}
+
 /**
  * Start a STUN/TURN server (RFC 8489 / RFC 8656) on UDP, TCP and optionally TLS. Resolves once
  * every listener is bound; rejects with TurnError 'invalid-options' or 'bind-failed'.
  */
 export async function startTurnServer(options: TurnServerOptions = {}): Promise<TurnServer> {
-  const opts = resolveOptions(options);
+  const opts = resolveOptions(await resolveListeningHost(options));
   const relayFamily = ipFamily(opts.relayIp) ?? 4;
   const core = new TurnServerCore({ ...opts, relayFamily }, { now: Date.now, randomBytes, logger: opts.logger });
   const pool = new RelayPortPool(ipFamily(opts.relayBindIp) ?? 4, opts.relayBindIp, opts.minPort, opts.maxPort);

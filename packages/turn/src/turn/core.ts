@@ -202,6 +202,8 @@ export class TurnServerCore {
   private dispatch(rc: RequestContext): TurnAction[] {
     const { request } = rc;
     if (request.cls === MessageClass.Indication) {
+      // RFC 8489 §6.3.2: an indication with unknown comprehension-required attributes is discarded.
+      if (request.unknownComprehensionRequired().length > 0) return [];
       return request.method === Method.Send ? handleSendIndication(this, rc) : [];
     }
     if (request.cls !== MessageClass.Request) return [];

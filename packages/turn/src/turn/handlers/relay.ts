@@ -38,6 +38,10 @@ export function handleSendIndication(core: TurnServerCore, rc: RequestContext): 
     return NONE;
   }
   if (!peer || !data || peer.family !== allocation.family) return NONE;
+  // "If the server is unable to set the DF bit on outgoing UDP datagrams when this attribute is
+  //  present, then the server acts as if the DONT-FRAGMENT attribute is an unknown
+  //  comprehension-required attribute (and thus the Send indication is discarded)."
+  if (rc.request.has('DONT-FRAGMENT')) return NONE;
   const ip = canonicalIp(peer.address);
   const now = core.now();
   // "the server MUST ... check ... that there is a permission installed for the IP address

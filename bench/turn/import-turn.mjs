@@ -1,0 +1,22 @@
+// Loads @pinhole/turn's built dist: by package name when the workspace is linked into
+// node_modules, otherwise from packages/turn/dist (built on demand with the package's own
+// tsconfig.build.json). Plain Node ESM, no TypeScript loader needed.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const dist = new URL('../../packages/turn/dist/index.js', import.meta.url);
+
+export function buildTurn() {
+  execFileSync(`${root}node_modules/.bin/tsc`, ['-p', `${root}packages/turn/tsconfig.build.json`], { stdio: 'inherit' });
+}
+
+export async function importTurn() {
+  try {
+    return { turn: await import('@pinhole/turn'), via: 'package name @pinhole/turn' };
+  } catch {
+    if (!existsSync(dist)) buildTurn();
+    return { turn: await import(dist.href), via: 'packages/turn/dist (not linked in node_modules: packages/turn is not a root workspace)' };
+  }
+}

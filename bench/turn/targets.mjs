@@ -1,0 +1,64 @@
+// The three relays under test, each in its own process on 127.0.0.1.
+import { fork, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const here = (file) => new URL(file, import.meta.url);
+
+async function forked(file, args) {
+  const child = fork(here(file), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const [msg] = await once(child, 'message');
+  return {
+    port: msg.port,
+    stop: async () => {
+      child.send('stop');
+      await once(child, 'exit');
+    },
+  };
+}
+
+async function freeUdpPort() {
+  const s = createSocket('udp4');
+  await new Promise((r) => s.bind(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+export function startPinhole(secret) {
+  return forked('./pinhole-server.mjs', [secret, '44000', '44999']);
+}
+
+export function startForwarder() {
+  return forked('./forwarder.mjs', []);
+}
+
+/** coturn as the architecture guide starts it (use-auth-secret, loopback peers allowed). */
+export async function startCoturn(secret, realm) {
+  const port = await freeUdpPort();
+  const child = spawn(
+    'turnserver',
+    [
+      '-n', '--no-cli', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', `--listening-port=${port}`,
+      '--use-auth-secret', `--static-auth-secret=${secret}`, `--realm=${realm}`, '--fingerprint',
+      '--no-tls', '--no-dtls', '--allow-loopback-peers', '--min-port=45000', '--max-port=45999',
+      '--log-file=stdout', '--simple-log', '--no-stdout-log', `--pidfile=${join(tmpdir(), `bench-coturn-${port}.pid`)}`,
+    ],
+    { stdio: 'ignore' },
+  );
+  const failed = once(child, 'error').then(([err]) => {
+    throw new Error(`cannot start turnserver (apt-get install -y coturn): ${err.message}`);
+  });
+  await Promise.race([new Promise((r) => setTimeout(r, 1500)), failed]);
+  if (child.exitCode !== null) throw new Error('turnserver exited at start');
+  return {
+    port,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
