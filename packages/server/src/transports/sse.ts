@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '@pinhole/protocol';
 import type { Hub } from '../hub.js';
 import type { Session } from '../session.js';
-import type { Downstream, Encoded } from './transport.js';
+import { corkForTick, type Downstream, type Encoded } from './transport.js';
 
 /** EventSource reconnection delay suggested to browsers. */
 const RETRY_MS = 1000;
@@ -14,6 +14,7 @@ class SseDownstream implements Downstream {
   write(frames: readonly Encoded[]): void {
     let chunk = '';
     for (const frame of frames) chunk += `id: ${frame.seq}\ndata: ${frame.text}\n\n`;
+    corkForTick(this.res);
     this.res.write(chunk);
   }
 

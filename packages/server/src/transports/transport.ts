@@ -2,6 +2,16 @@ import type { ErrorCode } from '@pinhole/protocol';
 
 export type TransportName = 'ws' | 'sse' | 'poll';
 
+/**
+ * Corks a socket until the end of the current tick, so every frame written to it while
+ * one batch of input is processed leaves in one syscall instead of one per frame.
+ */
+export function corkForTick(socket: { cork(): void; uncork(): void; writableCorked: number }): void {
+  if (socket.writableCorked > 0) return;
+  socket.cork();
+  process.nextTick(() => socket.uncork());
+}
+
 /** A sequenced frame, encoded once and kept in the replay buffer until acked. */
 export interface Encoded {
   seq: number;

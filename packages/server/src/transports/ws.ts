@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { ProtocolError, decodeClientFrame, type ClientFrame, type ErrorCode } from '@pinhole/protocol';
 import type { Hub } from '../hub.js';
 import type { Session } from '../session.js';
-import type { Downstream, Encoded } from './transport.js';
+import { corkForTick, type Downstream, type Encoded } from './transport.js';
 
 /** Frames up to this many times `maxFrameBytes` get a `too-large` error; beyond, ws closes with 1009. */
 const HARD_CAP_FACTOR = 4;
@@ -19,9 +20,13 @@ class WsDownstream implements Downstream {
   /** Frames that arrived while the hello was being checked. */
   early: ClientFrame[] | undefined;
 
-  constructor(readonly ws: WebSocket) {}
+  constructor(
+    readonly ws: WebSocket,
+    private readonly socket: Socket,
+  ) {}
 
   write(frames: readonly Encoded[]): void {
+    corkForTick(this.socket);
     for (const frame of frames) this.ws.send(frame.text);
   }
 
@@ -53,11 +58,11 @@ export class WsTransport {
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ip: string): void {
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connection(ws, ip));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connection(ws, socket as Socket, ip));
   }
 
-  #connection(ws: WebSocket, ip: string): void {
-    const conn = new WsDownstream(ws);
+  #connection(ws: WebSocket, socket: Socket, ip: string): void {
+    const conn = new WsDownstream(ws, socket);
     this.#open.add(conn);
     ws.on('message', (data, isBinary) => {
       conn.alive = true;
