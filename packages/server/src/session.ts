@@ -80,9 +80,10 @@ export class Session {
   push(frame: OutboundFrame): boolean {
     const seq = ++this.seq;
     // `type` then `seq` lead the JSON (the spread keeps `type` in first place).
-    const entry: Encoded = { seq, text: JSON.stringify(Object.assign({ type: frame.type, seq }, frame)) };
+    const text = JSON.stringify(Object.assign({ type: frame.type, seq }, frame));
+    const entry: Encoded = { seq, text, bytes: Buffer.byteLength(text) };
     this.#buffer.push(entry);
-    this.#bufferBytes += Buffer.byteLength(entry.text);
+    this.#bufferBytes += entry.bytes;
     if (this.unacked > this.limits.maxReplayFrames || this.#bufferBytes > this.limits.maxReplayBytes) return false;
     this.downstream?.write([entry]);
     return true;
@@ -93,7 +94,7 @@ export class Session {
     const buffer = this.#buffer;
     let head = this.#head;
     while (head < buffer.length && buffer[head]!.seq <= upTo) {
-      this.#bufferBytes -= Buffer.byteLength(buffer[head]!.text);
+      this.#bufferBytes -= buffer[head]!.bytes;
       head++;
     }
     if (head > 256 && head * 2 > buffer.length) {

@@ -16,6 +16,8 @@ export function corkForTick(socket: { cork(): void; uncork(): void; writableCork
 export interface Encoded {
   seq: number;
   text: string;
+  /** UTF-8 size of `text`, counted once for the replay buffer's byte bound. */
+  bytes: number;
 }
 
 /**
