@@ -97,7 +97,12 @@ export class Session {
       this.#bufferBytes -= buffer[head]!.bytes;
       head++;
     }
-    if (head > 256 && head * 2 > buffer.length) {
+    // Release acked frames: all at once when nothing is pending (the usual case), else
+    // by compacting once they are the larger part of the array.
+    if (head === buffer.length) {
+      this.#buffer = [];
+      head = 0;
+    } else if (head > 32 && head * 2 > buffer.length) {
       this.#buffer = buffer.slice(head);
       head = 0;
     }
