@@ -163,7 +163,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Machine-wide CPU ticks from /proc/stat: busy (everything but idle/iowait) and steal. */
 function machineTicks() {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
+  const [user, nice, system, , , irq, softirq, steal] = f; // idle and iowait are not busy time
   return { busy: user + nice + system + irq + softirq, steal: steal ?? 0 };
 }
 
