@@ -38,7 +38,7 @@ export function createMetrics(gauges: () => HubGauges): HubMetrics {
     new Gauge({ name, help, registers: [registry], collect() { this.set(pick(gauges().sessions())); } });
   };
   sessionGauge('pinhole_sessions', 'Live sessions (attached or in their grace period)', (s) => s.total);
-  sessionGauge('pinhole_sessions_detached', 'Sessions in their grace period, waiting for a resume', (s) => s.detached);
+  sessionGauge('pinhole_sessions_detached', 'Sessions without a transport for over 1 s, in their grace period waiting for a resume', (s) => s.detached);
   sessionGauge('pinhole_replay_buffer_frames', 'Unacknowledged frames held for resume, all sessions', (s) => s.unacked);
   sessionGauge('pinhole_replay_buffer_max_frames', 'Deepest replay buffer of any session', (s) => s.maxUnacked);
   new Gauge({ name: 'pinhole_rooms', help: 'Rooms with at least one peer', registers: [registry], collect() { this.set(gauges().rooms()); } });

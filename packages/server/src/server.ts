@@ -60,11 +60,14 @@ export function createHubServer(options: HubOptions = {}): HubServer {
     createMetrics(() => ({
       connections: () => ({ ...connections.byTransport }),
       sessions: () => {
+        // A long-poll session is detached for a moment between two polls: count only
+        // sessions gone for over a second, the ones really waiting for a resume.
+        const gone = resolved.now() - 1000;
         let detached = 0;
         let unacked = 0;
         let maxUnacked = 0;
         for (const s of hub.sessions.values()) {
-          if (s.detachedAt !== undefined) detached++;
+          if (s.detachedAt !== undefined && s.detachedAt <= gone) detached++;
           unacked += s.unacked;
           maxUnacked = Math.max(maxUnacked, s.unacked);
         }
