@@ -169,6 +169,11 @@ lines.push(
   '',
   'The "no relay" row is the same generator sending straight to its sink: the ceiling of this',
   'harness on this machine. A relay that reaches it is not the bottleneck here.',
+  '',
+  'Reading this: relay, generator and sink share the same CPUs, so relays close to the "no relay"',
+  'row are bounded by the harness, not by themselves; the min–max column shows how much the',
+  'machine varied between repeats. Ratios within the spread are ties. For a real comparison run',
+  'it on a dedicated host with spare cores (WORKERS=2 or more).',
 );
 lines.push('', `Run: \`node bench/turn/run.mjs\` (${new Date().toISOString().slice(0, 10)}).`, '');
 writeFileSync(new URL('./RESULTS.md', import.meta.url), lines.join('\n'));
