@@ -1,4 +1,4 @@
-import type { ErrorCode, FrameId } from './frames.js';
+import type { ErrorCode, ErrorFrame, FrameId } from './frames.js';
 
 /** A protocol-level failure: carries the wire `code` sent in an `error` frame. */
 export class ProtocolError extends Error {
@@ -11,6 +11,14 @@ export class ProtocolError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+  }
+
+  /** The `error` frame that reports this failure outside a session's numbered stream (no `seq`). */
+  toFrame(): ErrorFrame {
+    const frame: ErrorFrame = { type: 'error', code: this.code, message: this.message };
+    if (this.ref !== undefined) frame.ref = this.ref;
+    if (this.frame !== undefined) frame.frame = this.frame;
+    return frame;
   }
 }
 

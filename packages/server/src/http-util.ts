@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ProtocolError, httpStatusOf, type ErrorCode } from '@pinhole/protocol';
+import { ProtocolError, httpStatusOf } from '@pinhole/protocol';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -8,23 +8,13 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 /** Answers an HTTP request with an error frame as its body and the matching status. */
-export function sendError(res: ServerResponse, code: ErrorCode, message: string, extra?: Record<string, unknown>): void {
+export function sendProtocolError(res: ServerResponse, err: unknown): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  sendJson(res, httpStatusOf(code), { type: 'error', code, message, ...extra });
-}
-
-export function sendProtocolError(res: ServerResponse, err: unknown): void {
-  if (err instanceof ProtocolError) {
-    const extra: Record<string, unknown> = {};
-    if (err.ref !== undefined) extra.ref = err.ref;
-    if (err.frame !== undefined) extra.frame = err.frame;
-    sendError(res, err.code, err.message, extra);
-    return;
-  }
-  sendError(res, 'internal', 'internal error');
+  const e = err instanceof ProtocolError ? err : new ProtocolError('internal', 'internal error');
+  sendJson(res, httpStatusOf(e.code), e.toFrame());
 }
 
 /** Reads a request body up to `limit` bytes; throws `too-large` beyond it. */

@@ -56,7 +56,7 @@ export class HubRouter {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     if (new URL(req.url ?? '/', 'http://hub').pathname !== '/v1/ws') return false;
     const refuse = (err: ProtocolError): void => {
-      const body = JSON.stringify({ type: 'error', code: err.code, message: err.message });
+      const body = JSON.stringify(err.toFrame());
       socket.end(`HTTP/1.1 ${httpStatusOf(err.code)} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     };
     try {
@@ -146,6 +146,7 @@ export class HubRouter {
   async #send(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const max = this.hub.options.maxFrameBytes;
     const body = await readBody(req, max * BATCH_FACTOR);
+    const bodyBytes = Buffer.byteLength(body);
     let value: unknown;
     try {
       value = JSON.parse(body);
@@ -156,16 +157,16 @@ export class HubRouter {
     if (sessionId === null) {
       const frame = validateClientFrame(value);
       if (frame.type !== 'hello') throw new ProtocolError('hello-required', 'without ?session=…&key=…, the body must be a hello frame', frame.id, frame.type);
-      if (Buffer.byteLength(body) > max) throw new ProtocolError('too-large', `frame exceeds the limit of ${max} bytes`, frame.id, 'hello');
+      if (bodyBytes > max) throw new ProtocolError('too-large', `frame exceeds the limit of ${max} bytes`, frame.id, 'hello');
       const { session, resumed } = await this.hub.hello(frame);
       sendJson(res, 200, this.hub.welcome(session, resumed, frame.id));
       return;
     }
     const session = this.hub.authenticate(sessionId, url.searchParams.get('key'));
     const batch = Array.isArray(value);
-    if (!batch && Buffer.byteLength(body) > max) throw new ProtocolError('too-large', `frame exceeds the limit of ${max} bytes`);
-    const oversized = batch && Buffer.byteLength(body) > max;
-    for (const item of batch ? (value as unknown[]) : [value]) this.#apply(session, item, oversized);
+    if (!batch && bodyBytes > max) throw new ProtocolError('too-large', `frame exceeds the limit of ${max} bytes`);
+    // Items are measured one by one only when the batch as a whole is over the limit.
+    for (const item of batch ? (value as unknown[]) : [value]) this.#apply(session, item, batch && bodyBytes > max);
     await this.hub.settled(session);
     sendJson(res, 200, { ok: true, lastId: session.lastId, seq: session.seq });
   }

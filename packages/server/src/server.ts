@@ -3,12 +3,14 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pino } from 'pino';
+import { ProtocolError } from '@pinhole/protocol';
 import { MemoryBus } from './bus/memory.js';
 import { ConnectionTracker } from './connections.js';
 import * as d from './defaults.js';
 import type { HubOptions, ResolvedHubOptions } from './defaults.js';
 import { Hub } from './hub.js';
 import { HubRouter } from './http.js';
+import { sendProtocolError } from './http-util.js';
 import { createMetrics } from './metrics.js';
 import { MemoryRoomStore } from './rooms.js';
 
@@ -121,8 +123,7 @@ export async function startHub(options: HubOptions & ListenOptions = {}): Promis
   const hubServer = createHubServer(hubOptions);
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     if (!hubServer.request(req, res)) {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ type: 'error', code: 'not-found', message: `no route ${req.method} ${req.url}` }));
+      sendProtocolError(res, new ProtocolError('not-found', `no route ${req.method} ${req.url}`));
     }
   };
   const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, onRequest) : createHttpServer(onRequest);

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '@pinhole/protocol';
 import type { Hub } from '../hub.js';
 import type { Session } from '../session.js';
-import type { Downstream, Encoded } from './transport.js';
+import { closingError, type Downstream, type Encoded } from './transport.js';
 
 class PollDownstream implements Downstream {
   readonly name = 'poll';
@@ -31,7 +31,7 @@ class PollDownstream implements Downstream {
   }
 
   close(code?: ErrorCode, message?: string): void {
-    if (code) this.#frames.push(JSON.stringify({ type: 'error', code, message }));
+    if (code) this.#frames.push(closingError(code, message));
     this.flush();
   }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '@pinhole/protocol';
 import type { Hub } from '../hub.js';
 import type { Session } from '../session.js';
-import { corkForTick, type Downstream, type Encoded } from './transport.js';
+import { closingError, corkForTick, type Downstream, type Encoded } from './transport.js';
 
 /** EventSource reconnection delay suggested to browsers. */
 const RETRY_MS = 1000;
@@ -23,7 +23,7 @@ class SseDownstream implements Downstream {
   }
 
   close(code?: ErrorCode, message?: string): void {
-    if (code) this.writeLoose(JSON.stringify({ type: 'error', code, message }));
+    if (code) this.writeLoose(closingError(code, message));
     this.res.end();
   }
 }

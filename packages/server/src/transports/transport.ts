@@ -1,6 +1,11 @@
-import type { ErrorCode } from '@pinhole/protocol';
+import { ProtocolError, type ErrorCode } from '@pinhole/protocol';
 
 export type TransportName = 'ws' | 'sse' | 'poll';
+
+/** The loose `error` frame a downstream writes just before the hub closes it. */
+export function closingError(code: ErrorCode, message = ''): string {
+  return JSON.stringify(new ProtocolError(code, message).toFrame());
+}
 
 /**
  * Corks a socket until the end of the current tick, so every frame written to it while

@@ -5,7 +5,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { ProtocolError, decodeClientFrame, type ClientFrame, type ErrorCode } from '@pinhole/protocol';
 import type { Hub } from '../hub.js';
 import type { Session } from '../session.js';
-import { corkForTick, type Downstream, type Encoded } from './transport.js';
+import { closingError, corkForTick, type Downstream, type Encoded } from './transport.js';
 
 /** Frames up to this many times `maxFrameBytes` get a `too-large` error; beyond, ws closes with 1009. */
 const HARD_CAP_FACTOR = 4;
@@ -35,7 +35,7 @@ class WsDownstream implements Downstream {
   }
 
   close(code?: ErrorCode, message?: string): void {
-    if (code) this.writeLoose(JSON.stringify({ type: 'error', code, message }));
+    if (code) this.writeLoose(closingError(code, message));
     this.ws.close(code ? (CLOSE_CODES[code] ?? 4000) : 1000, code ?? 'session ended');
   }
 }
@@ -123,10 +123,7 @@ export class WsTransport {
       return;
     }
     this.hub.metrics.error(err.code);
-    const error: Record<string, unknown> = { type: 'error', code: err.code, message: err.message };
-    if (err.ref !== undefined) error.ref = err.ref;
-    if (err.frame !== undefined) error.frame = err.frame;
-    conn.writeLoose(JSON.stringify(error));
+    conn.writeLoose(JSON.stringify(err.toFrame()));
   }
 
   /** Heartbeat: a connection that did not answer the previous ping is dropped. */
