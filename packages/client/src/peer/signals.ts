@@ -1,0 +1,31 @@
+/**
+ * The payloads peers exchange through a Signaler to set up and repair a connection.
+ * They travel inside `signal` frames as `{ pinhole: 'rtc', … }` so they never clash with an
+ * application's own messages (docs/protocol.md, "Peer-connection signals").
+ */
+export interface RtcDescriptionSignal {
+  pinhole: 'rtc';
+  /** Connection generation: bumped when a peer connection is rebuilt from scratch. */
+  gen: number;
+  description: { type: 'offer' | 'answer'; sdp: string };
+}
+
+export interface RtcCandidateSignal {
+  pinhole: 'rtc';
+  gen: number;
+  /** null = end-of-candidates. */
+  candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null; usernameFragment?: string | null } | null;
+}
+
+/** Asks the other side to rebuild (or, with `ice`, restart ICE on) the connection. */
+export interface RtcRestartSignal {
+  pinhole: 'rtc';
+  gen: number;
+  restart: 'ice' | 'rebuild';
+}
+
+export type RtcSignal = RtcDescriptionSignal | RtcCandidateSignal | RtcRestartSignal;
+
+export function isRtcSignal(data: unknown): data is RtcSignal {
+  return typeof data === 'object' && data !== null && (data as { pinhole?: unknown }).pinhole === 'rtc';
+}
