@@ -1,0 +1,40 @@
+/** Exponential backoff with jitter for reconnect attempts. */
+export interface ReconnectOptions {
+  /** First delay. Default 250 ms. */
+  initialDelayMs: number;
+  /** Ceiling. Default 10 000 ms. */
+  maxDelayMs: number;
+  /** Growth per attempt. Default 2. */
+  factor: number;
+  /** 0…1: each delay is drawn uniformly from [d × (1 − jitter), d]. Default 0.5. */
+  jitter: number;
+  /** Give up after this many attempts. Default: never. */
+  maxAttempts: number;
+}
+
+export const DEFAULT_RECONNECT: ReconnectOptions = { initialDelayMs: 250, maxDelayMs: 10_000, factor: 2, jitter: 0.5, maxAttempts: Infinity };
+
+export class Backoff {
+  readonly options: ReconnectOptions;
+  attempt = 0;
+
+  constructor(options: Partial<ReconnectOptions> = {}, private readonly random: () => number = Math.random) {
+    this.options = { ...DEFAULT_RECONNECT, ...options };
+    const o = this.options;
+    if (!(o.initialDelayMs >= 0 && o.maxDelayMs >= o.initialDelayMs && o.factor >= 1 && o.jitter >= 0 && o.jitter <= 1 && o.maxAttempts >= 1)) {
+      throw new RangeError(`invalid reconnect options ${JSON.stringify(o)}`);
+    }
+  }
+
+  /** The next delay in ms, or undefined once maxAttempts is used up. */
+  next(): number | undefined {
+    if (this.attempt >= this.options.maxAttempts) return undefined;
+    const { initialDelayMs, maxDelayMs, factor, jitter } = this.options;
+    const ceiling = Math.min(maxDelayMs, initialDelayMs * factor ** this.attempt++);
+    return Math.round(ceiling * (1 - jitter * this.random()));
+  }
+
+  reset(): void {
+    this.attempt = 0;
+  }
+}
