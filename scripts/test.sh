@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 # Real components the tests run on loopback. Installed with apt-get when missing (as root).
 need=()
 command -v turnserver >/dev/null 2>&1 || need+=(coturn)
+# TURN over TCP/TLS with real WebRTC peers (packages/turn/test/webrtc-relay.test.ts); PINHOLE_CHROMIUM overrides.
+[ -n "${PINHOLE_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || need+=(chromium)
 if ((${#need[@]} > 0)); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing ${need[*]} (apt-get)"
