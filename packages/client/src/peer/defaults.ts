@@ -1,0 +1,23 @@
+/** Defaults of the peer-connection layer; `PeerConnectionOptions` documents each by name. */
+
+/** How long 'disconnected' may last before ICE is restarted. */
+export const DEFAULT_DISCONNECTED_TIMEOUT_MS = 4_000;
+/** Wait after the first restart before trying again if still not connected; doubles per attempt. */
+export const DEFAULT_RESTART_TIMEOUT_MS = 5_000;
+/** Ceiling of the doubling restart wait. */
+export const MAX_RESTART_TIMEOUT_MS = 30_000;
+/**
+ * In-place ICE restarts tried before rebuilding the connection from scratch (a DTLS or SCTP
+ * failure is not healed by an ICE restart, and a closed RTCPeerConnection cannot restart).
+ */
+export const ICE_RESTARTS_BEFORE_REBUILD = 2;
+
+/**
+ * Every connection carries one pre-negotiated data channel (never announced to the
+ * application). It gives every offer an m=application section, so the connection comes up
+ * before the application opens channels, later channels need no renegotiation, and
+ * node-datachannel (which cannot offer without a channel or track) always has something to
+ * negotiate. Both sides create it with the same id, so no DCEP handshake is involved.
+ */
+export const CONTROL_CHANNEL_LABEL = 'pinhole';
+export const CONTROL_CHANNEL_ID = 0;

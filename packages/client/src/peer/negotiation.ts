@@ -1,0 +1,150 @@
+/**
+ * Perfect negotiation on one RTCPeerConnection (W3C webrtc-pc, "Perfect negotiation
+ * example"), plus trickle ICE. One instance per RTCPeerConnection: when PeerConnection
+ * rebuilds, it disposes this one (nothing it still has in flight is sent) and makes another.
+ *
+ * - Either side may offer whenever 'negotiationneeded' fires. On an offer collision the
+ *   impolite side ignores the remote offer; the polite side applies it, which rolls its own
+ *   offer back implicitly (setRemoteDescription in 'have-local-offer').
+ * - Remote candidates wait until a remote description is set (signals may overtake each
+ *   other), then apply in arrival order. `null` = end-of-candidates.
+ * @internal
+ */
+import { toPeerError, type PeerError } from './errors.js';
+import type { RtcCandidateSignal, RtcSignal } from './signals.js';
+
+type RemoteCandidate = RtcCandidateSignal['candidate'];
+
+export interface NegotiationOptions {
+  pc: RTCPeerConnection;
+  gen: number;
+  polite: boolean;
+  send(signal: RtcSignal): void;
+  /** Signaling is back to 'stable' after applying a remote description. */
+  negotiated(): void;
+  error(err: PeerError): void;
+}
+
+export class Negotiation {
+  readonly gen: number;
+  readonly #pc: RTCPeerConnection;
+  readonly #options: NegotiationOptions;
+  readonly #abort = new AbortController();
+  #makingOffer = false;
+  #ignoreOffer = false;
+  #isSettingRemoteAnswerPending = false;
+  #remoteDescriptionSet = false;
+  #pendingCandidates: RemoteCandidate[] = [];
+
+  constructor(options: NegotiationOptions) {
+    this.#options = options;
+    this.#pc = options.pc;
+    this.gen = options.gen;
+    const { signal } = this.#abort;
+    this.#pc.addEventListener('icecandidate', (event) => this.#sendCandidate(event.candidate), { signal });
+    this.#pc.addEventListener('negotiationneeded', () => void this.offer(), { signal });
+  }
+
+  get disposed(): boolean {
+    return this.#abort.signal.aborted;
+  }
+
+  /**
+   * Makes and sends an offer. Browsers call it on 'negotiationneeded'. node-datachannel
+   * never fires that event; it makes its one offer by itself when the first data channel is
+   * created, so setLocalDescription() is a no-op there and localDescription holds that offer.
+   */
+  async offer(): Promise<void> {
+    try {
+      this.#makingOffer = true;
+      await this.#pc.setLocalDescription();
+      this.#sendLocalDescription();
+    } catch (err) {
+      if (!this.disposed) this.#options.error(toPeerError('negotiation-failed', 'making an offer', err));
+    } finally {
+      this.#makingOffer = false;
+    }
+  }
+
+  async handleDescription(description: RTCSessionDescriptionInit): Promise<void> {
+    const pc = this.#pc;
+    const readyForOffer = !this.#makingOffer && (pc.signalingState === 'stable' || this.#isSettingRemoteAnswerPending);
+    const offerCollision = description.type === 'offer' && !readyForOffer;
+    this.#ignoreOffer = !this.#options.polite && offerCollision;
+    if (this.#ignoreOffer) return;
+
+    try {
+      this.#isSettingRemoteAnswerPending = description.type === 'answer';
+      try {
+        await pc.setRemoteDescription(description);
+      } finally {
+        this.#isSettingRemoteAnswerPending = false;
+      }
+      this.#remoteDescriptionSet = true;
+      await this.#flushCandidates();
+      if (description.type === 'offer') {
+        // Browsers create the answer here; libdatachannel already made it in setRemoteDescription.
+        await pc.setLocalDescription();
+        this.#sendLocalDescription();
+      }
+    } catch (err) {
+      if (!this.disposed) this.#options.error(toPeerError('negotiation-failed', `applying the remote ${description.type}`, err));
+      return;
+    }
+    if (!this.disposed && pc.signalingState === 'stable') this.#options.negotiated();
+  }
+
+  async handleCandidate(candidate: RemoteCandidate): Promise<void> {
+    if (!this.#remoteDescriptionSet) this.#pendingCandidates.push(candidate);
+    else await this.#addCandidate(candidate);
+  }
+
+  dispose(): void {
+    this.#abort.abort();
+    this.#pendingCandidates = [];
+  }
+
+  async #flushCandidates(): Promise<void> {
+    const pending = this.#pendingCandidates;
+    this.#pendingCandidates = [];
+    for (const candidate of pending) await this.#addCandidate(candidate);
+  }
+
+  async #addCandidate(candidate: RemoteCandidate): Promise<void> {
+    try {
+      // No argument = end-of-candidates (webrtc-pc); node-datachannel ignores it.
+      if (candidate) await this.#pc.addIceCandidate(candidate);
+      else await this.#pc.addIceCandidate();
+    } catch {
+      // Not fatal, and expected: candidates of an offer we ignored, or of the ICE generation
+      // before a restart (wrong ufrag), are refused. ICE carries on with the others.
+    }
+  }
+
+  #sendLocalDescription(): void {
+    const description = this.#pc.localDescription;
+    if (this.disposed || !description?.sdp) return;
+    if (description.type !== 'offer' && description.type !== 'answer') return;
+    this.#options.send({ pinhole: 'rtc', gen: this.gen, description: { type: description.type, sdp: description.sdp } });
+  }
+
+  #sendCandidate(candidate: RTCIceCandidate | null): void {
+    if (this.disposed) return;
+    // An empty candidate string is the legacy end-of-candidates marker.
+    if (!candidate?.candidate) {
+      this.#options.send({ pinhole: 'rtc', gen: this.gen, candidate: null });
+      return;
+    }
+    this.#options.send({
+      pinhole: 'rtc',
+      gen: this.gen,
+      candidate: {
+        // libdatachannel prefixes 'a='; browsers expect the bare attribute value.
+        candidate: candidate.candidate.replace(/^a=/, ''),
+        sdpMid: candidate.sdpMid ?? null,
+        sdpMLineIndex: candidate.sdpMLineIndex ?? null,
+        usernameFragment: candidate.usernameFragment ?? null,
+      },
+    });
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * One WebRTC connection to one remote peer, kept alive across network trouble.
+ *
+ * - Perfect negotiation (negotiation.ts): both sides may renegotiate at any time.
+ *   `polite` defaults to `localId < remoteId`, so of two peers exactly one is polite
+ *   whichever side computes it.
+ * - Trickle ICE through `send` / `handleSignal`; signals carry the connection generation
+ *   `gen`. Older generations are ignored; a newer one means the remote rebuilt its
+ *   connection, and this side rebuilds to match.
+ * - Repair: on 'failed', on 'disconnected' lasting `disconnectedTimeoutMs`, when the
+ *   RTCPeerConnection closes under us, or on `restartIce(reason)`. Where `pc.restartIce()`
+ *   works (browsers) ICE restarts in place and data channels survive; after
+ *   ICE_RESTARTS_BEFORE_REBUILD fruitless tries, or where it cannot (node-datachannel), the
+ *   connection is rebuilt: old RTCPeerConnection closed, `gen` + 1, new one, 'reset' fires
+ *   and the remote is told `{ restart: 'rebuild', gen }`. While not connected, restarts
+ *   repeat after `restartTimeoutMs`, doubling up to `maxRestartTimeoutMs`.
+ * - node-datachannel makes one offer per RTCPeerConnection and cannot roll back, so there
+ *   only the impolite side offers; the polite side answers (libdatachannel rolls its own
+ *   automatic offer back when the remote offer arrives).
+ */
+import { Emitter } from '../emitter.js';
+import type { ChannelHost } from '../data/host.js';
+import { detectCapabilities, type PeerCapabilities } from './capabilities.js';
+import {
+  CONTROL_CHANNEL_ID,
+  CONTROL_CHANNEL_LABEL,
+  DEFAULT_DISCONNECTED_TIMEOUT_MS,
+  DEFAULT_RESTART_TIMEOUT_MS,
+  ICE_RESTARTS_BEFORE_REBUILD,
+  MAX_RESTART_TIMEOUT_MS,
+} from './defaults.js';
+import { PeerError } from './errors.js';
+import { Negotiation } from './negotiation.js';
+import { connectivityReport, type ConnectivityReport } from './report.js';
+import type { RtcSignal } from './signals.js';
+
+/** The constructor of the WebRTC implementation: `globalThis.RTCPeerConnection` or node-datachannel's polyfill. */
+export type RTCPeerConnectionConstructor = new (configuration?: RTCConfiguration) => RTCPeerConnection;
+
+export interface PeerConnectionOptions {
+  localId: string;
+  remoteId: string;
+  RTCPeerConnection: RTCPeerConnectionConstructor;
+  /** iceServers, iceTransportPolicy… passed to every RTCPeerConnection built. */
+  configuration?: RTCConfiguration;
+  /** Delivers a signal to the remote peer's `handleSignal` (through the Signaler). */
+  send(signal: RtcSignal): void;
+  /** Name of the signaling transport in use, for `report()`. */
+  transport?: () => string;
+  /** Default DEFAULT_DISCONNECTED_TIMEOUT_MS. */
+  disconnectedTimeoutMs?: number;
+  /** Default DEFAULT_RESTART_TIMEOUT_MS. */
+  restartTimeoutMs?: number;
+  /** Default MAX_RESTART_TIMEOUT_MS. */
+  maxRestartTimeoutMs?: number;
+  /** Default `localId < remoteId`; both sides must agree that exactly one is polite. */
+  polite?: boolean;
+  /** Override what the implementation can do (default: detectCapabilities). */
+  capabilities?: PeerCapabilities;
+}
+
+export type RestartMode = 'ice' | 'rebuild';
+
+export type PeerConnectionEvents = {
+  state: RTCPeerConnectionState;
+  'ice-state': RTCIceConnectionState;
+  track: { track: MediaStreamTrack; streams: readonly MediaStream[]; transceiver: RTCRtpTransceiver };
+  datachannel: RTCDataChannel;
+  /** A new RTCPeerConnection replaced the old one (whose channels and senders are gone). */
+  reset: { gen: number };
+  /** A repair started. `attempt` counts restarts since the connection was last connected. */
+  restart: { reason: string; mode: RestartMode; attempt: number; gen: number };
+  /** Signaling is 'stable' again after an exchange of descriptions. */
+  negotiated: { gen: number };
+  error: PeerError;
+  closed: void;
+};
+
+export class PeerConnection extends Emitter<PeerConnectionEvents> implements ChannelHost {
+  readonly localId: string;
+  readonly remoteId: string;
+  readonly polite: boolean;
+  readonly capabilities: PeerCapabilities;
+  readonly #options: PeerConnectionOptions;
+  #pc!: RTCPeerConnection;
+  #negotiation!: Negotiation;
+  #listeners!: AbortController;
+  #gen = 0;
+  #closed = false;
+  #restartAttempt = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+  #signals: Promise<void> = Promise.resolve();
+  #previousReport: ConnectivityReport | undefined;
+
+  constructor(options: PeerConnectionOptions) {
+    super();
+    this.#options = options;
+    this.localId = options.localId;
+    this.remoteId = options.remoteId;
+    this.polite = options.polite ?? options.localId < options.remoteId;
+    const pc = new options.RTCPeerConnection(options.configuration);
+    this.capabilities = options.capabilities ?? detectCapabilities(pc);
+    this.#attach(pc, 0);
+  }
+
+  /** The current RTCPeerConnection; replaced on every rebuild ('reset'). */
+  get pc(): RTCPeerConnection {
+    return this.#pc;
+  }
+
+  get gen(): number {
+    return this.#gen;
+  }
+
+  get connectionState(): RTCPeerConnectionState {
+    return this.#closed ? 'closed' : this.#pc.connectionState;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel {
+    if (this.#closed) throw new PeerError('closed', 'createDataChannel on a closed PeerConnection');
+    return this.#pc.createDataChannel(label, init);
+  }
+
+  /**
+   * Applies one signal from the remote peer. Signals are applied one at a time in call
+   * order. Never rejects: failures are emitted as 'error'.
+   */
+  handleSignal(signal: RtcSignal): Promise<void> {
+    this.#signals = this.#signals.then(() => this.#apply(signal));
+    return this.#signals;
+  }
+
+  /**
+   * Repairs the connection now (the room calls it on a network change or when signaling
+   * comes back over another transport): ICE restart in place where possible, else rebuild.
+   */
+  restartIce(reason = 'requested'): void {
+    if (this.#closed) return;
+    this.#restart(reason);
+  }
+
+  /** Connectivity of the current connection; bitrates are measured since the previous call. */
+  async report(): Promise<ConnectivityReport> {
+    const stats = await this.#pc.getStats();
+    const report = connectivityReport(stats, {
+      previous: this.#previousReport?.gen === this.#gen ? this.#previousReport : undefined,
+      state: this.connectionState,
+      gen: this.#gen,
+      transport: this.#options.transport?.(),
+      rttUnit: this.capabilities.rttUnit,
+      selectedCandidatePair: selectedCandidatePair(this.#pc),
+    });
+    this.#previousReport = report;
+    return report;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearTimers();
+    this.#detach();
+    this.emit('state', 'closed');
+    this.emit('closed', undefined);
+    this.removeAllListeners();
+  }
+
+  async #apply(signal: RtcSignal): Promise<void> {
+    if (this.#closed || signal.gen < this.#gen) return;
+    if (signal.gen > this.#gen) {
+      // The remote rebuilt its connection: ours is useless to it now.
+      this.#clearTimers();
+      this.emit('restart', { reason: 'remote-rebuild', mode: 'rebuild', attempt: this.#restartAttempt, gen: signal.gen });
+      this.#rebuild(signal.gen);
+    }
+    if ('restart' in signal) {
+      if (signal.restart === 'ice') this.#restart('remote-request');
+      return; // 'rebuild' of our own generation: already done
+    }
+    const negotiation = this.#negotiation;
+    if ('description' in signal) await negotiation.handleDescription(signal.description);
+    else await negotiation.handleCandidate(signal.candidate);
+  }
+
+  #restart(reason: string): void {
+    this.#clearTimers();
+    const attempt = ++this.#restartAttempt;
+    const inPlace =
+      this.capabilities.restartIce && this.#pc.connectionState !== 'closed' && attempt <= ICE_RESTARTS_BEFORE_REBUILD;
+    const mode: RestartMode = inPlace ? 'ice' : 'rebuild';
+    this.emit('restart', { reason, mode, attempt, gen: inPlace ? this.#gen : this.#gen + 1 });
+    if (inPlace) {
+      this.#pc.restartIce(); // 'negotiationneeded' follows: an offer with new ICE credentials
+    } else {
+      const gen = this.#gen + 1;
+      this.#options.send({ pinhole: 'rtc', gen, restart: 'rebuild' });
+      this.#rebuild(gen);
+    }
+    const base = this.#options.restartTimeoutMs ?? DEFAULT_RESTART_TIMEOUT_MS;
+    const max = this.#options.maxRestartTimeoutMs ?? MAX_RESTART_TIMEOUT_MS;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (this.#pc.connectionState === 'connected') this.#restartAttempt = 0;
+      else this.#restart('retry');
+    }, Math.min(max, base * 2 ** (attempt - 1)));
+  }
+
+  #rebuild(gen: number): void {
+    this.#detach();
+    this.#attach(new this.#options.RTCPeerConnection(this.#options.configuration), gen);
+    this.emit('reset', { gen });
+  }
+
+  #attach(pc: RTCPeerConnection, gen: number): void {
+    this.#pc = pc;
+    this.#gen = gen;
+    this.#listeners = new AbortController();
+    const { signal } = this.#listeners;
+    pc.addEventListener('connectionstatechange', () => this.#onState(pc.connectionState), { signal });
+    pc.addEventListener(
+      'iceconnectionstatechange',
+      () => {
+        this.emit('ice-state', pc.iceConnectionState);
+        if (pc.iceConnectionState === 'failed' || pc.iceConnectionState === 'disconnected') this.#onTrouble(pc.iceConnectionState);
+      },
+      { signal },
+    );
+    pc.addEventListener('datachannel', (event) => this.emit('datachannel', event.channel), { signal });
+    pc.addEventListener(
+      'track',
+      (event) => this.emit('track', { track: event.track, streams: event.streams, transceiver: event.transceiver }),
+      { signal },
+    );
+    this.#negotiation = new Negotiation({
+      pc,
+      gen,
+      polite: this.polite,
+      send: (s) => this.#options.send(s),
+      negotiated: () => this.emit('negotiated', { gen }),
+      error: (err) => this.emit('error', err),
+    });
+    pc.createDataChannel(CONTROL_CHANNEL_LABEL, { negotiated: true, id: CONTROL_CHANNEL_ID });
+    // node-datachannel made its offer synchronously above and will never signal a need.
+    if (!this.capabilities.renegotiation && !this.polite) void this.#negotiation.offer();
+  }
+
+  #detach(): void {
+    this.#listeners.abort();
+    this.#negotiation.dispose();
+    this.#pc.close();
+  }
+
+  #onState(state: RTCPeerConnectionState): void {
+    this.emit('state', state);
+    if (state === 'connected') {
+      this.#restartAttempt = 0;
+      this.#clearTimers();
+    } else if (state === 'failed' || state === 'disconnected' || state === 'closed') {
+      this.#onTrouble(state);
+    }
+  }
+
+  #onTrouble(state: 'failed' | 'disconnected' | 'closed'): void {
+    if (this.#closed || this.#retryTimer) return; // a repair is under way; its timer decides
+    if (state !== 'disconnected') return this.#restart(state);
+    if (this.#disconnectedTimer) return;
+    const timeout = this.#options.disconnectedTimeoutMs ?? DEFAULT_DISCONNECTED_TIMEOUT_MS;
+    this.#disconnectedTimer = setTimeout(() => {
+      this.#disconnectedTimer = undefined;
+      const now = this.#pc.connectionState;
+      if (now === 'disconnected' || now === 'failed' || this.#pc.iceConnectionState === 'disconnected') this.#restart('disconnected');
+    }, timeout);
+  }
+
+  #clearTimers(): void {
+    clearTimeout(this.#retryTimer);
+    clearTimeout(this.#disconnectedTimer);
+    this.#retryTimer = this.#disconnectedTimer = undefined;
+  }
+}
+
+/** node-datachannel's `selectedCandidatePair()` extension (its getStats omits the protocol). */
+function selectedCandidatePair(pc: RTCPeerConnection): { local: { transportType?: string } } | undefined {
+  const ext = (pc as { selectedCandidatePair?: () => { local: { transportType?: string } } | null }).selectedCandidatePair;
+  return typeof ext === 'function' ? (ext.call(pc) ?? undefined) : undefined;
+}

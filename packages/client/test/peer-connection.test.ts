@@ -1,0 +1,196 @@
+/**
+ * PeerConnection over real node-datachannel connections (loopback, no ICE servers), wired
+ * through an in-memory signal pipe that can delay signals and let candidates overtake
+ * descriptions, as a hub relaying over different transports may.
+ */
+import { RTCPeerConnection } from 'node-datachannel/polyfill';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PeerConnection, type PeerConnectionEvents, type PeerConnectionOptions } from '../src/peer/peer-connection.js';
+import type { RtcSignal } from '../src/peer/signals.js';
+
+const Polyfill = RTCPeerConnection as unknown as PeerConnectionOptions['RTCPeerConnection'];
+
+interface PipeOptions {
+  /** Delay of descriptions and restart signals, ms. */
+  descriptionDelayMs?: number;
+  /** Random delay of candidates in [0, candidateJitterMs) ms: they may overtake each other. */
+  candidateJitterMs?: number;
+  options?: Partial<PeerConnectionOptions>;
+}
+
+const open: PeerConnection[] = [];
+afterEach(() => {
+  for (const peer of open.splice(0)) peer.close();
+});
+
+/** Two PeerConnections, 'a' (polite: 'a' < 'b') and 'b', signalling each other. */
+function pair(pipe: PipeOptions = {}) {
+  const log: { from: string; signal: RtcSignal }[] = [];
+  let blocked = false;
+  const make = (localId: string, remoteId: string, deliver: () => PeerConnection) =>
+    new PeerConnection({
+      localId,
+      remoteId,
+      RTCPeerConnection: Polyfill,
+      configuration: { iceServers: [] },
+      transport: () => 'memory',
+      send: (signal) => {
+        log.push({ from: localId, signal });
+        if (blocked) return;
+        const delay =
+          'candidate' in signal ? Math.random() * (pipe.candidateJitterMs ?? 0) : (pipe.descriptionDelayMs ?? 0);
+        setTimeout(() => void deliver().handleSignal(signal), delay);
+      },
+      ...pipe.options,
+    });
+  const a: PeerConnection = make('a', 'b', () => b);
+  const b: PeerConnection = make('b', 'a', () => a);
+  open.push(a, b);
+  return { a, b, log, block: (on: boolean) => (blocked = on) };
+}
+
+function until<K extends keyof PeerConnectionEvents>(
+  peer: PeerConnection,
+  event: K,
+  test: (payload: PeerConnectionEvents[K]) => boolean = () => true,
+  timeoutMs = 15_000,
+): Promise<PeerConnectionEvents[K]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${peer.localId}: no '${String(event)}' in ${timeoutMs} ms`)), timeoutMs);
+    const off = peer.on(event, (payload) => {
+      if (!test(payload)) return;
+      clearTimeout(timer);
+      off();
+      resolve(payload);
+    });
+  });
+}
+
+const connected = (peer: PeerConnection) =>
+  peer.connectionState === 'connected' ? Promise.resolve() : until(peer, 'state', (s) => s === 'connected').then(() => {});
+
+function opened(dc: RTCDataChannel): Promise<RTCDataChannel> {
+  if (dc.readyState === 'open') return Promise.resolve(dc);
+  return new Promise((resolve) => dc.addEventListener('open', () => resolve(dc), { once: true }));
+}
+
+function nextMessage(dc: RTCDataChannel): Promise<string> {
+  return new Promise((resolve) => dc.addEventListener('message', (e) => resolve(String(e.data)), { once: true }));
+}
+
+/** Answers every message on every channel the peer receives with 'echo:' + message. */
+function echoServer(peer: PeerConnection): void {
+  peer.on('datachannel', (dc) => dc.addEventListener('message', (e) => dc.send(`echo:${String(e.data)}`)));
+}
+
+async function echo(from: PeerConnection, label: string): Promise<string> {
+  const dc = await opened(from.createDataChannel(label));
+  const reply = nextMessage(dc);
+  dc.send(label);
+  return reply;
+}
+
+describe('PeerConnection on node-datachannel', () => {
+  it('connects, echoes over a data channel and reports host/udp with an rtt', async () => {
+    const { a, b } = pair();
+    echoServer(b);
+    const started = performance.now();
+    await Promise.all([connected(a), connected(b)]);
+    const connectMs = performance.now() - started;
+
+    expect(await echo(a, 'hello')).toBe('echo:hello');
+    const first = await a.report();
+    await echo(a, 'x'.repeat(20_000));
+    const report = await a.report();
+    expect(report).toMatchObject({
+      state: 'connected',
+      gen: 0,
+      candidateType: { local: 'host' },
+      protocol: 'udp',
+      transport: 'memory',
+    });
+    expect(['host', 'prflx']).toContain(report.candidateType.remote);
+    expect(report.rttMs).toBeTypeOf('number');
+    expect(report.bytesSent).toBeGreaterThanOrEqual(first.bytesSent + 20_000);
+    expect(report.bitrate.out).toBeGreaterThan(0);
+    console.info(`connect ${connectMs.toFixed(0)} ms; report`, report);
+  });
+
+  it('connects when candidates overtake descriptions and arrive out of order', async () => {
+    const { a, b, log } = pair({ descriptionDelayMs: 60, candidateJitterMs: 40 });
+    echoServer(a);
+    await Promise.all([connected(a), connected(b)]);
+    expect(await echo(b, 'late')).toBe('echo:late');
+    // Only the impolite side ('b') offers on node-datachannel.
+    const offers = log.filter((l) => 'description' in l.signal && l.signal.description.type === 'offer');
+    expect(offers.map((o) => o.from)).toEqual(['b']);
+    expect(log.some((l) => 'candidate' in l.signal)).toBe(true);
+  });
+
+  it('connects when both sides create data channels at the same moment', async () => {
+    const { a, b } = pair({ candidateJitterMs: 10 });
+    const received = { a: until(a, 'datachannel'), b: until(b, 'datachannel') };
+    const fromA = a.createDataChannel('from-a');
+    const fromB = b.createDataChannel('from-b');
+    const [inA, inB] = await Promise.all([received.a, received.b]);
+    expect([inA.label, inB.label]).toEqual(['from-b', 'from-a']);
+    await Promise.all([opened(fromA), opened(fromB), opened(inA), opened(inB)]);
+    const both = [nextMessage(inA), nextMessage(inB)];
+    fromA.send('to b');
+    fromB.send('to a');
+    expect(await Promise.all(both)).toEqual(['to a', 'to b']);
+  });
+
+  it('ignores signals of an older generation', async () => {
+    const { a, b, log } = pair();
+    await Promise.all([connected(a), connected(b)]);
+    const oldOffer = log.find((l) => 'description' in l.signal)!.signal;
+    a.restartIce('test');
+    await Promise.all([until(a, 'state', (s) => s === 'connected'), until(b, 'state', (s) => s === 'connected')]);
+    const errors: unknown[] = [];
+    a.on('error', (e) => errors.push(e));
+    await a.handleSignal(oldOffer);
+    expect(a.gen).toBe(1);
+    expect(a.connectionState).toBe('connected');
+    expect(errors).toEqual([]);
+  });
+
+  it('heals by rebuilding when the underlying connection dies', async () => {
+    const { a, b } = pair();
+    echoServer(b);
+    await Promise.all([connected(a), connected(b)]);
+    expect(await echo(a, 'before')).toBe('echo:before');
+
+    const events = { a: [] as unknown[], b: [] as unknown[] };
+    a.on('restart', (e) => events.a.push(e));
+    b.on('restart', (e) => events.b.push(e));
+    const resets = [until(a, 'reset'), until(b, 'reset')];
+    const started = performance.now();
+    a.pc.close(); // what a crashed ICE agent or a dead network interface looks like from here
+    expect(await Promise.all(resets)).toEqual([{ gen: 1 }, { gen: 1 }]);
+    await Promise.all([until(a, 'state', (s) => s === 'connected'), until(b, 'state', (s) => s === 'connected')]);
+    const healMs = performance.now() - started;
+
+    expect(await echo(a, 'after')).toBe('echo:after');
+    expect(events.a[0]).toMatchObject({ reason: 'closed', mode: 'rebuild', gen: 1 });
+    // 'b' saw its side close too, or learned of the rebuild from 'a' first: either way one rebuild.
+    expect(events.b[0]).toMatchObject({ mode: 'rebuild', gen: 1 });
+    expect([a.gen, b.gen]).toEqual([1, 1]);
+    console.info(`healed in ${healMs.toFixed(0)} ms`);
+  });
+
+  it('retries with backoff while the remote cannot be reached, then heals', async () => {
+    const { a, b, block } = pair({ options: { restartTimeoutMs: 500 } });
+    await Promise.all([connected(a), connected(b)]);
+    const attempts: number[] = [];
+    a.on('restart', (e) => attempts.push(e.attempt));
+    block(true); // signaling is down: the rebuild cannot be negotiated
+    a.restartIce('network-change');
+    await new Promise((r) => setTimeout(r, 1_700)); // restarts at 0, 500 and 1500 ms
+    expect(attempts).toEqual([1, 2, 3]);
+    block(false);
+    await Promise.all([until(a, 'state', (s) => s === 'connected'), until(b, 'state', (s) => s === 'connected')]);
+    expect(a.gen).toBe(b.gen);
+    expect(await until(a, 'restart', () => true, 2_000).catch(() => 'none')).toBe('none');
+  }, 30_000);
+});
