@@ -5,6 +5,7 @@ import { renderMainHelp, type CommandHelp } from './help.js';
 import { defaultIO, type CliIO } from './io.js';
 import { serveCommand, serveHelp } from './commands/serve.js';
 import { tokenCommand, tokenHelp } from './commands/token.js';
+import { turnCommand, turnHelp } from './commands/turn-server.js';
 import { turnCredentialsCommand, turnCredentialsHelp } from './commands/turn-credentials.js';
 
 interface Command {
@@ -14,6 +15,7 @@ interface Command {
 
 const COMMANDS: readonly Command[] = [
   { help: serveHelp, run: serveCommand },
+  { help: turnHelp, run: turnCommand },
   { help: tokenHelp, run: tokenCommand },
   { help: turnCredentialsHelp, run: turnCredentialsCommand },
 ];

@@ -5,18 +5,27 @@ export { CliError, EXIT_USAGE, EXIT_FAILURE, type CliErrorCode } from './errors.
 export { resolveOptions, loadConfigFile, parseFlags, type Env, type Resolved, type Source, type ConfigFile } from './config.js';
 export {
   serveOptions,
+  turnOptions,
   tokenOptions,
   turnCredentialsOptions,
   CONFIG_FILE_KEYS,
   DEFAULT_PORT,
   DEFAULT_HOST,
   DEFAULT_TURN_PORT,
+  DEFAULT_TURN_TLS_PORT,
+  DEFAULT_TURN_REALM,
+  DEFAULT_TURN_RELAY_MIN_PORT,
+  DEFAULT_TURN_RELAY_MAX_PORT,
+  parseCidr,
+  parseTurnUser,
+  staticUsersOf,
   DEFAULT_TTL_SECONDS,
   defaultDataDir,
   type Option,
   type OptionTable,
   type Values,
   type ServeValues,
+  type TurnValues,
   type TokenValues,
   type TurnCredentialsValues,
 } from './options.js';
@@ -54,9 +63,11 @@ export {
   startServe,
   buildHubOptions,
   planTurn,
+  turnServerOptions,
   type RunningServe,
   type StartHubOptions,
   type TurnPlan,
 } from './commands/serve.js';
 export { tokenCommand } from './commands/token.js';
+export { turnCommand, startTurnCommand, type RunningTurn } from './commands/turn-server.js';
 export { turnCredentialsCommand, type TurnCredentialsOutput } from './commands/turn-credentials.js';

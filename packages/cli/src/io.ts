@@ -2,6 +2,7 @@
 import type { Env } from './config.js';
 import type { StartTurn } from './turn.js';
 import type { RunningServe } from './commands/serve.js';
+import type { RunningTurn } from './commands/turn-server.js';
 
 export interface Output {
   write(chunk: string): unknown;
@@ -13,12 +14,14 @@ export interface CliIO {
   /** Errors and `serve`'s human-readable banner, so stdout stays machine-readable. */
   stderr: Output;
   env: Env;
-  /** Aborting it stops `serve` gracefully, like SIGINT/SIGTERM. */
+  /** Aborting it stops `serve` / `turn` gracefully, like SIGINT/SIGTERM. */
   signal?: AbortSignal;
-  /** Whether `serve` stops on SIGINT/SIGTERM; default true. */
+  /** Whether `serve` / `turn` stop on SIGINT/SIGTERM; default true. */
   handleSignals?: boolean;
   /** Called once `serve` listens (embedding, tests). */
   onServe?: (server: RunningServe) => void;
+  /** Called once `turn` listens (embedding, tests). */
+  onTurn?: (turn: RunningTurn) => void;
   /** The embedded TURN starter; default `startEmbeddedTurn`. */
   startTurn?: StartTurn;
 }

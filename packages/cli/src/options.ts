@@ -5,6 +5,7 @@
  * camelCase key (`maxPeersPerRoom` → `--max-peers-per-room`, `PINHOLE_MAX_PEERS_PER_ROOM`,
  * `"maxPeersPerRoom"` in JSON) unless an option overrides them.
  */
+import { BlockList, isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { badValue } from './errors.js';
@@ -110,6 +111,41 @@ function port(meta: Meta, fallback: number): Option<number> {
   return { type: 'string', value: 'PORT', ...meta, default: fallback, parse: (raw, where) => parsePort(asTextOrNumber(raw, where, 'a port number'), where) };
 }
 
+/** A port that is off unless given (0 picks a free one). */
+function optionalPort(meta: Meta): Option<number | undefined> {
+  return { type: 'string', value: 'PORT', ...meta, default: undefined, parse: (raw, where) => parsePort(asTextOrNumber(raw, where, 'a port number'), where) };
+}
+
+/** An IPv4 or IPv6 address (no host names: it goes on the wire as is). */
+function ipAddress(meta: Meta): Option<string | undefined> {
+  return {
+    type: 'string',
+    value: 'IP',
+    ...meta,
+    default: undefined,
+    parse: (raw, where) => {
+      const s = asText(raw, where, 'an IP address').trim();
+      if (isIP(s) === 0) throw badValue(where, `${JSON.stringify(raw)} is not an IP address`);
+      return s;
+    },
+  };
+}
+
+/** A non-negative integer (0 usually meaning "off"). */
+function amount(meta: Meta): Option<number | undefined> {
+  return {
+    type: 'string',
+    value: 'N',
+    ...meta,
+    default: undefined,
+    parse: (raw, where) => {
+      const text = String(asTextOrNumber(raw, where, 'an integer')).trim();
+      if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw badValue(where, `${JSON.stringify(raw)} is not a non-negative integer`);
+      return Number(text);
+    },
+  };
+}
+
 function count(meta: Meta): Option<number | undefined> {
   return { type: 'string', value: 'N', ...meta, default: undefined, parse: (raw, where) => parseCount(asTextOrNumber(raw, where, 'an integer'), where) };
 }
@@ -160,6 +196,34 @@ const turnUrl = (s: string, where: string): string => parseUrlWithScheme(s, wher
 const stunUrl = (s: string, where: string): string => parseUrlWithScheme(s, where, ['stun:', 'stuns:']);
 const perm = (s: string, where: string): Permission => parseChoice(s, where, PERMISSIONS);
 
+/** `10.0.0.0/8`, `::1/128` or a bare address (a /32 or /128). */
+export function parseCidr(s: string, where: string): string {
+  const [network = '', prefix, extra] = s.split('/');
+  const family = isIP(network);
+  const max = family === 6 ? 128 : 32;
+  const bits = prefix === undefined ? max : /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
+  if (family === 0 || extra !== undefined || !(bits >= 0 && bits <= max)) throw badValue(where, `${JSON.stringify(s)} is not a CIDR range (e.g. 10.0.0.0/8)`);
+  new BlockList().addSubnet(network, bits, family === 6 ? 'ipv6' : 'ipv4');
+  return prefix === undefined ? `${network}/${max}` : s;
+}
+
+/** `NAME:PASSWORD` of a static TURN user (the password may contain ':'). */
+export function parseTurnUser(s: string, where: string): string {
+  const colon = s.indexOf(':');
+  if (colon < 1 || colon === s.length - 1) throw badValue(where, `${JSON.stringify(s)} is not NAME:PASSWORD`);
+  return s;
+}
+
+/** `NAME:PASSWORD` items as the staticUsers map of @pinhole/turn. */
+export function staticUsersOf(items: readonly string[]): Record<string, string> {
+  const users: Record<string, string> = {};
+  for (const item of items) {
+    const colon = item.indexOf(':');
+    users[item.slice(0, colon)] = item.slice(colon + 1);
+  }
+  return users;
+}
+
 // --- tables ---------------------------------------------------------------------------
 
 /** Default hub port: HTTPS alt port, no root needed. */
@@ -168,6 +232,11 @@ export const DEFAULT_PORT = 8443;
 export const DEFAULT_TURN_PORT = 3478;
 /** TURN over TLS (RFC 8656 §3.2), when the hub serves TLS. */
 export const DEFAULT_TURN_TLS_PORT = 5349;
+/** Realm of TURN long-term credentials (the TURN server's own default). */
+export const DEFAULT_TURN_REALM = 'pinhole';
+/** Relay port range (RFC 8656 §7.2 recommends the IANA dynamic range). */
+export const DEFAULT_TURN_RELAY_MIN_PORT = 49152;
+export const DEFAULT_TURN_RELAY_MAX_PORT = 65535;
 export const DEFAULT_HOST = '0.0.0.0';
 /** Default lifetime of tokens and TURN credentials printed by `token` / `turn-credentials`. */
 export const DEFAULT_TTL_SECONDS = 3600;
@@ -179,6 +248,25 @@ const common = {
   dataDir: path({ help: 'directory for the self-signed certificate and config.json', value: 'DIR', defaultText: '~/.pinhole' }, defaultDataDir()),
   secret: text({ help: 'shared secret for tokens and TURN credentials (none: dev mode, anyone may join any room)', value: 'S' }),
 };
+
+/**
+ * The TURN server's own settings, shared by `serve` (embedded TURN) and `turn` (standalone):
+ * same flags, env variables and config keys, so one config file serves both.
+ */
+const turnServer = {
+  turnRealm: text({ help: 'realm of TURN long-term credentials', value: 'REALM' }, DEFAULT_TURN_REALM),
+  turnUsers: list({ flag: 'turn-user', help: 'static TURN user besides REST credentials (repeatable)', value: 'NAME:PASSWORD' }, parseTurnUser),
+  turnAllowPeers: list(
+    { flag: 'turn-allow-peer', help: 'relay to peers in this range although loopback/private/link-local are refused by default (repeatable)', value: 'CIDR' },
+    parseCidr,
+  ),
+  turnExternalIp: ipAddress({ help: 'address advertised as the relayed address, e.g. the public IP behind 1:1 NAT (relay sockets bind --host); default: --host, or the first LAN address' }),
+  turnRelayMinPort: port({ help: 'lowest relay port' }, DEFAULT_TURN_RELAY_MIN_PORT),
+  turnRelayMaxPort: port({ help: 'highest relay port' }, DEFAULT_TURN_RELAY_MAX_PORT),
+  turnMaxAllocations: count({ help: 'TURN allocations in total (then 486); default 1000' }),
+  turnMaxAllocationsPerUser: count({ help: 'TURN allocations per user (then 486); default 50' }),
+  turnBandwidth: amount({ help: 'relay cap per allocation in bytes/s, both directions (0: none); default 4000000', value: 'BYTES' }),
+} satisfies OptionTable;
 
 export const serveOptions = {
   host: text({ help: 'address to listen on', value: 'ADDR' }, DEFAULT_HOST),
@@ -192,6 +280,7 @@ export const serveOptions = {
   noTls: flag({ help: 'serve plain HTTP (behind a TLS-terminating proxy)' }),
   turnPort: port({ help: 'embedded STUN/TURN port (UDP and TCP); 0: no embedded TURN' }, DEFAULT_TURN_PORT),
   turnTlsPort: port({ help: 'embedded TURN-over-TLS port, with the hub certificate (e.g. 443); 0: none; off with --no-tls' }, DEFAULT_TURN_TLS_PORT),
+  ...turnServer,
   turnUrls: list({ flag: 'turn-url', help: 'external TURN server URL handed to clients, e.g. turn:host:3478 (repeatable)', value: 'URL' }, turnUrl),
   turnSecret: text({ help: 'TURN REST API secret of the external TURN server (coturn static-auth-secret); default: --secret', value: 'S' }),
   stunUrls: list({ flag: 'stun-url', help: 'STUN server URL handed to clients, e.g. stun:host:3478 (repeatable)', value: 'URL' }, stunUrl),
@@ -220,13 +309,28 @@ export const turnCredentialsOptions = {
   turnUrls: serveOptions.turnUrls,
 } satisfies OptionTable;
 
+export const turnOptions = {
+  host: serveOptions.host,
+  turnPort: port({ help: 'STUN/TURN port (UDP and TCP); 0 picks free ones' }, DEFAULT_TURN_PORT),
+  turnTlsPort: port({ help: 'TURN-over-TLS port, with --tls-cert/--tls-key (e.g. 443); 0 picks a free one' }, DEFAULT_TURN_TLS_PORT),
+  tlsCert: path({ help: 'TLS certificate (PEM) for TURN over TLS; none: no TLS listener' }),
+  tlsKey: path({ help: 'TLS private key (PEM)' }),
+  ...common,
+  secret: text({ help: "the hub's shared secret: TURN REST API credentials are checked against it", value: 'S' }),
+  turnSecret: text({ help: 'TURN REST API shared secret (coturn static-auth-secret); default: --secret', value: 'S' }),
+  ...turnServer,
+  metricsPort: optionalPort({ help: 'serve Prometheus metrics on http://<host>:PORT/metrics (0 picks a free port); none: off' }),
+  logLevel: serveOptions.logLevel,
+} satisfies OptionTable;
+
 export type ServeValues = Values<typeof serveOptions>;
+export type TurnValues = Values<typeof turnOptions>;
 export type TokenValues = Values<typeof tokenOptions>;
 export type TurnCredentialsValues = Values<typeof turnCredentialsOptions>;
 
 /** Every key a config file may hold: a file is shared by all commands. */
 export const CONFIG_FILE_KEYS: ReadonlySet<string> = new Set(
-  [serveOptions, tokenOptions, turnCredentialsOptions].flatMap((t) =>
+  [serveOptions, turnOptions, tokenOptions, turnCredentialsOptions].flatMap((t) =>
     Object.entries(t as OptionTable)
       .filter(([, o]) => inFile(o))
       .map(([k]) => k),

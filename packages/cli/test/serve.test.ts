@@ -213,7 +213,7 @@ describe('embedded TURN seam', () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ host: '127.0.0.1', port: 3599, realm: 'pinhole', publicHost: '127.0.0.1' });
     // Dev mode: a generated per-process secret, shared by hub and TURN.
-    expect(calls[0]!.secret.length).toBeGreaterThanOrEqual(32);
+    expect(calls[0]!.secret!.length).toBeGreaterThanOrEqual(32);
     const welcome = await hello(`ws://127.0.0.1:${s.server.port}/v1/ws`);
     expect(welcome.iceServers).toEqual([
       { urls: ['stun:127.0.0.1:3599'] },

@@ -19,6 +19,7 @@ export {
 } from './defaults.js';
 export { mintToken, verifyToken, PERMISSIONS, DEFAULT_PERMISSIONS, type Permission, type TokenClaims, type Grant } from './auth.js';
 export { turnCredentials, type TurnCredentials } from '@pinhole/turn';
+export { registerTurnMetrics, createTurnMetricsRegistry, TURN_METRIC_NAMES } from './turn-metrics.js';
 export { Hub } from './hub.js';
 export type { Bus, OutboundFrame } from './bus/bus.js';
 export { MemoryBus } from './bus/memory.js';

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { HubOptions, ListenOptions } from '@pinhole/server';
+import type { HubOptions, ListenOptions, RunningHub } from '@pinhole/server';
 import { publicHost, servedUrls, type ServedUrls } from '../addresses.js';
 import { resolveOptions, type Resolved } from '../config.js';
 import { CliError, runtimeError, usageError } from '../errors.js';
@@ -12,9 +12,9 @@ import type { CommandHelp } from '../help.js';
 import { renderCommandHelp } from '../help.js';
 import type { CliIO } from '../io.js';
 import { createLogger } from '../logger.js';
-import { serveOptions, type ServeValues } from '../options.js';
+import { serveOptions, staticUsersOf, type ServeValues, type TurnValues } from '../options.js';
 import { loadOrCreateSelfSigned, loadTlsFiles, type TlsMaterial } from '../tls.js';
-import { EMBEDDED_TURN_UNAVAILABLE, startEmbeddedTurn, type EmbeddedTurn } from '../turn.js';
+import { EMBEDDED_TURN_UNAVAILABLE, startEmbeddedTurn, type EmbeddedTurn, type EmbeddedTurnOptions } from '../turn.js';
 import { renderBanner } from './serve-banner.js';
 
 export const serveHelp: CommandHelp = {
@@ -29,8 +29,33 @@ export const serveHelp: CommandHelp = {
   table: serveOptions,
 };
 
-/** Realm of the embedded TURN server's long-term credentials. */
-export const TURN_REALM = 'pinhole';
+/** The TURN settings `serve` and `turn` share (same keys in both option tables). */
+type TurnServerValues = Pick<
+  TurnValues,
+  | 'turnUsers'
+  | 'turnAllowPeers'
+  | 'turnExternalIp'
+  | 'turnRelayMinPort'
+  | 'turnRelayMaxPort'
+  | 'turnMaxAllocations'
+  | 'turnMaxAllocationsPerUser'
+  | 'turnBandwidth'
+>;
+
+/** Maps the shared TURN options to `startEmbeddedTurn` options; unset ones keep the TURN server's defaults. */
+export function turnServerOptions(values: TurnServerValues): Partial<EmbeddedTurnOptions> {
+  if (values.turnRelayMaxPort < values.turnRelayMinPort || values.turnRelayMinPort < 1) {
+    throw usageError(`--turn-relay-min-port ${values.turnRelayMinPort} / --turn-relay-max-port ${values.turnRelayMaxPort}: not a port range`);
+  }
+  const o: Partial<EmbeddedTurnOptions> = { minPort: values.turnRelayMinPort, maxPort: values.turnRelayMaxPort };
+  if (values.turnAllowPeers.length > 0) o.allowPeers = values.turnAllowPeers;
+  if (values.turnUsers.length > 0) o.staticUsers = staticUsersOf(values.turnUsers);
+  if (values.turnExternalIp !== undefined) o.externalIp = values.turnExternalIp;
+  if (values.turnMaxAllocations !== undefined) o.maxAllocations = values.turnMaxAllocations;
+  if (values.turnMaxAllocationsPerUser !== undefined) o.maxAllocationsPerUser = values.turnMaxAllocationsPerUser;
+  if (values.turnBandwidth !== undefined) o.bandwidthBytesPerSecond = values.turnBandwidth;
+  return o;
+}
 
 /** What `startHub` takes: the hub's options plus where to listen. */
 export type StartHubOptions = HubOptions & ListenOptions;
@@ -131,8 +156,18 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
     const start = io.startTurn ?? startEmbeddedTurn;
     try {
       const turnTls = tls && values.turnTlsPort > 0 ? { tls: { cert: tls.cert, key: tls.key, port: values.turnTlsPort } } : {};
-      turn = await start({ host: values.host, port: plan.port, secret: plan.secret, realm: TURN_REALM, publicHost: publicHost(values.host), logger, ...turnTls });
+      turn = await start({
+        host: values.host,
+        port: plan.port,
+        secret: plan.secret,
+        realm: values.turnRealm,
+        publicHost: values.turnExternalIp ?? publicHost(values.host),
+        logger,
+        ...turnServerOptions(values),
+        ...turnTls,
+      });
     } catch (err) {
+      if (err instanceof CliError) throw err;
       throw runtimeError(`embedded TURN failed to start on port ${plan.port}: ${(err as Error).message}`, err);
     }
     if (turn) {
@@ -149,10 +184,12 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
   }
 
   const hubOptions = buildHubOptions(values, { logger, tls, turn: hubTurn, stunUrls });
-  let hub: { url: string; port: number; close(): Promise<void> };
+  let hub: RunningHub;
   try {
-    const { startHub } = await import('@pinhole/server');
+    const { startHub, registerTurnMetrics } = await import('@pinhole/server');
     hub = await startHub(hubOptions);
+    // The embedded TURN server's counters on the hub's /metrics (pinhole_turn_*).
+    if (turn?.stats) registerTurnMetrics(hub.hub.metrics.registry, turn.stats);
   } catch (err) {
     await turn?.close().catch(() => undefined);
     if (err instanceof CliError) throw err;
@@ -201,7 +238,7 @@ export async function serveCommand(argv: readonly string[], io: CliIO): Promise<
  * Resolves `requested` on the first SIGINT/SIGTERM or abort of `io.signal`; a second signal
  * during shutdown exits at once (exit code 130, as after a default SIGINT).
  */
-function stopRequests(io: CliIO): { requested: Promise<void>; dispose(): void } {
+export function stopRequests(io: CliIO): { requested: Promise<void>; dispose(): void } {
   const signals: NodeJS.Signals[] = io.handleSignals === false ? [] : ['SIGINT', 'SIGTERM'];
   let stopping = false;
   let resolve!: () => void;
