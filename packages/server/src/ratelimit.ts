@@ -1,4 +1,4 @@
-/** Token bucket: `rate` tokens per second up to `burst`; the clock is injected. */
+/** Token bucket: `rate` tokens per second up to `burst` (0 or Infinity: unlimited); the clock is injected. */
 export class TokenBucket {
   #tokens: number;
   #last: number;
@@ -14,7 +14,7 @@ export class TokenBucket {
 
   /** Takes one token; false when the bucket is empty. */
   take(now: number): boolean {
-    if (this.rate === Infinity) return true;
+    if (this.rate === Infinity || this.rate === 0) return true; // 0 = no limit, as welcome.limits says
     const elapsed = now - this.#last;
     if (elapsed > 0) {
       this.#tokens = Math.min(this.burst, this.#tokens + (elapsed * this.rate) / 1000);

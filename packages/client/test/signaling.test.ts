@@ -1,0 +1,223 @@
+/**
+ * The SDK's signaling against a real hub: every transport, rooms and messages, the
+ * ladder's fallbacks (refused, stalled, 5xx, buffered), upward probing, lossless
+ * reconnects and a session that outlives its grace period.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RunningHub } from '@pinhole/server';
+import type { Json } from '@pinhole/protocol';
+import { HubSignaler, HubError } from '../src/signaling/hub-signaler.js';
+import { nodePlatform } from '../src/signaling/node-platform.js';
+import type { TransportName } from '../src/signaling/link.js';
+import type { HubConnectionOptions } from '../src/signaling/hub-connection.js';
+import { startTestHub, until } from './support/hub.js';
+import { Front } from './support/front.js';
+
+const cleanup: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+async function hub(options: Parameters<typeof startTestHub>[0] = {}): Promise<RunningHub> {
+  const h = await startTestHub(options);
+  cleanup.push(() => h.close());
+  return h;
+}
+
+async function signaler(url: string, options: Partial<HubConnectionOptions> = {}): Promise<HubSignaler> {
+  const s = new HubSignaler(url, { platform: nodePlatform(), openTimeoutMs: 2000, reconnect: { initialDelayMs: 50, maxDelayMs: 500 }, ...options });
+  cleanup.push(() => s.close());
+  await s.open();
+  return s;
+}
+
+/** Collects `signal` payloads in arrival order. */
+function inbox(s: HubSignaler): Json[] {
+  const got: Json[] = [];
+  s.on('signal', (m) => got.push(m.data));
+  return got;
+}
+
+describe('rooms and messages on every transport', () => {
+  for (const transport of ['ws', 'sse', 'poll'] as TransportName[]) {
+    it(`${transport}: join, presence, signal, broadcast, leave`, async () => {
+      const h = await hub();
+      const a = await signaler(h.url, { transports: [transport] });
+      const b = await signaler(h.url, { transports: ['ws'] });
+      expect(a.transport).toBe(transport);
+      expect(await a.join('r1', { name: 'A' })).toEqual([]);
+      const joinedSeen = a.next('peer-joined', 5000);
+      expect(await b.join('r1', { name: 'B' })).toEqual([{ peer: a.localId, meta: { name: 'A' } }]);
+      expect(await joinedSeen).toEqual({ room: 'r1', peer: { peer: b.localId, meta: { name: 'B' } } });
+
+      const aGot = inbox(a);
+      const bGot = inbox(b);
+      b.signal(a.localId, { n: 1 }, 'r1');
+      a.signal(b.localId, 'hello b');
+      const bc = b.next('broadcast', 5000);
+      a.broadcast('r1', [1, 2, 3]);
+      expect(await bc).toEqual({ room: 'r1', from: a.localId, data: [1, 2, 3] });
+      await until(() => aGot.length === 1 && bGot.length === 1, 5000, 'signals');
+      expect(aGot).toEqual([{ n: 1 }]);
+      expect(bGot).toEqual(['hello b']);
+
+      const left = a.next('peer-left', 5000);
+      await b.leave('r1');
+      expect(await left).toEqual({ room: 'r1', peer: b.localId, reason: 'leave' });
+    });
+  }
+
+  it('refused joins and signals surface as HubError', async () => {
+    const h = await hub({ maxPeersPerRoom: 1 });
+    const a = await signaler(h.url);
+    const b = await signaler(h.url);
+    await a.join('full');
+    await expect(b.join('full')).rejects.toMatchObject({ code: 'room-full' });
+    await expect(b.join('bad room name!')).rejects.toBeInstanceOf(HubError);
+    const err = b.next('error', 5000);
+    b.signal('nobody', 1);
+    expect((await err).code).toBe('unknown-peer');
+    // The session is still fine afterwards.
+    await b.join('other');
+  });
+
+  it('a bad token is refused at once, without walking the ladder forever', async () => {
+    const h = await hub({ secret: 's'.repeat(32) });
+    const s = new HubSignaler(h.url, { platform: nodePlatform(), token: 'not-a-jwt' });
+    await expect(s.open()).rejects.toMatchObject({ code: 'unauthorized' });
+  });
+});
+
+describe('the transport ladder', () => {
+  async function behind(mode: ConstructorParameters<typeof Front>[1]): Promise<{ front: Front; url: string }> {
+    const h = await hub();
+    const front = new Front(h.url, mode);
+    const url = await front.listen();
+    cleanup.push(() => front.close());
+    return { front, url };
+  }
+
+  it('falls to SSE when WebSocket upgrades are refused (hub switch)', async () => {
+    const h = await hub({ refuseWebSocket: true });
+    const s = await signaler(h.url);
+    expect(s.transport).toBe('sse');
+  });
+
+  it('falls to long-poll when the upgrade is refused and only ws/poll are allowed', async () => {
+    const { url } = await behind('refuse-ws');
+    const s = await signaler(url, { transports: ['ws', 'poll'] });
+    expect(s.transport).toBe('poll');
+  });
+
+  it('falls past a proxy that accepts the upgrade and then stalls', async () => {
+    const { url, front } = await behind('stall-ws');
+    const t0 = Date.now();
+    const s = await signaler(url, { openTimeoutMs: 1000 });
+    expect(s.transport).toBe('sse');
+    expect(front.counts.ws).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('falls to long-poll on 502s for WebSocket and SSE', async () => {
+    const { url } = await behind('ws-sse-502');
+    const s = await signaler(url);
+    expect(s.transport).toBe('poll');
+    await s.join('x');
+  });
+
+  it('falls to long-poll when a proxy buffers the SSE stream', async () => {
+    const { url } = await behind('buffer-sse');
+    const s = await signaler(url, { openTimeoutMs: 1000 });
+    expect(s.transport).toBe('poll');
+  });
+
+  it('probes upward again later and moves back to WebSocket, losing nothing', async () => {
+    const { url, front } = await behind('refuse-ws');
+    const a = await signaler(url, { probeIntervalMs: 300 });
+    const b = await signaler(url);
+    expect(a.transport).toBe('sse');
+    await a.join('p');
+    await b.join('p');
+    const got = inbox(a);
+    const changed = a.next('transport-changed', 10_000);
+    let n = 0;
+    const sender = setInterval(() => b.signal(a.localId, n++), 5);
+    await new Promise((r) => setTimeout(r, 400));
+    front.mode = 'pass';
+    expect(await changed).toEqual({ from: 'sse', to: 'ws' });
+    await new Promise((r) => setTimeout(r, 200));
+    clearInterval(sender);
+    await until(() => got.length === n, 5000, 'all signals');
+    expect(got).toEqual([...Array(n).keys()]);
+  });
+});
+
+describe('reconnecting', () => {
+  it('drops on every transport lose, duplicate and reorder nothing, in both directions', async () => {
+    const h = await hub({ ratePerSecond: 0 });
+    const a = await signaler(h.url, { transports: ['ws', 'sse', 'poll'] });
+    const b = await signaler(h.url, { transports: ['poll'] });
+    await a.join('d');
+    await b.join('d');
+    const aGot = inbox(a);
+    const bGot = inbox(b);
+    const events: string[] = [];
+    a.on('reconnecting', () => events.push('reconnecting'));
+    a.on('reconnected', () => events.push('reconnected'));
+    const N = 600;
+    for (let i = 0; i < N; i++) {
+      a.signal(b.localId, i);
+      b.signal(a.localId, i);
+      if (i % 100 === 50) {
+        a.connection.drop();
+        b.connection.drop();
+      }
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 2));
+    }
+    await until(() => aGot.length >= N && bGot.length >= N, 20_000, `all frames (a ${aGot.length}, b ${bGot.length})`);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(aGot).toEqual([...Array(N).keys()]);
+    expect(bGot).toEqual([...Array(N).keys()]);
+    // A drop while already reconnecting has nothing to drop, so not every one of the 6 counts.
+    expect(events.filter((e) => e === 'reconnected').length).toBeGreaterThanOrEqual(3);
+    expect(a.state).toBe('connected');
+  });
+
+  it('rides out a hub restart: a new session, rooms joined again, `expired` and `rejoined` fired', async () => {
+    const h1 = await startTestHub({ graceMs: 200 });
+    const port = h1.port;
+    const a = await signaler(h1.url, { reconnect: { initialDelayMs: 100, maxDelayMs: 200 } });
+    await a.join('r', { name: 'A' });
+    const oldId = a.localId;
+    const expired = a.next('expired', 15_000);
+    const rejoined = a.next('rejoined', 15_000);
+    await h1.close();
+    await new Promise((r) => setTimeout(r, 300));
+    const h2 = await hub({ port });
+    const b = await signaler(h2.url);
+    await b.join('r', { name: 'B' });
+    await expired;
+    const r = await rejoined;
+    expect(r.room).toBe('r');
+    expect(r.peers).toEqual([{ peer: b.localId, meta: { name: 'B' } }]);
+    expect(a.localId).not.toBe(oldId);
+    expect(a.state).toBe('connected');
+    // Messages flow on the new session.
+    const got = b.next('signal', 5000);
+    a.signal(b.localId, 'after');
+    expect((await got).data).toBe('after');
+  });
+
+  it('notices a silent WebSocket (no pongs) and resumes', async () => {
+    const h = await hub({ heartbeatMs: 300 });
+    const front = new Front(h.url);
+    const url = await front.listen();
+    cleanup.push(() => front.close());
+    const a = await signaler(url, { transports: ['ws'] });
+    await a.join('s');
+    const reconnected = a.next('reconnected', 10_000);
+    // Freeze the link: the proxy keeps the TCP connection but forwards nothing more.
+    for (const sock of front.sockets) sock.pause();
+    expect((await reconnected).resumed).toBe(true);
+  });
+});
