@@ -1,0 +1,150 @@
+/**
+ * A ChannelHost pair over two real node-datachannel RTCPeerConnections wired directly to
+ * each other in one process (loopback, no ICE servers, no signaling server).
+ *
+ * Negotiation convention: side `a` always offers. node-datachannel negotiates
+ * automatically on the first createDataChannel of a connection and its polyfill supports
+ * only one offer per RTCPeerConnection, so `a` creates a bootstrap channel to trigger the
+ * offer, `b` answers, and nobody creates channels until both sides are connected (the
+ * pair is returned, and 'reset' fires, only then). Either side may create channels after
+ * that: SCTP streams need no renegotiation.
+ *
+ * `rebuild()` simulates what PeerConnection does where ICE cannot restart in place: both
+ * connections close (every RTCDataChannel closes), fresh ones are built and connected, and
+ * then both sides emit 'reset' with the new generation.
+ */
+import { RTCPeerConnection } from 'node-datachannel/polyfill';
+import { Emitter } from '../../src/emitter.js';
+import type { ChannelHost } from '../../src/data/host.js';
+
+const BOOTSTRAP_LABEL = 'pinhole-test-bootstrap';
+
+type HostEvents = { datachannel: RTCDataChannel; reset: { gen: number } };
+
+export class TestHost extends Emitter<HostEvents> implements ChannelHost {
+  /** @internal */ pc: RTCPeerConnection | undefined;
+  gen = 0;
+  readonly side: 'a' | 'b';
+  /** Every channel ever created or received on this side (tests inspect them). */
+  readonly created: RTCDataChannel[] = [];
+
+  constructor(side: 'a' | 'b') {
+    super();
+    this.side = side;
+  }
+
+  createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel {
+    if (!this.pc) throw new Error('test host: no connection');
+    const dc = this.pc.createDataChannel(label, init) as unknown as RTCDataChannel;
+    this.created.push(dc);
+    return dc;
+  }
+
+  get connectionState(): RTCPeerConnectionState {
+    return (this.pc?.connectionState as RTCPeerConnectionState | undefined) ?? 'new';
+  }
+
+  /** @internal */ attach(pc: RTCPeerConnection, gen: number): void {
+    this.pc = pc;
+    this.gen = gen;
+    pc.addEventListener('datachannel', (event) => {
+      const dc = (event as unknown as RTCDataChannelEvent).channel;
+      if (pc !== this.pc || dc.label === BOOTSTRAP_LABEL) return;
+      this.emit('datachannel', dc);
+    });
+  }
+
+  /** @internal */ announceReset(): void {
+    this.emit('reset', { gen: this.gen });
+  }
+}
+
+export interface HostPair {
+  a: TestHost;
+  b: TestHost;
+  /** Closes both connections, connects fresh ones, then emits 'reset' on both sides. */
+  rebuild(): Promise<void>;
+  close(): void;
+}
+
+export async function connectPair(): Promise<HostPair> {
+  const a = new TestHost('a');
+  const b = new TestHost('b');
+  let gen = 0;
+
+  async function connect(): Promise<void> {
+    gen += 1;
+    const pa = new RTCPeerConnection();
+    const pb = new RTCPeerConnection();
+    a.attach(pa, gen);
+    b.attach(pb, gen);
+    // b may only take candidates after the offer is set; a after the answer.
+    const pendingForB: RTCIceCandidateInit[] = [];
+    const pendingForA: RTCIceCandidateInit[] = [];
+    let bReady = false;
+    let aReady = false;
+    pa.addEventListener('icecandidate', (e) => {
+      const c = (e as unknown as RTCPeerConnectionIceEvent).candidate;
+      if (!c) return;
+      if (bReady) void pb.addIceCandidate(c).catch(() => {});
+      else pendingForB.push(c);
+    });
+    pb.addEventListener('icecandidate', (e) => {
+      const c = (e as unknown as RTCPeerConnectionIceEvent).candidate;
+      if (!c) return;
+      if (aReady) void pa.addIceCandidate(c).catch(() => {});
+      else pendingForA.push(c);
+    });
+
+    const bootstrap = pa.createDataChannel(BOOTSTRAP_LABEL);
+    const opened = new Promise<void>((resolve) => bootstrap.addEventListener('open', () => resolve()));
+    const offer = await pa.createOffer();
+    await pb.setRemoteDescription(offer);
+    bReady = true;
+    for (const c of pendingForB.splice(0)) await pb.addIceCandidate(c).catch(() => {});
+    const answer = await pb.createAnswer();
+    await pa.setRemoteDescription(answer);
+    aReady = true;
+    for (const c of pendingForA.splice(0)) await pa.addIceCandidate(c).catch(() => {});
+    await withTimeout(Promise.all([opened, connected(pa), connected(pb)]), 10_000, 'connect');
+  }
+
+  await connect();
+  return {
+    a,
+    b,
+    async rebuild() {
+      a.pc?.close();
+      b.pc?.close();
+      await connect();
+      a.announceReset();
+      b.announceReset();
+    },
+    close() {
+      a.pc?.close();
+      b.pc?.close();
+      a.pc = undefined;
+      b.pc = undefined;
+    },
+  };
+}
+
+function connected(pc: RTCPeerConnection): Promise<void> {
+  if (pc.connectionState === 'connected') return Promise.resolve();
+  return new Promise((resolve) => {
+    const check = () => {
+      if (pc.connectionState !== 'connected') return;
+      pc.removeEventListener('connectionstatechange', check);
+      resolve();
+    };
+    pc.addEventListener('connectionstatechange', check);
+  });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`test host: ${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
