@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 # Real components the tests run on loopback. Installed with apt-get when missing (as root).
 need=()
 command -v turnserver >/dev/null 2>&1 || need+=(coturn)
+[ -x /usr/sbin/squid ] || command -v squid >/dev/null 2>&1 || need+=(squid)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # TURN over TCP/TLS with real WebRTC peers (packages/turn/test/webrtc-relay.test.ts); PINHOLE_CHROMIUM overrides.
 [ -n "${PINHOLE_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || need+=(chromium)
 if ((${#need[@]} > 0)); then
@@ -14,8 +16,9 @@ if ((${#need[@]} > 0)); then
     echo "installing ${need[*]} (apt-get)"
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-    # Debian starts coturn as a service on install; tests start their own.
-    (systemctl stop coturn 2>/dev/null || service coturn stop 2>/dev/null || pkill -x turnserver || true) >/dev/null 2>&1
+    # Debian starts coturn and squid as services on install; tests start their own.
+    for svc in coturn squid; do (systemctl stop "$svc" || service "$svc" stop) >/dev/null 2>&1 || true; done
+    pkill -x turnserver >/dev/null 2>&1 || true
   else
     echo "missing system packages: ${need[*]}; install them (apt-get install ${need[*]}) or run as root" >&2
     exit 1
