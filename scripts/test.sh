@@ -8,8 +8,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v turnserver >/dev/null 2>&1 || need+=(coturn)
 [ -x /usr/sbin/squid ] || command -v squid >/dev/null 2>&1 || need+=(squid)
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-# TURN over TCP/TLS with real WebRTC peers (packages/turn/test/webrtc-relay.test.ts); PINHOLE_CHROMIUM overrides.
+# Chromium: the SDK browser tests and TURN over TCP/TLS with real WebRTC peers; PINHOLE_CHROMIUM overrides.
 [ -n "${PINHOLE_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || need+=(chromium)
 if ((${#need[@]} > 0)); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
