@@ -1,5 +1,7 @@
 /** Helpers for running the CLI in-process with captured output and a controlled env. */
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -119,4 +121,23 @@ export function get(url: string, options: { ca?: string; servername?: string; he
     );
     req.on('error', reject);
   });
+}
+
+/** Ports free for both UDP and TCP on 127.0.0.1 (TURN listens on both). */
+export async function freeUdpTcpPorts(n: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < n) {
+    const tcp = createServer();
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    const port = (tcp.address() as { port: number }).port;
+    const udp = createSocket('udp4');
+    const ok = await new Promise<boolean>((r) => {
+      udp.once('error', () => r(false));
+      udp.bind(port, '127.0.0.1', () => r(true));
+    });
+    udp.close();
+    await new Promise((r) => tcp.close(r));
+    if (ok && !ports.includes(port)) ports.push(port);
+  }
+  return ports;
 }

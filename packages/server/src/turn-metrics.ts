@@ -25,12 +25,15 @@ export const TURN_METRIC_NAMES = [
 
 /** Adds the pinhole_turn_* metrics to `registry`; `stats` is called once per scrape. */
 export function registerTurnMetrics(registry: Registry, stats: () => TurnStats): void {
-  // One stats() call serves every metric of a scrape (they are collected back to back).
-  let cached: { at: number; value: TurnStats } | undefined;
+  // One stats() call serves every metric of a scrape: they are collected back to back,
+  // without a macrotask in between, so the snapshot is dropped right after.
+  let cached: TurnStats | undefined;
   const read = (): TurnStats => {
-    const now = Date.now();
-    if (!cached || now - cached.at > 100) cached = { at: now, value: stats() };
-    return cached.value;
+    if (!cached) {
+      cached = stats();
+      setImmediate(() => (cached = undefined));
+    }
+    return cached;
   };
   const registers = [registry];
   const gauge = (name: string, help: string, pick: (s: TurnStats) => number): void => {

@@ -45,7 +45,7 @@ export async function startTurnCommand(resolved: Resolved<typeof turnOptions>, i
     throw usageError('pinhole turn needs credentials: --secret (TURN REST API, as the hub issues them) and/or --turn-user NAME:PASSWORD');
   }
   if ((values.tlsCert === undefined) !== (values.tlsKey === undefined)) throw usageError('--tls-cert and --tls-key go together');
-  const tls = values.tlsCert !== undefined && values.tlsKey !== undefined && values.turnTlsPort > 0 ? loadTlsFiles(values.tlsCert, values.tlsKey) : undefined;
+  const tls = values.tlsCert !== undefined && values.tlsKey !== undefined ? loadTlsFiles(values.tlsCert, values.tlsKey) : undefined;
   const logger = createLogger(values.logLevel, io.stdout === process.stdout ? undefined : io.stdout);
   const shared = turnServerOptions(values);
   const advertised = values.turnExternalIp ?? publicHost(values.host);
