@@ -17,7 +17,6 @@ import { startCoturn } from '../../turn/test/helpers/turnserver.js';
 import { connectPeers, libdatachannelIceServer, relayPeer, type IceServerInit } from '../../turn/test/helpers/webrtc.js';
 import { freeUdpTcpPorts, startServeCli, stopAll, tempDirs } from './support.js';
 
-const SECRET = 'webrtc-serve-secret-0123456789abcdef';
 const dirs = tempDirs();
 afterEach(async () => {
   await stopAll();
