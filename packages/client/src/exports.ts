@@ -1,0 +1,18 @@
+/** The public API shared by the browser and Node entries. */
+export { Session, type ConnectOptions, type SessionEvents } from './session.js';
+export { Room, type RoomOptions, type RoomEvents } from './room.js';
+export { RemotePeer, type RemotePeerEvents } from './remote-peer.js';
+export { Emitter } from './emitter.js';
+export { HubSignaler, HubError, type HubSignalerEvents } from './signaling/hub-signaler.js';
+export { HubConnection, type HubConnectionOptions, type TokenSource, type ConnectionState } from './signaling/hub-connection.js';
+export type { Signaler, SignalerEvents, SignalerState } from './signaling/signaler.js';
+export { TRANSPORTS, LinkError, type TransportName } from './signaling/link.js';
+export type { ReconnectOptions } from './signaling/backoff.js';
+export { browserPlatform, type Platform, type WebSocketLike } from './signaling/platform.js';
+export { PeerConnection, type PeerConnectionOptions, type PeerConnectionEvents, type RTCPeerConnectionConstructor } from './peer/peer-connection.js';
+export type { ConnectivityReport } from './peer/report.js';
+export type { RtcSignal } from './peer/signals.js';
+export { LocalMedia, type LocalMediaOptions, type LocalMediaEvents } from './media/local-media.js';
+export { Channels, type ChannelsEvents } from './data/channels.js';
+export { NamedChannel, type ChannelOptions, type ChannelEvents } from './data/channel.js';
+export type { ChannelHost } from './data/host.js';

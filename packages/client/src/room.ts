@@ -1,0 +1,162 @@
+/**
+ * A room over any Signaler: the members (RemotePeer), messages to one or all, and — unless
+ * `connect: false` — a mesh of peer connections, one per member, with named data channels
+ * and file transfer on each. Rooms never talk to the hub directly, so the same code runs
+ * over MQTT, Redis or a manual exchange.
+ */
+import type { Json, PeerInfo, PeerMeta } from '@pinhole/protocol';
+import { Emitter } from './emitter.js';
+import type { Signaler } from './signaling/signaler.js';
+import { isRtcSignal } from './peer/signals.js';
+import { PeerConnection, type RTCPeerConnectionConstructor } from './peer/peer-connection.js';
+import { RemotePeer } from './remote-peer.js';
+import type { LocalMedia } from './media/local-media.js';
+
+export interface RoomOptions {
+  /** Open a peer connection to every member (mesh). Default true. */
+  connect?: boolean;
+  /** The WebRTC implementation (browsers: the global; Node: node-datachannel unless given). */
+  RTCPeerConnection?: RTCPeerConnectionConstructor;
+  /** Read when each connection is built, so fresh TURN credentials apply. */
+  configuration?: () => RTCConfiguration;
+  /** Local camera/mic/screen to send to every member. */
+  media?: LocalMedia;
+  /** Passed to every PeerConnection. */
+  disconnectedTimeoutMs?: number;
+}
+
+export type RoomEvents = {
+  'peer-joined': RemotePeer;
+  'peer-left': { peer: RemotePeer; reason: string };
+  /** A message sent to us alone (`room.send`). */
+  message: { from: RemotePeer | string; data: Json };
+  /** A message sent to the whole room (`room.broadcast`). */
+  broadcast: { from: RemotePeer | string; data: Json };
+  /** A remote media track arrived. */
+  track: { peer: RemotePeer; track: MediaStreamTrack; streams: readonly MediaStream[] };
+  /** Our membership was lost and restored (new signaling session): members were rebuilt. */
+  rejoined: { peers: RemotePeer[] };
+  left: void;
+};
+
+export class Room extends Emitter<RoomEvents> {
+  readonly peers = new Map<string, RemotePeer>();
+  #left = false;
+  readonly #off: (() => void)[];
+
+  constructor(
+    readonly signaler: Signaler,
+    readonly name: string,
+    readonly meta: PeerMeta,
+    readonly options: RoomOptions = {},
+  ) {
+    super();
+    const s = signaler;
+    this.#off = [
+      s.on('peer-joined', ({ room, peer }) => room === name && this.#add(peer)),
+      s.on('peer-left', ({ room, peer, reason }) => room === name && this.#remove(peer, reason)),
+      s.on('signal', ({ room, from, data }) => (room === name || (room === undefined && this.peers.has(from))) && this.#onSignal(from, data)),
+      s.on('broadcast', ({ room, from, data }) => room === name && this.emit('broadcast', { from: this.peers.get(from) ?? from, data })),
+      s.on('rejoined', ({ room, peers }) => room === name && this.#rejoined(peers)),
+    ];
+  }
+
+  /** Joins `name` on `signaler` and returns the room with its current members. */
+  static async join(signaler: Signaler, name: string, meta: PeerMeta = {}, options: RoomOptions = {}): Promise<Room> {
+    const room = new Room(signaler, name, meta, options);
+    try {
+      const peers = await signaler.join(name, meta);
+      for (const p of peers) room.#add(p);
+    } catch (err) {
+      room.#dispose();
+      throw err;
+    }
+    return room;
+  }
+
+  get localId(): string {
+    return this.signaler.localId;
+  }
+
+  /** Sends `data` to one member (delivered exactly once by the hub, even across reconnects). */
+  send(peer: string | RemotePeer, data: Json): void {
+    const to = typeof peer === 'string' ? peer : peer.id;
+    this.signaler.signal(to, data, this.name);
+  }
+
+  broadcast(data: Json): void {
+    this.signaler.broadcast(this.name, data);
+  }
+
+  async leave(): Promise<void> {
+    if (this.#left) return;
+    this.#dispose();
+    await this.signaler.leave(this.name).catch(() => undefined);
+    this.emit('left', undefined);
+  }
+
+  /** Repairs every peer connection (network change, signaling back on another transport). */
+  restartIce(reason: string): void {
+    for (const peer of this.peers.values()) peer.connection?.restartIce(reason);
+  }
+
+  #dispose(): void {
+    this.#left = true;
+    for (const off of this.#off) off();
+    for (const peer of this.peers.values()) peer.close();
+    this.peers.clear();
+  }
+
+  #add(info: PeerInfo): RemotePeer | undefined {
+    if (this.#left || info.peer === this.localId) return undefined;
+    const existing = this.peers.get(info.peer);
+    if (existing) return existing;
+    const connection = this.options.connect === false ? undefined : this.#connect(info.peer);
+    const peer = new RemotePeer(this, info.peer, info.meta, connection);
+    this.peers.set(info.peer, peer);
+    if (connection) {
+      connection.on('track', ({ track, streams }) => this.emit('track', { peer, track, streams }));
+      this.options.media?.attach(connection);
+    }
+    this.emit('peer-joined', peer);
+    return peer;
+  }
+
+  #connect(remoteId: string): PeerConnection {
+    const { RTCPeerConnection } = this.options;
+    if (!RTCPeerConnection) throw new Error('no RTCPeerConnection implementation: pass one, or use connect: false');
+    return new PeerConnection({
+      localId: this.localId,
+      remoteId,
+      RTCPeerConnection,
+      configuration: this.options.configuration?.() ?? {},
+      send: (signal) => this.signaler.signal(remoteId, signal as unknown as Json, this.name),
+      transport: () => `${this.signaler.kind}/${this.signaler.transport}`,
+      ...(this.options.disconnectedTimeoutMs === undefined ? {} : { disconnectedTimeoutMs: this.options.disconnectedTimeoutMs }),
+    });
+  }
+
+  #remove(id: string, reason: string): void {
+    const peer = this.peers.get(id);
+    if (!peer) return;
+    this.peers.delete(id);
+    peer.close();
+    this.emit('peer-left', { peer, reason });
+  }
+
+  #onSignal(from: string, data: Json): void {
+    if (isRtcSignal(data)) {
+      const peer = this.peers.get(from);
+      void peer?.connection?.handleSignal(data);
+      return;
+    }
+    this.emit('message', { from: this.peers.get(from) ?? from, data });
+  }
+
+  /** Our signaling session was replaced: everyone we knew saw us leave; start over with the current members. */
+  #rejoined(peers: PeerInfo[]): void {
+    for (const [id] of this.peers) this.#remove(id, 'rejoined');
+    const added = peers.map((p) => this.#add(p)).filter((p): p is RemotePeer => p !== undefined);
+    this.emit('rejoined', { peers: added });
+  }
+}
