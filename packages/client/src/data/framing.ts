@@ -14,8 +14,11 @@ import { DataError } from './errors.js';
 
 export type MessageKind = 'json' | 'text' | 'binary';
 
-/** What `send` accepts: a JSON value, a string, or bytes. */
-export type Sendable = string | ArrayBuffer | ArrayBufferView | JsonValue;
+/**
+ * What `send` accepts: a string, bytes, or a JSON-serialisable value (checked when sent:
+ * JSON.stringify must succeed; objects are as loose as JSON.stringify is).
+ */
+export type Sendable = string | ArrayBuffer | ArrayBufferView | JsonValue | readonly unknown[] | { readonly [key: string]: unknown };
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** What a 'message' event carries: binary data always arrives as a Uint8Array. */
