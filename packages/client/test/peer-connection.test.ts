@@ -4,6 +4,7 @@
  * descriptions, as a hub relaying over different transports may.
  */
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PeerConnection, type PeerConnectionEvents, type PeerConnectionOptions } from '../src/peer/peer-connection.js';
 import type { RtcSignal } from '../src/peer/signals.js';
@@ -193,4 +194,23 @@ describe('PeerConnection on node-datachannel', () => {
     expect(a.gen).toBe(b.gen);
     expect(await until(a, 'restart', () => true, 2_000).catch(() => 'none')).toBe('none');
   }, 30_000);
+});
+
+/** RECORD_STATS=1 re-records the node-datachannel fixture of test/peer-report.test.ts. */
+it.runIf(process.env.RECORD_STATS)('records node-datachannel getStats for the report fixtures', async () => {
+  const { a, b } = pair();
+  echoServer(b);
+  await Promise.all([connected(a), connected(b)]);
+  const sample = async () => [...(await a.pc.getStats()).values()];
+  await echo(a, 'warm-up');
+  const first = await sample();
+  const dc = await opened(a.createDataChannel('bulk'));
+  for (let i = 0; i < 50; i++) dc.send('x'.repeat(1000));
+  await new Promise((r) => setTimeout(r, 1000));
+  const second = await sample();
+  const path = new URL('./browser/fixtures/node-datachannel-stats.json', import.meta.url);
+  const manifest = new URL('../../../node_modules/node-datachannel/package.json', import.meta.url);
+  const version = (JSON.parse(await readFile(manifest, 'utf8')) as { version: string }).version;
+  const selectedCandidatePair = (a.pc as unknown as { selectedCandidatePair(): unknown }).selectedCandidatePair();
+  await writeFile(path, `${JSON.stringify({ nodeDatachannel: version, first, second, selectedCandidatePair }, null, 1)}\n`);
 });
