@@ -148,13 +148,20 @@ export abstract class Transfer extends Emitter<TransferEvents> {
     dc.binaryType = 'arraybuffer';
     dc.bufferedAmountLowThreshold = this.options.lowWaterBytes;
     const current = () => dc === this.dc;
+    // 'open' may fire after we saw readyState 'open' already: act on it once per channel.
+    let opened = false;
+    const open = () => {
+      if (opened || !current()) return;
+      opened = true;
+      this.#opened();
+    };
     dc.addEventListener('message', (e) => current() && this.#receive((e as MessageEvent).data));
     dc.addEventListener('bufferedamountlow', () => current() && this.wake());
     dc.addEventListener('close', () => current() && this.#lost());
-    dc.addEventListener('open', () => current() && this.#opened());
+    dc.addEventListener('open', open);
     clearTimeout(this.#resumeTimer);
     if (first !== undefined) this.#receive(first);
-    if (dc.readyState === 'open') queueMicrotask(() => current() && this.#opened());
+    if (dc.readyState === 'open') queueMicrotask(open);
   }
 
   /** @internal The host's connection was rebuilt: the bound channel is dead unless it arrived since. */

@@ -11,7 +11,10 @@
  *
  * `rebuild()` simulates what PeerConnection does where ICE cannot restart in place: both
  * connections close (every RTCDataChannel closes), fresh ones are built and connected, and
- * then both sides emit 'reset' with the new generation.
+ * then both sides emit 'reset' with the new generation. It waits for the old connections
+ * to report 'closed' before building new ones and retries a connect that stalls (up to 3
+ * tries): in one process, a new association racing the old one's teardown under load
+ * sometimes never connected (both sides ended 'closed').
  */
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { Emitter } from '../../src/emitter.js';
@@ -106,7 +109,9 @@ export async function connectPair(): Promise<HostPair> {
     await pa.setRemoteDescription(answer);
     aReady = true;
     for (const c of pendingForA.splice(0)) await pa.addIceCandidate(c).catch(() => {});
-    await withTimeout(Promise.all([opened, connected(pa), connected(pb)]), 10_000, 'connect');
+    await withTimeout(Promise.all([opened, connected(pa), connected(pb)]), 5_000, 'connect', () =>
+      JSON.stringify({ a: [pa.connectionState, pa.iceConnectionState, pa.signalingState], b: [pb.connectionState, pb.iceConnectionState, pb.signalingState], bootstrap: bootstrap.readyState, pendingForA: pendingForA.length, pendingForB: pendingForB.length }),
+    );
   }
 
   await connect();
@@ -114,9 +119,21 @@ export async function connectPair(): Promise<HostPair> {
     a,
     b,
     async rebuild() {
-      a.pc?.close();
-      b.pc?.close();
-      await connect();
+      const old = [a.pc, b.pc];
+      for (const pc of old) pc?.close();
+      // Let the old associations finish closing first: a fresh connection that races
+      // the old one's teardown in the same process sometimes never connects.
+      await Promise.all(old.map((pc) => pc && closed(pc)));
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await connect();
+          break;
+        } catch (err) {
+          a.pc?.close();
+          b.pc?.close();
+          if (attempt === 3) throw err;
+        }
+      }
       a.announceReset();
       b.announceReset();
     },
@@ -127,6 +144,23 @@ export async function connectPair(): Promise<HostPair> {
       b.pc = undefined;
     },
   };
+}
+
+function closed(pc: RTCPeerConnection): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (pc.connectionState !== 'closed') return;
+      pc.removeEventListener('connectionstatechange', check);
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      pc.removeEventListener('connectionstatechange', check);
+      resolve();
+    }, 2000);
+    pc.addEventListener('connectionstatechange', check);
+    check();
+  });
 }
 
 function connected(pc: RTCPeerConnection): Promise<void> {
@@ -141,10 +175,10 @@ function connected(pc: RTCPeerConnection): Promise<void> {
   });
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+function withTimeout<T>(p: Promise<T>, ms: number, what: string, detail: () => string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`test host: ${what} timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`test host: ${what} timed out after ${ms} ms: ${detail()}`)), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
