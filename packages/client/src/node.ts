@@ -19,12 +19,31 @@ export async function connect(url: string, options: NodeConnectOptions = {}): Pr
   const { ca, insecure, proxy, ...rest } = options;
   const session = new Session(url, {
     platform: nodePlatform({ ca, insecure, proxy }),
-    RTCPeerConnection: RTCPeerConnection as unknown as RTCPeerConnectionConstructor,
+    RTCPeerConnection: NodeRTCPeerConnection,
     onNetworkChange: watchInterfaces,
     ...rest,
   });
   return session.open();
 }
+
+/**
+ * node-datachannel's RTCPeerConnection with TURN credentials percent-encoded: libdatachannel
+ * reads `turn:USER:PASS@host` and cuts at the first ':', which TURN REST usernames
+ * (`expiry:identity`) contain. (libjuice, which the prebuilt package uses, relays over UDP only:
+ * `turn:…?transport=tcp` and `turns:` servers are skipped by it.)
+ */
+export const NodeRTCPeerConnection: RTCPeerConnectionConstructor = class extends (RTCPeerConnection as unknown as RTCPeerConnectionConstructor) {
+  constructor(configuration: RTCConfiguration = {}) {
+    super({
+      ...configuration,
+      iceServers: configuration.iceServers?.map((s) => ({
+        ...s,
+        ...(s.username === undefined ? {} : { username: encodeURIComponent(s.username) }),
+        ...(typeof s.credential === 'string' ? { credential: encodeURIComponent(s.credential) } : {}),
+      })),
+    });
+  }
+};
 
 /** Polls the interface list (Node has no event for it); fires when addresses change. */
 export function watchInterfaces(listener: () => void, everyMs = 3000): () => void {

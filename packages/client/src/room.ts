@@ -7,7 +7,7 @@
 import type { Json, PeerInfo, PeerMeta } from '@pinhole/protocol';
 import { Emitter } from './emitter.js';
 import type { Signaler } from './signaling/signaler.js';
-import { isRtcSignal } from './peer/signals.js';
+import { isRtcSignal, relayOnly, type RtcSignal } from './peer/signals.js';
 import { PeerConnection, type RTCPeerConnectionConstructor } from './peer/peer-connection.js';
 import { RemotePeer } from './remote-peer.js';
 import type { LocalMedia } from './media/local-media.js';
@@ -125,12 +125,17 @@ export class Room extends Emitter<RoomEvents> {
   #connect(remoteId: string): PeerConnection {
     const { RTCPeerConnection } = this.options;
     if (!RTCPeerConnection) throw new Error('no RTCPeerConnection implementation: pass one, or use connect: false');
+    const configuration = this.options.configuration?.() ?? {};
+    const filter = configuration.iceTransportPolicy === 'relay' ? relayOnly : (s: RtcSignal) => s;
     return new PeerConnection({
       localId: this.localId,
       remoteId,
       RTCPeerConnection,
-      configuration: this.options.configuration?.() ?? {},
-      send: (signal) => this.signaler.signal(remoteId, signal as unknown as Json, this.name),
+      configuration,
+      send: (signal) => {
+        const out = filter(signal);
+        if (out) this.signaler.signal(remoteId, out as unknown as Json, this.name);
+      },
       transport: () => `${this.signaler.kind}/${this.signaler.transport}`,
       ...(this.options.disconnectedTimeoutMs === undefined ? {} : { disconnectedTimeoutMs: this.options.disconnectedTimeoutMs }),
     });

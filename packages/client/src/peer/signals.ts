@@ -29,3 +29,21 @@ export type RtcSignal = RtcDescriptionSignal | RtcCandidateSignal | RtcRestartSi
 export function isRtcSignal(data: unknown): data is RtcSignal {
   return typeof data === 'object' && data !== null && (data as { pinhole?: unknown }).pinhole === 'rtc';
 }
+
+/**
+ * For `iceTransportPolicy: 'relay'`: removes every non-relay candidate from a signal.
+ * Some implementations (libdatachannel/libjuice) gather only relay candidates under that
+ * policy but still write host candidates into the SDP, which lets a direct path form.
+ */
+export function relayOnly(signal: RtcSignal): RtcSignal | undefined {
+  const isRelay = (line: string): boolean => / typ relay( |$)/.test(line);
+  if ('description' in signal) {
+    const sdp = signal.description.sdp
+      .split('\r\n')
+      .filter((line) => !line.startsWith('a=candidate:') || isRelay(line))
+      .join('\r\n');
+    return { ...signal, description: { ...signal.description, sdp } };
+  }
+  if ('candidate' in signal && signal.candidate && !isRelay(signal.candidate.candidate)) return undefined;
+  return signal;
+}
