@@ -86,9 +86,11 @@ describe('file transfers', () => {
     const { fa, fb } = await setup();
     const bytes = randomBytes(3 * 1024 * 1024 + 17);
     fb.on('offer', (t) => t.accept(blobSink({ type: t.type, foldBytes: 1024 * 1024 })));
+    const offered = fb.next('offer', 10_000);
     const t = fa.send(new Blob([bytes], { type: 'application/x-test' }), { name: 'x.bin' });
-    const incoming = fb.get(t.id);
-    const result = await Promise.all([t.finished(), fb.next('offer').catch(() => undefined)]).then(async () => (incoming ?? fb.get(t.id))!.finished());
+    const incoming = await offered;
+    expect(incoming).toMatchObject({ name: 'x.bin', type: 'application/x-test', size: bytes.length });
+    const [, result] = await Promise.all([t.finished(), incoming.finished()]);
     const blob = result.result as Blob;
     expect(blob.type).toBe('application/x-test');
     expect(Buffer.from(await blob.arrayBuffer()).equals(bytes)).toBe(true);
