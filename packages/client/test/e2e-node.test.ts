@@ -52,4 +52,34 @@ describe('Node ↔ Node through a real hub', () => {
     expect(report.transport).toBe('hub/ws');
     expect((await pb.report()).transport).toBe('hub/poll');
   });
+
+  it('a forced connection failure is repaired through the hub (restart → rebuild) and the channel works again', async () => {
+    const hub = await startTestHub();
+    cleanup.push(() => hub.close());
+    const alice = await session(hub.url);
+    const bob = await session(hub.url, ['sse']);
+    const ra = await alice.join('heal');
+    const seen = ra.next('peer-joined', 5000);
+    const rb = await bob.join('heal');
+    const pa = await seen;
+    const pb = rb.peers.get(alice.peerId)!;
+    pa.on('channel', (ch) => ch.on('message', (m) => ch.send(`echo ${String(m.data)}`)));
+    const ch = pb.channel('heal');
+    const replies: unknown[] = [];
+    ch.on('message', (m) => replies.push(m.data));
+    ch.send('one');
+    await until(() => replies.length === 1, 20_000, 'first echo');
+
+    const restarts: string[] = [];
+    pa.connection!.on('restart', (e) => restarts.push(`alice ${e.mode} ${e.reason}`));
+    pb.connection!.on('restart', (e) => restarts.push(`bob ${e.mode} ${e.reason}`));
+    // Break the connection under alice, as a dead network would.
+    pa.connection!.pc.close();
+    await until(() => pa.connection!.connectionState === 'connected' && pb.connection!.connectionState === 'connected' && pa.connection!.gen > 0, 30_000, 'the connection to heal');
+    expect(pb.connection!.gen).toBe(pa.connection!.gen);
+    expect(restarts.length).toBeGreaterThan(0);
+    ch.send('two');
+    await until(() => replies.length === 2, 20_000, 'echo after the repair');
+    expect(replies).toEqual(['echo one', 'echo two']);
+  });
 });
