@@ -13,6 +13,4 @@ export { PeerConnection, type PeerConnectionOptions, type PeerConnectionEvents, 
 export type { ConnectivityReport } from './peer/report.js';
 export type { RtcSignal } from './peer/signals.js';
 export { LocalMedia, type LocalMediaOptions, type LocalMediaEvents } from './media/local-media.js';
-export { Channels, type ChannelsEvents } from './data/channels.js';
-export { NamedChannel, type ChannelOptions, type ChannelEvents } from './data/channel.js';
-export type { ChannelHost } from './data/host.js';
+export * from './data/index.js';

@@ -6,10 +6,12 @@
 import { networkInterfaces } from 'node:os';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { Session, type ConnectOptions } from './session.js';
+import { nodeSha256 } from './data/node-fs.js';
 import { nodePlatform, type NodeTlsOptions } from './signaling/node-platform.js';
 import type { RTCPeerConnectionConstructor } from './peer/peer-connection.js';
 
 export * from './exports.js';
+export { nodeFileSink, nodeFileSource, nodeSha256, type NodeFileSinkOptions } from './data/node-fs.js';
 export { nodePlatform, type NodeTlsOptions } from './signaling/node-platform.js';
 
 export type NodeConnectOptions = ConnectOptions & NodeTlsOptions;
@@ -22,6 +24,7 @@ export async function connect(url: string, options: NodeConnectOptions = {}): Pr
     RTCPeerConnection: NodeRTCPeerConnection,
     onNetworkChange: watchInterfaces,
     ...rest,
+    files: { sha256: nodeSha256, ...rest.files },
   });
   return session.open();
 }

@@ -10,6 +10,10 @@ import { Channels } from './data/channels.js';
 import type { ChannelOptions } from './data/channel.js';
 import type { NamedChannel } from './data/channel.js';
 import type { Room } from './room.js';
+import { FileTransfers, type FileTransferOptions, type SendInfo } from './data/files.js';
+import type { FileSource } from './data/io.js';
+import type { OutgoingTransfer } from './data/outgoing.js';
+import type { IncomingTransfer } from './data/incoming.js';
 
 export type RemotePeerEvents = {
   /** The peer connection's state (connecting → connected; failed/disconnected while repairing). */
@@ -17,18 +21,23 @@ export type RemotePeerEvents = {
   track: { track: MediaStreamTrack; streams: readonly MediaStream[] };
   /** The peer opened a named channel. */
   channel: NamedChannel;
+  /** The peer offers a file: `transfer.accept(sink)` or `transfer.reject(reason)`. */
+  file: IncomingTransfer;
   closed: void;
 };
 
 export class RemotePeer extends Emitter<RemotePeerEvents> {
   /** Named data channels to this peer (present in connected rooms). */
   readonly channels: Channels | undefined;
+  /** File transfers with this peer (present in connected rooms). */
+  readonly files: FileTransfers | undefined;
 
   constructor(
     readonly room: Room,
     readonly id: string,
     readonly meta: PeerMeta,
     readonly connection: PeerConnection | undefined,
+    fileOptions: FileTransferOptions = {},
   ) {
     super();
     if (connection) {
@@ -36,6 +45,8 @@ export class RemotePeer extends Emitter<RemotePeerEvents> {
       connection.on('track', ({ track, streams }) => this.emit('track', { track, streams }));
       this.channels = new Channels(connection);
       this.channels.on('channel', (ch) => this.emit('channel', ch));
+      this.files = new FileTransfers(connection, fileOptions);
+      this.files.on('offer', (t) => this.emit('file', t));
     }
   }
 
@@ -50,6 +61,15 @@ export class RemotePeer extends Emitter<RemotePeerEvents> {
     return this.channels.open(name, options);
   }
 
+  /**
+   * Sends a file (browser Blob/File, or a FileSource such as Node's `nodeFileSource(path)`):
+   * chunked with backpressure, SHA-256 checked, resumed after a reconnect.
+   */
+  sendFile(source: FileSource | Blob, info?: SendInfo): OutgoingTransfer {
+    if (!this.files) throw new Error(`room '${this.room.name}' was joined with connect: false: no file transfer`);
+    return this.files.send(source, info);
+  }
+
   /** Connectivity: candidate types, protocol, RTT, bitrates and the signaling transport. */
   async report(): Promise<ConnectivityReport> {
     if (!this.connection) throw new Error('no peer connection in this room');
@@ -57,6 +77,7 @@ export class RemotePeer extends Emitter<RemotePeerEvents> {
   }
 
   close(): void {
+    this.files?.close();
     this.channels?.close();
     this.connection?.close();
     this.emit('closed', undefined);

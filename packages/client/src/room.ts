@@ -11,6 +11,8 @@ import { isRtcSignal, relayOnly, type RtcSignal } from './peer/signals.js';
 import { PeerConnection, type RTCPeerConnectionConstructor } from './peer/peer-connection.js';
 import { RemotePeer } from './remote-peer.js';
 import type { LocalMedia } from './media/local-media.js';
+import type { FileTransferOptions } from './data/files.js';
+import type { IncomingTransfer } from './data/incoming.js';
 
 export interface RoomOptions {
   /** Open a peer connection to every member (mesh). Default true. */
@@ -23,6 +25,8 @@ export interface RoomOptions {
   media?: LocalMedia;
   /** Passed to every PeerConnection. */
   disconnectedTimeoutMs?: number;
+  /** File transfer settings (chunk size, windows, hashing). */
+  files?: FileTransferOptions;
 }
 
 export type RoomEvents = {
@@ -34,6 +38,8 @@ export type RoomEvents = {
   broadcast: { from: RemotePeer | string; data: Json };
   /** A remote media track arrived. */
   track: { peer: RemotePeer; track: MediaStreamTrack; streams: readonly MediaStream[] };
+  /** A member offers a file. */
+  file: { peer: RemotePeer; transfer: IncomingTransfer };
   /** Our membership was lost and restored (new signaling session): members were rebuilt. */
   rejoined: { peers: RemotePeer[] };
   left: void;
@@ -112,8 +118,9 @@ export class Room extends Emitter<RoomEvents> {
     const existing = this.peers.get(info.peer);
     if (existing) return existing;
     const connection = this.options.connect === false ? undefined : this.#connect(info.peer);
-    const peer = new RemotePeer(this, info.peer, info.meta, connection);
+    const peer = new RemotePeer(this, info.peer, info.meta, connection, this.options.files);
     this.peers.set(info.peer, peer);
+    peer.on('file', (transfer) => this.emit('file', { peer, transfer }));
     if (connection) {
       connection.on('track', ({ track, streams }) => this.emit('track', { peer, track, streams }));
       this.options.media?.attach(connection);

@@ -20,6 +20,8 @@ export interface ConnectOptions extends Omit<HubConnectionOptions, 'platform'> {
   /** Another WebRTC implementation (werift, @roamhq/wrtc, …). */
   RTCPeerConnection?: RTCPeerConnectionConstructor;
   platform?: Platform;
+  /** File transfer settings for every room (Node: hashing with node:crypto by default). */
+  files?: RoomOptions['files'];
   /** Watches for network changes (new interface, address change) to restart ICE. */
   onNetworkChange?: (listener: () => void) => () => void;
 }
@@ -87,6 +89,7 @@ export class Session extends Emitter<SessionEvents> {
     const room = await Room.join(this.signaler, name, meta, {
       RTCPeerConnection: this.options.RTCPeerConnection,
       configuration: () => ({ iceServers: this.iceServers, iceTransportPolicy: this.options.iceTransportPolicy ?? 'all' }),
+      ...(this.options.files ? { files: this.options.files } : {}),
       ...options,
     });
     this.rooms.set(name, room);
