@@ -9,9 +9,9 @@ import type { HostPair } from './support/channel-host.js';
 let pair: HostPair | undefined;
 const registries: Channels[] = [];
 
-afterEach(() => {
+afterEach(async () => {
   for (const r of registries.splice(0)) r.close();
-  pair?.close();
+  await pair?.close();
   pair = undefined;
 });
 

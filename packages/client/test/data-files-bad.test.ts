@@ -23,9 +23,9 @@ afterAll(async () => {
 
 let pair: HostPair | undefined;
 const registries: FileTransfers[] = [];
-afterEach(() => {
+afterEach(async () => {
   for (const r of registries.splice(0)) r.close();
-  pair?.close();
+  await pair?.close();
   pair = undefined;
 });
 

@@ -12,9 +12,10 @@
  * `rebuild()` simulates what PeerConnection does where ICE cannot restart in place: both
  * connections close (every RTCDataChannel closes), fresh ones are built and connected, and
  * then both sides emit 'reset' with the new generation. It waits for the old connections
- * to report 'closed' before building new ones and retries a connect that stalls (up to 3
- * tries): in one process, a new association racing the old one's teardown under load
- * sometimes never connected (both sides ended 'closed').
+ * to report 'closed' before building new ones (await `close()` between tests for the same
+ * reason), and retries a connect that stalls (up to 3 tries): in one process, a new
+ * association racing an old one's teardown under load sometimes never connected (both
+ * sides ended 'closed').
  */
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { Emitter } from '../../src/emitter.js';
@@ -67,7 +68,8 @@ export interface HostPair {
   b: TestHost;
   /** Closes both connections, connects fresh ones, then emits 'reset' on both sides. */
   rebuild(): Promise<void>;
-  close(): void;
+  /** Closes both connections; resolves once they report 'closed' (at most ~2 s). */
+  close(): Promise<void>;
 }
 
 export async function connectPair(): Promise<HostPair> {
@@ -114,32 +116,39 @@ export async function connectPair(): Promise<HostPair> {
     );
   }
 
-  await connect();
+  /** A connect that stalls is retried with fresh connections (see the note at the top). */
+  async function connectWithRetry(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await connect();
+      } catch (err) {
+        a.pc?.close();
+        b.pc?.close();
+        if (attempt === 3) throw err;
+      }
+    }
+  }
+
+  async function closeBoth(): Promise<void> {
+    const old = [a.pc, b.pc];
+    for (const pc of old) pc?.close();
+    await Promise.all(old.map((pc) => pc && closed(pc)));
+  }
+
+  await connectWithRetry();
   return {
     a,
     b,
     async rebuild() {
-      const old = [a.pc, b.pc];
-      for (const pc of old) pc?.close();
-      // Let the old associations finish closing first: a fresh connection that races
-      // the old one's teardown in the same process sometimes never connects.
-      await Promise.all(old.map((pc) => pc && closed(pc)));
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await connect();
-          break;
-        } catch (err) {
-          a.pc?.close();
-          b.pc?.close();
-          if (attempt === 3) throw err;
-        }
-      }
+      // Let the old associations finish closing first: a fresh connection racing the old
+      // one's teardown in the same process is what stalls.
+      await closeBoth();
+      await connectWithRetry();
       a.announceReset();
       b.announceReset();
     },
-    close() {
-      a.pc?.close();
-      b.pc?.close();
+    async close() {
+      await closeBoth();
       a.pc = undefined;
       b.pc = undefined;
     },
