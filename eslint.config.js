@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'apps/**/dist/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'apps/**/dist/**', 'bench/.tmp/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

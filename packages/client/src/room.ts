@@ -132,8 +132,8 @@ export class Room extends Emitter<RoomEvents> {
   #connect(remoteId: string): PeerConnection {
     const { RTCPeerConnection } = this.options;
     if (!RTCPeerConnection) throw new Error('no RTCPeerConnection implementation: pass one, or use connect: false');
-    const configuration = this.options.configuration?.() ?? {};
-    const filter = configuration.iceTransportPolicy === 'relay' ? relayOnly : (s: RtcSignal) => s;
+    const configuration = (): RTCConfiguration => this.options.configuration?.() ?? {};
+    const filter = (s: RtcSignal): RtcSignal | undefined => (configuration().iceTransportPolicy === 'relay' ? relayOnly(s) : s);
     return new PeerConnection({
       localId: this.localId,
       remoteId,

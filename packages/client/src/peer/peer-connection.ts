@@ -41,8 +41,11 @@ export interface PeerConnectionOptions {
   localId: string;
   remoteId: string;
   RTCPeerConnection: RTCPeerConnectionConstructor;
-  /** iceServers, iceTransportPolicy… passed to every RTCPeerConnection built. */
-  configuration?: RTCConfiguration;
+  /**
+   * iceServers, iceTransportPolicy… for every RTCPeerConnection built; a function is called
+   * at each (re)build, so a rebuild days later gets fresh TURN credentials.
+   */
+  configuration?: RTCConfiguration | (() => RTCConfiguration);
   /** Delivers a signal to the remote peer's `handleSignal` (through the Signaler). */
   send(signal: RtcSignal): void;
   /** Name of the signaling transport in use, for `report()`. */
@@ -99,7 +102,7 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
     this.localId = options.localId;
     this.remoteId = options.remoteId;
     this.polite = options.polite ?? options.localId < options.remoteId;
-    const pc = new options.RTCPeerConnection(options.configuration);
+    const pc = new options.RTCPeerConnection(this.#configuration());
     this.capabilities = options.capabilities ?? detectCapabilities(pc);
     this.#attach(pc, 0);
   }
@@ -169,6 +172,11 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
     this.removeAllListeners();
   }
 
+  #configuration(): RTCConfiguration | undefined {
+    const c = this.#options.configuration;
+    return typeof c === 'function' ? c() : c;
+  }
+
   async #apply(signal: RtcSignal): Promise<void> {
     if (this.#closed || signal.gen < this.#gen) return;
     if (signal.gen > this.#gen) {
@@ -211,7 +219,7 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
 
   #rebuild(gen: number): void {
     this.#detach();
-    this.#attach(new this.#options.RTCPeerConnection(this.#options.configuration), gen);
+    this.#attach(new this.#options.RTCPeerConnection(this.#configuration()), gen);
     this.emit('reset', { gen });
   }
 
