@@ -115,6 +115,7 @@ export class OutgoingTransfer extends Transfer {
 
   protected async release(): Promise<void> {
     this.#pumpToken++;
+    this.#reader.clear();
     await this.#source.close?.();
   }
 

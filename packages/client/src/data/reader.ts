@@ -40,6 +40,12 @@ export class ChunkReader {
     return block.bytes.subarray(start, start + max);
   }
 
+  /** Drops the buffered blocks (a finished transfer may stay referenced for a while). */
+  clear(): void {
+    this.#block = undefined;
+    this.#ahead = undefined;
+  }
+
   async #read(offset: number): Promise<Block> {
     const length = Math.min(this.#readBytes, this.#source.size - offset);
     return { offset, bytes: length > 0 ? await this.#source.read(offset, length) : new Uint8Array(0) };
