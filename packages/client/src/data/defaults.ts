@@ -21,9 +21,9 @@ export const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 
 /**
- * File chunk size. 64 KiB is the largest size every WebRTC stack accepts; on loopback
- * node-datachannel moves ~99 MB/s at 64 KiB vs ~80 at 16 KiB and no more at 128–256 KiB
- * (bench/client/README.md).
+ * File chunk size. 64 KiB is the largest size every WebRTC stack accepts; on loopback a
+ * transfer moves ~88 MB/s at 64 KiB vs ~76 at 16 KiB and no more at 128–256 KiB, and
+ * Chromium is flat above 64 KiB (bench/client/README.md).
  */
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
 /** The sender reads this much per positional read and slices it into chunks. */
