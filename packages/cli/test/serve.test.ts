@@ -1,34 +1,12 @@
 /** Integration: `pinhole serve` in-process against the real @pinhole/server hub. */
 import { createHmac } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import type { WelcomeFrame } from '@pinhole/protocol';
 import { loadOrCreateSelfSigned, type EmbeddedTurnOptions, type StartTurn } from '../src/index.js';
 import { TestTurnClient } from '../../turn/test/helpers/turn-client.js';
-import { get, run, startServeCli, stopAll, tempDirs } from './support.js';
-
-/** Ports free for both UDP and TCP on 127.0.0.1 (TURN listens on both). */
-async function freeUdpTcpPorts(n: number): Promise<number[]> {
-  const ports: number[] = [];
-  while (ports.length < n) {
-    const tcp = createServer();
-    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
-    const port = (tcp.address() as { port: number }).port;
-    const udp = createSocket('udp4');
-    const ok = await new Promise<boolean>((r) => {
-      udp.once('error', () => r(false));
-      udp.bind(port, '127.0.0.1', () => r(true));
-    });
-    udp.close();
-    await new Promise((r) => tcp.close(r));
-    if (ok && !ports.includes(port)) ports.push(port);
-  }
-  return ports;
-}
+import { freeUdpTcpPorts, get, hello, run, startServeCli, stopAll, tempDirs } from './support.js';
 
 const dirs = tempDirs();
 afterEach(async () => {
@@ -223,18 +201,3 @@ describe('embedded TURN seam', () => {
     expect(closed).toBe(1);
   });
 });
-
-/** Opens a WebSocket, sends `hello`, resolves with `welcome`. */
-function hello(url: string, ca?: string, token?: string): Promise<WelcomeFrame> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, ca ? { ca } : {});
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', id: 'h1', ...(token ? { token } : {}) })));
-    ws.on('message', (data: WebSocket.RawData) => {
-      const frame = JSON.parse(String(data)) as { type: string };
-      ws.close();
-      if (frame.type === 'welcome') resolve(frame as WelcomeFrame);
-      else reject(new Error(`expected welcome, got ${String(data)}`));
-    });
-    ws.on('error', reject);
-  });
-}

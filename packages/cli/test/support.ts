@@ -6,6 +6,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import WebSocket from 'ws';
+import type { WelcomeFrame } from '@pinhole/protocol';
 import { runCli, type CliIO, type RunningServe } from '../src/index.js';
 
 export interface Captured {
@@ -140,4 +142,19 @@ export async function freeUdpTcpPorts(n: number): Promise<number[]> {
     if (ok && !ports.includes(port)) ports.push(port);
   }
   return ports;
+}
+
+/** Opens a WebSocket, sends `hello`, resolves with `welcome`. */
+export function hello(url: string, ca?: string, token?: string): Promise<WelcomeFrame> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, ca ? { ca } : {});
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', id: 'h1', ...(token ? { token } : {}) })));
+    ws.on('message', (data: WebSocket.RawData) => {
+      const frame = JSON.parse(String(data)) as { type: string };
+      ws.close();
+      if (frame.type === 'welcome') resolve(frame as WelcomeFrame);
+      else reject(new Error(`expected welcome, got ${String(data)}`));
+    });
+    ws.on('error', reject);
+  });
 }

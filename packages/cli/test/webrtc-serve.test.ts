@@ -10,33 +10,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { WelcomeFrame } from '@pinhole/protocol';
 import { freeUdpPort } from '../../turn/test/helpers/coturn.js';
 import { startCoturn } from '../../turn/test/helpers/turnserver.js';
 import { connectPeers, libdatachannelIceServer, relayPeer, type IceServerInit } from '../../turn/test/helpers/webrtc.js';
-import { freeUdpTcpPorts, startServeCli, stopAll, tempDirs } from './support.js';
+import { freeUdpTcpPorts, hello, startServeCli, stopAll, tempDirs } from './support.js';
 
 const dirs = tempDirs();
 afterEach(async () => {
   await stopAll();
   dirs.cleanup();
 });
-
-/** `welcome` of a fresh WebSocket session. */
-function welcome(url: string): Promise<WelcomeFrame> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', id: 'h1' })));
-    ws.on('message', (data: WebSocket.RawData) => {
-      const frame = JSON.parse(String(data)) as { type: string };
-      ws.close();
-      if (frame.type === 'welcome') resolve(frame as WelcomeFrame);
-      else reject(new Error(`expected welcome, got ${String(data)}`));
-    });
-    ws.on('error', reject);
-  });
-}
 
 /** The TURN/UDP entries of welcome.iceServers, in the form libdatachannel parses. */
 function udpTurnServers(w: WelcomeFrame): IceServerInit[] {
@@ -55,7 +39,7 @@ function udpTurnServers(w: WelcomeFrame): IceServerInit[] {
 async function connectWith(hubPort: number) {
   const url = `ws://127.0.0.1:${hubPort}/v1/ws`;
   // Dev mode (no --secret): a welcome without a token; the TURN credentials are minted all the same.
-  const [wa, wb] = await Promise.all([welcome(url), welcome(url)]);
+  const [wa, wb] = await Promise.all([hello(url), hello(url)]);
   const a = relayPeer({ iceServers: udpTurnServers(wa) });
   const b = relayPeer({ iceServers: udpTurnServers(wb) });
   try {
