@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TurnServer, turnCredentials } from '../src/index.js';
+import { chromiumBinary } from './helpers/binaries.js';
 import { freeUdpPort } from './helpers/coturn.js';
 import { SECRET, TLS_CERT, eventually, startTestServer } from './helpers/server.js';
 import { startCoturn } from './helpers/turnserver.js';
@@ -25,7 +26,6 @@ import {
   type IceServerInit,
   type PairResult,
   browserPair,
-  chromiumBinary,
   connectPeers,
   gatherOnly,
   libdatachannelIceServer,

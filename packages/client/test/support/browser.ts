@@ -13,8 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
-
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { chromiumBinary } from '../../../turn/test/helpers/binaries.js';
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -29,7 +28,7 @@ export const CHROMIUM_ARGS = [
 ];
 
 export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs] });
+  return chromium.launch({ executablePath: chromiumBinary(), args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 /** Bundles a browser entry (and the src files it imports) into one ESM script. */

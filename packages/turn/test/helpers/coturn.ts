@@ -1,22 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { createSocket } from 'node:dgram';
-import { delimiter, join } from 'node:path';
+import { onPath } from './binaries.js';
 
 /**
  * Absolute path of a coturn binary, or a loud failure: these tests must not skip silently.
  * CI installs coturn; locally run `apt-get install -y coturn`.
  */
 export function coturnBinary(name: string): string {
-  for (const dir of (process.env.PATH ?? '/usr/bin').split(delimiter)) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
+  const found = onPath(name);
+  if (found) return found;
   throw new Error(`${name} not found in PATH: install coturn (apt-get install -y coturn) to run the interop tests`);
 }
 

@@ -3,8 +3,6 @@
  * process, and Chromium (through playwright-core) for what libjuice cannot do (TURN over
  * TCP and TLS).
  */
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { PeerConnection, type IceServer, type RelayType } from 'node-datachannel';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
 
@@ -164,27 +162,6 @@ export function gatherOnly(pc: RTCPeerConnection, timeoutMs = 10_000): Promise<s
   pc.createDataChannel('gather');
   void pc.createOffer().then((o) => pc.setLocalDescription(o));
   return withTimeout(done, timeoutMs, 'ICE gathering');
-}
-
-/**
- * Chromium for the browser side: PINHOLE_CHROMIUM, else the first of chromium,
- * chromium-browser, google-chrome on PATH. Fails loudly (Debian: apt-get install chromium).
- */
-export function chromiumBinary(): string {
-  const fromEnv = process.env.PINHOLE_CHROMIUM;
-  if (fromEnv) return fromEnv;
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
-    for (const dir of (process.env.PATH ?? '/usr/bin').split(delimiter)) {
-      const candidate = join(dir, name);
-      try {
-        accessSync(candidate, constants.X_OK);
-        return candidate;
-      } catch {
-        // keep looking
-      }
-    }
-  }
-  throw new Error('Chromium not found: install it (apt-get install -y chromium) or set PINHOLE_CHROMIUM');
 }
 
 /** What `browserPair` reports from inside the page. */
