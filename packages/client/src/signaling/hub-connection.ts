@@ -148,12 +148,17 @@ export class HubConnection extends Emitter<HubConnectionEvents> {
         await this.#openRung(rung);
         return;
       } catch (err) {
-        const e = err as LinkError;
-        if (e.code && FATAL_CODES.has(e.code) && !(e.code === 'token-expired' && typeof this.options.token === 'function')) throw e;
-        failures.push(`${this.transports[rung]}: ${e.message}`);
+        if (this.#isFatal(err)) throw err;
+        failures.push(`${this.transports[rung]}: ${(err as Error).message}`);
       }
     }
     throw new LinkError(`could not reach the hub at ${this.base} (${failures.join('; ')})`, 'network');
+  }
+
+  /** Another rung or attempt cannot help (an expired token can, when we can fetch a fresh one). */
+  #isFatal(err: unknown): boolean {
+    const code = (err as LinkError).code;
+    return !!code && FATAL_CODES.has(code) && !(code === 'token-expired' && typeof this.options.token === 'function');
   }
 
   async #openRung(rung: number): Promise<void> {
@@ -324,8 +329,7 @@ export class HubConnection extends Emitter<HubConnectionEvents> {
         return;
       } catch (err) {
         last = err as Error;
-        const code = (err as LinkError).code;
-        if (code && FATAL_CODES.has(code) && !(code === 'token-expired' && typeof this.options.token === 'function')) return this.#fail(last);
+        if (this.#isFatal(err)) return this.#fail(last);
       }
     }
   }

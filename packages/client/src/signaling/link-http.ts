@@ -163,6 +163,9 @@ class PollLink extends HttpLink {
     void this.#loop();
   }
 
+  /** Every poll carries `?ack=lastSeq`: a separate POST would only repeat it. */
+  override ack(): void {}
+
   async #loop(): Promise<void> {
     while (!this.closed) {
       const url = joinUrl(this.ctx.base, '/v1/poll', { ...this.query, ack: this.ctx.lastSeq() });
