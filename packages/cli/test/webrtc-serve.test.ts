@@ -17,6 +17,7 @@ import { connectPeers, libdatachannelIceServer, relayPeer, type IceServerInit } 
 import { freeUdpTcpPorts, hello, startServeCli, stopAll, tempDirs } from './support.js';
 
 const dirs = tempDirs();
+const RELAY_IP = '127.0.0.2';
 afterEach(async () => {
   await stopAll();
   dirs.cleanup();
@@ -36,8 +37,8 @@ function udpTurnServers(w: WelcomeFrame): IceServerInit[] {
   return out;
 }
 
-async function connectWith(hubPort: number) {
-  const url = `ws://127.0.0.1:${hubPort}/v1/ws`;
+async function connectWith(hubHost: string, hubPort: number) {
+  const url = `ws://${hubHost}:${hubPort}/v1/ws`;
   // Dev mode (no --secret): a welcome without a token; the TURN credentials are minted all the same.
   const [wa, wb] = await Promise.all([hello(url), hello(url)]);
   const a = relayPeer({ iceServers: udpTurnServers(wa) });
@@ -53,14 +54,17 @@ async function connectWith(hubPort: number) {
 describe('node-datachannel peers with the credentials of welcome.iceServers', () => {
   it('through the embedded TURN of pinhole serve', async () => {
     const [turnPort] = await freeUdpTcpPorts(1);
-    const s = await startServeCli(['--host', '127.0.0.1', '--port', '0', '--no-tls', '--data-dir', dirs.make(), '--turn-port', String(turnPort), '--turn-allow-peer', '127.0.0.0/8']);
-    const { w, result } = await connectWith(s.server.port);
+    // Serve on 127.0.0.2 while the peers' sockets are on 127.0.0.1: relayed addresses
+    // (127.0.0.2) differ from the peers' own, so only relay ↔ relay can pair.
+    const s = await startServeCli(['--host', RELAY_IP, '--port', '0', '--no-tls', '--data-dir', dirs.make(), '--turn-port', String(turnPort), '--turn-allow-peer', '127.0.0.0/8']);
+    const { w, result } = await connectWith(RELAY_IP, s.server.port);
     console.log(`node-datachannel via pinhole serve's embedded TURN/UDP: ${result.connectMs.toFixed(0)} ms`);
-    expect(w.iceServers.some((i) => (Array.isArray(i.urls) ? i.urls : [i.urls]).includes(`turn:127.0.0.1:${turnPort}?transport=udp`))).toBe(true);
+    expect(w.iceServers.some((i) => (Array.isArray(i.urls) ? i.urls : [i.urls]).includes(`turn:${RELAY_IP}:${turnPort}?transport=udp`))).toBe(true);
     expect(result.received).toEqual(['ping from a', 'pong from b']);
-    // Relayed addresses and clients share 127.0.0.1 here, so ICE may pair a relay with a
-    // peer's own socket: at least one end of each pair is a relay of ours, and data crossed it.
-    for (const { local, remote } of result.selected) expect([local.type, remote.type]).toContain('relay');
+    for (const { local, remote } of result.selected) {
+      expect(local).toMatchObject({ type: 'relay', address: RELAY_IP });
+      expect(remote).toMatchObject({ type: 'relay', address: RELAY_IP });
+    }
     const stats = s.server.turn!.stats!();
     expect(stats.allocationsCreated).toBeGreaterThanOrEqual(2);
     expect(stats.packetsToPeers + stats.packetsFromPeers).toBeGreaterThan(0);
@@ -71,19 +75,19 @@ describe('node-datachannel peers with the credentials of welcome.iceServers', ()
     const port = await freeUdpPort();
     const dir = mkdtempSync(join(tmpdir(), 'pinhole-coturn-'));
     const coturnSecret = 'coturn-shared-secret';
-    const coturn = await startCoturn({ port, secret: coturnSecret, realm: 'pinhole', minPort: 49000, maxPort: 49999, pidFile: join(dir, 'turnserver.pid'), relayIp: '127.0.0.2' });
+    const coturn = await startCoturn({ port, secret: coturnSecret, realm: 'pinhole', minPort: 49000, maxPort: 49999, pidFile: join(dir, 'turnserver.pid'), relayIp: RELAY_IP });
     try {
       const s = await startServeCli([
         '--host', '127.0.0.1', '--port', '0', '--no-tls', '--data-dir', dirs.make(),
         '--turn-url', `turn:127.0.0.1:${port}?transport=udp`, '--turn-secret', coturnSecret,
       ]);
       expect(s.server.turn).toBeUndefined();
-      const { result } = await connectWith(s.server.port);
+      const { result } = await connectWith('127.0.0.1', s.server.port);
       console.log(`node-datachannel via coturn/UDP with hub credentials: ${result.connectMs.toFixed(0)} ms`);
       expect(result.received).toEqual(['ping from a', 'pong from b']);
       for (const { local, remote } of result.selected) {
-        expect(local).toMatchObject({ type: 'relay', address: '127.0.0.2' });
-        expect(remote).toMatchObject({ type: 'relay', address: '127.0.0.2' });
+        expect(local).toMatchObject({ type: 'relay', address: RELAY_IP });
+        expect(remote).toMatchObject({ type: 'relay', address: RELAY_IP });
       }
     } finally {
       await coturn.stop();

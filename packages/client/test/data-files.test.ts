@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { blobSink, FileTransfers, nodeFileSink, nodeFileSource } from '../src/data/node.js';
-import type { IncomingTransfer, OutgoingTransfer, TransferProgress } from '../src/data/node.js';
+import type { FileSink, IncomingTransfer, OutgoingTransfer, TransferProgress } from '../src/data/node.js';
 import { DEFAULT_HIGH_WATER_BYTES, DEFAULT_WINDOW_BYTES } from '../src/data/defaults.js';
 import { connectPair } from './support/channel-host.js';
 import type { HostPair } from './support/channel-host.js';
@@ -44,6 +44,29 @@ async function setup(options: ConstructorParameters<typeof FileTransfers>[1] = {
   const fb = new FileTransfers(pair.b, options);
   registries.push(fa, fb);
   return { pair, fa, fb };
+}
+
+/** Wraps `sink` so the write that reaches `bytes` waits until `release()`. */
+function stallAt<R>(sink: FileSink<R>, bytes: number) {
+  let reached!: () => void;
+  let release!: () => void;
+  const reachedP = new Promise<void>((r) => (reached = r));
+  const released = new Promise<void>((r) => (release = r));
+  let stalled = false;
+  const wrapped: FileSink<R> = {
+    async write(chunks, offset) {
+      await sink.write(chunks, offset);
+      const end = offset + chunks.reduce((n, c) => n + c.byteLength, 0);
+      if (!stalled && end >= bytes) {
+        stalled = true;
+        reached();
+        await released;
+      }
+    },
+    close: () => sink.close(),
+    abort: () => sink.abort(),
+  };
+  return { sink: wrapped, reached: reachedP, release };
 }
 
 function recordProgress(t: OutgoingTransfer | IncomingTransfer): TransferProgress[] {
@@ -137,15 +160,18 @@ describe('file transfers', () => {
     const sending = fa.send(await nodeFileSource(bigPath));
     const incoming = await offered;
     const received = recordProgress(incoming);
-    incoming.accept(nodeFileSink(out));
-    await new Promise<void>((resolve) => {
-      const off = incoming.on('progress', (p) => p.bytes >= SIZE * 0.4 && (off(), resolve()));
-    });
+    // The sink stalls once 40 % is written, so the transfer cannot finish before the
+    // rebuild however fast or slow the machine is; it goes on once the rebuild is under way.
+    const stall = stallAt(nodeFileSink(out), SIZE * 0.4);
+    incoming.accept(stall.sink);
+    await stall.reached;
     const resumedA = sending.next('resumed', 20_000);
     const resumedB = incoming.next('resumed', 20_000);
     const interrupted = sending.next('interrupted', 10_000);
-    await pair.rebuild();
+    const rebuilt = pair.rebuild();
     await interrupted;
+    stall.release();
+    await rebuilt;
     const { offset } = await resumedA;
     expect(await resumedB).toEqual({ offset });
     expect(offset).toBeGreaterThanOrEqual(SIZE * 0.4);
