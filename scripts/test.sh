@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v turnserver >/dev/null 2>&1 || need+=(coturn)
 [ -x /usr/sbin/squid ] || command -v squid >/dev/null 2>&1 || need+=(squid)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
 # Chromium: the SDK browser tests and TURN over TCP/TLS with real WebRTC peers; PINHOLE_CHROMIUM overrides.
 [ -n "${PINHOLE_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || need+=(chromium)
 if ((${#need[@]} > 0)); then
@@ -15,9 +17,11 @@ if ((${#need[@]} > 0)); then
     echo "installing ${need[*]} (apt-get)"
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-    # Debian starts coturn and squid as services on install; tests start their own.
-    for svc in coturn squid; do (systemctl stop "$svc" || service "$svc" stop) >/dev/null 2>&1 || true; done
+    # Debian starts these as services on install; tests start their own.
+    for svc in coturn squid redis-server mosquitto; do (systemctl stop "$svc" || service "$svc" stop) >/dev/null 2>&1 || true; done
     pkill -x turnserver >/dev/null 2>&1 || true
+    pkill -x redis-server >/dev/null 2>&1 || true
+    pkill -x mosquitto >/dev/null 2>&1 || true
   else
     echo "missing system packages: ${need[*]}; install them (apt-get install ${need[*]}) or run as root" >&2
     exit 1
