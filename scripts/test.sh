@@ -30,7 +30,7 @@ fi
 
 [ -d node_modules ] || npm ci
 npm run build --silent
-echo "typecheck…" && npx tsc -p tsconfig.json && npx tsc -p packages/client/tsconfig.json
+echo "typecheck…" && npx tsc -p tsconfig.json
 echo "lint…" && npx eslint .
 
 report=$(mktemp)

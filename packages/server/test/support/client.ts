@@ -244,7 +244,7 @@ export class TestClient {
         const res = await fetch(`${this.base}/v1/sse?${q}&lastSeq=${this.lastSeq}`, { signal: controller.signal });
         const decoder = new TextDecoder();
         let buffer = '';
-        for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
           buffer += decoder.decode(chunk, { stream: true });
           let end: number;
           while ((end = buffer.indexOf('\n\n')) >= 0) {

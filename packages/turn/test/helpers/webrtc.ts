@@ -16,13 +16,6 @@ export interface IceServerInit {
 interface CandidateEvent {
   candidate: { candidate: string; sdpMid?: string | null } | null;
 }
-interface MessageEventLike {
-  data: unknown;
-}
-interface ChannelLike {
-  onmessage: ((m: MessageEventLike) => void) | null;
-  send(data: string): void;
-}
 
 /** One end of a selected candidate pair, as both libraries report it. */
 export interface PairEnd {
@@ -110,15 +103,15 @@ export async function connectPeers(a: RTCPeerConnection, b: RTCPeerConnection, t
   };
   const t0 = performance.now();
   const atB = new Promise<string>((resolve) => {
-    b.ondatachannel = (e: { channel: ChannelLike }) => {
-      e.channel.onmessage = (m: MessageEventLike) => {
+    b.ondatachannel = (e) => {
+      e.channel.onmessage = (m) => {
         resolve(String(m.data));
         e.channel.send('pong from b');
       };
     };
   });
   const dc = a.createDataChannel('relay-test');
-  const atA = new Promise<string>((resolve) => (dc.onmessage = (m: MessageEventLike) => resolve(String(m.data))));
+  const atA = new Promise<string>((resolve) => (dc.onmessage = (m) => resolve(String(m.data))));
   dc.onopen = () => dc.send('ping from a');
   const offer = await a.createOffer();
   await a.setLocalDescription(offer);
