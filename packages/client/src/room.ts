@@ -45,6 +45,13 @@ export type RoomEvents = {
   left: void;
 };
 
+/**
+ * The rooms open on each signaler, oldest first. A signal without `room` (a third-party
+ * client may send one) goes to the oldest room the sender is a member of, not to every
+ * shared room: two peer connections must never both take one peer's SDP.
+ */
+const roomsBySignaler = new WeakMap<Signaler, Room[]>();
+
 export class Room extends Emitter<RoomEvents> {
   readonly peers = new Map<string, RemotePeer>();
   #left = false;
@@ -58,10 +65,13 @@ export class Room extends Emitter<RoomEvents> {
   ) {
     super();
     const s = signaler;
+    const open = roomsBySignaler.get(s) ?? [];
+    roomsBySignaler.set(s, [...open, this]);
     this.#off = [
+      () => roomsBySignaler.set(s, (roomsBySignaler.get(s) ?? []).filter((r) => r !== this)),
       s.on('peer-joined', ({ room, peer }) => room === name && this.#add(peer)),
       s.on('peer-left', ({ room, peer, reason }) => room === name && this.#remove(peer, reason)),
-      s.on('signal', ({ room, from, data }) => (room === name || (room === undefined && this.peers.has(from))) && this.#onSignal(from, data)),
+      s.on('signal', ({ room, from, data }) => (room === name || (room === undefined && this.#takesRoomless(from))) && this.#onSignal(from, data)),
       s.on('broadcast', ({ room, from, data }) => room === name && this.emit('broadcast', { from: this.peers.get(from) ?? from, data })),
       s.on('rejoined', ({ room, peers }) => room === name && this.#rejoined(peers)),
     ];
@@ -104,6 +114,10 @@ export class Room extends Emitter<RoomEvents> {
   /** Repairs every peer connection (network change, signaling back on another transport). */
   restartIce(reason: string): void {
     for (const peer of this.peers.values()) peer.connection?.restartIce(reason);
+  }
+
+  #takesRoomless(from: string): boolean {
+    return roomsBySignaler.get(this.signaler)?.find((r) => r.peers.has(from)) === this;
   }
 
   #dispose(): void {
