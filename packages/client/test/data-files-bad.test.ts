@@ -188,3 +188,25 @@ describe('file transfers: bad input from a receiver', () => {
     expect(receiver.got).toHaveLength(1);
   });
 });
+
+describe('file transfers: offers the receiver would refuse fail at send', () => {
+  it.each([
+    { name: 'a name over 1024 characters', info: { name: 'n'.repeat(1025) }, message: /bad name/ },
+    { name: 'meta that makes the offer exceed MAX_CONTROL_BYTES', info: { meta: { blob: 'x'.repeat(70_000) } }, message: /exceeds MAX_CONTROL_BYTES/ },
+    { name: 'meta that is not JSON', info: { meta: { n: 1n } }, message: /not JSON-serialisable/ },
+  ])('$name → DataError bad-value, nothing sent, the registry still works', async ({ info, message }) => {
+    pair = await connectPair();
+    const fa = new FileTransfers(pair.a);
+    const fb = new FileTransfers(pair.b);
+    registries.push(fa, fb);
+    let offered = 0;
+    fb.on('offer', (t) => {
+      offered += 1;
+      t.accept(blobSink());
+    });
+    expect(() => fa.send(new Blob([new Uint8Array(16)]), info)).toThrow(expect.objectContaining({ name: 'DataError', code: 'bad-value', message: expect.stringMatching(message) }));
+    const ok = await fa.send(new Blob([new Uint8Array(16)]), { name: 'fine' }).finished();
+    expect(ok.bytes).toBe(16);
+    expect(offered).toBe(1);
+  });
+});

@@ -12,7 +12,7 @@ import type { Sha256 } from './sha256.js';
 import { toHex } from './sha256.js';
 import { Transfer } from './transfer.js';
 import type { ResolvedFileOptions, TransferInfo } from './transfer.js';
-import { TRANSFER_VERSION } from './transfer-wire.js';
+import { encodeOffer, TRANSFER_VERSION } from './transfer-wire.js';
 import type { ControlMessage } from './transfer-wire.js';
 
 export class OutgoingTransfer extends Transfer {
@@ -32,10 +32,15 @@ export class OutgoingTransfer extends Transfer {
   /** Bumped whenever a running pump must stop (new channel, new accept, end). */
   #pumpToken = 0;
   #wakeup: (() => void) | undefined;
+  readonly #offer: string;
 
-  /** @internal Use `FileTransfers.send`. */
+  /**
+   * @internal Use `FileTransfers.send`. Throws DataError `bad-value` for an offer the
+   * receiver would refuse (name over 1024 characters, meta too large or not JSON).
+   */
   constructor(info: TransferInfo, source: FileSource, options: ResolvedFileOptions) {
     super(info, options);
+    this.#offer = encodeOffer({ t: 'offer', v: TRANSFER_VERSION, id: this.id, name: this.name, size: this.size, type: this.type, meta: this.meta, chunk: options.chunkBytes });
     this.#source = source;
     this.#reader = new ChunkReader(source, options.readBytes);
     this.#hash = options.sha256();
@@ -52,16 +57,7 @@ export class OutgoingTransfer extends Transfer {
   }
 
   protected onOpen(): void {
-    this.sendControl({
-      t: 'offer',
-      v: TRANSFER_VERSION,
-      id: this.id,
-      name: this.name,
-      size: this.size,
-      type: this.type,
-      meta: this.meta,
-      chunk: this.options.chunkBytes,
-    });
+    this.sendControl(this.#offer);
   }
 
   protected onControl(msg: ControlMessage): void {

@@ -88,6 +88,26 @@ export function parseControl(text: string): ControlMessage {
   }
 }
 
+/**
+ * Encodes an offer, checked by the receiver's own parser so that the sender learns at
+ * `send` (DataError `bad-value`) what the receiver would refuse: a name over 1024
+ * characters, a meta that is not JSON or makes the message exceed MAX_CONTROL_BYTES.
+ */
+export function encodeOffer(offer: OfferMessage): string {
+  let text: string;
+  try {
+    text = JSON.stringify(offer);
+  } catch (err) {
+    throw new DataError('bad-value', 'file offer: meta is not JSON-serialisable', { cause: err });
+  }
+  try {
+    parseControl(text);
+  } catch (err) {
+    throw new DataError('bad-value', `file offer would be refused by the receiver: ${(err as Error).message}`, { cause: err });
+  }
+  return text;
+}
+
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }

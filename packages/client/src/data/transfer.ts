@@ -184,11 +184,12 @@ export abstract class Transfer extends Emitter<TransferEvents> {
   /** Releases source or sink; `ok` when the transfer completed. */
   protected abstract release(ok: boolean): Promise<void>;
 
-  protected sendControl(msg: ControlMessage): boolean {
+  /** Sends a control message (or one already encoded); false when the channel is not open. */
+  protected sendControl(msg: ControlMessage | string): boolean {
     const dc = this.dc;
     if (dc?.readyState !== 'open') return false;
     try {
-      dc.send(JSON.stringify(msg));
+      dc.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
       return true;
     } catch {
       return false; // closing under us: the close event follows
