@@ -93,6 +93,7 @@ const result = {
   rawFastP50: median(fast(rawMs)),
   sdkFastP50: median(fast(sdkMs)),
 };
+if (process.env.SHOW_RUNS) console.log("raw", rawMs.map((x) => x.toFixed(0)).join(" "), "\nsdk", sdkMs.map((x) => x.toFixed(0)).join(" "));
 if (values.json) console.log(JSON.stringify(result));
 else {
   console.log(`join → data channel open, Node ↔ Node loopback, median of ${RUNS} (interleaved)`);
