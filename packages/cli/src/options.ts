@@ -291,6 +291,7 @@ export const serveOptions = {
   maxConnectionsPerIp: count({ help: 'concurrent connections per client address' }),
   rate: rate({ help: 'frames per second per session (0: unlimited)' }),
   rateBurst: count({ help: 'burst allowance of the rate limit; default 2 × --rate' }),
+  refuseWebsocket: flag({ help: 'diagnostics: refuse WebSocket upgrades, as a hostile proxy would, so clients fall back to SSE or long-poll' }),
 } satisfies OptionTable;
 
 export const tokenOptions = {

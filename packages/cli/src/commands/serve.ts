@@ -15,6 +15,7 @@ import { createLogger } from '../logger.js';
 import { serveOptions, staticUsersOf, type ServeValues, type TurnValues } from '../options.js';
 import { loadOrCreateSelfSigned, loadTlsFiles, type TlsMaterial } from '../tls.js';
 import { EMBEDDED_TURN_UNAVAILABLE, startEmbeddedTurn, type EmbeddedTurn, type EmbeddedTurnOptions } from '../turn.js';
+import { mountWebApp } from '../web.js';
 import { renderBanner } from './serve-banner.js';
 
 export const serveHelp: CommandHelp = {
@@ -122,6 +123,7 @@ export function buildHubOptions(
   } else if (values.rateBurst !== undefined) {
     options.rateBurst = values.rateBurst;
   }
+  if (values.refuseWebsocket) options.refuseWebSocket = true;
   if (extra.stunUrls.length > 0) options.stunUrls = extra.stunUrls;
   if (extra.turn && extra.turn.urls.length > 0) {
     options.turn = { urls: extra.turn.urls, ...(extra.turn.secret !== undefined ? { secret: extra.turn.secret } : {}) };
@@ -188,6 +190,8 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
   try {
     const { startHub, registerTurnMetrics } = await import('@pinhole/server');
     hub = await startHub(hubOptions);
+    // The meeting web app (apps/web/dist) on every path the hub does not claim.
+    mountWebApp(hub);
     // The embedded TURN server's counters on the hub's /metrics (pinhole_turn_*).
     if (turn?.stats) registerTurnMetrics(hub.hub.metrics.registry, turn.stats);
   } catch (err) {

@@ -1,0 +1,38 @@
+/**
+ * The app's entry: the landing page at / (or /r/<room> from a join link, with the room
+ * filled in), then the call at /r/<room>. Diagnostic switches (?transport=, ?relay=) stay
+ * in the URL from one to the other.
+ */
+import './style.css';
+import { startCall } from './call.js';
+import { h, replaceChildren } from './dom.js';
+import { showLanding } from './landing.js';
+import { roomFromPath } from './rooms.js';
+import { readSwitches, switchesQuery } from './switches.js';
+
+const app = document.getElementById('app')!;
+
+async function main(): Promise<void> {
+  const switches = readSwitches(location.search);
+  const request = await showLanding(app, { room: roomFromPath(location.pathname), switches });
+  const path = `/r/${encodeURIComponent(request.room)}${switchesQuery(location.search)}`;
+  if (location.pathname + location.search !== path) history.pushState(null, '', path);
+  await startCall(app, {
+    ...request,
+    switches,
+    onLeft: () =>
+      replaceChildren(
+        app,
+        h(
+          'div',
+          { class: 'left' },
+          h('h1', {}, 'You left the call.'),
+          h('div', { class: 'row' }, h('a', { class: 'button primary', href: path }, `Rejoin ${request.room}`), h('a', { class: 'button secondary', href: '/' }, 'Start page')),
+        ),
+      ),
+  });
+}
+
+// Back from the call to the landing page (or forward again) starts over from the URL.
+window.addEventListener('popstate', () => location.reload());
+void main();
