@@ -7,6 +7,9 @@ export { HubSignaler, HubError, type HubSignalerEvents } from './signaling/hub-s
 export { HubConnection, type HubConnectionOptions, type TokenSource, type ConnectionState } from './signaling/hub-connection.js';
 export type { Signaler, SignalerEvents, SignalerState } from './signaling/signaler.js';
 export { TRANSPORTS, LinkError, type TransportName } from './signaling/link.js';
+export { SignalingError, type SignalingErrorCode } from './signaling/errors.js';
+export { MqttSignaler, type MqttSignalerOptions, type MqttConnect } from './signaling/mqtt.js';
+export type { BrokerSignalerEvents } from './signaling/broker-signaler.js';
 export type { ReconnectOptions } from './signaling/backoff.js';
 export { browserPlatform, type Platform, type WebSocketLike } from './signaling/platform.js';
 export { PeerConnection, type PeerConnectionOptions, type PeerConnectionEvents, type RTCPeerConnectionConstructor } from './peer/peer-connection.js';

@@ -5,14 +5,16 @@
  */
 import { networkInterfaces } from 'node:os';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
+import { connect as mqttConnect } from 'mqtt';
 import { Session, type ConnectOptions } from './session.js';
 import { nodeSha256 } from './data/node-fs.js';
 import { nodePlatform, type NodeTlsOptions } from './signaling/node-platform.js';
 import type { RTCPeerConnectionConstructor } from './peer/peer-connection.js';
+import { MqttSignaler, type MqttSignalerOptions } from './signaling/mqtt.js';
 
 export * from './exports.js';
 export { nodeFileSink, nodeFileSource, nodeSha256, type NodeFileSinkOptions } from './data/node-fs.js';
-export { nodePlatform, type NodeTlsOptions } from './signaling/node-platform.js';
+export { nodePlatform, proxyFor, type NodeTlsOptions } from './signaling/node-platform.js';
 
 export type NodeConnectOptions = ConnectOptions & NodeTlsOptions;
 
@@ -66,4 +68,9 @@ export function watchInterfaces(listener: () => void, everyMs = 3000): () => voi
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/** Opens an MQTT signaler (mqtt.js over TCP/TLS or WebSocket) to `url`, e.g. `mqtt://broker:1883`. */
+export async function connectMqtt(url: string, options: Omit<MqttSignalerOptions, 'url' | 'connect'> = {}): Promise<MqttSignaler> {
+  return new MqttSignaler({ url, connect: mqttConnect, ...options }).open();
 }

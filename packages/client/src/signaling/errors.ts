@@ -1,0 +1,44 @@
+/**
+ * Errors of the rendezvous signalers (MQTT, Redis, manual/QR, sealed, chain). Every one has
+ * a machine-readable `code`; bad input from the wire becomes one of these as an `error`
+ * event (the message is dropped, the signaler keeps running) or a rejected call — never a
+ * crash.
+ */
+export type SignalingErrorCode =
+  /** A broker message that is not valid Pinhole rendezvous JSON (docs/protocol.md §13). */
+  | 'bad-payload'
+  /** A manual offer/answer string that cannot be decoded (wrong prefix, base64, deflate, fields). */
+  | 'bad-manual-string'
+  /** A sealed payload that does not decrypt: wrong passphrase, another room, or tampered. */
+  | 'decrypt-failed'
+  /** A sealed signaler got a payload that is not sealed (a peer without the passphrase). */
+  | 'not-sealed'
+  /** The broker could not be reached or refused us. */
+  | 'connect-failed'
+  /** A step did not finish in time (connect, join, ICE gathering, a chain rung). */
+  | 'timeout'
+  /** The signaler was closed. */
+  | 'closed'
+  /** What was asked cannot be carried (e.g. a repair signal after a one-shot manual exchange). */
+  | 'unsupported';
+
+export class SignalingError extends Error {
+  override readonly name = 'SignalingError';
+  constructor(
+    readonly code: SignalingErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Runs `work` with a deadline; on expiry rejects with a `timeout` SignalingError. @internal */
+export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  if (!Number.isFinite(ms)) return work;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SignalingError('timeout', `${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}

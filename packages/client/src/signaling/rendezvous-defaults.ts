@@ -1,0 +1,22 @@
+/** Defaults of the rendezvous signalers (MQTT, Redis, manual/QR, sealed, chain). */
+
+/** MQTT topic prefix; the Redis key/channel prefix is the same with ':' (docs/protocol.md §13). */
+export const DEFAULT_MQTT_PREFIX = 'pinhole/v1';
+export const DEFAULT_REDIS_PREFIX = 'pinhole:v1';
+/**
+ * A presence is valid this long without a refresh; members refresh it every third of it,
+ * and a member silent for longer is reported gone (`timeout`).
+ */
+export const DEFAULT_PRESENCE_TTL_MS = 30_000;
+/** Opening a broker connection (and a join's round trip) may take this long. */
+export const DEFAULT_BROKER_CONNECT_TIMEOUT_MS = 8_000;
+/** MQTT keep-alive: the broker publishes our last will after 1.5 × this of silence. */
+export const DEFAULT_MQTT_KEEPALIVE_S = 20;
+/** Largest broker message accepted or sent (bytes of UTF-8 JSON); SDPs are a few KiB. */
+export const MAX_BROKER_PAYLOAD_BYTES = 256 * 1024;
+/** Manual exchange: how long to wait for ICE gathering to complete before encoding what we have. */
+export const DEFAULT_GATHER_TIMEOUT_MS = 5_000;
+/** Largest decoded manual string accepted (inflated bytes): guards against deflate bombs. */
+export const MAX_MANUAL_INFLATED_BYTES = 64 * 1024;
+/** Sealed signaling: PBKDF2-SHA-256 iterations for the room key (OWASP 2023 guidance for SHA-256). */
+export const SEALED_PBKDF2_ITERATIONS = 600_000;
