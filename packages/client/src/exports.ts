@@ -10,6 +10,7 @@ export { TRANSPORTS, LinkError, type TransportName } from './signaling/link.js';
 export { SignalingError, type SignalingErrorCode } from './signaling/errors.js';
 export { MqttSignaler, type MqttSignalerOptions, type MqttConnect } from './signaling/mqtt.js';
 export type { BrokerSignalerEvents } from './signaling/broker-signaler.js';
+export { SignalerChain, type ChainRung, type SignalerChainEvents } from './signaling/chain.js';
 export type { ReconnectOptions } from './signaling/backoff.js';
 export { browserPlatform, type Platform, type WebSocketLike } from './signaling/platform.js';
 export { PeerConnection, type PeerConnectionOptions, type PeerConnectionEvents, type RTCPeerConnectionConstructor } from './peer/peer-connection.js';

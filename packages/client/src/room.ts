@@ -158,6 +158,7 @@ export class Room extends Emitter<RoomEvents> {
         if (out) this.signaler.signal(remoteId, out as unknown as Json, this.name);
       },
       transport: () => `${this.signaler.kind}/${this.signaler.transport}`,
+      signaler: () => this.signaler.kind,
       ...(this.options.disconnectedTimeoutMs === undefined ? {} : { disconnectedTimeoutMs: this.options.disconnectedTimeoutMs }),
     });
   }

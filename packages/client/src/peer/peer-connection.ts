@@ -50,6 +50,8 @@ export interface PeerConnectionOptions {
   send(signal: RtcSignal): void;
   /** Name of the signaling transport in use, for `report()`. */
   transport?: () => string;
+  /** Kind of the Signaler in use ('hub', 'mqtt', …), for `report()`. */
+  signaler?: () => string;
   /** Default DEFAULT_DISCONNECTED_TIMEOUT_MS. */
   disconnectedTimeoutMs?: number;
   /** Default DEFAULT_RESTART_TIMEOUT_MS. */
@@ -155,6 +157,7 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
       state: this.connectionState,
       gen: this.#gen,
       transport: this.#options.transport?.(),
+      signaler: this.#options.signaler?.(),
       rttUnit: this.capabilities.rttUnit,
       selectedCandidatePair: selectedCandidatePair(this.#pc),
     });

@@ -25,8 +25,10 @@ export interface ConnectivityReport {
   bytesReceived: number;
   /** bits/s since the previous report; undefined without one. */
   bitrate: { in?: number; out?: number };
-  /** Signaling transport in use (ws, sse, poll…). */
+  /** Signaling transport in use: `<signaler>/<carrier>`, e.g. 'hub/ws', 'mqtt/mqtts', 'manual/qr'. */
   transport?: string;
+  /** The Signaler that carried the signaling ('hub', 'mqtt', 'redis', 'manual'; a chain's active rung). */
+  signaler?: string;
 }
 
 export interface ConnectivityReportContext {
@@ -34,6 +36,7 @@ export interface ConnectivityReportContext {
   gen?: number;
   previous?: ConnectivityReport;
   transport?: string;
+  signaler?: string;
   /** Unit of currentRoundTripTime; 's' per W3C, 'ms' for node-datachannel. */
   rttUnit?: 's' | 'ms';
   /** node-datachannel's `selectedCandidatePair()`, whose transportType fills in the protocol. */
@@ -94,6 +97,7 @@ export function connectivityReport(
     bytesReceived,
     bitrate: {},
     transport: context.transport,
+    ...(context.signaler === undefined ? {} : { signaler: context.signaler }),
   };
   const previous = context.previous;
   const seconds = previous ? (timestamp - previous.timestamp) / 1000 : 0;

@@ -20,3 +20,5 @@ export const DEFAULT_GATHER_TIMEOUT_MS = 5_000;
 export const MAX_MANUAL_INFLATED_BYTES = 64 * 1024;
 /** Sealed signaling: PBKDF2-SHA-256 iterations for the room key (OWASP 2023 guidance for SHA-256). */
 export const SEALED_PBKDF2_ITERATIONS = 600_000;
+/** Chain: opening a rung's signaler and joining the rooms on it may take this long. */
+export const DEFAULT_RUNG_CONNECT_TIMEOUT_MS = 8_000;
