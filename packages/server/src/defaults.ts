@@ -28,6 +28,16 @@ export const DEFAULT_MAX_META_BYTES = 2048;
 /** Lifetime of TURN REST API credentials handed out in `welcome`. */
 export const DEFAULT_TURN_TTL_SECONDS = 24 * 3600;
 
+/** Prefix of every Redis key and channel of a hub cluster (several clusters may share a Redis). */
+export const DEFAULT_REDIS_PREFIX = 'pinhole:';
+/**
+ * A node that has not refreshed its heartbeat in Redis for this long is dead: another node
+ * detaches its sessions (their grace period starts from the dead node's last heartbeat).
+ */
+export const DEFAULT_NODE_TIMEOUT_MS = 5000;
+/** How long a REST message id is remembered in Redis (memory mode keeps the last 4096 instead). */
+export const DEFAULT_REST_ID_TTL_SECONDS = 600;
+
 export interface TurnConfig {
   /** e.g. ['turn:example.com:3478?transport=udp', 'turns:example.com:5349?transport=tcp'] */
   urls: string[];
@@ -62,6 +72,16 @@ export interface ResolvedHubOptions {
   stunUrls: string[];
   turn: TurnConfig | undefined;
   logger: Logger;
+  /**
+   * `redis://…` URL of a Redis shared by several hub nodes (scale-out): sessions, rooms and
+   * delivery then live in Redis and any request of a session may land on any node.
+   * Undefined: one process, state in memory (`bus` and `rooms`).
+   */
+  redis: string | undefined;
+  redisPrefix: string;
+  /** This node's id in Redis, logs and metrics labels; default `<hostname>-<random>`. */
+  nodeId: string;
+  nodeTimeoutMs: number;
   bus: Bus;
   rooms: RoomStore;
   /** Injected clock (ms since epoch), for tests. */

@@ -2,10 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ProtocolError, frameIdOf, httpStatusOf, validateClientFrame, type ClientFrame } from '@pinhole/protocol';
 import type { ConnectionTracker } from './connections.js';
-import type { Hub } from './hub.js';
+import type { HubCore, SessionHandle } from './core.js';
 import { readBody, sendJson, sendProtocolError, seqParam } from './http-util.js';
 import { RestApi } from './rest.js';
-import type { Session } from './session.js';
 import { PollTransport } from './transports/poll.js';
 import { SseTransport } from './transports/sse.js';
 import { WsTransport } from './transports/ws.js';
@@ -26,7 +25,7 @@ export class HubRouter {
   readonly #started = Date.now();
 
   constructor(
-    private readonly hub: Hub,
+    private readonly hub: HubCore,
     private readonly connections: ConnectionTracker,
   ) {
     this.ws = new WsTransport(hub, (ip) => connections.close(ip, 'ws'));
@@ -75,7 +74,8 @@ export class HubRouter {
     const url = new URL(req.url ?? '/', 'http://hub');
     const path = url.pathname;
     if (path === '/healthz') {
-      sendJson(res, 200, { status: 'ok', sessions: this.hub.sessions.size, uptime: Math.round((Date.now() - this.#started) / 1000) });
+      const { ok, ...health } = this.hub.health();
+      sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', ...health, uptime: Math.round((Date.now() - this.#started) / 1000) });
       return true;
     }
     if (path === '/metrics') {
@@ -125,9 +125,10 @@ export class HubRouter {
     throw new ProtocolError('not-found', `no route ${method} ${path}`);
   }
 
-  #stream(req: IncomingMessage, res: ServerResponse, url: URL, cors: Record<string, string>, transport: 'sse' | 'poll'): void {
+  async #stream(req: IncomingMessage, res: ServerResponse, url: URL, cors: Record<string, string>, transport: 'sse' | 'poll'): Promise<void> {
     const q = url.searchParams;
-    const session = this.hub.authenticate(q.get('session'), q.get('key'));
+    const session = await this.hub.authenticate(q.get('session'), q.get('key'));
+    if (req.socket.destroyed) return; // the client left while a shared store answered
     const lastEventId = req.headers['last-event-id'];
     // An EventSource reconnects to the same URL with a newer Last-Event-ID: take the larger.
     const from =
@@ -162,7 +163,7 @@ export class HubRouter {
       sendJson(res, 200, this.hub.welcome(session, resumed, frame.id));
       return;
     }
-    const session = this.hub.authenticate(sessionId, url.searchParams.get('key'));
+    const session = await this.hub.authenticate(sessionId, url.searchParams.get('key'));
     const batch = Array.isArray(value);
     if (!batch && bodyBytes > max) throw new ProtocolError('too-large', `frame exceeds the limit of ${max} bytes`);
     // Items are measured one by one only when the batch as a whole is over the limit.
@@ -172,7 +173,7 @@ export class HubRouter {
   }
 
   /** Applies one posted frame; a bad one gets a sequenced error, like on a WebSocket. */
-  #apply(session: Session, item: unknown, checkSize: boolean): void {
+  #apply(session: SessionHandle, item: unknown, checkSize: boolean): void {
     let frame: ClientFrame;
     try {
       if (checkSize && Buffer.byteLength(JSON.stringify(item)) > this.hub.options.maxFrameBytes) {

@@ -7,7 +7,9 @@ import {
   type FrameId,
   type HelloFrame,
   type JoinFrame,
+  type Json,
   type LeaveFrame,
+  type PeerInfo,
   type PeerLeftReason,
   type SignalFrame,
   type WelcomeFrame,
@@ -17,13 +19,16 @@ import type { OutboundFrame } from './bus/bus.js';
 import type { ResolvedHubOptions } from './defaults.js';
 import { iceServersFor } from './ice.js';
 import type { HubMetrics } from './metrics.js';
+import { BoundedSet } from './bounded-set.js';
+import type { CoreHealth, CoreStats, HubCore, Inbound } from './core.js';
+import { SERVER_PEER } from './rest.js';
 import { Session } from './session.js';
 
 /** Why a session ended; becomes the `peer-left` reason its room-mates see. */
 type EndReason = PeerLeftReason | 'overflow';
 
-/** A client frame to apply, or one that failed decoding and gets its error in turn. */
-type Inbound = ClientFrame | ProtocolError;
+/** REST message ids remembered, so a retried POST is not delivered twice. */
+const MAX_REST_IDS = 4096;
 
 interface Queued {
   backlog: Inbound[];
@@ -35,8 +40,9 @@ interface Queued {
  * decoded client frames and attach themselves to sessions; deliveries between sessions
  * go through the bus, never by direct reference, so a target may live on another node.
  */
-export class Hub {
+export class Hub implements HubCore {
   readonly sessions = new Map<string, Session>();
+  readonly #restIds = new BoundedSet<string>(MAX_REST_IDS);
   readonly #unsubscribe = new Map<Session, () => void>();
   /** Sessions waiting on an async step (join/leave); later frames queue behind it. */
   readonly #blocked = new Map<Session, Queued>();
@@ -49,6 +55,8 @@ export class Hub {
   get devMode(): boolean {
     return this.options.secret === undefined;
   }
+
+  async ready(): Promise<void> {}
 
   // ------------------------------------------------------------ hello / resume
 
@@ -350,5 +358,46 @@ export class Hub {
 
   async close(): Promise<void> {
     await Promise.all([...this.sessions.values()].map((s) => this.end(s, 'closed')));
+  }
+
+  // ------------------------------------------------------------ REST, metrics, health
+
+  async roomPeers(room: string): Promise<PeerInfo[]> {
+    return this.options.rooms.members(room);
+  }
+
+  async relay(room: string, to: string | undefined, data: Json, id: string | undefined): Promise<{ delivered: number; duplicate?: true }> {
+    const { rooms, bus } = this.options;
+    if (to !== undefined && !rooms.has(room, to)) throw new ProtocolError('unknown-peer', `peer "${to}" is not in room "${room}"`);
+    // Only a delivered message consumes its id: a retry after an error is tried again.
+    if (id !== undefined && !this.#restIds.add(`${room}\n${id}`)) return { delivered: 0, duplicate: true };
+    if (to !== undefined) {
+      bus.publish(to, { type: 'signal', from: SERVER_PEER, room, data });
+      return { delivered: 1 };
+    }
+    const members = rooms.members(room);
+    for (const member of members) bus.publish(member.peer, { type: 'broadcast', from: SERVER_PEER, room, data });
+    return { delivered: members.length };
+  }
+
+  stats(): CoreStats {
+    // A long-poll session is detached for a moment between two polls: count only
+    // sessions gone for over a second, the ones really waiting for a resume.
+    const gone = this.options.now() - 1000;
+    let detached = 0;
+    let unacked = 0;
+    let maxUnacked = 0;
+    let memberships = 0;
+    for (const s of this.sessions.values()) {
+      if (s.detachedAt !== undefined && s.detachedAt <= gone) detached++;
+      unacked += s.unacked;
+      maxUnacked = Math.max(maxUnacked, s.unacked);
+      memberships += s.rooms.size;
+    }
+    return { sessions: this.sessions.size, detached, unacked, maxUnacked, rooms: this.options.rooms.roomCount(), memberships };
+  }
+
+  health(): CoreHealth {
+    return { ok: true, sessions: this.sessions.size };
   }
 }

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ClientFrameType, ErrorCode } from '@pinhole/protocol';
+import type { CoreStats } from './core.js';
 import type { TransportName } from './transports/transport.js';
 
 /** What the hub exposes at /metrics. Each hub has its own registry (tests run several). */
@@ -13,13 +14,16 @@ export interface HubMetrics {
 
 export interface HubGauges {
   connections(): Record<TransportName, number>;
-  sessions(): { total: number; detached: number; unacked: number; maxUnacked: number };
-  rooms(): number;
-  memberships(): number;
+  stats(): CoreStats;
 }
 
-export function createMetrics(gauges: () => HubGauges): HubMetrics {
+/**
+ * `node`: the node id, added as a label to every metric when several hub nodes share a
+ * Redis (so one Prometheus can scrape them all apart).
+ */
+export function createMetrics(gauges: () => HubGauges, node?: string): HubMetrics {
   const registry = new Registry();
+  if (node !== undefined) registry.setDefaultLabels({ node });
   collectDefaultMetrics({ register: registry });
   const framesIn = new Counter({ name: 'pinhole_frames_in_total', help: 'Client frames received, by type', labelNames: ['type'], registers: [registry] });
   const framesOut = new Counter({ name: 'pinhole_frames_out_total', help: 'Sequenced frames sent to sessions', registers: [registry] });
@@ -34,15 +38,23 @@ export function createMetrics(gauges: () => HubGauges): HubMetrics {
       for (const [transport, n] of Object.entries(gauges().connections())) this.set({ transport }, n);
     },
   });
-  const sessionGauge = (name: string, help: string, pick: (s: ReturnType<HubGauges['sessions']>) => number): void => {
-    new Gauge({ name, help, registers: [registry], collect() { this.set(pick(gauges().sessions())); } });
+  const statGauge = (name: string, help: string, pick: (s: CoreStats) => number | undefined): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const value = pick(gauges().stats());
+        if (value !== undefined) this.set(value);
+      },
+    });
   };
-  sessionGauge('pinhole_sessions', 'Live sessions (attached or in their grace period)', (s) => s.total);
-  sessionGauge('pinhole_sessions_detached', 'Sessions without a transport for over 1 s, in their grace period waiting for a resume', (s) => s.detached);
-  sessionGauge('pinhole_replay_buffer_frames', 'Unacknowledged frames held for resume, all sessions', (s) => s.unacked);
-  sessionGauge('pinhole_replay_buffer_max_frames', 'Deepest replay buffer of any session', (s) => s.maxUnacked);
-  new Gauge({ name: 'pinhole_rooms', help: 'Rooms with at least one peer', registers: [registry], collect() { this.set(gauges().rooms()); } });
-  new Gauge({ name: 'pinhole_peers', help: 'Room memberships (a peer in two rooms counts twice)', registers: [registry], collect() { this.set(gauges().memberships()); } });
+  statGauge('pinhole_sessions', 'Live sessions (attached or in their grace period); with a shared Redis: sessions attached to this node', (s) => s.sessions);
+  statGauge('pinhole_sessions_detached', 'Sessions without a transport for over 1 s, in their grace period waiting for a resume', (s) => s.detached);
+  statGauge('pinhole_replay_buffer_frames', 'Unacknowledged frames held for resume, all sessions', (s) => s.unacked);
+  statGauge('pinhole_replay_buffer_max_frames', 'Deepest replay buffer of any session', (s) => s.maxUnacked);
+  statGauge('pinhole_rooms', 'Rooms with at least one peer', (s) => s.rooms);
+  statGauge('pinhole_peers', 'Room memberships (a peer in two rooms counts twice)', (s) => s.memberships);
 
   const byType = new Map<string, Counter<'type'>['labels'] extends (...a: never[]) => infer R ? R : never>();
   return {

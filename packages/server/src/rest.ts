@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProtocolError, isRoomName, type Json } from '@pinhole/protocol';
 import { keyMatches, verifyToken } from './auth.js';
-import type { Hub } from './hub.js';
+import type { HubCore } from './core.js';
 import { readBody, sendJson } from './http-util.js';
-import { BoundedSet } from './bounded-set.js';
 
 /** `from` of frames sent through the REST API: no hub-assigned peer id starts with '@'. */
 export const SERVER_PEER = '@server';
@@ -13,10 +12,7 @@ export const SERVER_PEER = '@server';
  * containers): one HTTPS request relays a signal, no connection is kept.
  */
 export class RestApi {
-  /** Message ids already relayed, so a retried POST is not delivered twice. */
-  readonly #seen = new BoundedSet<string>(4096);
-
-  constructor(private readonly hub: Hub) {}
+  constructor(private readonly hub: HubCore) {}
 
   /** Bearer: the hub secret, an API key, or a token with the `admin` permission. */
   async authorize(req: IncomingMessage): Promise<void> {
@@ -35,7 +31,7 @@ export class RestApi {
   async peers(req: IncomingMessage, res: ServerResponse, room: string): Promise<void> {
     await this.authorize(req);
     this.#checkRoom(room);
-    sendJson(res, 200, { room, peers: this.hub.options.rooms.members(room) });
+    sendJson(res, 200, { room, peers: await this.hub.roomPeers(room) });
   }
 
   /** `POST /v1/rooms/{room}/messages` with `{to?, data, id?}` */
@@ -54,21 +50,7 @@ export class RestApi {
     if (!('data' in value)) throw new ProtocolError('bad-frame', '"data" is required');
     if (to !== undefined && typeof to !== 'string') throw new ProtocolError('bad-frame', '"to" must be a peer id');
     if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > 64)) throw new ProtocolError('bad-frame', '"id" must be a string of 1–64 characters');
-    const { rooms, bus } = this.hub.options;
-    if (to !== undefined && !rooms.has(room, to)) throw new ProtocolError('unknown-peer', `peer "${to}" is not in room "${room}"`);
-    // Only a delivered message consumes its id: a retry after an error is tried again.
-    if (id !== undefined && !this.#seen.add(`${room}\n${id}`)) {
-      sendJson(res, 200, { delivered: 0, duplicate: true });
-      return;
-    }
-    if (to !== undefined) {
-      bus.publish(to, { type: 'signal', from: SERVER_PEER, room, data: data as Json });
-      sendJson(res, 200, { delivered: 1 });
-      return;
-    }
-    const members = rooms.members(room);
-    for (const member of members) bus.publish(member.peer, { type: 'broadcast', from: SERVER_PEER, room, data: data as Json });
-    sendJson(res, 200, { delivered: members.length });
+    sendJson(res, 200, await this.hub.relay(room, to, data as Json, id));
   }
 
   #checkRoom(room: string): void {

@@ -1,10 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { pino } from 'pino';
 import { ProtocolError } from '@pinhole/protocol';
 import { MemoryBus } from './bus/memory.js';
+import { ClusterHub } from './cluster/cluster-hub.js';
+import type { HubCore } from './core.js';
 import { ConnectionTracker } from './connections.js';
 import * as d from './defaults.js';
 import type { HubOptions, ResolvedHubOptions } from './defaults.js';
@@ -36,6 +40,10 @@ export function resolveOptions(options: HubOptions = {}): ResolvedHubOptions {
     stunUrls: [],
     turn: undefined,
     logger: pino({ level: 'info' }),
+    redis: undefined,
+    redisPrefix: d.DEFAULT_REDIS_PREFIX,
+    nodeId: `${hostname()}-${randomBytes(4).toString('hex')}`,
+    nodeTimeoutMs: d.DEFAULT_NODE_TIMEOUT_MS,
     bus: new MemoryBus(),
     rooms: new MemoryRoomStore(),
     now: Date.now,
@@ -46,39 +54,22 @@ export function resolveOptions(options: HubOptions = {}): ResolvedHubOptions {
 
 /** The hub without a listening socket: mount `request` / `upgrade` on any HTTP(S) server. */
 export interface HubServer {
-  readonly hub: Hub;
+  readonly hub: HubCore;
   readonly options: ResolvedHubOptions;
   /** Handles hub paths; false for others (serve them yourself, or 404). */
   request(req: IncomingMessage, res: ServerResponse): boolean;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Resolves once the hub can serve (with `redis`: connected to it). Rejects if it cannot. */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
 export function createHubServer(options: HubOptions = {}): HubServer {
   const resolved = resolveOptions(options);
   const connections = new ConnectionTracker(resolved.maxConnectionsPerIp);
-  const hub: Hub = new Hub(
-    resolved,
-    createMetrics(() => ({
-      connections: () => ({ ...connections.byTransport }),
-      sessions: () => {
-        // A long-poll session is detached for a moment between two polls: count only
-        // sessions gone for over a second, the ones really waiting for a resume.
-        const gone = resolved.now() - 1000;
-        let detached = 0;
-        let unacked = 0;
-        let maxUnacked = 0;
-        for (const s of hub.sessions.values()) {
-          if (s.detachedAt !== undefined && s.detachedAt <= gone) detached++;
-          unacked += s.unacked;
-          maxUnacked = Math.max(maxUnacked, s.unacked);
-        }
-        return { total: hub.sessions.size, detached, unacked, maxUnacked };
-      },
-      rooms: () => resolved.rooms.roomCount(),
-      memberships: () => [...hub.sessions.values()].reduce((n, s) => n + s.rooms.size, 0),
-    })),
-  );
+  const clustered = resolved.redis !== undefined;
+  const metrics = createMetrics(() => ({ connections: () => ({ ...connections.byTransport }), stats: () => hub.stats() }), clustered ? resolved.nodeId : undefined);
+  const hub: HubCore = clustered ? new ClusterHub(resolved, metrics) : new Hub(resolved, metrics);
   const router = new HubRouter(hub, connections);
   const heartbeat = setInterval(() => router.heartbeat(), resolved.heartbeatMs);
   const sweep = setInterval(() => hub.sweep(), Math.min(1000, Math.max(50, resolved.graceMs / 4)));
@@ -92,6 +83,7 @@ export function createHubServer(options: HubOptions = {}): HubServer {
     options: resolved,
     request: (req, res) => router.request(req, res),
     upgrade: (req, socket, head) => router.upgrade(req, socket, head),
+    ready: () => hub.ready(),
     async close() {
       clearInterval(heartbeat);
       clearInterval(sweep);
@@ -121,6 +113,12 @@ export interface RunningHub extends HubServer {
 export async function startHub(options: HubOptions & ListenOptions = {}): Promise<RunningHub> {
   const { host = '0.0.0.0', port = 8443, tls, ...hubOptions } = options;
   const hubServer = createHubServer(hubOptions);
+  try {
+    await hubServer.ready();
+  } catch (err) {
+    await hubServer.close();
+    throw err;
+  }
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     if (!hubServer.request(req, res)) {
       sendProtocolError(res, new ProtocolError('not-found', `no route ${req.method} ${req.url}`));

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '@pinhole/protocol';
-import type { Hub } from '../hub.js';
-import type { Session } from '../session.js';
+import type { HubCore, SessionHandle } from '../core.js';
 import { closingError, type Downstream, type Encoded } from './transport.js';
 
 class PollDownstream implements Downstream {
@@ -66,9 +65,9 @@ class PollDownstream implements Downstream {
  * until one arrives (at most `pollHoldMs`). `ack` acknowledges cumulatively.
  */
 export class PollTransport {
-  constructor(private readonly hub: Hub) {}
+  constructor(private readonly hub: HubCore) {}
 
-  open(req: IncomingMessage, res: ServerResponse, session: Session, ack: number, headers: Record<string, string>): void {
+  open(req: IncomingMessage, res: ServerResponse, session: SessionHandle, ack: number, headers: Record<string, string>): void {
     const conn = new PollDownstream(res, headers, this.hub.options.pollHoldMs, (done) => {
       session.detach(done, this.hub.options.now());
     });

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '@pinhole/protocol';
-import type { Hub } from '../hub.js';
-import type { Session } from '../session.js';
+import type { HubCore, SessionHandle } from '../core.js';
 import { closingError, corkForTick, type Downstream, type Encoded } from './transport.js';
 
 /** EventSource reconnection delay suggested to browsers. */
@@ -36,9 +35,9 @@ class SseDownstream implements Downstream {
 export class SseTransport {
   readonly #open = new Set<SseDownstream>();
 
-  constructor(private readonly hub: Hub) {}
+  constructor(private readonly hub: HubCore) {}
 
-  open(req: IncomingMessage, res: ServerResponse, session: Session, lastSeq: number, headers: Record<string, string>): void {
+  open(req: IncomingMessage, res: ServerResponse, session: SessionHandle, lastSeq: number, headers: Record<string, string>): void {
     const conn = new SseDownstream(res);
     this.#open.add(conn);
     req.socket.setKeepAlive(true, this.hub.options.heartbeatMs);

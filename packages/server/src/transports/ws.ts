@@ -3,8 +3,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { ProtocolError, decodeClientFrame, type ClientFrame, type ErrorCode } from '@pinhole/protocol';
-import type { Hub } from '../hub.js';
-import type { Session } from '../session.js';
+import type { HubCore, SessionHandle } from '../core.js';
 import { closingError, corkForTick, type Downstream, type Encoded } from './transport.js';
 
 /** Frames up to this many times `maxFrameBytes` get a `too-large` error; beyond, ws closes with 1009. */
@@ -15,7 +14,7 @@ const CLOSE_CODES: Partial<Record<ErrorCode, number>> = { replaced: 4409, overfl
 
 class WsDownstream implements Downstream {
   readonly name = 'ws';
-  session: Session | undefined;
+  session: SessionHandle | undefined;
   alive = true;
   /** Frames that arrived while the hello was being checked. */
   early: ClientFrame[] | undefined;
@@ -46,7 +45,7 @@ export class WsTransport {
   readonly #open = new Set<WsDownstream>();
 
   constructor(
-    private readonly hub: Hub,
+    private readonly hub: HubCore,
     private readonly onClose: (ip: string) => void,
   ) {
     this.#wss = new WebSocketServer({

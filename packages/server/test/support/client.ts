@@ -38,7 +38,8 @@ export class TestClient {
   #closed = false;
 
   constructor(
-    readonly base: string,
+    /** Hub base URL; `resume` may move the session to another node of a cluster. */
+    public base: string,
     readonly options: ClientOptions = {},
   ) {
     this.transport = options.transport ?? 'ws';
@@ -55,10 +56,11 @@ export class TestClient {
     return this.#open(hello);
   }
 
-  /** Reconnects on `transport` (default: the same) and resumes the session. */
-  async resume(transport: TransportName = this.transport): Promise<WelcomeFrame> {
+  /** Reconnects on `transport` (default: the same), at `base` (default: the same), and resumes the session. */
+  async resume(transport: TransportName = this.transport, base = this.base): Promise<WelcomeFrame> {
     this.#link?.close();
     this.transport = transport;
+    this.base = base;
     const w = this.welcome!;
     const hello: ClientFrame = { type: 'hello', resume: { session: w.session, key: w.key, lastSeq: this.lastSeq } };
     if (this.options.token) hello.token = this.options.token;

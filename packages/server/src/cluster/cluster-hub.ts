@@ -1,0 +1,369 @@
+/**
+ * The hub's protocol core when several nodes share a Redis: no session state lives in a
+ * node. Each client frame becomes one atomic call of the cluster script (dedupe, acks,
+ * rate limit, rooms, relay), so any request of a session may land on any node and a
+ * node may die without losing anything but its open connections, which clients resume
+ * elsewhere. Frames of one session from one node go over one Redis connection in
+ * arrival order, so they are applied in that order.
+ */
+import { Counter, Gauge } from 'prom-client';
+import {
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type ClientFrame,
+  type FrameId,
+  type HelloFrame,
+  type Json,
+  type PeerInfo,
+  type WelcomeFrame,
+} from '@pinhole/protocol';
+import { DEV_GRANT, keyMatches, roomAllowed, verifyToken, type Grant, type Permission } from '../auth.js';
+import type { CoreHealth, CoreStats, HubCore, Inbound, SessionHandle } from '../core.js';
+import { DEFAULT_REST_ID_TTL_SECONDS, type ResolvedHubOptions } from '../defaults.js';
+import { iceServersFor } from '../ice.js';
+import type { HubMetrics } from '../metrics.js';
+import { randomId } from '../session.js';
+import type { Downstream } from '../transports/transport.js';
+import { Delivery } from './delivery.js';
+import { ClusterStore, type ScriptArg } from './store.js';
+
+/** A grant as stored in Redis. */
+interface StoredGrant {
+  identity: string;
+  room: string | null;
+  perms: Permission[];
+  expiresAt: number | null;
+}
+
+const storeGrant = (g: Grant): string =>
+  JSON.stringify({ identity: g.identity, room: g.room?.source ?? null, perms: [...g.perms], expiresAt: g.expiresAt ?? null } satisfies StoredGrant);
+
+function loadGrant(text: string): Grant {
+  const g = JSON.parse(text) as StoredGrant;
+  return { identity: g.identity, room: g.room === null ? undefined : new RegExp(g.room), perms: new Set(g.perms), expiresAt: g.expiresAt ?? undefined };
+}
+
+/** A session as this node last saw it. Any node may hold one for the same session. */
+class ClusterSession implements SessionHandle {
+  /** The last frame call sent for this session from this handle; POST replies wait for it. */
+  last: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly hub: ClusterHub,
+    readonly id: string,
+    readonly key: string,
+    readonly peer: string,
+    public grant: Grant,
+    public seq: number,
+    public lastId: number,
+    readonly rooms: string[],
+  ) {}
+
+  attach(downstream: Downstream, lastSeq: number): void {
+    this.hub.attach(this, downstream, lastSeq);
+  }
+
+  detach(downstream: Downstream, now: number): void {
+    this.hub.detach(this, downstream, now);
+  }
+}
+
+/** What the script returns for a client frame: lastId, seq, flags (b: bye, o: a session overflowed, g: gone). */
+type FrameResult = [number, number, string];
+
+export class ClusterHub implements HubCore {
+  readonly store: ClusterStore;
+  readonly delivery: Delivery;
+  readonly #node: string;
+  #cluster = { sessions: 0, detached: 0, nodes: 0 };
+  #closing = false;
+  readonly #storeErrors: Counter;
+
+  constructor(
+    readonly options: ResolvedHubOptions,
+    readonly metrics: HubMetrics,
+  ) {
+    const o = options;
+    this.#node = o.nodeId;
+    this.delivery = new Delivery((session, after) => this.#fetch(session, after), o.logger);
+    this.store = new ClusterStore(
+      o.redis!,
+      {
+        prefix: o.redisPrefix,
+        maxReplayFrames: o.maxReplayFrames,
+        maxReplayBytes: o.maxReplayBytes,
+        ratePerSecond: o.ratePerSecond,
+        rateBurst: o.rateBurst,
+        maxRoomsPerSession: o.maxRoomsPerSession,
+        maxPeersPerRoom: o.maxPeersPerRoom,
+        restIdTtlSeconds: DEFAULT_REST_ID_TTL_SECONDS,
+      },
+      o.nodeId,
+      o.logger,
+      { message: (text) => this.delivery.message(text), resubscribed: () => this.delivery.resyncAll() },
+    );
+    const registry = metrics.registry;
+    const cluster = this.#cluster;
+    const gauge = (name: string, help: string, value: () => number): void => {
+      new Gauge({ name, help, registers: [registry], collect() { this.set(value()); } });
+    };
+    gauge('pinhole_cluster_sessions', 'Sessions in the whole cluster (as of the last sweep)', () => cluster.sessions);
+    gauge('pinhole_cluster_sessions_detached', 'Sessions of the cluster without a connection, in their grace period', () => cluster.detached);
+    gauge('pinhole_cluster_nodes', 'Hub nodes with a fresh heartbeat in Redis', () => cluster.nodes);
+    gauge('pinhole_redis_up', '1 while both Redis connections of this node are ready', () => (this.store.up ? 1 : 0));
+    this.#storeErrors = new Counter({ name: 'pinhole_redis_errors_total', help: 'Redis calls that failed', registers: [registry] });
+  }
+
+  async ready(): Promise<void> {
+    await this.store.connect();
+    this.options.logger.info({ node: this.#node, prefix: this.options.redisPrefix }, 'cluster node joined (Redis connected)');
+    this.sweep();
+  }
+
+  // ------------------------------------------------------------ hello / resume
+
+  async hello(frame: HelloFrame): Promise<{ session: ClusterSession; resumed: boolean }> {
+    const now = this.options.now();
+    const { secret } = this.options;
+    let grant: Grant | undefined;
+    if (frame.token !== undefined && secret !== undefined) grant = await verifyToken(secret, frame.token, now);
+    if (frame.resume) {
+      const session = await this.#load(frame.resume.session);
+      if (!session) throw new ProtocolError('session-unknown', 'session expired or unknown; send hello without resume to start a new one', frame.id, 'hello');
+      if (!keyMatches(frame.resume.key, [session.key])) throw new ProtocolError('unauthorized', 'wrong session key', frame.id, 'hello');
+      if (grant) {
+        if (grant.identity !== session.grant.identity) throw new ProtocolError('forbidden', 'token identity differs from the session identity', frame.id, 'hello');
+        session.grant = grant;
+        await this.#call('grant', session.id, storeGrant(grant));
+      } else if (session.grant.expiresAt !== undefined && session.grant.expiresAt <= now) {
+        throw new ProtocolError('token-expired', 'the session token has expired; resume with a fresh token', frame.id, 'hello');
+      }
+      if (frame.resume.lastSeq > session.seq) {
+        throw new ProtocolError('bad-frame', `resume.lastSeq ${frame.resume.lastSeq} is ahead of the session (seq ${session.seq})`, frame.id, 'hello');
+      }
+      this.metrics.resumes.inc();
+      return { session, resumed: true };
+    }
+    if (!grant) {
+      if (secret !== undefined) throw new ProtocolError('unauthorized', 'a token is required (this hub has a secret)', frame.id, 'hello');
+      grant = DEV_GRANT;
+    }
+    const session = new ClusterSession(this, randomId(12), randomId(18), randomId(8), grant, 0, 0, []);
+    await this.#call('create', session.id, session.key, session.peer, storeGrant(grant), now);
+    return { session, resumed: false };
+  }
+
+  welcome(handle: SessionHandle, resumed: boolean, ref?: FrameId): WelcomeFrame {
+    const session = handle as ClusterSession;
+    const o = this.options;
+    const welcome: WelcomeFrame = {
+      type: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      session: session.id,
+      key: session.key,
+      peer: session.peer,
+      identity: session.grant.identity,
+      resumed,
+      seq: session.seq,
+      lastId: session.lastId,
+      heartbeat: o.heartbeatMs,
+      grace: o.graceMs,
+      iceServers: iceServersFor(o, session.grant.identity),
+      limits: {
+        maxFrameBytes: o.maxFrameBytes,
+        maxRoomsPerSession: o.maxRoomsPerSession,
+        maxPeersPerRoom: o.maxPeersPerRoom,
+        ratePerSecond: o.ratePerSecond === Infinity ? 0 : o.ratePerSecond,
+        rateBurst: o.rateBurst,
+        maxMetaBytes: o.maxMetaBytes,
+        pollHoldMs: o.pollHoldMs,
+      },
+      rooms: [...session.rooms],
+    };
+    if (ref !== undefined) welcome.ref = ref;
+    return welcome;
+  }
+
+  async authenticate(sessionId: string | null, key: string | null): Promise<ClusterSession> {
+    const session = sessionId ? await this.#load(sessionId) : undefined;
+    if (!session) throw new ProtocolError('session-unknown', 'session expired or unknown; POST a hello to /v1/send to start one');
+    if (!key || !keyMatches(key, [session.key])) throw new ProtocolError('unauthorized', 'wrong session key');
+    const expiresAt = session.grant.expiresAt;
+    if (expiresAt !== undefined && expiresAt <= this.options.now()) {
+      throw new ProtocolError('token-expired', 'the session token has expired; POST a hello with resume and a fresh token');
+    }
+    return session;
+  }
+
+  async #load(id: string): Promise<ClusterSession | undefined> {
+    const info = (await this.#call('info', id)) as string[];
+    if (info.length === 0) return undefined;
+    const [key, peer, grant, seq, lastId, ...rooms] = info as [string, string, string, string, string, ...string[]];
+    return new ClusterSession(this, id, key, peer, loadGrant(grant), Number(seq), Number(lastId), rooms);
+  }
+
+  // ------------------------------------------------------------ connections
+
+  attach(session: ClusterSession, downstream: Downstream, lastSeq: number): void {
+    const conn = randomId(9);
+    this.delivery.begin(session.id, downstream, conn);
+    this.#call('attach', session.id, this.#node, conn, lastSeq).then(
+      (result) => {
+        const [seq, ...frames] = result as [number, ...string[]];
+        if (seq < 0) return this.delivery.close(session.id, conn); // ended meanwhile
+        this.delivery.replay(session.id, conn, seq, frames);
+      },
+      () => this.delivery.close(session.id, conn),
+    );
+  }
+
+  detach(session: ClusterSession, downstream: Downstream, now: number): void {
+    const conn = this.delivery.end(session.id, downstream);
+    if (conn === undefined || this.#closing) return;
+    // Failure is harmless: the node's heartbeat lapses or the next attach takes over.
+    this.#call('detach', session.id, conn, now).catch(() => undefined);
+  }
+
+  async #fetch(session: string, after: number): Promise<{ seq: number; frames: string[] } | undefined> {
+    const [seq, ...frames] = (await this.#call('fetch', session, after)) as [number, ...string[]];
+    return seq < 0 ? undefined : { seq, frames };
+  }
+
+  // ------------------------------------------------------------ client frames
+
+  receive(handle: SessionHandle, frame: Inbound): void {
+    const session = handle as ClusterSession;
+    if (frame instanceof ProtocolError) {
+      const [kind, id] = idArgs(frame.ref);
+      this.#frameCall(session, 'reject', [session.id, kind, id, frame.code, frame.message, frame.frame ?? '']);
+      return;
+    }
+    this.metrics.frameIn(frame.type);
+    const [kind, id] = idArgs(frame.id);
+    if (frame.type === 'hello') {
+      this.#frameCall(session, 'reject', [session.id, kind, id, 'already-welcomed', 'this connection already has a session', 'hello']);
+      return;
+    }
+    this.#frameCall(session, 'frame', [session.id, this.options.now(), frame.ack ?? '', kind, id, frame.type, ...this.#typeArgs(session, frame)]);
+  }
+
+  reject(session: SessionHandle, err: ProtocolError): void {
+    this.receive(session, err);
+  }
+
+  settled(session: SessionHandle): Promise<void> {
+    return (session as ClusterSession).last.then(() => undefined);
+  }
+
+  /** The checks that depend only on the frame and the grant happen here; the rest in Redis. */
+  #typeArgs(session: ClusterSession, frame: ClientFrame): ScriptArg[] {
+    switch (frame.type) {
+      case 'signal':
+        return [frame.to, frame.room ?? '', JSON.stringify(frame.data)];
+      case 'broadcast':
+        return [frame.room, JSON.stringify(frame.data), session.grant.perms.has('data') ? '1' : '0'];
+      case 'join': {
+        const o = this.options;
+        const meta = JSON.stringify(frame.meta ?? {});
+        const metaBytes = Buffer.byteLength(meta);
+        let refusal: [string, string] = ['', ''];
+        if (!session.grant.perms.has('join')) refusal = ['forbidden', 'your token does not allow joining rooms'];
+        else if (!roomAllowed(session.grant, frame.room)) refusal = ['forbidden', `your token does not allow room "${frame.room}"`];
+        else if (metaBytes > o.maxMetaBytes) refusal = ['too-large', `join: "meta" is ${metaBytes} bytes, over the limit of ${o.maxMetaBytes}`];
+        return [frame.room, meta, ...refusal];
+      }
+      case 'leave':
+        return [frame.room];
+      case 'ack':
+        return [frame.seq];
+      default:
+        return [];
+    }
+  }
+
+  #frameCall(session: ClusterSession, op: 'frame' | 'reject', args: ScriptArg[]): void {
+    const call = this.#call(op, ...args).then((result) => {
+      const [lastId, seq, flags] = result as FrameResult;
+      if (flags.includes('g')) return;
+      session.lastId = lastId;
+      session.seq = seq;
+      if (flags.includes('o')) this.sweep(); // end the overflowed session now
+    });
+    call.catch((err: unknown) => {
+      // The frame may not have been applied: drop the connection so the client resumes
+      // and resends what the hub has not confirmed (ids make the resend safe).
+      this.options.logger.warn({ err: (err as Error).message, session: session.id }, 'applying a frame failed; closing the connection');
+      this.delivery.close(session.id, undefined);
+    });
+    session.last = session.last.then(() => call);
+    session.last.catch(() => undefined); // WebSocket handles are never awaited
+  }
+
+  // ------------------------------------------------------------ REST
+
+  async roomPeers(room: string): Promise<PeerInfo[]> {
+    const flat = (await this.#call('peers', room)) as string[];
+    const peers: PeerInfo[] = [];
+    for (let i = 0; i < flat.length; i += 2) peers.push({ peer: flat[i]!, meta: JSON.parse(flat[i + 1]!) as PeerInfo['meta'] });
+    return peers;
+  }
+
+  async relay(room: string, to: string | undefined, data: Json, id: string | undefined): Promise<{ delivered: number; duplicate?: true }> {
+    const n = (await this.#call('rest', room, to ?? '', JSON.stringify(data), id ?? '')) as number;
+    if (n === -1) throw new ProtocolError('unknown-peer', `peer "${to}" is not in room "${room}"`);
+    if (n === -2) return { delivered: 0, duplicate: true };
+    return { delivered: n };
+  }
+
+  // ------------------------------------------------------------ lifetime, metrics, health
+
+  stats(): CoreStats {
+    return { sessions: this.delivery.size, detached: undefined, unacked: undefined, maxUnacked: undefined, rooms: undefined, memberships: undefined };
+  }
+
+  health(): CoreHealth {
+    const health: CoreHealth = { ok: this.store.up, node: this.#node, redis: this.store.status, sessions: this.delivery.size, cluster: { ...this.#cluster } };
+    if (this.store.lastError !== undefined) health.error = this.store.lastError;
+    return health;
+  }
+
+  /** Heartbeat of this node, detaching dead nodes' sessions, ending expired ones: one call. */
+  sweep(): void {
+    if (this.#closing || !this.store.up) return;
+    const o = this.options;
+    this.#call('sweep', this.#node, o.now(), o.graceMs, o.nodeTimeoutMs).then(
+      (result) => {
+        const [sessions, detached, nodes, ended, dead] = result as number[];
+        Object.assign(this.#cluster, { sessions, detached, nodes });
+        if (dead! > 0) o.logger.warn({ nodes: dead }, 'detached the sessions of nodes whose heartbeat lapsed');
+        if (ended! > 0) o.logger.debug({ ended }, 'sessions ended after their grace period');
+      },
+      () => undefined, // counted and logged by #call
+    );
+  }
+
+  /** Shutting one node down detaches its sessions: their clients resume on other nodes. */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.delivery.closeAll();
+    if (this.store.up) await this.#call('leave-node', this.#node, this.options.now()).catch(() => undefined);
+    await this.store.close();
+  }
+
+  async #call(op: string, ...args: ScriptArg[]): Promise<unknown> {
+    try {
+      return await this.store.run(op, ...args);
+    } catch (err) {
+      this.#storeErrors.inc();
+      if (err instanceof ProtocolError) throw err;
+      throw new ProtocolError('internal', `shared store unavailable: ${(err as Error).message}`, undefined, undefined, { cause: err });
+    }
+  }
+}
+
+/** A client frame id as two script arguments: kind ('' none, 'i' integer, 's' string) and value. */
+function idArgs(id: FrameId | undefined): [string, string] {
+  if (id === undefined) return ['', ''];
+  return typeof id === 'number' ? ['i', String(id)] : ['s', id];
+}

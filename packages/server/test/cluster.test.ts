@@ -1,0 +1,171 @@
+/**
+ * Hub nodes sharing a real Redis (in-process nodes: a process boundary changes nothing
+ * here; cluster-process.test.ts kills real ones). Rooms, presence, signals, broadcasts,
+ * resume, grace expiry and the REST API span nodes.
+ */
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { ServerFrame } from '@pinhole/protocol';
+import type { HubOptions, RunningHub } from '../src/index.js';
+import { TestClient } from './support/client.js';
+import { joined, startTestHub } from './support/hub.js';
+import { TestRedis } from './support/redis-server.js';
+
+let redis: TestRedis;
+const hubs: RunningHub[] = [];
+const clients: TestClient[] = [];
+
+beforeAll(async () => {
+  redis = await TestRedis.start();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await Promise.all(hubs.splice(0).map((h) => h.close()));
+});
+
+let prefix = 0;
+/** `n` nodes on one Redis, each test in its own key prefix. */
+async function cluster(n: number, options: HubOptions = {}): Promise<RunningHub[]> {
+  const redisPrefix = `t${++prefix}:`;
+  for (let i = 0; i < n; i++) hubs.push(await startTestHub({ redis: redis.url, redisPrefix, nodeId: `node-${'abc'[i]}`, ratePerSecond: Infinity, pollHoldMs: 1000, ...options }));
+  return hubs.slice(-n);
+}
+
+const payloads = (frames: ServerFrame[], type: 'signal' | 'broadcast', from: string): number[] =>
+  frames.filter((f) => f.type === type && f.from === from).map((f) => (f as { data: { n: number } }).data.n);
+
+it('ws on A, sse on B, poll on C share a room: signals and broadcasts cross nodes both ways, exactly once, in order', async () => {
+  const [a, b, c] = await cluster(3);
+  const ws = await joined(a!, 'mixed', { transport: 'ws' }, { name: 'ws' });
+  const sse = await joined(b!, 'mixed', { transport: 'sse' }, { name: 'sse' });
+  const poll = await joined(c!, 'mixed', { transport: 'poll' }, { name: 'poll' });
+  clients.push(ws, sse, poll);
+  const all = [ws, sse, poll];
+  // Presence spans nodes: each saw the later ones join, with their meta.
+  await ws.next((f) => f.type === 'peer-joined' && f.peer === poll.peer);
+  expect(ws.received.filter((f) => f.type === 'peer-joined').map((f) => (f as { meta: { name: string } }).meta.name)).toEqual(['sse', 'poll']);
+  const pollJoined = poll.received.find((f) => f.type === 'joined') as { peers: { peer: string }[] };
+  expect(pollJoined.peers.map((p) => p.peer).sort()).toEqual([ws.peer, sse.peer].sort());
+
+  const N = 150;
+  for (let i = 0; i < N; i++) {
+    for (const from of all) {
+      for (const to of all) if (to !== from) from.send({ type: 'signal', to: to.peer, room: 'mixed', data: { n: i } });
+      from.send({ type: 'broadcast', room: 'mixed', data: { n: i } });
+    }
+  }
+  const expected = [...Array(N).keys()];
+  for (const to of all) {
+    for (const from of all) {
+      if (from === to) continue;
+      await to.until(() => payloads(to.received, 'signal', from.peer).length >= N && payloads(to.received, 'broadcast', from.peer).length >= N, 20_000);
+    }
+  }
+  // Let any duplicate arrive before counting.
+  await new Promise((r) => setTimeout(r, 200));
+  for (const to of all) {
+    for (const from of all) {
+      if (from === to) continue;
+      expect(payloads(to.received, 'signal', from.peer)).toEqual(expected);
+      expect(payloads(to.received, 'broadcast', from.peer)).toEqual(expected);
+    }
+    expect(to.gaps).toEqual([]);
+    expect(to.received.filter((f) => f.type === 'error')).toEqual([]);
+  }
+});
+
+it('a session resumes on another node and on another transport: rooms, peer id and unacked frames follow it', async () => {
+  const [a, b] = await cluster(2);
+  const steady = await joined(a!, 'move');
+  const mover = await joined(a!, 'move', { transport: 'ws' });
+  clients.push(steady, mover);
+  await steady.next((f) => f.type === 'peer-joined');
+  mover.drop();
+  for (let i = 0; i < 20; i++) steady.send({ type: 'signal', to: mover.peer, data: { n: i } });
+  const moved = mover;
+  const welcome = await moved.resume('sse', b!.url);
+  expect(welcome).toMatchObject({ resumed: true, peer: mover.peer, rooms: ['move'] });
+  await moved.until(() => payloads(moved.received, 'signal', steady.peer).length >= 20);
+  expect(payloads(moved.received, 'signal', steady.peer)).toEqual([...Array(20).keys()]);
+  moved.send({ type: 'signal', to: steady.peer, data: { n: 0 } });
+  await steady.next((f) => f.type === 'signal' && f.from === mover.peer);
+  expect(steady.received.filter((f) => f.type === 'peer-left')).toEqual([]);
+});
+
+it('a second connection on another node replaces the first (replaced), and bye ends the session for every node', async () => {
+  const [a, b] = await cluster(2);
+  const watcher = await joined(b!, 'r');
+  const first = await joined(a!, 'r');
+  clients.push(watcher, first);
+  // A raw second WebSocket on node B resumes first's session.
+  const second = new WebSocket(`${b!.url.replace('http', 'ws')}/v1/ws`);
+  const w = first.welcome!;
+  await new Promise((r) => second.once('open', r));
+  second.send(JSON.stringify({ type: 'hello', resume: { session: w.session, key: w.key, lastSeq: first.lastSeq } }));
+  await first.next((f) => f.type === 'error' && f.code === 'replaced');
+  second.send(JSON.stringify({ type: 'bye', id: 2 }));
+  const left = await watcher.next((f) => f.type === 'peer-left');
+  expect(left).toMatchObject({ peer: first.peer, reason: 'leave' });
+  await new Promise((r) => second.once('close', r));
+  await expect(first.resume('ws', a!.url)).rejects.toMatchObject({ code: 'session-unknown' });
+});
+
+it('a dropped session stays present until its grace period ends, then room-mates on other nodes see peer-left timeout', async () => {
+  const [a, b] = await cluster(2, { graceMs: 600 });
+  const stays = await joined(a!, 'g');
+  const goes = await joined(b!, 'g', { transport: 'poll' });
+  clients.push(stays, goes);
+  await stays.next((f) => f.type === 'peer-joined');
+  const dropped = Date.now();
+  goes.drop();
+  const left = await stays.next((f) => f.type === 'peer-left', 5000);
+  expect(left).toMatchObject({ peer: goes.peer, reason: 'timeout' });
+  expect(Date.now() - dropped).toBeGreaterThanOrEqual(600);
+});
+
+it('REST on node B reaches a peer on node A; a retried message id is not delivered twice', async () => {
+  const [a, b] = await cluster(2);
+  const peer = await joined(a!, 'api');
+  clients.push(peer);
+  const peers = (await (await fetch(`${b!.url}/v1/rooms/api/peers`)).json()) as { peers: { peer: string }[] };
+  expect(peers.peers.map((p) => p.peer)).toEqual([peer.peer]);
+  const post = () => fetch(`${b!.url}/v1/rooms/api/messages`, { method: 'POST', body: JSON.stringify({ to: peer.peer, data: { hi: 1 }, id: 'm1' }) }).then((r) => r.json());
+  expect(await post()).toEqual({ delivered: 1 });
+  expect(await post()).toEqual({ delivered: 0, duplicate: true });
+  await peer.next((f) => f.type === 'signal' && f.from === '@server');
+  const unknown = await fetch(`${b!.url}/v1/rooms/api/messages`, { method: 'POST', body: JSON.stringify({ to: 'ghost', data: 1 }) });
+  expect(unknown.status).toBe(404);
+});
+
+it('errors, limits and ids behave as on one node: room-full, not-in-room, a rate limit and frame ids shared by the nodes', async () => {
+  const [a, b] = await cluster(2, { maxPeersPerRoom: 1, ratePerSecond: 1, rateBurst: 3 });
+  const one = await joined(a!, 'full');
+  const two = new TestClient(b!.url);
+  clients.push(one, two);
+  await two.connect();
+  two.send({ type: 'join', room: 'full' });
+  expect(await two.next((f) => f.type === 'error')).toMatchObject({ code: 'room-full', ref: 1, frame: 'join' });
+  two.send({ type: 'broadcast', room: 'nowhere', data: 1 });
+  expect(await two.next((f) => f.type === 'error' && f.ref === 2)).toMatchObject({ code: 'not-in-room' });
+  // The bucket (burst 3) holds join, broadcast and this ping (answered with a pong, over node B)…
+  two.send({ type: 'ping' });
+  expect(await two.next((f) => f.type === 'pong')).toMatchObject({ ref: 3, lastId: 3 });
+  // …and the same session, resumed on node A, finds it empty: the bucket lives in Redis.
+  await two.resume('sse', a!.url);
+  two.send({ type: 'ping' });
+  expect(await two.next((f) => f.type === 'error' && f.ref === 4)).toMatchObject({ code: 'rate-limited' });
+  // A frame retried on another node is applied once: dedupe by id lives in Redis too.
+  const w = one.welcome!;
+  const q = `session=${w.session}&key=${w.key}`;
+  const frame = JSON.stringify({ type: 'signal', id: 2, to: one.peer, data: { retry: 1 } });
+  for (const hub of [b!, a!]) {
+    const reply = await (await fetch(`${hub.url}/v1/send?${q}`, { method: 'POST', body: frame })).json();
+    expect(reply).toMatchObject({ ok: true, lastId: 2 });
+  }
+  await one.next((f) => f.type === 'signal');
+  await new Promise((r) => setTimeout(r, 100));
+  expect(one.received.filter((f) => f.type === 'signal')).toHaveLength(1);
+});
