@@ -35,7 +35,7 @@ async function cluster(n: number, options: HubOptions = {}): Promise<RunningHub[
 }
 
 const payloads = (frames: ServerFrame[], type: 'signal' | 'broadcast', from: string): number[] =>
-  frames.filter((f) => f.type === type && f.from === from).map((f) => (f as { data: { n: number } }).data.n);
+  frames.filter((f) => f.type === type && f.from === from).map((f) => (f as unknown as { data: { n: number } }).data.n);
 
 it('ws on A, sse on B, poll on C share a room: signals and broadcasts cross nodes both ways, exactly once, in order', async () => {
   const [a, b, c] = await cluster(3);
@@ -46,7 +46,7 @@ it('ws on A, sse on B, poll on C share a room: signals and broadcasts cross node
   const all = [ws, sse, poll];
   // Presence spans nodes: each saw the later ones join, with their meta.
   await ws.next((f) => f.type === 'peer-joined' && f.peer === poll.peer);
-  expect(ws.received.filter((f) => f.type === 'peer-joined').map((f) => (f as { meta: { name: string } }).meta.name)).toEqual(['sse', 'poll']);
+  expect(ws.received.filter((f) => f.type === 'peer-joined').map((f) => (f as unknown as { meta: { name: string } }).meta.name)).toEqual(['sse', 'poll']);
   const pollJoined = poll.received.find((f) => f.type === 'joined') as { peers: { peer: string }[] };
   expect(pollJoined.peers.map((p) => p.peer).sort()).toEqual([ws.peer, sse.peer].sort());
 
