@@ -193,6 +193,7 @@ function list<T extends string = string>(meta: Meta, item: (s: string, where: st
 }
 
 const turnUrl = (s: string, where: string): string => parseUrlWithScheme(s, where, ['turn:', 'turns:']);
+const redisUrl = (s: string, where: string): string => parseUrlWithScheme(s, where, ['redis:', 'rediss:']);
 const stunUrl = (s: string, where: string): string => parseUrlWithScheme(s, where, ['stun:', 'stuns:']);
 const perm = (s: string, where: string): Permission => parseChoice(s, where, PERMISSIONS);
 
@@ -292,6 +293,11 @@ export const serveOptions = {
   rate: rate({ help: 'frames per second per session (0: unlimited)' }),
   rateBurst: count({ help: 'burst allowance of the rate limit; default 2 × --rate' }),
   refuseWebsocket: flag({ help: 'diagnostics: refuse WebSocket upgrades, as a hostile proxy would, so clients fall back to SSE or long-poll' }),
+  redis: {
+    ...text({ help: 'Redis shared by several hub nodes behind a load balancer (scale-out), e.g. redis://10.0.0.5:6379', value: 'URL' }),
+    parse: (raw: RawValue, where: string) => redisUrl(asText(raw, where, 'a redis:// URL'), where),
+  },
+  nodeId: text({ help: "this node's name in Redis, logs and metrics with --redis; default <hostname>-<random>", value: 'ID' }),
 } satisfies OptionTable;
 
 export const tokenOptions = {

@@ -124,6 +124,8 @@ export function buildHubOptions(
     options.rateBurst = values.rateBurst;
   }
   if (values.refuseWebsocket) options.refuseWebSocket = true;
+  if (values.redis !== undefined) options.redis = values.redis;
+  if (values.nodeId !== undefined) options.nodeId = values.nodeId;
   if (extra.stunUrls.length > 0) options.stunUrls = extra.stunUrls;
   if (extra.turn && extra.turn.urls.length > 0) {
     options.turn = { urls: extra.turn.urls, ...(extra.turn.secret !== undefined ? { secret: extra.turn.secret } : {}) };
@@ -204,7 +206,7 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
   const devMode = values.secret === undefined;
   const urls = servedUrls(values.host, hub.port, tls !== undefined);
   io.stderr.write(renderBanner({ urls, tls, devMode, turnUrls: hubTurn?.urls ?? [], notes, secretLength: values.secret?.length }));
-  logger.info({ url: hub.url, port: hub.port, tls: tls?.origin ?? 'none', devMode }, 'hub listening');
+  logger.info({ url: hub.url, port: hub.port, tls: tls?.origin ?? 'none', devMode, ...(values.redis !== undefined ? { node: hub.options.nodeId } : {}) }, 'hub listening');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
