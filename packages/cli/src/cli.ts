@@ -7,6 +7,8 @@ import { serveCommand, serveHelp } from './commands/serve.js';
 import { tokenCommand, tokenHelp } from './commands/token.js';
 import { turnCommand, turnHelp } from './commands/turn-server.js';
 import { turnCredentialsCommand, turnCredentialsHelp } from './commands/turn-credentials.js';
+import { agentCommand, agentHelp } from './commands/agent.js';
+import { connectCommand, connectHelp } from './commands/connect.js';
 
 interface Command {
   help: CommandHelp;
@@ -18,6 +20,8 @@ const COMMANDS: readonly Command[] = [
   { help: turnHelp, run: turnCommand },
   { help: tokenHelp, run: tokenCommand },
   { help: turnCredentialsHelp, run: turnCredentialsCommand },
+  { help: agentHelp, run: agentCommand },
+  { help: connectHelp, run: connectCommand },
 ];
 
 /** The version in this package's package.json (one level above both src/ and dist/). */

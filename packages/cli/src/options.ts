@@ -74,9 +74,9 @@ type Meta = Pick<Option<unknown>, 'help' | 'value' | 'flag' | 'env' | 'file' | '
 
 // --- builders -------------------------------------------------------------------------
 
-function text(meta: Meta): Option<string | undefined>;
-function text(meta: Meta, fallback: string): Option<string>;
-function text(meta: Meta, fallback?: string): Option<string | undefined> {
+export function text(meta: Meta): Option<string | undefined>;
+export function text(meta: Meta, fallback: string): Option<string>;
+export function text(meta: Meta, fallback?: string): Option<string | undefined> {
   return {
     type: 'string',
     ...meta,
@@ -89,13 +89,13 @@ function text(meta: Meta, fallback?: string): Option<string | undefined> {
   };
 }
 
-function path(meta: Meta): Option<string | undefined>;
-function path(meta: Meta, fallback: string): Option<string>;
-function path(meta: Meta, fallback?: string): Option<string | undefined> {
+export function path(meta: Meta): Option<string | undefined>;
+export function path(meta: Meta, fallback: string): Option<string>;
+export function path(meta: Meta, fallback?: string): Option<string | undefined> {
   return { ...text(meta), value: 'FILE', ...meta, default: fallback, isPath: true };
 }
 
-function flag(meta: Meta): Option<boolean> {
+export function flag(meta: Meta): Option<boolean> {
   return {
     type: 'boolean',
     ...meta,
@@ -155,7 +155,7 @@ function rate(meta: Meta): Option<number | undefined> {
 }
 
 /** Milliseconds. */
-function duration(meta: Meta): Option<number | undefined> {
+export function duration(meta: Meta): Option<number | undefined> {
   return { type: 'string', value: 'DURATION', ...meta, default: undefined, parse: (raw, where) => parseDuration(asTextOrNumber(raw, where, 'a duration'), where) };
 }
 
@@ -178,7 +178,7 @@ function choice<T extends string>(meta: Meta, choices: readonly T[], fallback: T
  * A list: a repeatable flag (each occurrence may also hold comma-separated items), a
  * comma-separated environment variable, or a JSON array of strings (or one comma string).
  */
-function list<T extends string = string>(meta: Meta, item: (s: string, where: string) => T = (s) => s as T): Option<T[]> {
+export function list<T extends string = string>(meta: Meta, item: (s: string, where: string) => T = (s) => s as T): Option<T[]> {
   return {
     type: 'list',
     ...meta,
