@@ -35,6 +35,8 @@ export class Negotiation {
   #isSettingRemoteAnswerPending = false;
   #remoteDescriptionSet = false;
   #pendingCandidates: RemoteCandidate[] = [];
+  /** End-of-candidates was sent for the current gathering (reset by each new local description). */
+  #endOfCandidatesSent = false;
 
   constructor(options: NegotiationOptions) {
     this.#options = options;
@@ -43,6 +45,8 @@ export class Negotiation {
     const { signal } = this.#abort;
     this.#pc.addEventListener('icecandidate', (event) => this.#sendCandidate(event.candidate), { signal });
     this.#pc.addEventListener('negotiationneeded', () => void this.offer(), { signal });
+    // node-datachannel never fires icecandidate(null); gathering 'complete' is its end-of-candidates.
+    this.#pc.addEventListener('icegatheringstatechange', () => this.#pc.iceGatheringState === 'complete' && this.#sendCandidate(null), { signal });
   }
 
   get disposed(): boolean {
@@ -125,6 +129,7 @@ export class Negotiation {
     const description = this.#pc.localDescription;
     if (this.disposed || !description?.sdp) return;
     if (description.type !== 'offer' && description.type !== 'answer') return;
+    if (this.#pc.iceGatheringState !== 'complete') this.#endOfCandidatesSent = false; // a new gathering (ICE restart)
     this.#options.send({ pinhole: 'rtc', gen: this.gen, description: { type: description.type, sdp: description.sdp } });
   }
 
@@ -132,6 +137,8 @@ export class Negotiation {
     if (this.disposed) return;
     // An empty candidate string is the legacy end-of-candidates marker.
     if (!candidate?.candidate) {
+      if (this.#endOfCandidatesSent) return; // both the null candidate and gathering 'complete' say it
+      this.#endOfCandidatesSent = true;
       this.#options.send({ pinhole: 'rtc', gen: this.gen, candidate: null });
       return;
     }
