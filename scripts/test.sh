@@ -10,6 +10,8 @@ command -v turnserver >/dev/null 2>&1 || need+=(coturn)
 [ -x /usr/sbin/squid ] || command -v squid >/dev/null 2>&1 || need+=(squid)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
+# nftables: firewalls and NAT of the network-namespace topologies (packages/agent/test/netns-*).
+[ -x /usr/sbin/nft ] || command -v nft >/dev/null 2>&1 || need+=(nftables)
 # Chromium: the SDK browser tests and TURN over TCP/TLS with real WebRTC peers; PINHOLE_CHROMIUM overrides.
 [ -n "${PINHOLE_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || need+=(chromium)
 if ((${#need[@]} > 0)); then

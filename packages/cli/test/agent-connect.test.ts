@@ -40,7 +40,7 @@ afterAll(async () => {
 });
 
 describe('pinhole agent + pinhole connect', () => {
-  it('forwards a local port to the exposed one; connect without --forward prints the announcement', async () => {
+  it('forwards a local port to the exposed one; connect without --forward checks info + echo and prints the pair', async () => {
     const share = dirs.make();
     const agent = start(['agent', '--hub', hub.url, '--room', 'cli-agent', '--name', 'box', '--expose', `echo=127.0.0.1:${echoPort}`, '--share', share]);
     await until(() => agent.stdout.text.includes('joined; serving'), 20_000, 'the agent to join');
@@ -50,7 +50,7 @@ describe('pinhole agent + pinhole connect', () => {
     const info = await run(['connect', '--hub', hub.url, '--room', 'cli-agent']);
     expect(info.code).toBe(0);
     const announced = JSON.parse(info.stdout.trim().split('\n').at(-1)!) as object;
-    expect(announced).toMatchObject({ name: 'box', services: ['echo', 'files', 'forward'], targets: ['echo'] });
+    expect(announced).toMatchObject({ name: 'box', services: ['echo', 'files', 'forward'], targets: ['echo'], echo: true, local: 'host', signaling: 'hub/ws' });
 
     const client = start(['connect', '--hub', hub.url, '--room', 'cli-agent', '--forward', '0']);
     await until(() => /forwarding 127\.0\.0\.1:\d+/.test(client.stderr.text), 30_000, 'connect to listen');

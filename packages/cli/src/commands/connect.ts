@@ -1,7 +1,8 @@
 /**
  * `pinhole connect`: joins an agent's room and forwards local TCP ports to the ports the
  * agent exposes (`--forward 2222:ssh`, then `ssh -p 2222 127.0.0.1`); without --forward it
- * prints the agent's announcement (name, services, targets) as JSON and exits.
+ * checks the agent (an `info` request and an echo over data channels) and prints one JSON
+ * line: name, services, targets and the candidate pair in use.
  */
 import { resolveOptions } from '../config.js';
 import { badValue, runtimeError, usageError } from '../errors.js';
@@ -79,7 +80,13 @@ export async function connectCommand(argv: readonly string[], io: CliIO): Promis
     });
     const announcement = agent.announcement!;
     if (values.forward.length === 0) {
-      io.stdout.write(`${JSON.stringify({ peer: agent.peer.id, ...announcement })}\n`);
+      // A check of the whole path: a request and an echo over data channels, and the pair in use.
+      const info = await agent.info();
+      const echoed = await agent.echo({ ping: Date.now() });
+      const after = await agent.peer.report();
+      const { local, remote } = after.candidateType;
+      const check = { peer: agent.peer.id, name: info.name, services: info.services, targets: info.targets, echo: echoed.kind === 'json', local, remote, protocol: after.protocol, relayProtocol: after.relayProtocol, signaling: after.transport };
+      io.stdout.write(`${JSON.stringify(check)}\n`);
       return 0;
     }
     for (const spec of values.forward) {
