@@ -25,6 +25,20 @@ export interface NegotiationOptions {
   error(err: PeerError): void;
 }
 
+/**
+ * The first offer on a connection is applied as if the offerer had taken the DTLS client
+ * role (`a=setup:active` for `actpass`), so our answer says `passive` and we wait for its
+ * ClientHello. Why: the offerer can start DTLS only once our answer has reached it, and by
+ * then we are ready; as the default client (answer `active`) we would send our ClientHello
+ * as soon as ICE connects, libdatachannel drops it while it still waits for the answer, and
+ * OpenSSL retries only after 1 s — a 1 s stall in a third to a half of Node ↔ Node connects
+ * (bench/client/open.mjs). What goes on the wire stays standard (an `actpass` offer, a
+ * `passive` answer). Later offers keep the roles the connection already has.
+ */
+export function asDtlsServer(offer: RTCSessionDescriptionInit): RTCSessionDescriptionInit {
+  return offer.sdp ? { type: offer.type, sdp: offer.sdp.replace(/^a=setup:actpass\r?$/gm, (line) => line.replace('actpass', 'active')) } : offer;
+}
+
 export class Negotiation {
   readonly gen: number;
   readonly #pc: RTCPeerConnection;
@@ -80,7 +94,7 @@ export class Negotiation {
     try {
       this.#isSettingRemoteAnswerPending = description.type === 'answer';
       try {
-        await pc.setRemoteDescription(description);
+        await pc.setRemoteDescription(description.type === 'offer' && !this.#remoteDescriptionSet ? asDtlsServer(description) : description);
       } finally {
         this.#isSettingRemoteAnswerPending = false;
       }
