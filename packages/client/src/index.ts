@@ -3,12 +3,13 @@
  * fetch and RTCPeerConnection. (Node resolves to ./node.ts through package exports.)
  */
 import { Session, type ConnectOptions } from './session.js';
+import type { HubUrls } from './signaling/hub-connection.js';
 import { browserPlatform } from './signaling/platform.js';
 
 export * from './exports.js';
 
-/** Connects to a Pinhole hub (`https://host:8443`) and opens a session. */
-export async function connect(url: string, options: ConnectOptions = {}): Promise<Session> {
+/** Connects to a Pinhole hub (`https://host:8443`, or the nodes of a cluster as a list) and opens a session. */
+export async function connect(url: HubUrls, options: ConnectOptions = {}): Promise<Session> {
   const session = new Session(url, {
     platform: browserPlatform(),
     RTCPeerConnection: globalThis.RTCPeerConnection,

@@ -7,6 +7,7 @@ import { networkInterfaces } from 'node:os';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { connect as mqttConnect } from 'mqtt';
 import { Session, type ConnectOptions } from './session.js';
+import type { HubUrls } from './signaling/hub-connection.js';
 import { nodeSha256 } from './data/node-fs.js';
 import { nodePlatform, type NodeTlsOptions } from './signaling/node-platform.js';
 import type { RTCPeerConnectionConstructor } from './peer/peer-connection.js';
@@ -19,7 +20,7 @@ export { nodePlatform, proxyFor, type NodeTlsOptions } from './signaling/node-pl
 export type NodeConnectOptions = ConnectOptions & NodeTlsOptions;
 
 /** Connects to a Pinhole hub (`https://host:8443`) and opens a session. */
-export async function connect(url: string, options: NodeConnectOptions = {}): Promise<Session> {
+export async function connect(url: HubUrls, options: NodeConnectOptions = {}): Promise<Session> {
   const { ca, insecure, proxy, ...rest } = options;
   const session = new Session(url, {
     platform: nodePlatform({ ca, insecure, proxy }),

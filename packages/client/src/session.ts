@@ -6,7 +6,7 @@
 import type { PeerMeta } from '@pinhole/protocol';
 import { Emitter } from './emitter.js';
 import { HubSignaler, type HubSignalerEvents } from './signaling/hub-signaler.js';
-import type { HubConnectionOptions } from './signaling/hub-connection.js';
+import type { HubConnectionOptions, HubUrls } from './signaling/hub-connection.js';
 import type { TransportName } from './signaling/link.js';
 import type { Platform } from './signaling/platform.js';
 import { Room, type RoomOptions } from './room.js';
@@ -34,7 +34,8 @@ export class Session extends Emitter<SessionEvents> {
   readonly #offNetwork: (() => void) | undefined;
 
   constructor(
-    readonly url: string,
+    /** The hub: one URL, or several nodes of one cluster (tried in turn). */
+    readonly url: HubUrls,
     readonly options: ConnectOptions & { platform: Platform },
   ) {
     super();

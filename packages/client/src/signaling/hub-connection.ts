@@ -17,6 +17,12 @@ import { Backoff, type ReconnectOptions } from './backoff.js';
 const OPENERS: Record<TransportName, OpenLink> = { ws: openWsLink, sse: openSseLink, poll: openPollLink };
 
 export type TokenSource = string | (() => string | Promise<string>);
+/**
+ * Where the hub is: one URL (one node, or a load balancer in front of several), or the
+ * URLs of several nodes sharing a Redis. Any node can resume the session, so after a
+ * drop the connection tries the next URL first.
+ */
+export type HubUrls = string | readonly string[];
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 type Outgoing = ClientFrame & { id: number };
 
@@ -56,6 +62,9 @@ export class HubConnection extends Emitter<HubConnectionEvents> {
   state: ConnectionState = 'connecting';
   welcome: WelcomeFrame | undefined;
   lastSeq = 0;
+  /** The hub URLs, tried in turn; `base` is the current one. */
+  readonly urls: readonly string[];
+  #url = 0;
   #rung = 0;
   #link: Link | undefined;
   #retired = new WeakSet<Link>();
@@ -73,15 +82,22 @@ export class HubConnection extends Emitter<HubConnectionEvents> {
   readonly #maxRetained: number;
 
   constructor(
-    readonly base: string,
+    urls: HubUrls,
     readonly options: HubConnectionOptions,
   ) {
     super();
+    this.urls = typeof urls === 'string' ? [urls] : [...urls];
+    if (this.urls.length === 0) throw new TypeError('no hub URL given');
     this.transports = options.transports?.length ? [...options.transports] : [...TRANSPORTS];
     for (const t of this.transports) if (!TRANSPORTS.includes(t)) throw new TypeError(`unknown transport '${t}' (use ws, sse or poll)`);
     this.#openTimeoutMs = options.openTimeoutMs ?? 8000;
     this.#maxRetained = options.maxRetained ?? 10_000;
     if (options.reconnect !== false) this.#backoff = new Backoff(options.reconnect);
+  }
+
+  /** The hub URL in use (the last one tried while reconnecting). */
+  get base(): string {
+    return this.urls[this.#url]!;
   }
 
   /** The transport in use (the last one used while reconnecting). */
@@ -138,21 +154,28 @@ export class HubConnection extends Emitter<HubConnectionEvents> {
     return run;
   }
 
-  /** Tries the current rung, then the ones below, then the ones above. */
+  /** At each URL in turn: tries the current rung, then the ones below, then the ones above. */
   async #sweep(): Promise<void> {
     const n = this.transports.length;
-    const order = [...Array(n).keys()].map((i) => (this.#rung + i) % n);
     const failures: string[] = [];
-    for (const rung of order) {
-      try {
-        await this.#openRung(rung);
-        return;
-      } catch (err) {
-        if (this.#isFatal(err)) throw err;
-        failures.push(`${this.transports[rung]}: ${(err as Error).message}`);
+    for (let u = 0; u < this.urls.length; u++) {
+      const order = [...Array(n).keys()].map((i) => (this.#rung + i) % n);
+      for (const rung of order) {
+        try {
+          await this.#openRung(rung);
+          return;
+        } catch (err) {
+          if (this.#isFatal(err)) throw err;
+          failures.push(`${this.urls.length > 1 ? `${this.base} ` : ''}${this.transports[rung]}: ${(err as Error).message}`);
+        }
       }
+      this.#nextUrl();
     }
-    throw new LinkError(`could not reach the hub at ${this.base} (${failures.join('; ')})`, 'network');
+    throw new LinkError(`could not reach the hub at ${this.urls.join(', ')} (${failures.join('; ')})`, 'network');
+  }
+
+  #nextUrl(): void {
+    this.#url = (this.#url + 1) % this.urls.length;
   }
 
   /** Another rung or attempt cannot help (an expired token can, when we can fetch a fresh one). */
@@ -169,7 +192,9 @@ export class HubConnection extends Emitter<HubConnectionEvents> {
       opened = await OPENERS[transport](this.#context(), hello);
     } catch (err) {
       if ((err as LinkError).code !== 'session-unknown' || !hello.resume) throw err;
-      // The session ended on the hub (grace period over): start a new one on the same rung.
+      // The session ended on the hub (grace period over, or a cluster's Redis lost it):
+      // start a new one on the same rung. Its stream starts at seq 0, not where the old one was.
+      this.lastSeq = this.#acked = 0;
       hello = await this.#hello(false);
       opened = await OPENERS[transport](this.#context(), hello);
     }
@@ -307,6 +332,8 @@ export class HubConnection extends Emitter<HubConnectionEvents> {
     if (this.state === 'closed') return;
     // `replaced`: another connection owns the session now; taking it back would fight it.
     if (error.code === 'replaced' || !this.#backoff) return this.#fail(error);
+    // The node may be gone: with several URLs, the next one is tried first.
+    this.#nextUrl();
     void this.#exclusive(() => this.#reconnect(error));
   }
 

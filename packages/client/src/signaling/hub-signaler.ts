@@ -7,7 +7,7 @@
 import type { ErrorCode, ErrorFrame, Json, PeerInfo, PeerMeta, ServerFrame } from '@pinhole/protocol';
 import { Emitter } from '../emitter.js';
 import type { Signaler, SignalerEvents, SignalerState } from './signaler.js';
-import { HubConnection, type HubConnectionEvents, type HubConnectionOptions } from './hub-connection.js';
+import { HubConnection, type HubConnectionEvents, type HubConnectionOptions, type HubUrls } from './hub-connection.js';
 import type { TransportName } from './link.js';
 
 /** An `error` frame from the hub, as an Error. */
@@ -51,7 +51,7 @@ export class HubSignaler extends Emitter<HubSignalerEvents> implements Signaler 
   /** Outstanding join/leave requests by frame id. */
   readonly #pending = new Map<number, Pending>();
 
-  constructor(url: string, options: HubConnectionOptions) {
+  constructor(url: HubUrls, options: HubConnectionOptions) {
     super();
     this.connection = new HubConnection(url, options);
     const c = this.connection;

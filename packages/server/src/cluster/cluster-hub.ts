@@ -323,7 +323,7 @@ export class ClusterHub implements HubCore {
 
   health(): CoreHealth {
     const health: CoreHealth = { ok: this.store.up, node: this.#node, redis: this.store.status, sessions: this.delivery.size, cluster: { ...this.#cluster } };
-    if (this.store.lastError !== undefined) health.error = this.store.lastError;
+    if (!health.ok) health.error = this.store.lastError ?? 'Redis connection lost; reconnecting';
     return health;
   }
 

@@ -1,0 +1,104 @@
+/**
+ * Hub nodes as real child processes of `pinhole serve --no-tls --redis …`, for tests that
+ * need a process boundary (SIGKILL). The CLI is bundled once from source with esbuild (the
+ * `development` condition, as vitest resolves it), so no `npm run build` is needed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { freePort, waitForPort } from './redis-server.js';
+
+const CLI_ENTRY = fileURLToPath(new URL('../../../cli/src/bin.ts', import.meta.url));
+
+/** Workspace packages are bundled from source; everything from node_modules stays external. */
+const externalDependencies: Plugin = {
+  name: 'external-dependencies',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@pinhole/') ? undefined : { path: args.path, external: true }));
+  },
+};
+
+let bundled: Promise<string> | undefined;
+
+/** Bundles the CLI into a temp dir under the repo (so node_modules resolve); once per test file. */
+export function cliBundle(): Promise<string> {
+  bundled ??= (async () => {
+    const tmp = fileURLToPath(new URL('../../../../bench/.tmp/', import.meta.url));
+    mkdirSync(tmp, { recursive: true });
+    const dir = mkdtempSync(join(tmp, 'cli-'));
+    const outfile = join(dir, 'pinhole.mjs');
+    await build({ entryPoints: [CLI_ENTRY], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', conditions: ['development'], plugins: [externalDependencies], logLevel: 'error' });
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    return outfile;
+  })();
+  return bundled;
+}
+
+export interface HubProcessOptions {
+  redis: string;
+  nodeId: string;
+  /** Extra `pinhole serve` arguments. */
+  args?: string[];
+}
+
+export class HubProcess {
+  #output = '';
+  #exited: Promise<void>;
+  readonly #dataDir: string;
+
+  private constructor(
+    readonly nodeId: string,
+    readonly port: number,
+    private readonly proc: ChildProcess,
+    dataDir: string,
+  ) {
+    this.#dataDir = dataDir;
+    const collect = (c: Buffer): void => void (this.#output += c.toString());
+    proc.stdout!.on('data', collect);
+    proc.stderr!.on('data', collect);
+    this.#exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** stdout (JSON logs) and stderr (banner) so far. */
+  get output(): string {
+    return this.#output;
+  }
+
+  static async start(options: HubProcessOptions): Promise<HubProcess> {
+    const [bundle, port] = await Promise.all([cliBundle(), freePort()]);
+    const dataDir = mkdtempSync(join(tmpdir(), 'pinhole-node-'));
+    const args = ['serve', '--no-tls', '--host', '127.0.0.1', '--port', String(port), '--turn-port', '0', '--data-dir', dataDir, '--redis', options.redis, '--node-id', options.nodeId, '--rate', '0', '--log-level', 'warn', ...(options.args ?? [])];
+    const proc = spawn(process.execPath, [bundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: dataDir } });
+    const hub = new HubProcess(options.nodeId, port, proc, dataDir);
+    try {
+      await waitForPort(port, 15_000, () => (proc.exitCode !== null ? `(exited ${proc.exitCode}: ${hub.output})` : hub.output));
+    } catch (err) {
+      await hub.kill();
+      throw err;
+    }
+    return hub;
+  }
+
+  /** SIGKILL: no goodbye to Redis, connections reset. */
+  async kill(): Promise<void> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
+    await this.#exited;
+    rmSync(this.#dataDir, { recursive: true, force: true });
+  }
+
+  /** SIGTERM: a graceful shutdown. */
+  async stop(): Promise<void> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGTERM');
+    const forced = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
+    await this.#exited;
+    clearTimeout(forced);
+    rmSync(this.#dataDir, { recursive: true, force: true });
+  }
+}
