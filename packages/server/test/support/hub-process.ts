@@ -77,6 +77,10 @@ export class HubProcess {
     const args = ['serve', '--no-tls', '--host', '127.0.0.1', '--port', String(port), '--turn-port', '0', '--data-dir', dataDir, '--redis', options.redis, '--node-id', options.nodeId, '--rate', '0', '--log-level', 'warn', ...(options.args ?? [])];
     const proc = spawn(process.execPath, [bundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: dataDir } });
     const hub = new HubProcess(options.nodeId, port, proc, dataDir);
+    // A test run that ends without its afterAll (a crash, a timeout) must not leave nodes behind.
+    const orphan = (): void => void proc.kill('SIGKILL');
+    process.once('exit', orphan);
+    proc.once('exit', () => process.off('exit', orphan));
     try {
       await waitForPort(port, 15_000, () => (proc.exitCode !== null ? `(exited ${proc.exitCode}: ${hub.output})` : hub.output));
     } catch (err) {

@@ -2,9 +2,17 @@ import { pino } from 'pino';
 import { startHub, type HubOptions, type RunningHub } from '../../src/index.js';
 import { TestClient, type ClientOptions, type TransportName } from './client.js';
 
+let prefixes = 0;
+/**
+ * With PINHOLE_TEST_REDIS=redis://… every test hub is a cluster node on that Redis (its
+ * own key prefix): the single-node suites then run against the Redis core unchanged.
+ */
+const clusterRedis = process.env.PINHOLE_TEST_REDIS;
+
 /** A hub on a free loopback port, quiet logs; closed by `stop`. */
 export async function startTestHub(options: HubOptions = {}): Promise<RunningHub> {
-  return startHub({ host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), ...options });
+  const cluster: HubOptions = clusterRedis ? { redis: clusterRedis, redisPrefix: `c${process.pid}-${++prefixes}:` } : {};
+  return startHub({ host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), ...cluster, ...options });
 }
 
 export const TRANSPORTS: TransportName[] = ['ws', 'sse', 'poll'];

@@ -55,6 +55,9 @@ export class TestRedis {
     proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const spawnFailed = new Promise<never>((_, reject) => proc.once('error', (err) => reject(new Error(`redis-server: ${err.message} (apt-get install redis-server)`))));
     this.#proc = proc;
+    const orphan = (): void => void proc.kill('SIGKILL');
+    process.once('exit', orphan);
+    proc.once('exit', () => process.off('exit', orphan));
     await Promise.race([waitForPort(this.port, 10_000, () => stderr), spawnFailed]);
   }
 
