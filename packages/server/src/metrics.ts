@@ -50,11 +50,14 @@ export function createMetrics(gauges: () => HubGauges, node?: string): HubMetric
     });
   };
   statGauge('pinhole_sessions', 'Live sessions (attached or in their grace period); with a shared Redis: sessions attached to this node', (s) => s.sessions);
-  statGauge('pinhole_sessions_detached', 'Sessions without a transport for over 1 s, in their grace period waiting for a resume', (s) => s.detached);
-  statGauge('pinhole_replay_buffer_frames', 'Unacknowledged frames held for resume, all sessions', (s) => s.unacked);
-  statGauge('pinhole_replay_buffer_max_frames', 'Deepest replay buffer of any session', (s) => s.maxUnacked);
-  statGauge('pinhole_rooms', 'Rooms with at least one peer', (s) => s.rooms);
-  statGauge('pinhole_peers', 'Room memberships (a peer in two rooms counts twice)', (s) => s.memberships);
+  // With a shared Redis only Redis knows these (see the pinhole_cluster_* gauges instead).
+  if (node === undefined) {
+    statGauge('pinhole_sessions_detached', 'Sessions without a transport for over 1 s, in their grace period waiting for a resume', (s) => s.detached);
+    statGauge('pinhole_replay_buffer_frames', 'Unacknowledged frames held for resume, all sessions', (s) => s.unacked);
+    statGauge('pinhole_replay_buffer_max_frames', 'Deepest replay buffer of any session', (s) => s.maxUnacked);
+    statGauge('pinhole_rooms', 'Rooms with at least one peer', (s) => s.rooms);
+    statGauge('pinhole_peers', 'Room memberships (a peer in two rooms counts twice)', (s) => s.memberships);
+  }
 
   const byType = new Map<string, Counter<'type'>['labels'] extends (...a: never[]) => infer R ? R : never>();
   return {

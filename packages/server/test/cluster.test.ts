@@ -169,3 +169,25 @@ it('errors, limits and ids behave as on one node: room-full, not-in-room, a rate
   await new Promise((r) => setTimeout(r, 100));
   expect(one.received.filter((f) => f.type === 'signal')).toHaveLength(1);
 });
+
+it('health and metrics per node: node id, Redis state, cluster counts, a node label on every series', async () => {
+  const [a, b] = await cluster(2);
+  const one = await joined(a!, 'm');
+  const two = await joined(b!, 'm', { transport: 'sse' });
+  clients.push(one, two);
+  one.send({ type: 'signal', to: two.peer, data: 1 });
+  await two.next((f) => f.type === 'signal');
+  // The cluster figures come from each node's sweep (every grace/4, at most 1 s).
+  let health: { cluster?: { nodes: number } } = {};
+  for (let i = 0; i < 100 && health.cluster?.nodes !== 2; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 50));
+    health = (await (await fetch(`${a!.url}/healthz`)).json()) as typeof health;
+  }
+  expect(health).toMatchObject({ status: 'ok', node: 'node-a', redis: 'ready', sessions: 1, cluster: { sessions: 2, nodes: 2 } });
+  const text = await (await fetch(`${b!.url}/metrics`)).text();
+  expect(text).toContain('pinhole_sessions{node="node-b"} 1');
+  expect(text).toContain('pinhole_redis_up{node="node-b"} 1');
+  expect(text).toMatch(/pinhole_frames_out_total\{node="node-b"\} [1-9]/);
+  expect(text).toMatch(/pinhole_connections\{transport="sse",node="node-b"\} 1/);
+  expect(text).not.toContain('pinhole_rooms');
+});

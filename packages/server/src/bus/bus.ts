@@ -4,12 +4,13 @@ import type { SequencedFrame } from '@pinhole/protocol';
 export type OutboundFrame = SequencedFrame extends infer F ? (F extends SequencedFrame ? Omit<F, 'seq'> : never) : never;
 
 /**
- * Delivery between sessions. A hub never calls a session object directly to deliver a
- * frame from another session: it publishes to the target peer id, and the node that
- * hosts that peer (this process, or another one on a shared bus) hands it over.
+ * Delivery between sessions inside the one-process core (`Hub`). A hub never calls a
+ * session object directly to deliver a frame from another session: it publishes to the
+ * target peer id, and whoever hosts that peer hands it over. (Several nodes do not share
+ * a Bus: they share the whole session state in Redis, see `cluster/`.)
  *
- * Guarantee required of every implementation: frames published by one node to one
- * peer arrive in publish order.
+ * Guarantee required of every implementation: frames published to one peer arrive in
+ * publish order.
  */
 export interface Bus {
   /** Receive frames addressed to `peer` on this node. Returns the unsubscribe. */

@@ -85,7 +85,7 @@ export class ClusterHub implements HubCore {
   ) {
     const o = options;
     this.#node = o.nodeId;
-    this.delivery = new Delivery((session, after) => this.#fetch(session, after), o.logger);
+    this.delivery = new Delivery((session, after) => this.#fetch(session, after), o.logger, (n) => metrics.framesOut.inc(n));
     this.store = new ClusterStore(
       o.redis!,
       {

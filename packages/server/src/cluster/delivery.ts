@@ -38,6 +38,8 @@ export class Delivery {
   constructor(
     private readonly fetch: FetchFrames,
     private readonly logger: Logger,
+    /** Counts sequenced frames handed to connections here (pinhole_frames_out_total). */
+    private readonly written: (frames: number) => void,
   ) {}
 
   get size(): number {
@@ -60,7 +62,7 @@ export class Delivery {
   replay(session: string, conn: string, seq: number, frames: string[]): void {
     const a = this.#current(session, conn);
     if (!a) return;
-    if (frames.length > 0) a.downstream.write(numbered(seq, frames));
+    if (frames.length > 0) this.#write(a, numbered(seq, frames));
     a.next = seq + 1;
     this.#drain(a);
   }
@@ -126,7 +128,7 @@ export class Delivery {
     if (a.syncing) {
       a.pending.push(frame);
     } else if (frame.seq === a.next) {
-      a.downstream.write([frame]);
+      this.#write(a, [frame]);
       a.next++;
     } else if (frame.seq > a.next) {
       // A message was lost (the subscription dropped): read the gap from the buffer.
@@ -147,9 +149,14 @@ export class Delivery {
         this.#resync(a);
         return;
       }
-      a.downstream.write([frame]);
+      this.#write(a, [frame]);
       a.next++;
     }
+  }
+
+  #write(a: Attachment, frames: Encoded[]): void {
+    a.downstream.write(frames);
+    this.written(frames.length);
   }
 
   #resync(a: Attachment): void {
@@ -160,7 +167,7 @@ export class Delivery {
         if (!found) return this.close(a.session, a.conn);
         const fresh = numbered(found.seq, found.frames).filter((f) => f.seq >= a.next);
         if (fresh.length > 0) {
-          a.downstream.write(fresh);
+          this.#write(a, fresh);
           a.next = fresh[fresh.length - 1]!.seq + 1;
         }
         this.#drain(a);
