@@ -3,14 +3,20 @@
  * `pinhole serve`: 2 and 3 people see and hear each other, chat, send a file, share a
  * screen. One hub and one browser for the file; each person is a browser context.
  */
-import type { Browser } from 'playwright-core';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  chatLines,
   cleanupDirs,
   join,
   launchChromium,
   newParticipant,
+  SCREENSHOTS_DIR,
   screenshotOnFailure,
+  sendChat,
   startHub,
   waitForStats,
   waitForVideoFrom,
@@ -54,4 +60,100 @@ describe('a call in the web app', () => {
     await alice!.page.click('[data-action=mic]');
     await bob!.page.waitForSelector('.tile[data-name=Alice][data-mic=on]');
   }, 60_000);
+
+  it('3 participants: everyone sees both others\u2019 video (frames decoded on each connection) and all names', async () => {
+    screenshotOnFailure('three-participants', () => people);
+    const carol = await newParticipant(browser, 'Carol');
+    people.push(carol);
+    // The landing page as a newcomer sees it, with the fake camera in the preview (README screenshot).
+    await carol.page.goto(`${hub.url}/`);
+    await carol.page.fill('#name', 'Carol');
+    await carol.page.waitForFunction(() => (document.querySelector('.preview video') as HTMLVideoElement | null)?.videoWidth);
+    expect(await carol.page.inputValue('#room')).toMatch(/^[a-z]+-[a-z]+-\d{3}$/);
+    mkdirSync(SCREENSHOTS_DIR, { recursive: true });
+    await carol.page.screenshot({ path: joinPath(SCREENSHOTS_DIR, 'landing.png') });
+
+    await join(carol, hub, ROOM);
+    const [alice, bob] = people as [Participant, Participant, Participant];
+    await Promise.all([waitForVideoFrom(alice, ['Bob', 'Carol']), waitForVideoFrom(bob, ['Alice', 'Carol']), waitForVideoFrom(carol, ['Alice', 'Bob'])]);
+    for (const p of people) {
+      const stats = await waitForStats(p.page, (s) => s.length === 2 && s.every((x) => x.framesDecoded > 0));
+      expect(stats.map((s) => s.framesDecoded > 0)).toEqual([true, true]);
+      expect(await p.page.$$eval('.people li', (li) => li.map((l) => l.dataset['name']).sort())).toEqual(['Alice', 'Bob', 'Carol']);
+    }
+  }, 60_000);
+
+  it('chat goes every way, each message shown once on every page', async () => {
+    screenshotOnFailure('chat', () => people);
+    const [alice, bob, carol] = people as [Participant, Participant, Participant];
+    await sendChat(alice, 'Hello from Alice');
+    await sendChat(bob, 'Hi Alice, Bob here');
+    await sendChat(carol, 'Carol says hi too');
+    const expected = (me: string) =>
+      ['Alice: Hello from Alice', 'Bob: Hi Alice, Bob here', 'Carol: Carol says hi too'].map((line) => (line.startsWith(`${me}:`) ? line.replace(`${me}:`, 'You:') : line)).sort();
+    for (const p of people) {
+      await p.page.waitForFunction((n) => document.querySelectorAll('.messages li').length >= n, 3);
+      expect((await chatLines(p)).sort()).toEqual(expected(p.name));
+    }
+  }, 30_000);
+
+  it('the 3-person call as it looks (README screenshot)', async () => {
+    const alice = people[0]!;
+    // Badges filled in (the report runs every 2 s) before the picture is taken.
+    await alice.page.waitForFunction(() => [...document.querySelectorAll('.tile .badge')].every((b) => (b as HTMLElement).dataset['kind'] !== 'connecting'), undefined, { timeout: 10_000 });
+    const kinds = await alice.page.$$eval('.tile .badge', (b) => b.map((x) => (x as HTMLElement).dataset['kind']));
+    expect(kinds).toEqual(['direct', 'direct']);
+    await alice.page.screenshot({ path: joinPath(SCREENSHOTS_DIR, 'call.png') });
+  }, 30_000);
+
+  it('a 20 MB file to one peer arrives with the same SHA-256; both progress bars reach 100 %', async () => {
+    screenshotOnFailure('file', () => people);
+    const [alice, bob, carol] = people as [Participant, Participant, Participant];
+    const data = randomBytes(20 * 1024 * 1024);
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    await alice.page.click('[data-tab=files]');
+    const bobId = await alice.page.getAttribute('.tile[data-name=Bob]', 'data-peer');
+    await alice.page.selectOption('.files select[name=to]', bobId!);
+    await alice.page.setInputFiles('.files input[type=file]', { name: 'big.bin', mimeType: 'application/octet-stream', buffer: data });
+    const done = '.transfer[data-state=done]';
+    await bob.page.click('[data-tab=files]');
+    await Promise.all([alice.page.waitForSelector(`${done}[data-direction=out]`, { timeout: 60_000 }), bob.page.waitForSelector(`${done}[data-direction=in]`, { timeout: 60_000 })]);
+    for (const page of [alice.page, bob.page]) {
+      expect(await page.$eval(`${done} progress`, (bar) => [(bar as HTMLProgressElement).value, (bar as HTMLProgressElement).max])).toEqual([data.length, data.length]);
+      expect(await page.textContent(`${done} .stats`)).toMatch(/^100%/);
+    }
+    expect(await receivedSha256(bob.page)).toBe(sha256);
+    expect(await bob.page.getAttribute(`${done} a[download]`, 'download')).toBe('big.bin');
+    expect(await carol.page.$$('.transfer')).toHaveLength(0);
+  }, 90_000);
+
+  it('screen share replaces the outgoing video (the others receive 16:9), stopping brings the camera (4:3) back', async () => {
+    screenshotOnFailure('screen-share', () => people);
+    const [alice, bob] = people as [Participant, Participant, Participant];
+    const aspect = () => bob.page.$eval('.tile[data-name=Alice] video', (v) => (v as HTMLVideoElement).videoWidth / (v as HTMLVideoElement).videoHeight);
+    expect(await aspect()).toBeCloseTo(4 / 3, 1);
+    await alice.page.click('[data-action=screen]');
+    await bob.page.waitForSelector('.tile[data-name=Alice][data-screen=on]');
+    await bob.page.waitForFunction(() => {
+      const v = document.querySelector('.tile[data-name=Alice] video') as HTMLVideoElement;
+      return Math.abs(v.videoWidth / v.videoHeight - 16 / 9) < 0.05;
+    });
+    expect(await alice.page.textContent('[data-action=screen]')).toBe('Stop sharing');
+    await alice.page.click('[data-action=screen]');
+    await bob.page.waitForSelector('.tile[data-name=Alice][data-screen=off]');
+    await bob.page.waitForFunction(() => {
+      const v = document.querySelector('.tile[data-name=Alice] video') as HTMLVideoElement;
+      return Math.abs(v.videoWidth / v.videoHeight - 4 / 3) < 0.05;
+    });
+    expect(await aspect()).toBeCloseTo(4 / 3, 1);
+  }, 45_000);
 });
+
+/** SHA-256 (hex) of the file behind the download link of the finished incoming transfer. */
+function receivedSha256(page: Page): Promise<string> {
+  return page.$eval('.transfer[data-state=done][data-direction=in] a[download]', async (a) => {
+    const bytes = await (await fetch((a as HTMLAnchorElement).href)).arrayBuffer();
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+    return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+  });
+}
