@@ -4,6 +4,7 @@
  * resume, grace expiry and the REST API span nodes.
  */
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import type { ServerFrame } from '@pinhole/protocol';
 import type { HubOptions, RunningHub } from '../src/index.js';
@@ -190,4 +191,27 @@ it('health and metrics per node: node id, Redis state, cluster counts, a node la
   expect(text).toMatch(/pinhole_frames_out_total\{node="node-b"\} [1-9]/);
   expect(text).toMatch(/pinhole_connections\{transport="sse",node="node-b"\} 1/);
   expect(text).not.toContain('pinhole_rooms');
+});
+
+it('a node declared dead while it stalled closes its connections on its next sweep; the client resumes and misses nothing', async () => {
+  const [a, b] = await cluster(2);
+  const keys = `t${prefix}:`;
+  const stalled = await joined(a!, 'stall');
+  const other = await joined(b!, 'stall');
+  clients.push(stalled, other);
+  await stalled.next((f) => f.type === 'peer-joined');
+  // What another node's sweep does once node A's heartbeat lapsed:
+  const r = new Redis(redis.url);
+  try {
+    await r.zrem(`${keys}nodes`, 'node-a');
+    await r.hset(`${keys}s:${stalled.welcome!.session}`, 'node', '', 'conn', '');
+  } finally {
+    r.disconnect();
+  }
+  other.send({ type: 'signal', to: stalled.peer, data: 'while stalled' });
+  const wsOnA = async () => Number(/pinhole_connections\{transport="ws",node="node-a"\} (\d+)/.exec(await (await fetch(`${a!.url}/metrics`)).text())![1]);
+  for (let i = 0; i < 100 && (await wsOnA()) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  expect(await wsOnA()).toBe(0);
+  await stalled.resume('ws');
+  expect(await stalled.next((f) => f.type === 'signal')).toMatchObject({ from: other.peer, data: 'while stalled' });
 });

@@ -77,6 +77,8 @@ export class ClusterHub implements HubCore {
   readonly #node: string;
   #cluster = { sessions: 0, detached: 0, nodes: 0 };
   #closing = false;
+  /** A sweep has registered this node in Redis once. */
+  #swept = false;
   readonly #storeErrors: Counter;
 
   constructor(
@@ -333,8 +335,16 @@ export class ClusterHub implements HubCore {
     const o = this.options;
     this.#call('sweep', this.#node, o.now(), o.graceMs, o.nodeTimeoutMs).then(
       (result) => {
-        const [sessions, detached, nodes, ended, dead] = result as number[];
+        const [sessions, detached, nodes, ended, dead, fresh] = result as number[];
         Object.assign(this.#cluster, { sessions, detached, nodes });
+        if (fresh === 1 && this.#swept) {
+          // Declared dead by another node (a long stall), or Redis lost everything: Redis
+          // no longer routes frames here, so the connections here would starve. Their
+          // clients resume (elsewhere or here) and get everything from the replay buffers.
+          o.logger.warn({ connections: this.delivery.size }, 'this node was not registered in Redis (heartbeat lapsed, or Redis restarted empty): closing its connections');
+          this.delivery.closeAll();
+        }
+        this.#swept = true;
         if (dead! > 0) o.logger.warn({ nodes: dead }, 'detached the sessions of nodes whose heartbeat lapsed');
         if (ended! > 0) o.logger.debug({ ended }, 'sessions ended after their grace period');
       },

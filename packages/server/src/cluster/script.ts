@@ -362,8 +362,11 @@ elseif op == 'detach' then
   redis.call('SREM', P .. 'n:' .. st[2], sid)
   return 1
 elseif op == 'sweep' then
-  -- node now grace nodeTimeout → sessions, detached, nodes, ended, deadNodes
+  -- node now grace nodeTimeout → sessions, detached, nodes, ended, deadNodes, fresh
   local node, now, grace, timeout = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+  -- Not registered: a new node, or one declared dead (or a Redis that lost everything).
+  local fresh = 0
+  if not redis.call('ZSCORE', P .. 'nodes', node) then fresh = 1 end
   redis.call('ZADD', P .. 'nodes', now, node)
   local dead = redis.call('ZRANGEBYSCORE', P .. 'nodes', '-inf', now - timeout, 'WITHSCORES')
   for i = 1, #dead, 2 do
@@ -387,7 +390,7 @@ elseif op == 'sweep' then
     endSession(expired[i], reason)
     redis.call('ZREM', P .. 'det', expired[i])
   end
-  return { redis.call('SCARD', P .. 'all'), redis.call('ZCARD', P .. 'det'), redis.call('ZCARD', P .. 'nodes'), #expired, #dead / 2 }
+  return { redis.call('SCARD', P .. 'all'), redis.call('ZCARD', P .. 'det'), redis.call('ZCARD', P .. 'nodes'), #expired, #dead / 2, fresh }
 elseif op == 'leave-node' then
   -- node now: a node shutting down detaches its sessions; their clients resume elsewhere.
   local node, now = ARGV[2], ARGV[3]
