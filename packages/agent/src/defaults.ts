@@ -35,6 +35,8 @@ export const MAX_LIST_ENTRIES = 10_000;
 export const MAX_REQUEST_BYTES = 16 * 1024;
 /** An echo channel buffering more than this is closed with `overloaded` (a peer that never reads). */
 export const MAX_ECHO_BUFFERED_BYTES = 16 * 1024 * 1024;
+/** A refused channel (unknown service, refused stream) is closed by the agent this long after its error reply, if the client has not. */
+export const REFUSE_GRACE_MS = 5_000;
 /** A request whose reply does not come within this fails with `timeout`. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 

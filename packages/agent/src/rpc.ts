@@ -8,7 +8,7 @@
  * Replies may come in any order (a `get` answers after opening its file).
  */
 import type { NamedChannel } from '@pinhole/client';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from './defaults.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, REFUSE_GRACE_MS } from './defaults.js';
 import { AgentError, fromWire, toWire } from './errors.js';
 import type { AgentLogger } from './logger.js';
 
@@ -46,14 +46,19 @@ export function serveRequests(channel: NamedChannel, handle: (req: Request) => P
   });
 }
 
-/** Refuses a channel that is no service: one error reply, then the channel closes. */
+/**
+ * Refuses a channel that is no service: one error reply, then the channel closes. The
+ * client closes it when the reply arrives; closing here at once could reset the stream
+ * before the reply is delivered, so this side only closes after REFUSE_GRACE_MS.
+ */
 export function refuseChannel(channel: NamedChannel, error: AgentError): void {
   const refuse = () => {
     try {
       channel.send({ id: null, ok: false, error: toWire(error) });
-    } finally {
-      channel.close();
+    } catch {
+      // closed under us
     }
+    setTimeout(() => channel.close(), REFUSE_GRACE_MS).unref();
   };
   if (channel.state === 'open') refuse();
   else channel.once('open', refuse);
@@ -73,7 +78,10 @@ export class Requester {
       const reply = m.data as { id?: RequestId | null; ok?: boolean; error?: unknown };
       if (reply.id === null || reply.id === undefined) {
         // A reply to no request: the channel itself was refused (unknown-service).
-        if (reply.ok === false) this.#rejectAll(fromWire(reply.error));
+        if (reply.ok === false && reply.error !== undefined && (reply.error as { code?: unknown }).code === 'unknown-service') {
+          this.#rejectAll(fromWire(reply.error));
+          channel.close();
+        }
         return;
       }
       const pending = this.#pending.get(reply.id);

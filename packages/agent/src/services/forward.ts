@@ -4,7 +4,7 @@
  * agent connects (dialling out from its own host, like any local client) and bridges.
  */
 import { connect } from 'node:net';
-import { DEFAULT_STREAM_OPEN_TIMEOUT_MS } from '../defaults.js';
+import { DEFAULT_STREAM_OPEN_TIMEOUT_MS, REFUSE_GRACE_MS } from '../defaults.js';
 import { AgentError } from '../errors.js';
 import type { AgentLogger } from '../logger.js';
 import { StreamBridge, type ResolvedStreamOptions } from '../stream.js';
@@ -44,7 +44,8 @@ export class ForwardService {
       } catch {
         // the channel is already going
       }
-      dc.close();
+      // The client closes on the reset; closing at once could reset the SCTP stream before it arrives.
+      setTimeout(() => dc.close(), REFUSE_GRACE_MS).unref();
     };
     const timer = setTimeout(() => refuse(new AgentError('timeout', `no open within ${DEFAULT_STREAM_OPEN_TIMEOUT_MS} ms`)), DEFAULT_STREAM_OPEN_TIMEOUT_MS);
     timer.unref();
