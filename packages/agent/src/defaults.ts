@@ -31,9 +31,7 @@ export const DEFAULT_STREAM_OPEN_TIMEOUT_MS = 15_000;
 
 /** `list` answers with at most this many entries (the rest is reported as `truncated`). */
 export const MAX_LIST_ENTRIES = 10_000;
-/** Requests on a service channel larger than this are refused (`bad-request`). */
-export const MAX_REQUEST_BYTES = 16 * 1024;
-/** An echo channel buffering more than this is closed with `overloaded` (a peer that never reads). */
+/** An echo channel buffering more than this is closed (a peer that sends and never reads). */
 export const MAX_ECHO_BUFFERED_BYTES = 16 * 1024 * 1024;
 /** A refused channel (unknown service, refused stream) is closed by the agent this long after its error reply, if the client has not. */
 export const REFUSE_GRACE_MS = 5_000;

@@ -29,8 +29,6 @@ export type AgentErrorCode =
   | 'socket-error'
   /** The stream's data channel closed before both directions had ended. */
   | 'stream-lost'
-  /** An echo channel whose peer does not read its replies. */
-  | 'overloaded'
   /** No reply or no open within the time allowed. */
   | 'timeout'
   /** No agent is in the room (client side). */
@@ -73,5 +71,5 @@ export function fromWire(e: unknown): AgentError {
 const CODES = new Set<AgentErrorCode>([
   'unknown-service', 'unknown-op', 'bad-request', 'bad-path', 'not-found', 'not-a-file', 'not-a-directory', 'bad-offset',
   'not-shared', 'io', 'unknown-target', 'connect-failed', 'bad-message', 'window-exceeded', 'socket-error', 'stream-lost',
-  'overloaded', 'timeout', 'no-agent', 'closed', 'hub',
+  'timeout', 'no-agent', 'closed', 'hub',
 ]);
