@@ -24,6 +24,8 @@ export interface RoomOptions {
   /** Local camera/mic/screen to send to every member. */
   media?: LocalMedia;
   /** Passed to every PeerConnection. */
+  connectTimeoutMs?: number;
+  /** Passed to every PeerConnection. */
   disconnectedTimeoutMs?: number;
   /** File transfer settings (chunk size, windows, hashing). */
   files?: FileTransferOptions;
@@ -159,6 +161,7 @@ export class Room extends Emitter<RoomEvents> {
       },
       transport: () => `${this.signaler.kind}/${this.signaler.transport}`,
       signaler: () => this.signaler.kind,
+      ...(this.options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: this.options.connectTimeoutMs }),
       ...(this.options.disconnectedTimeoutMs === undefined ? {} : { disconnectedTimeoutMs: this.options.disconnectedTimeoutMs }),
     });
   }

@@ -227,3 +227,28 @@ it.runIf(process.env.RECORD_STATS)('records node-datachannel getStats for the re
   const selectedCandidatePair = (a.pc as unknown as { selectedCandidatePair(): unknown }).selectedCandidatePair();
   await writeFile(path, `${JSON.stringify({ nodeDatachannel: version, first, second, selectedCandidatePair }, null, 1)}\n`);
 });
+
+describe('a first connection that never comes up', () => {
+  it('is repaired by the impolite side after connectTimeoutMs, and only by it', async () => {
+    // The polite side's first answer is lost: nothing fails, both sides just wait.
+    let dropped = 0;
+    const { a, b } = pair({ options: { connectTimeoutMs: 400 } });
+    const deliver = (b as unknown as { handleSignal: PeerConnection['handleSignal'] }).handleSignal.bind(b);
+    b.handleSignal = (signal) => {
+      if (signal.gen === 0 && 'description' in signal && signal.description.type === 'answer') {
+        dropped += 1;
+        return Promise.resolve();
+      }
+      return deliver(signal);
+    };
+    const restarts: { side: string; reason: string; mode: string }[] = [];
+    a.on('restart', (e) => restarts.push({ side: 'a', reason: e.reason, mode: e.mode }));
+    b.on('restart', (e) => restarts.push({ side: 'b', reason: e.reason, mode: e.mode }));
+    await Promise.all([connected(a), connected(b)]);
+    expect(dropped).toBe(1);
+    expect(restarts[0]).toEqual({ side: 'b', reason: 'connect-timeout', mode: 'rebuild' });
+    expect(restarts.filter((r) => r.side === 'a').every((r) => r.reason === 'remote-rebuild')).toBe(true);
+    expect(a.gen).toBe(1);
+    expect(b.gen).toBe(1);
+  });
+});

@@ -8,7 +8,9 @@
  *   `gen`. Older generations are ignored; a newer one means the remote rebuilt its
  *   connection, and this side rebuilds to match.
  * - Repair: on 'failed', on 'disconnected' lasting `disconnectedTimeoutMs`, when the
- *   RTCPeerConnection closes under us, or on `restartIce(reason)`. Where `pc.restartIce()`
+ *   RTCPeerConnection closes under us, on `restartIce(reason)`, or (impolite side only, so
+ *   the two sides never rebuild against each other) when the first connection is not
+ *   'connected' after `connectTimeoutMs`. Where `pc.restartIce()`
  *   works (browsers) ICE restarts in place and data channels survive; after
  *   ICE_RESTARTS_BEFORE_REBUILD fruitless tries, or where it cannot (node-datachannel), the
  *   connection is rebuilt: old RTCPeerConnection closed, `gen` + 1, new one, 'reset' fires
@@ -24,6 +26,7 @@ import { detectCapabilities, type PeerCapabilities } from './capabilities.js';
 import {
   CONTROL_CHANNEL_ID,
   CONTROL_CHANNEL_LABEL,
+  DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_DISCONNECTED_TIMEOUT_MS,
   DEFAULT_RESTART_TIMEOUT_MS,
   ICE_RESTARTS_BEFORE_REBUILD,
@@ -52,6 +55,8 @@ export interface PeerConnectionOptions {
   transport?: () => string;
   /** Kind of the Signaler in use ('hub', 'mqtt', …), for `report()`. */
   signaler?: () => string;
+  /** Default DEFAULT_CONNECT_TIMEOUT_MS. */
+  connectTimeoutMs?: number;
   /** Default DEFAULT_DISCONNECTED_TIMEOUT_MS. */
   disconnectedTimeoutMs?: number;
   /** Default DEFAULT_RESTART_TIMEOUT_MS. */
@@ -95,6 +100,7 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
   #restartAttempt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+  #connectTimer: ReturnType<typeof setTimeout> | undefined;
   #signals: Promise<void> = Promise.resolve();
   #previousReport: ConnectivityReport | undefined;
 
@@ -107,6 +113,13 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
     const pc = new options.RTCPeerConnection(this.#configuration());
     this.capabilities = options.capabilities ?? detectCapabilities(pc);
     this.#attach(pc, 0);
+    // Later connections are watched by the restart that made them (#retryTimer).
+    if (!this.polite) {
+      this.#connectTimer = setTimeout(() => {
+        this.#connectTimer = undefined;
+        if (!this.#retryTimer && this.#pc.connectionState !== 'connected') this.#restart('connect-timeout');
+      }, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+    }
   }
 
   /** The current RTCPeerConnection; replaced on every rebuild ('reset'). */
@@ -290,7 +303,8 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
   #clearTimers(): void {
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#disconnectedTimer);
-    this.#retryTimer = this.#disconnectedTimer = undefined;
+    clearTimeout(this.#connectTimer);
+    this.#retryTimer = this.#disconnectedTimer = this.#connectTimer = undefined;
   }
 }
 
