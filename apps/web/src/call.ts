@@ -13,6 +13,7 @@ import { filesPanel } from './files-view.js';
 import { banners, tabs, toggle } from './layout.js';
 import { explainMediaError } from './media-errors.js';
 import { peopleList, type Participant } from './people.js';
+import { markPolite, politeWaitingPeerConnection } from './polite-wait.js';
 import { joinLink } from './rooms.js';
 import { sharePanel } from './share.js';
 import { SpeakingMeter } from './speaking.js';
@@ -30,12 +31,10 @@ export interface CallOptions {
 
 const BADGE_EVERY_MS = 2000;
 /**
- * A connection still in 'new' this long after it was built is stalled, and is rebuilt.
- * Why: when both sides offer at once, Chromium (156) sometimes leaves the polite side's
- * transport (after the implicit rollback) gathering forever with no candidates, so ICE
- * never starts on either side. In-place ICE restarts do not revive it (seen in the E2E
- * runs), and the SDK's repair only reacts to 'failed' / 'disconnected'. 'new' is
- * unambiguous: a slow network shows 'connecting' as soon as candidates are exchanged.
+ * A backstop for polite-wait.ts: a connection still in 'new' this long after it was built
+ * (no candidates ever exchanged) is rebuilt. The SDK's repair only reacts to 'failed' and
+ * 'disconnected', and in-place ICE restarts did not revive the stalls seen in Chromium.
+ * 'new' is unambiguous: a slow network shows 'connecting' once candidates are exchanged.
  * Only the impolite side acts, so the two sides never rebuild against each other.
  */
 const STALLED_AFTER_MS = 5000;
@@ -136,7 +135,7 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
   let session: Session;
   let room: Room;
   try {
-    session = await connect(location.origin, connectOptionsOf(switches));
+    session = await connect(location.origin, { ...connectOptionsOf(switches), RTCPeerConnection: politeWaitingPeerConnection(globalThis.RTCPeerConnection) });
     room = await session.join(roomName, { name: options.name, client: clientId }, media ? { media } : {});
   } catch (err) {
     bar.show('connecting', 'error', `Could not join: ${(err as Error).message}.`, h('button', { type: 'button', onclick: () => location.reload() }, 'Try again'));
@@ -184,6 +183,10 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
     const p: Participant = { peer, name, client, state: { name, mic: true, camera: true, screen: false }, tile, badge: undefined, offs: [] };
     tile.setState(p.state);
     participants.set(peer.id, p);
+    // Synchronously after the SDK built the connection (and after each rebuild): see polite-wait.ts.
+    const mark = (): void => void (peer.connection && markPolite(peer.connection.pc, room.localId < peer.id));
+    mark();
+    if (peer.connection) p.offs.push(peer.connection.on('reset', mark));
     files.dropZone(tile.el, () => peer.id);
     chat.know(client);
     p.offs.push(linkChat(peer, client));
@@ -191,6 +194,7 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
       peer.on('state', (state) => {
         if (state === 'failed') bar.show(`media-${peer.id}`, 'warn', `The media connection to ${name} failed; repairing it…`);
         if (state === 'connected') bar.hide(`media-${peer.id}`);
+        refreshBadge(p);
       }),
     );
     p.offs.push(connectWatchdog(peer));
@@ -268,16 +272,18 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
     side.notify('files');
   });
 
+  function refreshBadge(p: Participant): void {
+    p.peer.report().then(
+      (report) => {
+        p.badge = describeConnection(report);
+        p.tile.setBadge(p.badge);
+      },
+      () => undefined, // closed between the tick and the read
+    );
+  }
+
   const badgeTimer = setInterval(() => {
-    for (const p of participants.values()) {
-      p.peer.report().then(
-        (report) => {
-          p.badge = describeConnection(report);
-          p.tile.setBadge(p.badge);
-        },
-        () => undefined, // closed between the tick and the read
-      );
-    }
+    for (const p of participants.values()) refreshBadge(p);
     refreshLists();
   }, BADGE_EVERY_MS);
 

@@ -24,7 +24,7 @@ export function peopleList(): { el: HTMLElement; render(me: TileState, others: P
       'li',
       { 'data-name': state.name, 'data-mic': state.mic ? 'on' : 'off' },
       h('span', { class: 'name' }, you ? `${state.name} (you)` : state.name),
-      h('span', { class: 'flags' }, state.mic ? '' : '🔇 muted ', state.camera || state.screen ? '' : '📷 off ', state.screen ? '🖥 sharing' : ''),
+      h('span', { class: 'flags' }, [state.mic ? '' : 'muted', state.camera || state.screen ? '' : 'camera off', state.screen ? 'sharing screen' : ''].filter(Boolean).join(' · ')),
       badge ? h('span', { class: 'badge', 'data-kind': badge.kind, title: badge.title }, badge.text) : undefined,
     );
   return {

@@ -26,7 +26,8 @@ export class Tile {
     // Our own sound must not play back to us; remote audio plays through this element.
     this.video.muted = local;
     this.#label = h('span', { class: 'name' });
-    this.#micMark = h('span', { class: 'mic-off', role: 'img', 'aria-label': 'microphone off', hidden: true }, '🔇');
+    this.#micMark = h('span', { class: 'mic-off', role: 'img', 'aria-label': 'microphone off', title: 'microphone off', hidden: true });
+    this.#micMark.append(micOffIcon());
     this.#placeholder = h('div', { class: 'placeholder', 'aria-hidden': 'true' });
     this.#badge = local ? undefined : h('span', { class: 'badge', 'data-kind': 'connecting' }, 'connecting');
     this.el = h(
@@ -93,7 +94,29 @@ export class Grid {
     const n = this.#tiles.size;
     this.el.style.setProperty('--cols', String(Math.ceil(Math.sqrt(n))));
     this.el.style.setProperty('--tiles', String(n));
+    // Phones stack one or two people in one column, more in two.
+    this.el.style.setProperty('--phone-cols', n <= 2 ? '1' : '2');
   }
+}
+
+/** A crossed-out microphone (inline SVG: no icon font or emoji font needed). */
+function micOffIcon(): SVGSVGElement {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '16');
+  svg.setAttribute('height', '16');
+  svg.setAttribute('aria-hidden', 'true');
+  for (const d of ['M9 5a3 3 0 0 1 6 0v6a3 3 0 0 1-6 0z', 'M5 11a7 7 0 0 0 14 0M12 18v3', 'M3 3l18 18']) {
+    const path = document.createElementNS(ns, 'path');
+    path.setAttribute('d', d);
+    path.setAttribute('fill', 'none');
+    path.setAttribute('stroke', 'currentColor');
+    path.setAttribute('stroke-width', '2');
+    path.setAttribute('stroke-linecap', 'round');
+    svg.append(path);
+  }
+  return svg;
 }
 
 function initials(name: string): string {

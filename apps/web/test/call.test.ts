@@ -97,13 +97,18 @@ describe('a call in the web app', () => {
     }
   }, 30_000);
 
-  it('the 3-person call as it looks (README screenshot)', async () => {
-    const alice = people[0]!;
+  it('the 3-person call as it looks, with Carol muted (README screenshot)', async () => {
+    const [alice, , carol] = people as [Participant, Participant, Participant];
+    await carol.page.click('[data-action=mic]');
+    await alice.page.waitForSelector('.tile[data-name=Carol][data-mic=off]');
+    expect(await alice.page.textContent('.people li[data-name=Carol] .flags')).toBe('muted');
     // Badges filled in (the report runs every 2 s) before the picture is taken.
     await alice.page.waitForFunction(() => [...document.querySelectorAll('.tile .badge')].every((b) => (b as HTMLElement).dataset['kind'] !== 'connecting'), undefined, { timeout: 10_000 });
     const kinds = await alice.page.$$eval('.tile .badge', (b) => b.map((x) => (x as HTMLElement).dataset['kind']));
     expect(kinds).toEqual(['direct', 'direct']);
     await alice.page.screenshot({ path: joinPath(SCREENSHOTS_DIR, 'call.png') });
+    await carol.page.click('[data-action=mic]');
+    await alice.page.waitForSelector('.tile[data-name=Carol][data-mic=on]');
   }, 30_000);
 
   it('a 20 MB file to one peer arrives with the same SHA-256; both progress bars reach 100 %', async () => {
