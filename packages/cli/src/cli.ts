@@ -9,6 +9,7 @@ import { turnCommand, turnHelp } from './commands/turn-server.js';
 import { turnCredentialsCommand, turnCredentialsHelp } from './commands/turn-credentials.js';
 import { agentCommand, agentHelp } from './commands/agent.js';
 import { connectCommand, connectHelp } from './commands/connect.js';
+import { answerCommand, answerHelp, offerCommand, offerHelp } from './commands/offer-answer.js';
 
 interface Command {
   help: CommandHelp;
@@ -22,6 +23,8 @@ const COMMANDS: readonly Command[] = [
   { help: turnCredentialsHelp, run: turnCredentialsCommand },
   { help: agentHelp, run: agentCommand },
   { help: connectHelp, run: connectCommand },
+  { help: offerHelp, run: offerCommand },
+  { help: answerHelp, run: answerCommand },
 ];
 
 /** The version in this package's package.json (one level above both src/ and dist/). */

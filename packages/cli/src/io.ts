@@ -13,6 +13,8 @@ export interface CliIO {
   stdout: Output;
   /** Errors and `serve`'s human-readable banner, so stdout stays machine-readable. */
   stderr: Output;
+  /** Input for `offer` / `answer` (the remote string, then chat lines); default process.stdin. */
+  stdin?: NodeJS.ReadableStream;
   env: Env;
   /** Aborting it stops `serve` / `turn` gracefully, like SIGINT/SIGTERM. */
   signal?: AbortSignal;
