@@ -5,7 +5,7 @@
  * crash.
  */
 export type SignalingErrorCode =
-  /** A broker message that is not valid Pinhole rendezvous JSON (docs/protocol.md §13). */
+  /** A broker message that is not valid Pinhole rendezvous JSON (docs/protocol.md §14). */
   | 'bad-payload'
   /** A manual offer/answer string that cannot be decoded (wrong prefix, base64, deflate, fields). */
   | 'bad-manual-string'

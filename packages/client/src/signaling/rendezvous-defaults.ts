@@ -1,8 +1,7 @@
 /** Defaults of the rendezvous signalers (MQTT, Redis, manual/QR, sealed, chain). */
 
-/** MQTT topic prefix; the Redis key/channel prefix is the same with ':' (docs/protocol.md §13). */
+/** MQTT topic prefix (docs/protocol.md §14.1). */
 export const DEFAULT_MQTT_PREFIX = 'pinhole/v1';
-export const DEFAULT_REDIS_PREFIX = 'pinhole:v1';
 /**
  * A presence is valid this long without a refresh; members refresh it every third of it,
  * and a member silent for longer is reported gone (`timeout`).
@@ -18,7 +17,5 @@ export const MAX_BROKER_PAYLOAD_BYTES = 256 * 1024;
 export const DEFAULT_GATHER_TIMEOUT_MS = 5_000;
 /** Largest decoded manual string accepted (inflated bytes): guards against deflate bombs. */
 export const MAX_MANUAL_INFLATED_BYTES = 64 * 1024;
-/** Sealed signaling: PBKDF2-SHA-256 iterations for the room key (OWASP 2023 guidance for SHA-256). */
-export const SEALED_PBKDF2_ITERATIONS = 600_000;
 /** Chain: opening a rung's signaler and joining the rooms on it may take this long. */
 export const DEFAULT_RUNG_CONNECT_TIMEOUT_MS = 8_000;
