@@ -59,7 +59,21 @@ describe('a call in the web app', () => {
     expect(await bob!.page.getAttribute('.tile[data-name=Alice]', 'aria-label')).toContain('microphone off');
     await alice!.page.click('[data-action=mic]');
     await bob!.page.waitForSelector('.tile[data-name=Alice][data-mic=on]');
+    await alice!.page.click('[data-action=camera]');
+    await bob!.page.waitForSelector('.tile[data-name=Alice][data-camera=off] .placeholder');
+    await alice!.page.click('[data-action=camera]');
+    await bob!.page.waitForSelector('.tile[data-name=Alice][data-camera=on]');
+    // Chromium's fake microphone beeps: the analyser sees it as speech.
+    await bob!.page.waitForSelector('.tile[data-name=Alice].speaking', { state: 'attached', timeout: 10_000 });
   }, 60_000);
+
+  it('the Invite panel shows the join link and its QR code', async () => {
+    const alice = people[0]!;
+    await alice.page.click('[data-tab=invite]');
+    expect(await alice.page.inputValue('.share .link')).toBe(`${hub.url}/r/${ROOM}`);
+    expect(await alice.page.getAttribute('.share .qr', 'src')).toMatch(/^data:image\/png;base64,/);
+    expect(await alice.page.$eval('.share .qr', (img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(100);
+  }, 30_000);
 
   it('3 participants: everyone sees both others\u2019 video (frames decoded on each connection) and all names', async () => {
     screenshotOnFailure('three-participants', () => people);
@@ -132,6 +146,29 @@ describe('a call in the web app', () => {
     expect(await carol.page.$$('.transfer')).toHaveLength(0);
   }, 90_000);
 
+  it('files dropped on the Files panel go to everyone; a transfer cancelled midway ends on both sides', async () => {
+    screenshotOnFailure('drop-and-cancel', () => people);
+    const [alice, bob, carol] = people as [Participant, Participant, Participant];
+    await alice.page.click('[data-tab=files]');
+    await alice.page.selectOption('.files select[name=to]', '');
+    await dropFile(alice.page, '.files', 'notes.txt', 'hello everyone');
+    for (const p of [bob, carol]) {
+      await p.page.click('[data-tab=files]');
+      const row = '.transfer[data-direction=in][data-state=done]';
+      await p.page.waitForSelector(`${row} a[download="notes.txt"]`);
+      expect(await p.page.$eval(`${row} a[download="notes.txt"]`, async (a) => (await fetch((a as HTMLAnchorElement).href)).text())).toBe('hello everyone');
+    }
+    // Dropped on Carol's video: to Carol only; cancelled by the sender while it runs.
+    const before = await bob.page.$$eval('.transfer', (rows) => rows.length);
+    await dropFile(alice.page, '.tile[data-name=Carol]', 'big-cancel.bin', 'x'.repeat(30 * 1024 * 1024));
+    await carol.page.waitForSelector('.transfer[data-direction=in][data-state=active] progress');
+    await alice.page.click('.transfer[data-direction=out][data-state=active] button');
+    await alice.page.waitForSelector('.transfer[data-direction=out][data-state=cancelled]');
+    await carol.page.waitForSelector('.transfer[data-direction=in][data-state=cancelled]');
+    expect(await carol.page.textContent('.transfer[data-state=cancelled] .stats')).toBe('Cancelled.');
+    expect(await bob.page.$$eval('.transfer', (rows) => rows.length)).toBe(before);
+  }, 60_000);
+
   it('screen share replaces the outgoing video (the others receive 16:9), stopping brings the camera (4:3) back', async () => {
     screenshotOnFailure('screen-share', () => people);
     const [alice, bob] = people as [Participant, Participant, Participant];
@@ -152,6 +189,18 @@ describe('a call in the web app', () => {
     });
     expect(await aspect()).toBeCloseTo(4 / 3, 1);
   }, 45_000);
+
+  it('Leave: the others see the person go from the grid and the list', async () => {
+    screenshotOnFailure('leave', () => people);
+    const [alice, bob, carol] = people as [Participant, Participant, Participant];
+    await carol.page.click('[data-action=leave]');
+    await carol.page.waitForSelector('.left h1');
+    for (const p of [alice, bob]) {
+      await p.page.waitForSelector('.tile[data-name=Carol]', { state: 'detached' });
+      expect(await p.page.$$eval('.people li', (li) => li.map((l) => l.dataset['name']).sort())).toEqual(['Alice', 'Bob']);
+      expect(await p.page.textContent('.call-header .count')).toBe('2 here');
+    }
+  }, 30_000);
 });
 
 /** SHA-256 (hex) of the file behind the download link of the finished incoming transfer. */
@@ -161,4 +210,18 @@ function receivedSha256(page: Page): Promise<string> {
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
     return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
   });
+}
+
+/** Drops a file (made in the page) on `selector`, as dragging it from the desktop does. */
+async function dropFile(page: Page, selector: string, name: string, text: string): Promise<void> {
+  const dataTransfer = await page.evaluateHandle(
+    ([n, t]) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([t], n, { type: 'application/octet-stream' }));
+      return dt;
+    },
+    [name, text] as const,
+  );
+  await page.dispatchEvent(selector, 'dragover', { dataTransfer });
+  await page.dispatchEvent(selector, 'drop', { dataTransfer });
 }

@@ -5,6 +5,7 @@
  * - a phone-sized viewport, used with the keyboard only: join, mute, switch panels, with
  *   no sideways scrolling.
  */
+import { readFileSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import {
   join,
   launchChromium,
   newParticipant,
+  saveScreenshots,
   SCREENSHOTS_DIR,
   screenshotOnFailure,
   startHub,
@@ -75,6 +77,9 @@ describe('landing page', () => {
     await p.page.waitForSelector('.call-header h1');
     expect(await p.page.textContent('.call-header h1')).toBe('pasted-room');
     expect(new URL(p.page.url()).pathname).toBe('/r/pasted-room');
+    // What a failing test leaves behind: a PNG of every page.
+    const [png] = await saveScreenshots('self-check', [p]);
+    expect(readFileSync(png!).subarray(1, 4).toString()).toBe('PNG');
     await p.context.close();
   }, 30_000);
 

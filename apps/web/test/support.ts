@@ -20,7 +20,11 @@ export { launchChromium };
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const RESULTS_DIR = joinPath(REPO, 'test-results', 'web');
-export const SCREENSHOTS_DIR = joinPath(REPO, 'docs', 'screenshots');
+/**
+ * Where the README screenshots go: docs/screenshots with PINHOLE_UPDATE_SCREENSHOTS=1
+ * (then commit them), else test-results/web/screenshots, so a test run leaves the tree clean.
+ */
+export const SCREENSHOTS_DIR = process.env['PINHOLE_UPDATE_SCREENSHOTS'] === '1' ? joinPath(REPO, 'docs', 'screenshots') : joinPath(RESULTS_DIR, 'screenshots');
 
 export interface Hub {
   served: Served;
