@@ -195,15 +195,21 @@ const rows = {
 };
 const mbps = Object.fromEntries(Object.keys(rows).map((k) => [k, []]));
 const rtts = Object.fromEntries(Object.keys(rows).map((k) => [k, []]));
+// CPU time of this process (JS thread + node-datachannel's native threads) per MB sent:
+// less hostage to other work on a shared machine than wall-clock MB/s.
+const cpu = Object.fromEntries(Object.keys(rows).map((k) => [k, []]));
 
 console.log(`${args.mb} MiB per run, ${RUNS} interleaved runs; ${PINGS_PER_RUN * RUNS} round trips of ${PING_BYTES} B per row`);
 for (let run = 0; run < RUNS; run++) {
   for (const [k, row] of Object.entries(rows)) {
+    const c0 = process.cpuUsage();
     const ms = await row.send();
+    const c = process.cpuUsage(c0);
     mbps[k].push(TOTAL / 1e6 / (ms / 1000));
+    cpu[k].push((c.user + c.system) / 1000 / (TOTAL / 1e6));
     rtts[k].push(...(await row.pings(PINGS_PER_RUN)));
     const mid = [...rtts[k]].sort((x, y) => x - y)[Math.floor(rtts[k].length / 2)];
-    console.log(`  run ${run + 1} ${k.padEnd(6)} ${mbps[k].at(-1).toFixed(1).padStart(7)} MB/s   p50 so far ${(mid * 1000).toFixed(0)} µs`);
+    console.log(`  run ${run + 1} ${k.padEnd(6)} ${mbps[k].at(-1).toFixed(1).padStart(7)} MB/s ${cpu[k].at(-1).toFixed(2).padStart(6)} CPU ms/MB   p50 so far ${(mid * 1000).toFixed(0)} µs`);
   }
 }
 const streams = sinkFwd.results.concat(echoFwd.results);
@@ -212,12 +218,13 @@ for (const fn of cleanup.reverse()) await fn();
 
 const pct = (xs, p) => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 const us = (ms) => `${(ms * 1000).toFixed(0)} µs`;
-console.log('\nrow                  median MB/s  tunnel ÷ row      RTT p50    p99   tunnel p50 ÷ row');
+console.log('\nrow                  median MB/s  tunnel ÷ row   CPU ms/MB  tunnel ÷ row     RTT p50       p99  tunnel p50 ÷ row');
 for (const [k, row] of Object.entries(rows)) {
   const m = pct(mbps[k], 50);
+  const c = pct(cpu[k], 50);
   const p50 = pct(rtts[k], 50);
   console.log(
-    `${row.name.padEnd(20)} ${m.toFixed(1).padStart(11)} ${(pct(mbps.tunnel, 50) / m).toFixed(2).padStart(12)}×  ${us(p50).padStart(10)} ${us(pct(rtts[k], 99)).padStart(9)}   ${(pct(rtts.tunnel, 50) / p50).toFixed(2).padStart(6)}×`,
+    `${row.name.padEnd(20)} ${m.toFixed(1).padStart(11)} ${(pct(mbps.tunnel, 50) / m).toFixed(2).padStart(12)}× ${c.toFixed(2).padStart(11)} ${(pct(cpu.tunnel, 50) / c).toFixed(2).padStart(12)}× ${us(p50).padStart(11)} ${us(pct(rtts[k], 99)).padStart(9)} ${(pct(rtts.tunnel, 50) / p50).toFixed(2).padStart(16)}×`,
   );
 }
 console.log(`added latency of the tunnel over the bare channel: p50 +${us(pct(rtts.tunnel, 50) - pct(rtts.dc, 50))}, p99 +${us(pct(rtts.tunnel, 99) - pct(rtts.dc, 99))}`);
