@@ -12,10 +12,12 @@ import { nodeSha256 } from './data/node-fs.js';
 import { nodePlatform, type NodeTlsOptions } from './signaling/node-platform.js';
 import type { RTCPeerConnectionConstructor } from './peer/peer-connection.js';
 import { MqttSignaler, type MqttSignalerOptions } from './signaling/mqtt.js';
+import { RedisSignaler, type RedisSignalerOptions } from './signaling/redis.js';
 
 export * from './exports.js';
 export { nodeFileSink, nodeFileSource, nodeSha256, type NodeFileSinkOptions } from './data/node-fs.js';
 export { nodePlatform, proxyFor, type NodeTlsOptions } from './signaling/node-platform.js';
+export { RedisSignaler, type RedisSignalerOptions } from './signaling/redis.js';
 
 export type NodeConnectOptions = ConnectOptions & NodeTlsOptions;
 
@@ -74,4 +76,9 @@ export function watchInterfaces(listener: () => void, everyMs = 3000): () => voi
 /** Opens an MQTT signaler (mqtt.js over TCP/TLS or WebSocket) to `url`, e.g. `mqtt://broker:1883`. */
 export async function connectMqtt(url: string, options: Omit<MqttSignalerOptions, 'url' | 'connect'> = {}): Promise<MqttSignaler> {
   return new MqttSignaler({ url, connect: mqttConnect, ...options }).open();
+}
+
+/** Opens a Redis pub/sub signaler (Node only) to `url`, e.g. `redis://host:6379` or `rediss://…`. */
+export async function connectRedis(url: string, options: Omit<RedisSignalerOptions, 'url'> = {}): Promise<RedisSignaler> {
+  return new RedisSignaler({ url, ...options }).open();
 }

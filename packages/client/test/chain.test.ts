@@ -5,20 +5,22 @@
  * next one, and the rooms are rebuilt there.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectMqtt, nodePlatform } from '../src/node.js';
+import { connectMqtt, connectRedis, nodePlatform } from '../src/node.js';
 import { HubSignaler } from '../src/signaling/hub-signaler.js';
 import { SignalerChain, type ChainRung } from '../src/signaling/chain.js';
 import type { Room } from '../src/room.js';
 import { Mosquitto } from './support/mosquitto.js';
+import { RedisServer } from './support/redis.js';
 import { freeTcpPort } from './support/ports.js';
 import { startTestHub } from './support/hub.js';
 import { echoOverDataChannel, meet, nodeRoom } from './support/rendezvous.js';
 
 let broker: Mosquitto;
+let redis: RedisServer;
 beforeAll(async () => {
-  broker = await Mosquitto.start();
+  [broker, redis] = await Promise.all([Mosquitto.start(), RedisServer.start()]);
 });
-afterAll(() => broker?.stop());
+afterAll(() => Promise.all([broker?.stop(), redis?.stop()]));
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -62,6 +64,18 @@ describe('SignalerChain', () => {
     const report = await pa.report();
     expect(report).toMatchObject({ state: 'connected', signaler: 'mqtt', transport: 'mqtt/mqtt' });
     expect(a.chain.settled).toBe(true);
+  });
+
+  it('hub and MQTT unreachable: [dead hub, dead MQTT, Redis] → the peers connect over Redis and the report says redis', async () => {
+    const dead = `http://127.0.0.1:${await freeTcpPort()}`;
+    const deadMqtt: ChainRung = { name: 'mqtt', open: () => connectMqtt(`mqtt://127.0.0.1:${dead.split(':')[2]}`, { connectTimeoutMs: 1000 }), connectTimeoutMs: 3000 };
+    const redisRung: ChainRung = { name: 'redis', open: () => connectRedis(redis.url), connectTimeoutMs: 3000 };
+    const [a, b] = await Promise.all([chain([hubRung(dead), deadMqtt, redisRung]), chain([hubRung(dead), deadMqtt, redisRung])]);
+    expect(a.rungs).toEqual([expect.stringMatching(/^redis \(/)]);
+    const [ra, rb] = await joinBoth(a.chain, b.chain, 'fallback to redis');
+    const { pa, pb } = await meet(ra, rb);
+    expect(await echoOverDataChannel(pa, pb)).toEqual({ echo: { hello: 'echo' } });
+    expect(await pa.report()).toMatchObject({ state: 'connected', signaler: 'redis', transport: 'redis/redis' });
   });
 
   it('healthy hub: the chain stays on the hub and the report says hub', async () => {

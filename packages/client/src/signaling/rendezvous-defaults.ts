@@ -19,3 +19,5 @@ export const DEFAULT_GATHER_TIMEOUT_MS = 5_000;
 export const MAX_MANUAL_INFLATED_BYTES = 64 * 1024;
 /** Chain: opening a rung's signaler and joining the rooms on it may take this long. */
 export const DEFAULT_RUNG_CONNECT_TIMEOUT_MS = 8_000;
+/** Redis key and channel prefix (docs/protocol.md §14.4). */
+export const DEFAULT_REDIS_PREFIX = 'pinhole:v1';
