@@ -40,6 +40,25 @@ describe('pinhole offer / answer', () => {
     expect([await offering, await answering]).toEqual([0, 0]);
   });
 
+  it('the two chat over a data channel: every line arrives, both exit 0 when both inputs end', async () => {
+    const offerIn = new PassThrough();
+    const answerIn = new PassThrough();
+    const [offerOut, answerOut, offerErr, answerErr] = [capture(), capture(), capture(), capture()];
+    const offering = runCli(['offer', '--no-qr'], { stdin: offerIn, stdout: offerOut, stderr: offerErr, env: {} });
+    await until(() => firstLine(offerOut) !== undefined, 'the offer string');
+    const answering = runCli(['answer', firstLine(offerOut)!, '--no-qr'], { stdin: answerIn, stdout: answerOut, stderr: answerErr, env: {} });
+    await until(() => firstLine(answerOut) !== undefined, 'the answer string');
+    offerIn.write(`${firstLine(answerOut)}\n`);
+    const fromOffer = Array.from({ length: 50 }, (_, i) => `offer line ${i}`);
+    const fromAnswer = Array.from({ length: 50 }, (_, i) => `answer line ${i}`);
+    offerIn.end(fromOffer.map((l) => `${l}\n`).join(''));
+    answerIn.end(fromAnswer.map((l) => `${l}\n`).join(''));
+    expect([await offering, await answering]).toEqual([0, 0]);
+    expect(offerOut.text.split('\n').slice(1, -1)).toEqual(fromAnswer);
+    expect(answerOut.text.split('\n').slice(1, -1)).toEqual(fromOffer);
+    expect(offerErr.text).toMatch(/connected: /);
+  }, 30_000);
+
   it.each([
     ['a garbled offer', ['answer', 'PH1cnot-really-an-offer'], '', /the offer string is not usable: the manual string does not inflate/],
     ['an answer where an offer belongs', ['answer'], 'PH1c', /the offer string is not usable/],

@@ -107,11 +107,11 @@ async function manualCommand(role: Role, argv: readonly string[], io: CliIO): Pr
     const peer = room.peers.get(signaler.remoteId)!;
     // The offering side opens the chat channel (a plain RTCDataChannel), the answering side takes it.
     const connection = peer.connection!;
-    let remoteEnded: Promise<void> | undefined;
+    let remote: ReturnType<typeof receive> | undefined;
     const opened = new Promise<RTCDataChannel>((resolve) =>
       connection.on('datachannel', (dc) => {
         if (dc.label !== CHAT_CHANNEL) return;
-        remoteEnded = receive(dc, io); // at once: the peer's first lines follow this event
+        remote = receive(dc, io); // at once: the peer's first lines follow this event
         resolve(dc);
       }),
     );
@@ -124,7 +124,7 @@ async function manualCommand(role: Role, argv: readonly string[], io: CliIO): Pr
     }
     const channel = role === 'offer' ? connection.createDataChannel(CHAT_CHANNEL) : await unlessAborted(withDeadline(opened, deadline, `the offering side did not open the chat channel within ${waitMs} ms`));
     if (channel === 0) return 0;
-    remoteEnded ??= receive(channel, io);
+    const chat = (remote ??= receive(channel, io));
     if (channel.readyState !== 'open') {
       const open = await unlessAborted(withDeadline(new Promise((resolve) => channel.addEventListener('open', () => resolve(1), { once: true })), deadline, `the chat channel did not open within ${waitMs} ms`));
       if (open === 0) return 0;
@@ -134,8 +134,10 @@ async function manualCommand(role: Role, argv: readonly string[], io: CliIO): Pr
     const sending = (async () => {
       for (let line = await nextLine(); line !== undefined; line = await nextLine()) channel.send(`t${line}`);
       channel.send(EOF);
+      await chat.acked; // closing before the peer has our last lines would lose them
     })();
-    await unlessAborted(Promise.all([sending, remoteEnded]));
+    if ((await unlessAborted(Promise.all([sending, chat.ended]))) === 0) return 0;
+    await drained(channel); // our own last `a`
     return 0;
   } catch (err) {
     if (err instanceof CliError) throw err;
@@ -148,6 +150,8 @@ async function manualCommand(role: Role, argv: readonly string[], io: CliIO): Pr
 
 /** The line chat (docs/protocol.md §14.3): `t` + a line of text; `e` = this side's input ended. */
 const EOF = 'e';
+/** Answers `e`: everything the peer sent before it arrived. */
+const ACK = 'a';
 
 function withDeadline<T>(work: Promise<T>, deadline: number, message: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -155,13 +159,30 @@ function withDeadline<T>(work: Promise<T>, deadline: number, message: string): P
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
-/** Prints the peer's lines; resolves when it says its input ended. */
-function receive(channel: RTCDataChannel, io: CliIO): Promise<void> {
-  return new Promise((resolve) => {
-    channel.addEventListener('message', (event: MessageEvent) => {
-      const text = typeof event.data === 'string' ? event.data : '';
-      if (text === EOF) resolve();
-      else if (text.startsWith('t')) io.stdout.write(`${text.slice(1)}\n`);
-    });
+/**
+ * The chat's receiving half: prints the peer's lines, answers its `e` with `a`.
+ * `ended` resolves when the peer's input ended; `acked` when the peer confirmed our `e`
+ * (so every line we sent arrived) or the channel closed after the peer saw our `e`.
+ */
+function receive(channel: RTCDataChannel, io: CliIO): { ended: Promise<void>; acked: Promise<void> } {
+  let ended!: () => void;
+  let acked!: () => void;
+  const result = { ended: new Promise<void>((r) => (ended = r)), acked: new Promise<void>((r) => (acked = r)) };
+  channel.addEventListener('message', (event: MessageEvent) => {
+    const text = typeof event.data === 'string' ? event.data : '';
+    if (text === EOF) {
+      channel.send(ACK);
+      ended();
+    } else if (text === ACK) acked();
+    else if (text.startsWith('t')) io.stdout.write(`${text.slice(1)}\n`);
   });
+  channel.addEventListener('close', () => acked());
+  return result;
+}
+
+/** Resolves once the channel has handed everything queued to the transport (or `ms` passed). */
+async function drained(channel: RTCDataChannel, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (channel.readyState === 'open' && channel.bufferedAmount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 50)); // and a moment for the last packet to leave
 }
