@@ -2,10 +2,13 @@
  * Speaking indicators: one AudioContext, an AnalyserNode per audio stream, and one timer
  * that reads their levels. A stream counts as speaking while its RMS level is above
  * SPEAKING_LEVEL, held for SPEAKING_HOLD_MS so the outline does not flicker between words.
+ * The analyser window (WINDOW_SAMPLES, ≈43 ms at 48 kHz) is about as long as the sampling
+ * interval, so short sounds are not missed between two reads.
  */
-const SPEAKING_LEVEL = 0.02;
+const SPEAKING_LEVEL = 0.01;
 const SPEAKING_HOLD_MS = 400;
-const SAMPLE_EVERY_MS = 100;
+const SAMPLE_EVERY_MS = 50;
+const WINDOW_SAMPLES = 2048;
 
 interface Watched {
   analyser: AnalyserNode;
@@ -31,7 +34,7 @@ export class SpeakingMeter {
     if (context.state === 'suspended') void context.resume().catch(() => undefined);
     const source = context.createMediaStreamSource(stream);
     const analyser = context.createAnalyser();
-    analyser.fftSize = 512;
+    analyser.fftSize = WINDOW_SAMPLES;
     source.connect(analyser);
     const entry: Watched = { analyser, source, buffer: new Float32Array(analyser.fftSize), lastLoudAt: 0, speaking: false, onChange };
     this.#watched.add(entry);
