@@ -21,3 +21,7 @@ export const MAX_MANUAL_INFLATED_BYTES = 64 * 1024;
 export const DEFAULT_RUNG_CONNECT_TIMEOUT_MS = 8_000;
 /** Redis key and channel prefix (docs/protocol.md §14.4). */
 export const DEFAULT_REDIS_PREFIX = 'pinhole:v1';
+/** Sealed signaling: PBKDF2-SHA-256 iterations deriving a room's key from its passphrase (§14.5). */
+export const SEAL_PBKDF2_ITERATIONS = 200_000;
+/** Sealed signaling: the PBKDF2 salt is this prefix + the room name (UTF-8). */
+export const SEAL_SALT_PREFIX = 'pinhole-sealed-v1:';
