@@ -4,7 +4,7 @@
  * about themselves (mic, camera, screen) travels as a small `state` message through the
  * hub (exactly once, even across reconnects); names come from the room meta.
  */
-import { connect, type JsonValue, type LocalMedia, type NamedChannel, type PeerConnection, type RemotePeer, type Room, type Session } from '@pinhole/client';
+import { connect, type JsonValue, type LocalMedia, type NamedChannel, type RemotePeer, type Room, type Session } from '@pinhole/client';
 import { describeConnection } from './badge.js';
 import { Chat, type ChatWire } from './chat.js';
 import { chatPanel } from './chat-view.js';
@@ -30,14 +30,6 @@ export interface CallOptions {
 }
 
 const BADGE_EVERY_MS = 2000;
-/**
- * A backstop for polite-wait.ts: a connection still in 'new' this long after it was built
- * (no candidates ever exchanged) is rebuilt. The SDK's repair only reacts to 'failed' and
- * 'disconnected', and in-place ICE restarts did not revive the stalls seen in Chromium.
- * 'new' is unambiguous: a slow network shows 'connecting' once candidates are exchanged.
- * Only the impolite side acts, so the two sides never rebuild against each other.
- */
-const STALLED_AFTER_MS = 5000;
 const STATE_MESSAGE = 'pinhole-web/state';
 
 interface StateMessage {
@@ -54,18 +46,6 @@ function trySend(channel: NamedChannel, data: ChatWire): void {
   } catch {
     // queue-full or closed: the message stays pending in Chat and goes again on the next open
   }
-}
-
-/**
- * Rebuilds a connection with a new RTCPeerConnection on both sides. The SDK's public repair
- * is `restartIce()`, which escalates from in-place ICE restarts to a rebuild; repeat it
- * until the rebuild happens (a few calls at most).
- */
-function rebuild(connection: PeerConnection): void {
-  let rebuilt = false;
-  const off = connection.on('restart', ({ mode }) => (rebuilt ||= mode === 'rebuild'));
-  for (let i = 0; i < 5 && !rebuilt; i++) connection.restartIce('stalled');
-  off();
 }
 
 function isStateMessage(data: unknown): data is StateMessage {
@@ -197,27 +177,10 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
         refreshBadge(p);
       }),
     );
-    p.offs.push(connectWatchdog(peer));
     room.send(peer, { ...myState() });
     refreshLists();
   }
 
-  function connectWatchdog(peer: RemotePeer): () => void {
-    const connection = peer.connection;
-    if (!connection) return () => {};
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const arm = (): void => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        if (connection.connectionState !== 'new' || room.localId < peer.id) return;
-        rebuild(connection);
-        arm(); // the new connection may stall the same way
-      }, STALLED_AFTER_MS);
-    };
-    arm();
-    const off = peer.on('state', (state) => state === 'connected' && clearTimeout(timer));
-    return () => (clearTimeout(timer), off());
-  }
 
   function remove(peer: RemotePeer, reason: string): void {
     const p = participants.get(peer.id);

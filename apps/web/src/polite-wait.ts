@@ -4,7 +4,8 @@
  * the impolite side's. Why: when both sides offer at once, Chromium (156) sometimes leaves
  * the polite side's transport, after its offer is rolled back, gathering forever with no
  * candidates; the connection then sits in 'new' on both sides and in-place ICE restarts
- * do not revive it (seen in about a third of 3-person calls in the E2E runs).
+ * do not revive it, only a rebuild does (seen in about a third of 3-person calls in the
+ * E2E runs; none in the same runs with this class).
  *
  * Skipping the polite side's first 'negotiationneeded' loses nothing: when the answer
  * brings the connection back to 'stable', the browser fires 'negotiationneeded' again if
