@@ -125,10 +125,18 @@ export class HubRouter {
     throw new ProtocolError('not-found', `no route ${method} ${path}`);
   }
 
-  async #stream(req: IncomingMessage, res: ServerResponse, url: URL, cors: Record<string, string>, transport: 'sse' | 'poll'): Promise<void> {
+  #stream(req: IncomingMessage, res: ServerResponse, url: URL, cors: Record<string, string>, transport: 'sse' | 'poll'): void | Promise<void> {
     const q = url.searchParams;
-    const session = await this.hub.authenticate(q.get('session'), q.get('key'));
-    if (req.socket.destroyed) return; // the client left while a shared store answered
+    const found = this.hub.authenticate(q.get('session'), q.get('key'));
+    // The memory core answers at once: keep its path synchronous (one poll per batch of frames).
+    if (!(found instanceof Promise)) return this.#open(req, res, url, cors, transport, found);
+    return found.then((session) => {
+      if (!req.socket.destroyed) this.#open(req, res, url, cors, transport, session); // else the client left meanwhile
+    });
+  }
+
+  #open(req: IncomingMessage, res: ServerResponse, url: URL, cors: Record<string, string>, transport: 'sse' | 'poll', session: SessionHandle): void {
+    const q = url.searchParams;
     const lastEventId = req.headers['last-event-id'];
     // An EventSource reconnects to the same URL with a newer Last-Event-ID: take the larger.
     const from =

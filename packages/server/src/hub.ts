@@ -1,5 +1,4 @@
 import {
-  PROTOCOL_VERSION,
   ProtocolError,
   type BroadcastFrame,
   type ClientFrame,
@@ -14,15 +13,15 @@ import {
   type SignalFrame,
   type WelcomeFrame,
 } from '@pinhole/protocol';
-import { DEV_GRANT, keyMatches, roomAllowed, verifyToken, type Grant } from './auth.js';
+import { roomAllowed } from './auth.js';
 import type { OutboundFrame } from './bus/bus.js';
 import type { ResolvedHubOptions } from './defaults.js';
-import { iceServersFor } from './ice.js';
 import type { HubMetrics } from './metrics.js';
 import { BoundedSet } from './bounded-set.js';
 import type { CoreHealth, CoreStats, HubCore, Inbound } from './core.js';
 import { SERVER_PEER } from './rest.js';
 import { Session } from './session.js';
+import { checkResume, checkSessionRequest, helloGrant, newSessionGrant, welcomeFrame } from './session-rules.js';
 
 /** Why a session ended; becomes the `peer-left` reason its room-mates see. */
 type EndReason = PeerLeftReason | 'overflow';
@@ -63,77 +62,28 @@ export class Hub implements HubCore {
   /** Authenticates a hello and returns a new or resumed session. Throws ProtocolError. */
   async hello(frame: HelloFrame): Promise<{ session: Session; resumed: boolean }> {
     const now = this.options.now();
-    const { secret } = this.options;
-    let grant: Grant | undefined;
-    if (frame.token !== undefined && secret !== undefined) grant = await verifyToken(secret, frame.token, now);
+    const grant = await helloGrant(this.options, frame, now);
     if (frame.resume) {
-      const session = this.sessions.get(frame.resume.session);
-      if (!session || session.ended) {
-        throw new ProtocolError('session-unknown', 'session expired or unknown; send hello without resume to start a new one', frame.id, 'hello');
-      }
-      if (!keyMatches(frame.resume.key, [session.key])) throw new ProtocolError('unauthorized', 'wrong session key', frame.id, 'hello');
-      if (grant) {
-        if (grant.identity !== session.grant.identity) throw new ProtocolError('forbidden', 'token identity differs from the session identity', frame.id, 'hello');
-        session.grant = grant;
-      } else if (session.grant.expiresAt !== undefined && session.grant.expiresAt <= now) {
-        throw new ProtocolError('token-expired', 'the session token has expired; resume with a fresh token', frame.id, 'hello');
-      }
-      if (frame.resume.lastSeq > session.seq) {
-        throw new ProtocolError('bad-frame', `resume.lastSeq ${frame.resume.lastSeq} is ahead of the session (seq ${session.seq})`, frame.id, 'hello');
-      }
+      const found = this.sessions.get(frame.resume.session);
+      const { session, grant: current } = checkResume(frame, found && !found.ended ? found : undefined, grant, now);
+      session.grant = current;
       this.metrics.resumes.inc();
       return { session, resumed: true };
     }
-    if (!grant) {
-      if (secret !== undefined) throw new ProtocolError('unauthorized', 'a token is required (this hub has a secret)', frame.id, 'hello');
-      grant = DEV_GRANT;
-    }
-    const session = new Session(grant, this.options, now);
+    const session = new Session(newSessionGrant(this.options, frame, grant), this.options, now);
     this.sessions.set(session.id, session);
     this.#unsubscribe.set(session, this.options.bus.subscribe(session.peer, (f) => this.deliver(session, f)));
     return { session, resumed: false };
   }
 
   welcome(session: Session, resumed: boolean, ref?: FrameId): WelcomeFrame {
-    const o = this.options;
-    const welcome: WelcomeFrame = {
-      type: 'welcome',
-      protocol: PROTOCOL_VERSION,
-      session: session.id,
-      key: session.key,
-      peer: session.peer,
-      identity: session.grant.identity,
-      resumed,
-      seq: session.seq,
-      lastId: session.lastId,
-      heartbeat: o.heartbeatMs,
-      grace: o.graceMs,
-      iceServers: iceServersFor(o, session.grant.identity),
-      limits: {
-        maxFrameBytes: o.maxFrameBytes,
-        maxRoomsPerSession: o.maxRoomsPerSession,
-        maxPeersPerRoom: o.maxPeersPerRoom,
-        ratePerSecond: o.ratePerSecond === Infinity ? 0 : o.ratePerSecond,
-        rateBurst: o.rateBurst,
-        maxMetaBytes: o.maxMetaBytes,
-        pollHoldMs: o.pollHoldMs,
-      },
-      rooms: [...session.rooms],
-    };
-    if (ref !== undefined) welcome.ref = ref;
-    return welcome;
+    return welcomeFrame(this.options, session, resumed, ref);
   }
 
   /** Looks up a session for an HTTP request carrying `session` and `key`. */
   authenticate(sessionId: string | null, key: string | null): Session {
     const session = sessionId ? this.sessions.get(sessionId) : undefined;
-    if (!session || session.ended) throw new ProtocolError('session-unknown', 'session expired or unknown; POST a hello to /v1/send to start one');
-    if (!key || !keyMatches(key, [session.key])) throw new ProtocolError('unauthorized', 'wrong session key');
-    const expiresAt = session.grant.expiresAt;
-    if (expiresAt !== undefined && expiresAt <= this.options.now()) {
-      throw new ProtocolError('token-expired', 'the session token has expired; POST a hello with resume and a fresh token');
-    }
-    return session;
+    return checkSessionRequest(session && !session.ended ? session : undefined, key, this.options.now());
   }
 
   // ------------------------------------------------------------ client frames

@@ -8,7 +8,6 @@
  */
 import { Counter, Gauge } from 'prom-client';
 import {
-  PROTOCOL_VERSION,
   ProtocolError,
   type ClientFrame,
   type FrameId,
@@ -17,12 +16,12 @@ import {
   type PeerInfo,
   type WelcomeFrame,
 } from '@pinhole/protocol';
-import { DEV_GRANT, keyMatches, roomAllowed, verifyToken, type Grant, type Permission } from '../auth.js';
+import { roomAllowed, type Grant, type Permission } from '../auth.js';
 import type { CoreHealth, CoreStats, HubCore, Inbound, SessionHandle } from '../core.js';
 import { DEFAULT_REST_ID_TTL_SECONDS, type ResolvedHubOptions } from '../defaults.js';
-import { iceServersFor } from '../ice.js';
 import type { HubMetrics } from '../metrics.js';
 import { randomId } from '../session.js';
+import { checkResume, checkSessionRequest, helloGrant, newSessionGrant, welcomeFrame } from '../session-rules.js';
 import type { Downstream } from '../transports/transport.js';
 import { Delivery } from './delivery.js';
 import { ClusterStore, type ScriptArg } from './store.js';
@@ -126,75 +125,27 @@ export class ClusterHub implements HubCore {
 
   async hello(frame: HelloFrame): Promise<{ session: ClusterSession; resumed: boolean }> {
     const now = this.options.now();
-    const { secret } = this.options;
-    let grant: Grant | undefined;
-    if (frame.token !== undefined && secret !== undefined) grant = await verifyToken(secret, frame.token, now);
+    const grant = await helloGrant(this.options, frame, now);
     if (frame.resume) {
-      const session = await this.#load(frame.resume.session);
-      if (!session) throw new ProtocolError('session-unknown', 'session expired or unknown; send hello without resume to start a new one', frame.id, 'hello');
-      if (!keyMatches(frame.resume.key, [session.key])) throw new ProtocolError('unauthorized', 'wrong session key', frame.id, 'hello');
-      if (grant) {
-        if (grant.identity !== session.grant.identity) throw new ProtocolError('forbidden', 'token identity differs from the session identity', frame.id, 'hello');
-        session.grant = grant;
-        await this.#call('grant', session.id, storeGrant(grant));
-      } else if (session.grant.expiresAt !== undefined && session.grant.expiresAt <= now) {
-        throw new ProtocolError('token-expired', 'the session token has expired; resume with a fresh token', frame.id, 'hello');
-      }
-      if (frame.resume.lastSeq > session.seq) {
-        throw new ProtocolError('bad-frame', `resume.lastSeq ${frame.resume.lastSeq} is ahead of the session (seq ${session.seq})`, frame.id, 'hello');
+      const { session, grant: current } = checkResume(frame, await this.#load(frame.resume.session), grant, now);
+      if (current !== session.grant) {
+        session.grant = current;
+        await this.#call('grant', session.id, storeGrant(current));
       }
       this.metrics.resumes.inc();
       return { session, resumed: true };
     }
-    if (!grant) {
-      if (secret !== undefined) throw new ProtocolError('unauthorized', 'a token is required (this hub has a secret)', frame.id, 'hello');
-      grant = DEV_GRANT;
-    }
-    const session = new ClusterSession(this, randomId(12), randomId(18), randomId(8), grant, 0, 0, []);
-    await this.#call('create', session.id, session.key, session.peer, storeGrant(grant), now);
+    const session = new ClusterSession(this, randomId(12), randomId(18), randomId(8), newSessionGrant(this.options, frame, grant), 0, 0, []);
+    await this.#call('create', session.id, session.key, session.peer, storeGrant(session.grant), now);
     return { session, resumed: false };
   }
 
-  welcome(handle: SessionHandle, resumed: boolean, ref?: FrameId): WelcomeFrame {
-    const session = handle as ClusterSession;
-    const o = this.options;
-    const welcome: WelcomeFrame = {
-      type: 'welcome',
-      protocol: PROTOCOL_VERSION,
-      session: session.id,
-      key: session.key,
-      peer: session.peer,
-      identity: session.grant.identity,
-      resumed,
-      seq: session.seq,
-      lastId: session.lastId,
-      heartbeat: o.heartbeatMs,
-      grace: o.graceMs,
-      iceServers: iceServersFor(o, session.grant.identity),
-      limits: {
-        maxFrameBytes: o.maxFrameBytes,
-        maxRoomsPerSession: o.maxRoomsPerSession,
-        maxPeersPerRoom: o.maxPeersPerRoom,
-        ratePerSecond: o.ratePerSecond === Infinity ? 0 : o.ratePerSecond,
-        rateBurst: o.rateBurst,
-        maxMetaBytes: o.maxMetaBytes,
-        pollHoldMs: o.pollHoldMs,
-      },
-      rooms: [...session.rooms],
-    };
-    if (ref !== undefined) welcome.ref = ref;
-    return welcome;
+  welcome(session: SessionHandle, resumed: boolean, ref?: FrameId): WelcomeFrame {
+    return welcomeFrame(this.options, session as ClusterSession, resumed, ref);
   }
 
   async authenticate(sessionId: string | null, key: string | null): Promise<ClusterSession> {
-    const session = sessionId ? await this.#load(sessionId) : undefined;
-    if (!session) throw new ProtocolError('session-unknown', 'session expired or unknown; POST a hello to /v1/send to start one');
-    if (!key || !keyMatches(key, [session.key])) throw new ProtocolError('unauthorized', 'wrong session key');
-    const expiresAt = session.grant.expiresAt;
-    if (expiresAt !== undefined && expiresAt <= this.options.now()) {
-      throw new ProtocolError('token-expired', 'the session token has expired; POST a hello with resume and a fresh token');
-    }
-    return session;
+    return checkSessionRequest(sessionId ? await this.#load(sessionId) : undefined, key, this.options.now());
   }
 
   async #load(id: string): Promise<ClusterSession | undefined> {

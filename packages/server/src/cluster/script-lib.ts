@@ -1,0 +1,239 @@
+/**
+ * The cluster script's functions (see script.ts for the keys and channels): numbering and
+ * queueing a frame, acks, frame-id dedupe, the token bucket, rooms, ending a session, and
+ * applying one client frame. Plain Lua text; script.ts prepends the limits.
+ */
+export const LUA_LIB = `
+local overflowed = 0
+
+local function fmt(n) return string.format('%d', n) end
+local function skey(sid) return P .. 's:' .. sid end
+local function sidOf(peer) return redis.call('GET', P .. 'p:' .. peer) end
+local function str(s) return cjson.encode(s) end
+
+-- Numbers, queues and announces a frame to a session (docs/protocol.md §4.1-4.2).
+local function push(sid, ftype, body)
+  if not sid then return end
+  local sk = skey(sid)
+  local st = redis.call('HMGET', sk, 'seq', 'acked', 'bytes', 'node', 'over')
+  if not st[1] or st[5] == '1' then return end
+  local seq = tonumber(st[1]) + 1
+  local text = '{"type":"' .. ftype .. '","seq":' .. fmt(seq)
+  if body == '{}' then text = text .. '}' else text = text .. ',' .. string.sub(body, 2) end
+  local bytes = tonumber(st[3]) + #text
+  if seq - tonumber(st[2]) > MAXF or bytes > MAXB then
+    -- Over the replay bounds: the session ends (any node's sweep ends it at once).
+    redis.call('HSET', sk, 'over', '1')
+    redis.call('ZADD', P .. 'det', 0, sid)
+    overflowed = 1
+    return
+  end
+  redis.call('HSET', sk, 'seq', fmt(seq), 'bytes', fmt(bytes))
+  redis.call('RPUSH', P .. 'q:' .. sid, text)
+  if st[4] ~= '' then redis.call('PUBLISH', P .. 'node:' .. st[4], 'f ' .. sid .. ' ' .. fmt(seq) .. ' ' .. text) end
+end
+
+local function pushError(sid, code, message, ref, frame)
+  local body = '{"code":"' .. code .. '","message":' .. str(message)
+  if ref then body = body .. ',"ref":' .. ref end
+  if frame and frame ~= '' then body = body .. ',"frame":"' .. frame .. '"' end
+  push(sid, 'error', body .. '}')
+end
+
+-- Cumulative ack: drops frames with seq <= upTo from the replay buffer.
+local function ack(sk, sid, upTo)
+  local st = redis.call('HMGET', sk, 'seq', 'acked')
+  local seq, acked = tonumber(st[1]), tonumber(st[2])
+  if upTo > seq then upTo = seq end
+  local n = upTo - acked
+  if n <= 0 then return end
+  local q = P .. 'q:' .. sid
+  local gone = redis.call('LRANGE', q, 0, n - 1)
+  local b = 0
+  for i = 1, #gone do b = b + #gone[i] end
+  redis.call('LTRIM', q, n, -1)
+  redis.call('HSET', sk, 'acked', fmt(upTo))
+  redis.call('HINCRBY', sk, 'bytes', -b)
+end
+
+-- Records a client frame id; false for a retry (docs/protocol.md §4.5).
+local function firstSight(sk, sid, kind, id)
+  if kind == 's' then
+    local z = P .. 'si:' .. sid
+    if redis.call('ZSCORE', z, id) then return false end
+    redis.call('ZADD', z, redis.call('HINCRBY', sk, 'sic', 1), id)
+    if redis.call('ZCARD', z) > 1024 then redis.call('ZPOPMIN', z) end
+    return true
+  end
+  local n = tonumber(id)
+  local last = tonumber(redis.call('HGET', sk, 'lastId'))
+  local ia = P .. 'ia:' .. sid
+  if n <= last then return false end
+  if n == last + 1 then
+    last = n
+  else
+    if redis.call('ZSCORE', ia, id) then return false end
+    redis.call('ZADD', ia, n, id)
+    if redis.call('ZCARD', ia) > 4096 then
+      -- The client skipped ids: close the gap rather than remember without bound.
+      last = tonumber(redis.call('ZPOPMIN', ia)[2])
+    end
+  end
+  if redis.call('EXISTS', ia) == 1 then
+    while redis.call('ZREM', ia, fmt(last + 1)) == 1 do last = last + 1 end
+  end
+  redis.call('HSET', sk, 'lastId', fmt(last))
+  return true
+end
+
+-- Token bucket per session (rate 0: unlimited).
+local function take(sk, now)
+  if RATE == 0 then return true end
+  local st = redis.call('HMGET', sk, 'tok', 'tokAt')
+  local tokens, at = tonumber(st[1]), tonumber(st[2])
+  if now > at then
+    tokens = math.min(BURST, tokens + (now - at) * RATE / 1000)
+    at = now
+  end
+  if tokens < 1 then
+    redis.call('HSET', sk, 'tok', tostring(tokens), 'tokAt', fmt(at))
+    return false
+  end
+  redis.call('HSET', sk, 'tok', tostring(tokens - 1), 'tokAt', fmt(at))
+  return true
+end
+
+local function peersJson(rk, except)
+  local all = redis.call('HGETALL', rk)
+  local out = {}
+  for i = 1, #all, 2 do
+    if all[i] ~= except then out[#out + 1] = '{"peer":"' .. all[i] .. '","meta":' .. all[i + 1] .. '}' end
+  end
+  return '[' .. table.concat(out, ',') .. ']'
+end
+
+local function leaveRoom(peer, room, reason)
+  local rk = P .. 'r:' .. room
+  if redis.call('HDEL', rk, peer) == 0 then return end
+  local body = '{"room":"' .. room .. '","peer":"' .. peer .. '","reason":"' .. reason .. '"}'
+  local members = redis.call('HKEYS', rk)
+  for i = 1, #members do push(sidOf(members[i]), 'peer-left', body) end
+end
+
+-- Ends a session: it leaves its rooms (room-mates get peer-left) and cannot be resumed.
+local function endSession(sid, reason)
+  local sk = skey(sid)
+  local st = redis.call('HMGET', sk, 'peer', 'node')
+  if not st[1] then return end
+  local peer = st[1]
+  redis.call('HSET', sk, 'over', '1')
+  local rs = P .. 'rs:' .. sid
+  local rooms = redis.call('SMEMBERS', rs)
+  local peerReason = reason
+  if reason == 'overflow' then peerReason = 'closed' end
+  for i = 1, #rooms do leaveRoom(peer, rooms[i], peerReason) end
+  redis.call('DEL', sk, P .. 'q:' .. sid, P .. 'ia:' .. sid, P .. 'si:' .. sid, rs, P .. 'p:' .. peer)
+  redis.call('ZREM', P .. 'det', sid)
+  redis.call('SREM', P .. 'all', sid)
+  if st[2] and st[2] ~= '' then
+    redis.call('SREM', P .. 'n:' .. st[2], sid)
+    redis.call('PUBLISH', P .. 'node:' .. st[2], 'e ' .. sid .. ' ' .. reason)
+  end
+end
+
+local function inRoom(sid, room) return redis.call('SISMEMBER', P .. 'rs:' .. sid, room) == 1 end
+
+-- One client frame after dedupe and rate limit. Returns flags for the node.
+local function apply(sid, sk, peer, now, ftype, ref, a)
+  if not take(sk, now) then
+    pushError(sid, 'rate-limited', 'more than ' .. tostring(RATE) .. ' frames/s; slow down and resend under a new id', ref, ftype)
+    return ''
+  end
+  if ftype == 'signal' then
+    local to, room, data = a[1], a[2], a[3]
+    if room ~= '' then
+      if not inRoom(sid, room) then return pushError(sid, 'not-in-room', 'you are not in room "' .. room .. '"', ref, ftype) end
+      if redis.call('HEXISTS', P .. 'r:' .. room, to) == 0 then
+        return pushError(sid, 'unknown-peer', 'peer ' .. str(to) .. ' is not in room "' .. room .. '"', ref, ftype)
+      end
+      push(sidOf(to), 'signal', '{"from":"' .. peer .. '","room":"' .. room .. '","data":' .. data .. '}')
+      return ''
+    end
+    local rooms = redis.call('SMEMBERS', P .. 'rs:' .. sid)
+    for i = 1, #rooms do
+      if redis.call('HEXISTS', P .. 'r:' .. rooms[i], to) == 1 then
+        push(sidOf(to), 'signal', '{"from":"' .. peer .. '","data":' .. data .. '}')
+        return ''
+      end
+    end
+    return pushError(sid, 'unknown-peer', 'peer ' .. str(to) .. ' shares no room with you', ref, ftype)
+  elseif ftype == 'broadcast' then
+    local room, data, canData = a[1], a[2], a[3]
+    if not inRoom(sid, room) then return pushError(sid, 'not-in-room', 'you are not in room "' .. room .. '"', ref, ftype) end
+    if canData ~= '1' then return pushError(sid, 'forbidden', 'your token does not allow sending data', ref, ftype) end
+    local body = '{"from":"' .. peer .. '","room":"' .. room .. '","data":' .. data .. '}'
+    local members = redis.call('HKEYS', P .. 'r:' .. room)
+    for i = 1, #members do
+      if members[i] ~= peer then push(sidOf(members[i]), 'broadcast', body) end
+    end
+  elseif ftype == 'join' then
+    local room, meta, preCode, preMsg = a[1], a[2], a[3], a[4]
+    if preCode ~= '' then return pushError(sid, preCode, preMsg, ref, ftype) end
+    local rk = P .. 'r:' .. room
+    local tail = '}'
+    if ref then tail = ',"ref":' .. ref .. '}' end
+    if inRoom(sid, room) then
+      -- Already in: answer again (a retry after a lost reply), leaving presence as it is.
+      push(sid, 'joined', '{"room":"' .. room .. '","peer":"' .. peer .. '","peers":' .. peersJson(rk, peer) .. tail)
+      return ''
+    end
+    if redis.call('SCARD', P .. 'rs:' .. sid) >= MAXROOMS then
+      return pushError(sid, 'too-many-rooms', 'a session may be in at most ' .. MAXROOMS .. ' rooms', ref, ftype)
+    end
+    if redis.call('HLEN', rk) >= MAXPEERS then
+      return pushError(sid, 'room-full', 'room "' .. room .. '" already has ' .. MAXPEERS .. ' peers', ref, ftype)
+    end
+    local others = peersJson(rk, peer)
+    redis.call('HSET', rk, peer, meta)
+    redis.call('SADD', P .. 'rs:' .. sid, room)
+    push(sid, 'joined', '{"room":"' .. room .. '","peer":"' .. peer .. '","peers":' .. others .. tail)
+    local body = '{"room":"' .. room .. '","peer":"' .. peer .. '","meta":' .. meta .. '}'
+    local members = redis.call('HKEYS', rk)
+    for i = 1, #members do
+      if members[i] ~= peer then push(sidOf(members[i]), 'peer-joined', body) end
+    end
+  elseif ftype == 'leave' then
+    local room = a[1]
+    if not inRoom(sid, room) then return pushError(sid, 'not-in-room', 'you are not in room "' .. room .. '"', ref, ftype) end
+    redis.call('SREM', P .. 'rs:' .. sid, room)
+    leaveRoom(peer, room, 'leave')
+    local body = '{"room":"' .. room .. '"}'
+    if ref then body = '{"room":"' .. room .. '","ref":' .. ref .. '}' end
+    push(sid, 'left', body)
+  elseif ftype == 'ping' then
+    local st = redis.call('HMGET', sk, 'node', 'lastId')
+    if st[1] ~= '' then
+      local pong = '{"type":"pong"'
+      if ref then pong = pong .. ',"ref":' .. ref end
+      pong = pong .. ',"time":' .. fmt(now) .. ',"lastId":' .. st[2] .. '}'
+      redis.call('PUBLISH', P .. 'node:' .. st[1], 'l ' .. sid .. ' ' .. pong)
+    end
+  elseif ftype == 'bye' then
+    endSession(sid, 'leave')
+    return 'b'
+  end
+  return ''
+end
+
+local function refOf(kind, id)
+  if kind == 'i' then return id end
+  if kind == 's' then return str(id) end
+  return nil
+end
+
+local function result(sk, flags)
+  local st = redis.call('HMGET', sk, 'lastId', 'seq')
+  if overflowed == 1 then flags = flags .. 'o' end
+  return { tonumber(st[1]) or 0, tonumber(st[2]) or 0, flags }
+end
+`;

@@ -1,0 +1,156 @@
+/**
+ * The cluster script's operations, one per kind of call (`ARGV[1]`): frame, reject,
+ * create, info, grant, attach, fetch, detach, sweep, leave-node, rest, peers. Each runs
+ * atomically in Redis. Plain Lua text, after LUA_LIB.
+ */
+export const LUA_OPS = `
+local op = ARGV[1]
+
+if op == 'frame' then
+  -- sid now ack kind id type args…
+  local sid, now = ARGV[2], tonumber(ARGV[3])
+  local sk = skey(sid)
+  local st = redis.call('HMGET', sk, 'peer', 'over')
+  if not st[1] or st[2] == '1' then return { 0, 0, 'g' } end
+  local kind, id, ftype = ARGV[5], ARGV[6], ARGV[7]
+  if ARGV[4] ~= '' then ack(sk, sid, tonumber(ARGV[4])) end
+  if ftype == 'ack' then ack(sk, sid, tonumber(ARGV[8])) end
+  local flags = ''
+  if (kind == '' or firstSight(sk, sid, kind, id)) and ftype ~= 'ack' then
+    flags = apply(sid, sk, st[1], now, ftype, refOf(kind, id), { ARGV[8], ARGV[9], ARGV[10], ARGV[11] }) or ''
+  end
+  return result(sk, flags)
+elseif op == 'reject' then
+  -- sid kind id code message frameType: a frame that failed decoding consumes its id.
+  local sid = ARGV[2]
+  local sk = skey(sid)
+  local st = redis.call('HMGET', sk, 'peer', 'over')
+  if not st[1] or st[2] == '1' then return { 0, 0, 'g' } end
+  local kind, id = ARGV[3], ARGV[4]
+  if kind == '' or firstSight(sk, sid, kind, id) then pushError(sid, ARGV[5], ARGV[6], refOf(kind, id), ARGV[7]) end
+  return result(sk, '')
+elseif op == 'create' then
+  -- sid key peer grant now
+  local sid, now = ARGV[2], ARGV[6]
+  redis.call('HSET', skey(sid), 'key', ARGV[3], 'peer', ARGV[4], 'grant', ARGV[5], 'seq', '0', 'acked', '0', 'bytes', '0',
+    'lastId', '0', 'node', '', 'conn', '', 'det', now, 'tok', tostring(BURST), 'tokAt', now, 'sic', '0', 'over', '0')
+  redis.call('SET', P .. 'p:' .. ARGV[4], sid)
+  redis.call('ZADD', P .. 'det', now, sid)
+  redis.call('SADD', P .. 'all', sid)
+  return 1
+elseif op == 'info' then
+  -- sid → key peer grant seq lastId rooms…
+  local sid = ARGV[2]
+  local st = redis.call('HMGET', skey(sid), 'key', 'peer', 'grant', 'seq', 'lastId', 'over')
+  if not st[1] or st[6] == '1' then return {} end
+  local out = { st[1], st[2], st[3], st[4], st[5] }
+  local rooms = redis.call('SMEMBERS', P .. 'rs:' .. sid)
+  for i = 1, #rooms do out[#out + 1] = rooms[i] end
+  return out
+elseif op == 'grant' then
+  if redis.call('EXISTS', skey(ARGV[2])) == 1 then redis.call('HSET', skey(ARGV[2]), 'grant', ARGV[3]) end
+  return 1
+elseif op == 'attach' then
+  -- sid node conn lastSeq → seq frames… | {-1} gone | {-2, seq} lastSeq ahead
+  local sid, node, conn, lastSeq = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+  local sk = skey(sid)
+  local st = redis.call('HMGET', sk, 'seq', 'node', 'conn', 'over')
+  if not st[1] or st[4] == '1' then return { -1 } end
+  local seq = tonumber(st[1])
+  if lastSeq > seq then return { -2, seq } end
+  ack(sk, sid, lastSeq)
+  if st[2] ~= '' then
+    redis.call('SREM', P .. 'n:' .. st[2], sid)
+    if st[3] ~= conn then redis.call('PUBLISH', P .. 'node:' .. st[2], 'x ' .. sid .. ' ' .. st[3]) end
+  end
+  redis.call('HSET', sk, 'node', node, 'conn', conn, 'det', '')
+  redis.call('ZREM', P .. 'det', sid)
+  redis.call('SADD', P .. 'n:' .. node, sid)
+  local out = { seq }
+  local frames = redis.call('LRANGE', P .. 'q:' .. sid, 0, -1)
+  for i = 1, #frames do out[#out + 1] = frames[i] end
+  return out
+elseif op == 'fetch' then
+  -- sid after → seq frames with seq > after… | {-1}
+  local sid, after = ARGV[2], tonumber(ARGV[3])
+  local st = redis.call('HMGET', skey(sid), 'seq', 'acked', 'over')
+  if not st[1] or st[3] == '1' then return { -1 } end
+  local from = after - tonumber(st[2])
+  if from < 0 then from = 0 end
+  local out = { tonumber(st[1]) }
+  local frames = redis.call('LRANGE', P .. 'q:' .. sid, from, -1)
+  for i = 1, #frames do out[#out + 1] = frames[i] end
+  return out
+elseif op == 'detach' then
+  -- sid conn now
+  local sid, conn, now = ARGV[2], ARGV[3], ARGV[4]
+  local sk = skey(sid)
+  local st = redis.call('HMGET', sk, 'conn', 'node')
+  if not st[1] or st[1] ~= conn then return 0 end
+  redis.call('HSET', sk, 'node', '', 'conn', '', 'det', now)
+  redis.call('ZADD', P .. 'det', now, sid)
+  redis.call('SREM', P .. 'n:' .. st[2], sid)
+  return 1
+elseif op == 'sweep' then
+  -- node now grace nodeTimeout → sessions, detached, nodes, ended, deadNodes, fresh
+  local node, now, grace, timeout = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+  -- Not registered: a new node, or one declared dead (or a Redis that lost everything).
+  local fresh = 0
+  if not redis.call('ZSCORE', P .. 'nodes', node) then fresh = 1 end
+  redis.call('ZADD', P .. 'nodes', now, node)
+  local dead = redis.call('ZRANGEBYSCORE', P .. 'nodes', '-inf', now - timeout, 'WITHSCORES')
+  for i = 1, #dead, 2 do
+    -- A dead node's sessions are detached as of its last heartbeat: their grace runs from then.
+    local d, beat = dead[i], dead[i + 1]
+    local sids = redis.call('SMEMBERS', P .. 'n:' .. d)
+    for j = 1, #sids do
+      local sk = skey(sids[j])
+      if redis.call('HGET', sk, 'node') == d then
+        redis.call('HSET', sk, 'node', '', 'conn', '', 'det', beat)
+        redis.call('ZADD', P .. 'det', beat, sids[j])
+      end
+    end
+    redis.call('DEL', P .. 'n:' .. d)
+    redis.call('ZREM', P .. 'nodes', d)
+  end
+  local expired = redis.call('ZRANGEBYSCORE', P .. 'det', '-inf', now - grace, 'LIMIT', 0, 500)
+  for i = 1, #expired do
+    local reason = 'timeout'
+    if redis.call('HGET', skey(expired[i]), 'over') == '1' then reason = 'overflow' end
+    endSession(expired[i], reason)
+    redis.call('ZREM', P .. 'det', expired[i])
+  end
+  return { redis.call('SCARD', P .. 'all'), redis.call('ZCARD', P .. 'det'), redis.call('ZCARD', P .. 'nodes'), #expired, #dead / 2, fresh }
+elseif op == 'leave-node' then
+  -- node now: a node shutting down detaches its sessions; their clients resume elsewhere.
+  local node, now = ARGV[2], ARGV[3]
+  local sids = redis.call('SMEMBERS', P .. 'n:' .. node)
+  for j = 1, #sids do
+    local sk = skey(sids[j])
+    if redis.call('HGET', sk, 'node') == node then
+      redis.call('HSET', sk, 'node', '', 'conn', '', 'det', now)
+      redis.call('ZADD', P .. 'det', now, sids[j])
+    end
+  end
+  redis.call('DEL', P .. 'n:' .. node)
+  redis.call('ZREM', P .. 'nodes', node)
+  return #sids
+elseif op == 'rest' then
+  -- room to data id → delivered | -1 unknown peer | -2 duplicate id
+  local room, to, data, id = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+  local rk = P .. 'r:' .. room
+  if to ~= '' and redis.call('HEXISTS', rk, to) == 0 then return -1 end
+  if id ~= '' and not redis.call('SET', P .. 'rest:' .. room .. '\\n' .. id, '1', 'NX', 'EX', RESTTTL) then return -2 end
+  if to ~= '' then
+    push(sidOf(to), 'signal', '{"from":"@server","room":"' .. room .. '","data":' .. data .. '}')
+    return 1
+  end
+  local members = redis.call('HKEYS', rk)
+  local body = '{"from":"@server","room":"' .. room .. '","data":' .. data .. '}'
+  for i = 1, #members do push(sidOf(members[i]), 'broadcast', body) end
+  return #members
+elseif op == 'peers' then
+  return redis.call('HGETALL', P .. 'r:' .. ARGV[2])
+end
+return redis.error_reply('unknown op ' .. tostring(op))
+`;

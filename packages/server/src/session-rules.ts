@@ -1,0 +1,91 @@
+/**
+ * The session rules both cores apply the same way: what a hello needs, what a resume
+ * checks (docs/protocol.md §4.3, §6.3), what an HTTP request naming a session checks, and
+ * the `welcome` frame.
+ */
+import { PROTOCOL_VERSION, ProtocolError, type FrameId, type HelloFrame, type WelcomeFrame } from '@pinhole/protocol';
+import { DEV_GRANT, keyMatches, verifyToken, type Grant } from './auth.js';
+import type { ResolvedHubOptions } from './defaults.js';
+import { iceServersFor } from './ice.js';
+
+/** What the rules need to know of a session, in either core. */
+export interface SessionFacts {
+  readonly id: string;
+  readonly key: string;
+  readonly peer: string;
+  readonly grant: Grant;
+  readonly seq: number;
+  readonly lastId: number;
+  readonly rooms: Iterable<string>;
+}
+
+/** The hello's token, verified (undefined without one, or in dev mode). Throws ProtocolError. */
+export async function helloGrant(options: ResolvedHubOptions, frame: HelloFrame, now: number): Promise<Grant | undefined> {
+  return frame.token !== undefined && options.secret !== undefined ? verifyToken(options.secret, frame.token, now) : undefined;
+}
+
+/** The grant of a new session: the token's, or the dev grant. Throws `unauthorized` in secret mode without one. */
+export function newSessionGrant(options: ResolvedHubOptions, frame: HelloFrame, grant: Grant | undefined): Grant {
+  if (grant) return grant;
+  if (options.secret !== undefined) throw new ProtocolError('unauthorized', 'a token is required (this hub has a secret)', frame.id, 'hello');
+  return DEV_GRANT;
+}
+
+/**
+ * Checks a resume hello against the session it names (undefined: unknown or ended).
+ * Returns the session and the grant it has from now on (a fresh token replaces the old one).
+ */
+export function checkResume<S extends SessionFacts>(frame: HelloFrame, session: S | undefined, grant: Grant | undefined, now: number): { session: S; grant: Grant } {
+  const resume = frame.resume!;
+  if (!session) throw new ProtocolError('session-unknown', 'session expired or unknown; send hello without resume to start a new one', frame.id, 'hello');
+  if (!keyMatches(resume.key, [session.key])) throw new ProtocolError('unauthorized', 'wrong session key', frame.id, 'hello');
+  if (grant) {
+    if (grant.identity !== session.grant.identity) throw new ProtocolError('forbidden', 'token identity differs from the session identity', frame.id, 'hello');
+  } else if (session.grant.expiresAt !== undefined && session.grant.expiresAt <= now) {
+    throw new ProtocolError('token-expired', 'the session token has expired; resume with a fresh token', frame.id, 'hello');
+  }
+  if (resume.lastSeq > session.seq) {
+    throw new ProtocolError('bad-frame', `resume.lastSeq ${resume.lastSeq} is ahead of the session (seq ${session.seq})`, frame.id, 'hello');
+  }
+  return { session, grant: grant ?? session.grant };
+}
+
+/** Checks an HTTP request naming a session with `session` and `key` (undefined: unknown or ended). */
+export function checkSessionRequest<S extends SessionFacts>(session: S | undefined, key: string | null, now: number): S {
+  if (!session) throw new ProtocolError('session-unknown', 'session expired or unknown; POST a hello to /v1/send to start one');
+  if (!key || !keyMatches(key, [session.key])) throw new ProtocolError('unauthorized', 'wrong session key');
+  const expiresAt = session.grant.expiresAt;
+  if (expiresAt !== undefined && expiresAt <= now) {
+    throw new ProtocolError('token-expired', 'the session token has expired; POST a hello with resume and a fresh token');
+  }
+  return session;
+}
+
+export function welcomeFrame(o: ResolvedHubOptions, session: SessionFacts, resumed: boolean, ref?: FrameId): WelcomeFrame {
+  const welcome: WelcomeFrame = {
+    type: 'welcome',
+    protocol: PROTOCOL_VERSION,
+    session: session.id,
+    key: session.key,
+    peer: session.peer,
+    identity: session.grant.identity,
+    resumed,
+    seq: session.seq,
+    lastId: session.lastId,
+    heartbeat: o.heartbeatMs,
+    grace: o.graceMs,
+    iceServers: iceServersFor(o, session.grant.identity),
+    limits: {
+      maxFrameBytes: o.maxFrameBytes,
+      maxRoomsPerSession: o.maxRoomsPerSession,
+      maxPeersPerRoom: o.maxPeersPerRoom,
+      ratePerSecond: o.ratePerSecond === Infinity ? 0 : o.ratePerSecond,
+      rateBurst: o.rateBurst,
+      maxMetaBytes: o.maxMetaBytes,
+      pollHoldMs: o.pollHoldMs,
+    },
+    rooms: [...session.rooms],
+  };
+  if (ref !== undefined) welcome.ref = ref;
+  return welcome;
+}
