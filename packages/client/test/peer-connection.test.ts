@@ -247,8 +247,9 @@ describe('a first connection that never comes up', () => {
     await Promise.all([connected(a), connected(b)]);
     expect(dropped).toBe(1);
     expect(restarts[0]).toEqual({ side: 'b', reason: 'connect-timeout', mode: 'rebuild' });
-    expect(restarts.filter((r) => r.side === 'a').every((r) => r.reason === 'remote-rebuild')).toBe(true);
-    expect(a.gen).toBe(1);
-    expect(b.gen).toBe(1);
+    // The polite side never acts on the timeout itself (other repairs may follow under load).
+    expect(restarts.filter((r) => r.side === 'a' && r.reason === 'connect-timeout')).toEqual([]);
+    expect(b.gen).toBeGreaterThanOrEqual(1);
+    expect(a.gen).toBe(b.gen);
   });
 });
