@@ -117,7 +117,9 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
     if (!this.polite) {
       this.#connectTimer = setTimeout(() => {
         this.#connectTimer = undefined;
-        if (!this.#retryTimer && this.#pc.connectionState !== 'connected') this.#restart('connect-timeout');
+        // A rebuild, not an ICE restart: a connection that never came up (e.g. Chromium's
+        // transport left gathering after an offer collision) is not revived in place.
+        if (!this.#retryTimer && this.#pc.connectionState !== 'connected') this.#restart('connect-timeout', true);
       }, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
     }
   }
@@ -210,11 +212,11 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
     else await negotiation.handleCandidate(signal.candidate);
   }
 
-  #restart(reason: string): void {
+  #restart(reason: string, rebuild = false): void {
     this.#clearTimers();
     const attempt = ++this.#restartAttempt;
     const inPlace =
-      this.capabilities.restartIce && this.#pc.connectionState !== 'closed' && attempt <= ICE_RESTARTS_BEFORE_REBUILD;
+      !rebuild && this.capabilities.restartIce && this.#pc.connectionState !== 'closed' && attempt <= ICE_RESTARTS_BEFORE_REBUILD;
     const mode: RestartMode = inPlace ? 'ice' : 'rebuild';
     this.emit('restart', { reason, mode, attempt, gen: inPlace ? this.#gen : this.#gen + 1 });
     if (inPlace) {
