@@ -4,9 +4,11 @@
  * How long a new connection may take to reach 'connected' before the impolite side repairs
  * it. A connection that never connects raises no 'failed' or 'disconnected' to react to:
  * Chromium sometimes leaves the polite side's transport gathering forever after an offer
- * collision, and a lost signal can leave both sides waiting.
+ * collision, and a lost signal can leave both sides waiting. 30 s, as ICE's own failure
+ * timeouts (libjuice, Chromium): a slow connect through NATs and relays is not cut short
+ * (10 s did, in the NAT topology test under load).
  */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 /** How long 'disconnected' may last before ICE is restarted. */
 export const DEFAULT_DISCONNECTED_TIMEOUT_MS = 4_000;
 /** Wait after the first restart before trying again if still not connected; doubles per attempt. */
