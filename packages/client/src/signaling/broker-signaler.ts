@@ -55,9 +55,26 @@ export abstract class BrokerSignaler extends Emitter<BrokerSignalerEvents> imple
 
   abstract join(room: string, meta?: PeerMeta): Promise<PeerInfo[]>;
   abstract leave(room: string): Promise<void>;
-  abstract signal(to: string, data: Json, room?: string): void;
-  abstract broadcast(room: string, data: Json): void;
   abstract close(): Promise<void>;
+  /** Publishes a data message to one member of `room` (`to`), or to the whole room. */
+  protected abstract publishData(room: string, to: string | undefined, message: DataMessage): void;
+
+  signal(to: string, data: Json, room?: string): void {
+    const via = this.roomOf(to, room);
+    if (via === undefined) {
+      this.fail(new SignalingError('unsupported', `cannot signal ${to}: no room shared with it${room === undefined ? '' : ` ('${room}' not joined)`}`));
+      return;
+    }
+    this.publishData(via, to, this.#dataMessage(data));
+  }
+
+  broadcast(room: string, data: Json): void {
+    if (!this.rooms.has(room)) {
+      this.fail(new SignalingError('unsupported', `cannot broadcast to '${room}': not joined`));
+      return;
+    }
+    this.publishData(room, undefined, this.#dataMessage(data));
+  }
 
   protected setState(state: SignalerState): void {
     if (state === this.#state) return;
@@ -65,7 +82,7 @@ export abstract class BrokerSignaler extends Emitter<BrokerSignalerEvents> imple
     this.emit('state', state);
   }
 
-  protected dataMessage(data: Json): DataMessage {
+  #dataMessage(data: Json): DataMessage {
     return { v: 1, from: this.localId, n: ++this.#sent, data };
   }
 

@@ -11,9 +11,9 @@
  * drop its stale presence too.
  */
 import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
-import type { Json, PeerInfo, PeerMeta } from '@pinhole/protocol';
+import type { PeerInfo, PeerMeta } from '@pinhole/protocol';
 import { BrokerSignaler } from './broker-signaler.js';
-import { decodeRoom, encodeMessage, encodeRoom, randomPeerId, type BrokerMessage } from './broker-wire.js';
+import { decodeRoom, encodeMessage, encodeRoom, randomPeerId, type BrokerMessage, type DataMessage } from './broker-wire.js';
 import { SignalingError, withTimeout } from './errors.js';
 import {
   DEFAULT_BROKER_CONNECT_TIMEOUT_MS,
@@ -162,21 +162,8 @@ export class MqttSignaler extends BrokerSignaler {
     ]);
   }
 
-  signal(to: string, data: Json, room?: string): void {
-    const via = this.roomOf(to, room);
-    if (via === undefined) {
-      this.fail(new SignalingError('unsupported', `cannot signal ${to}: no room shared with it${room === undefined ? '' : ` ('${room}' not joined)`}`));
-      return;
-    }
-    this.#publish(this.#topic('room', encodeRoom(via), 'signal', to), this.dataMessage(data));
-  }
-
-  broadcast(room: string, data: Json): void {
-    if (!this.rooms.has(room)) {
-      this.fail(new SignalingError('unsupported', `cannot broadcast to '${room}': not joined`));
-      return;
-    }
-    this.#publish(this.#topic('room', encodeRoom(room), 'broadcast'), this.dataMessage(data));
+  protected publishData(room: string, to: string | undefined, message: DataMessage): void {
+    this.#publish(this.#topic('room', encodeRoom(room), ...(to === undefined ? ['broadcast'] : ['signal', to])), message);
   }
 
   async close(): Promise<void> {

@@ -9,9 +9,9 @@
  * (plus 1 s) is gone (`timeout`), which is how a peer that vanished is noticed.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Json, PeerInfo, PeerMeta } from '@pinhole/protocol';
+import type { PeerInfo, PeerMeta } from '@pinhole/protocol';
 import { BrokerSignaler } from './broker-signaler.js';
-import { decodeRoom, encodeMessage, encodeRoom, type BrokerMessage } from './broker-wire.js';
+import { decodeRoom, encodeMessage, encodeRoom, type BrokerMessage, type DataMessage } from './broker-wire.js';
 import { SignalingError, withTimeout } from './errors.js';
 import { DEFAULT_BROKER_CONNECT_TIMEOUT_MS, DEFAULT_PRESENCE_TTL_MS, DEFAULT_REDIS_PREFIX } from './rendezvous-defaults.js';
 
@@ -155,21 +155,8 @@ export class RedisSignaler extends BrokerSignaler {
     await this.#sub.unsubscribe(this.#name('room', enc, 'presence'), this.#name('room', enc, 'signal', this.localId), this.#name('room', enc, 'broadcast'));
   }
 
-  signal(to: string, data: Json, room?: string): void {
-    const via = this.roomOf(to, room);
-    if (via === undefined) {
-      this.fail(new SignalingError('unsupported', `cannot signal ${to}: no room shared with it${room === undefined ? '' : ` ('${room}' not joined)`}`));
-      return;
-    }
-    this.#publish(this.#name('room', encodeRoom(via), 'signal', to), this.dataMessage(data));
-  }
-
-  broadcast(room: string, data: Json): void {
-    if (!this.rooms.has(room)) {
-      this.fail(new SignalingError('unsupported', `cannot broadcast to '${room}': not joined`));
-      return;
-    }
-    this.#publish(this.#name('room', encodeRoom(room), 'broadcast'), this.dataMessage(data));
+  protected publishData(room: string, to: string | undefined, message: DataMessage): void {
+    this.#publish(this.#name('room', encodeRoom(room), ...(to === undefined ? ['broadcast'] : ['signal', to])), message);
   }
 
   async close(): Promise<void> {
