@@ -10,7 +10,7 @@ import type { MqttSignaler } from '../src/signaling/mqtt.js';
 import type { SignalingError } from '../src/signaling/errors.js';
 import { Mosquitto } from './support/mosquitto.js';
 import { until } from './support/hub.js';
-import { echoOverDataChannel, meet, nodeRoom } from './support/rendezvous.js';
+import { echoOverDataChannel, meet, nodeRoom, presenceScenario } from './support/rendezvous.js';
 
 let broker: Mosquitto;
 beforeAll(async () => {
@@ -45,33 +45,7 @@ describe('MqttSignaler with a real Mosquitto', () => {
   });
 
   it('presence: join, leave, messages to one peer and to the room (not echoed to the sender)', async () => {
-    const [a, b, c] = [await signaler(), await signaler(), await signaler()];
-    expect(await a.join('presence', { n: 'a' })).toEqual([]);
-    const seen = a.next('peer-joined', 5000);
-    expect(await b.join('presence', { n: 'b' })).toEqual([{ peer: a.localId, meta: { n: 'a' } }]);
-    expect(await seen).toEqual({ room: 'presence', peer: { peer: b.localId, meta: { n: 'b' } } });
-    const cPeers = await c.join('presence', { n: 'c' });
-    expect(cPeers.map((p) => p.peer).sort()).toEqual([a.localId, b.localId].sort());
-
-    const toB = b.next('signal', 5000);
-    a.signal(b.localId, { hi: 'b' }, 'presence');
-    expect(await toB).toEqual({ room: 'presence', from: a.localId, data: { hi: 'b' } });
-    const roomless = b.next('signal', 5000);
-    a.signal(b.localId, 'no room given'); // goes through the room they share
-    expect((await roomless).data).toBe('no room given');
-
-    const broadcasts: string[] = [];
-    for (const s of [a, b, c]) s.on('broadcast', ({ from }) => broadcasts.push(`${s.localId}<${from}`));
-    c.broadcast('presence', { all: true });
-    await until(() => broadcasts.length === 2, 5000, 'two broadcasts');
-    expect(broadcasts.sort()).toEqual([`${a.localId}<${c.localId}`, `${b.localId}<${c.localId}`].sort());
-
-    const left = a.next('peer-left', 5000);
-    await b.leave('presence');
-    expect(await left).toEqual({ room: 'presence', peer: b.localId, reason: 'leave' });
-    // A newcomer no longer sees b (its retained presence was deleted).
-    const d = await signaler();
-    expect((await d.join('presence')).map((p) => p.peer).sort()).toEqual([a.localId, c.localId].sort());
+    await presenceScenario(signaler);
   });
 
   it('a peer that vanishes (socket cut, no leave) is reported gone by its last will; a late joiner does not keep it', async () => {

@@ -10,7 +10,7 @@ import type { SignalingError } from '../src/signaling/errors.js';
 import { RedisServer } from './support/redis.js';
 import { freeTcpPort } from './support/ports.js';
 import { until } from './support/hub.js';
-import { echoOverDataChannel, meet, nodeRoom } from './support/rendezvous.js';
+import { echoOverDataChannel, meet, nodeRoom, presenceScenario } from './support/rendezvous.js';
 
 let server: RedisServer;
 beforeAll(async () => {
@@ -49,32 +49,7 @@ describe('RedisSignaler with a real redis-server', () => {
   });
 
   it('presence: join, leave, messages to one peer and to the room (not echoed to the sender)', async () => {
-    const [a, b, c] = [await signaler(), await signaler(), await signaler()];
-    expect(await a.join('presence', { n: 'a' })).toEqual([]);
-    const seen = a.next('peer-joined', 5000);
-    expect(await b.join('presence', { n: 'b' })).toEqual([{ peer: a.localId, meta: { n: 'a' } }]);
-    expect(await seen).toEqual({ room: 'presence', peer: { peer: b.localId, meta: { n: 'b' } } });
-    const cPeers = await c.join('presence', { n: 'c' });
-    expect(cPeers.map((p) => p.peer).sort()).toEqual([a.localId, b.localId].sort());
-
-    const toB = b.next('signal', 5000);
-    a.signal(b.localId, { hi: 'b' }, 'presence');
-    expect(await toB).toEqual({ room: 'presence', from: a.localId, data: { hi: 'b' } });
-    const roomless = b.next('signal', 5000);
-    a.signal(b.localId, 'no room given');
-    expect((await roomless).data).toBe('no room given');
-
-    const broadcasts: string[] = [];
-    for (const s of [a, b, c]) s.on('broadcast', ({ from }) => broadcasts.push(`${s.localId}<${from}`));
-    c.broadcast('presence', { all: true });
-    await until(() => broadcasts.length === 2, 5000, 'two broadcasts');
-    expect(broadcasts.sort()).toEqual([`${a.localId}<${c.localId}`, `${b.localId}<${c.localId}`].sort());
-
-    const left = a.next('peer-left', 5000);
-    await b.leave('presence');
-    expect(await left).toEqual({ room: 'presence', peer: b.localId, reason: 'leave' });
-    const d = await signaler();
-    expect((await d.join('presence')).map((p) => p.peer).sort()).toEqual([a.localId, c.localId].sort());
+    await presenceScenario(signaler);
   });
 
   it('a peer that vanishes (connections cut, no leave) is reported gone after the TTL, and a late joiner does not see it', async () => {

@@ -1,8 +1,10 @@
 /** Helpers shared by the rendezvous tests: rooms of Node peers over any Signaler, and an echo check. */
+import { expect } from 'vitest';
 import { Room } from '../../src/room.js';
 import { NodeRTCPeerConnection } from '../../src/node.js';
 import type { Signaler } from '../../src/signaling/signaler.js';
 import type { RemotePeer } from '../../src/remote-peer.js';
+import type { BrokerSignaler } from '../../src/signaling/broker-signaler.js';
 import { until } from './hub.js';
 
 /** Joins `name` on `signaler` with node-datachannel peer connections (host candidates only). */
@@ -25,4 +27,39 @@ export async function echoOverDataChannel(a: RemotePeer, b: RemotePeer, label = 
 export async function meet(ra: Room, rb: Room): Promise<{ pa: RemotePeer; pb: RemotePeer }> {
   await until(() => ra.peers.has(rb.localId) && rb.peers.has(ra.localId), 10_000, 'both rooms to see each other');
   return { pa: ra.peers.get(rb.localId)!, pb: rb.peers.get(ra.localId)! };
+}
+
+/**
+ * The presence scenario every broker signaler must pass: join results and peer-joined,
+ * a signal to one member (with and without a room), a broadcast not echoed to its sender,
+ * leave seen by the others, and a newcomer that no longer sees who left.
+ */
+export async function presenceScenario(signaler: () => Promise<BrokerSignaler>): Promise<void> {
+  const [a, b, c] = [await signaler(), await signaler(), await signaler()];
+  expect(await a.join('presence', { n: 'a' })).toEqual([]);
+  const seen = a.next('peer-joined', 5000);
+  expect(await b.join('presence', { n: 'b' })).toEqual([{ peer: a.localId, meta: { n: 'a' } }]);
+  expect(await seen).toEqual({ room: 'presence', peer: { peer: b.localId, meta: { n: 'b' } } });
+  const cPeers = await c.join('presence', { n: 'c' });
+  expect(cPeers.map((p) => p.peer).sort()).toEqual([a.localId, b.localId].sort());
+
+  const toB = b.next('signal', 5000);
+  a.signal(b.localId, { hi: 'b' }, 'presence');
+  expect(await toB).toEqual({ room: 'presence', from: a.localId, data: { hi: 'b' } });
+  const roomless = b.next('signal', 5000);
+  a.signal(b.localId, 'no room given'); // goes through the room they share
+  expect((await roomless).data).toBe('no room given');
+
+  const broadcasts: string[] = [];
+  for (const s of [a, b, c]) s.on('broadcast', ({ from }) => broadcasts.push(`${s.localId}<${from}`));
+  c.broadcast('presence', { all: true });
+  await until(() => broadcasts.length === 2, 5000, 'two broadcasts');
+  expect(broadcasts.sort()).toEqual([`${a.localId}<${c.localId}`, `${b.localId}<${c.localId}`].sort());
+
+  const left = a.next('peer-left', 5000);
+  await b.leave('presence');
+  expect(await left).toEqual({ room: 'presence', peer: b.localId, reason: 'leave' });
+  // A newcomer no longer sees b (its presence was removed).
+  const d = await signaler();
+  expect((await d.join('presence')).map((p) => p.peer).sort()).toEqual([a.localId, c.localId].sort());
 }
