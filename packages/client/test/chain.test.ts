@@ -10,15 +10,15 @@ import { HubSignaler } from '../src/signaling/hub-signaler.js';
 import { SignalerChain, type ChainRung } from '../src/signaling/chain.js';
 import type { Room } from '../src/room.js';
 import { Mosquitto } from './support/mosquitto.js';
-import { RedisServer } from './support/redis.js';
+import { TestRedis } from '../../server/test/support/redis-server.js';
 import { freeTcpPort } from './support/ports.js';
 import { startTestHub } from './support/hub.js';
 import { echoOverDataChannel, meet, nodeRoom } from './support/rendezvous.js';
 
 let broker: Mosquitto;
-let redis: RedisServer;
+let redis: TestRedis;
 beforeAll(async () => {
-  [broker, redis] = await Promise.all([Mosquitto.start(), RedisServer.start()]);
+  [broker, redis] = await Promise.all([Mosquitto.start(), TestRedis.start()]);
 });
 afterAll(() => Promise.all([broker?.stop(), redis?.stop()]));
 

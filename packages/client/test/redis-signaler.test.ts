@@ -7,14 +7,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { connectRedis, type RedisSignaler } from '../src/node.js';
 import type { SignalingError } from '../src/signaling/errors.js';
-import { RedisServer } from './support/redis.js';
+import { TestRedis } from '../../server/test/support/redis-server.js';
 import { freeTcpPort } from './support/ports.js';
 import { until } from './support/hub.js';
 import { echoOverDataChannel, meet, nodeRoom, presenceScenario } from './support/rendezvous.js';
 
-let server: RedisServer;
+let server: TestRedis;
 beforeAll(async () => {
-  server = await RedisServer.start();
+  server = await TestRedis.start();
 });
 afterAll(() => server?.stop());
 
