@@ -13,7 +13,6 @@ import { filesPanel } from './files-view.js';
 import { banners, tabs, toggle } from './layout.js';
 import { explainMediaError } from './media-errors.js';
 import { peopleList, type Participant } from './people.js';
-import { markPolite, politeWaitingPeerConnection } from './polite-wait.js';
 import { joinLink } from './rooms.js';
 import { sharePanel } from './share.js';
 import { SpeakingMeter } from './speaking.js';
@@ -115,7 +114,7 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
   let session: Session;
   let room: Room;
   try {
-    session = await connect(location.origin, { ...connectOptionsOf(switches), RTCPeerConnection: politeWaitingPeerConnection(globalThis.RTCPeerConnection) });
+    session = await connect(location.origin, connectOptionsOf(switches));
     room = await session.join(roomName, { name: options.name, client: clientId }, media ? { media } : {});
   } catch (err) {
     bar.show('connecting', 'error', `Could not join: ${(err as Error).message}.`, h('button', { type: 'button', onclick: () => location.reload() }, 'Try again'));
@@ -163,10 +162,6 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
     const p: Participant = { peer, name, client, state: { name, mic: true, camera: true, screen: false }, tile, badge: undefined, offs: [] };
     tile.setState(p.state);
     participants.set(peer.id, p);
-    // Synchronously after the SDK built the connection (and after each rebuild): see polite-wait.ts.
-    const mark = (): void => void (peer.connection && markPolite(peer.connection.pc, room.localId < peer.id));
-    mark();
-    if (peer.connection) p.offs.push(peer.connection.on('reset', mark));
     files.dropZone(tile.el, () => peer.id);
     chat.know(client);
     p.offs.push(linkChat(peer, client));

@@ -9,6 +9,14 @@
  * (10 s did, in the NAT topology test under load).
  */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+/**
+ * The polite side does not make a connection's first offer: it waits this long for the
+ * impolite side's and answers it, offering itself only if none came. Why: when both sides
+ * offer at once, Chromium sometimes leaves the polite side's transport, after the implicit
+ * rollback, gathering forever with no candidates (about a third of 3-person calls in the
+ * web-app E2E), and in-place ICE restarts do not revive it.
+ */
+export const POLITE_FIRST_OFFER_WAIT_MS = 3_000;
 /** How long 'disconnected' may last before ICE is restarted. */
 export const DEFAULT_DISCONNECTED_TIMEOUT_MS = 4_000;
 /** Wait after the first restart before trying again if still not connected; doubles per attempt. */

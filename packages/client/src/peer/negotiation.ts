@@ -3,13 +3,16 @@
  * example"), plus trickle ICE. One instance per RTCPeerConnection: when PeerConnection
  * rebuilds, it disposes this one (nothing it still has in flight is sent) and makes another.
  *
- * - Either side may offer whenever 'negotiationneeded' fires. On an offer collision the
+ * - Either side may offer whenever 'negotiationneeded' fires, except that the polite side
+ *   leaves a connection's first offer to the impolite side (POLITE_FIRST_OFFER_WAIT_MS).
+ *   On an offer collision the
  *   impolite side ignores the remote offer; the polite side applies it, which rolls its own
  *   offer back implicitly (setRemoteDescription in 'have-local-offer').
  * - Remote candidates wait until a remote description is set (signals may overtake each
  *   other), then apply in arrival order. `null` = end-of-candidates.
  * @internal
  */
+import { POLITE_FIRST_OFFER_WAIT_MS } from './defaults.js';
 import { toPeerError, type PeerError } from './errors.js';
 import type { RtcCandidateSignal, RtcSignal } from './signals.js';
 
@@ -49,6 +52,7 @@ export class Negotiation {
   #isSettingRemoteAnswerPending = false;
   #remoteDescriptionSet = false;
   #pendingCandidates: RemoteCandidate[] = [];
+  #firstOfferTimer: ReturnType<typeof setTimeout> | undefined;
   /** End-of-candidates was sent for the current gathering (reset by each new local description). */
   #endOfCandidatesSent = false;
 
@@ -58,7 +62,7 @@ export class Negotiation {
     this.gen = options.gen;
     const { signal } = this.#abort;
     this.#pc.addEventListener('icecandidate', (event) => this.#sendCandidate(event.candidate), { signal });
-    this.#pc.addEventListener('negotiationneeded', () => void this.offer(), { signal });
+    this.#pc.addEventListener('negotiationneeded', () => this.#negotiationNeeded(), { signal });
     // node-datachannel never fires icecandidate(null); gathering 'complete' is its end-of-candidates.
     this.#pc.addEventListener('icegatheringstatechange', () => this.#pc.iceGatheringState === 'complete' && this.#sendCandidate(null), { signal });
   }
@@ -118,8 +122,22 @@ export class Negotiation {
   }
 
   dispose(): void {
+    clearTimeout(this.#firstOfferTimer);
     this.#abort.abort();
     this.#pendingCandidates = [];
+  }
+
+  /**
+   * The polite side's first 'negotiationneeded' waits for the impolite side's offer; once
+   * that is answered the browser fires the event again if anything is left to negotiate.
+   */
+  #negotiationNeeded(): void {
+    const first = (): boolean => !this.#remoteDescriptionSet && this.#pc.signalingState === 'stable';
+    if (!this.#options.polite || !first()) return void this.offer();
+    this.#firstOfferTimer ??= setTimeout(() => {
+      this.#firstOfferTimer = undefined;
+      if (!this.disposed && first()) void this.offer();
+    }, POLITE_FIRST_OFFER_WAIT_MS);
   }
 
   async #flushCandidates(): Promise<void> {

@@ -20,6 +20,15 @@ afterAll(async () => {
 });
 
 describe('PeerConnection in Chromium', () => {
+  it('a new connection has no offer collision: the polite side answers the impolite side\'s first offer', async () => {
+    const result = await run('firstOffer');
+    expect(result.connectionState).toEqual(['connected', 'connected']);
+    // 'a' < 'b': a is polite. The first descriptions are b's offer and a's answer; a may
+    // renegotiate afterwards, which is no collision.
+    console.info('first offer', result.descriptions);
+    expect(result.descriptions.slice(0, 2)).toEqual(['b>offer', 'a>answer']);
+  }, 45_000);
+
   it('settles an offer collision: both add tracks at once, both end stable, video flows both ways', async () => {
     const result = await run('glare');
     console.info('glare', result);

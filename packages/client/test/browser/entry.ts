@@ -85,6 +85,19 @@ function next<K extends keyof PeerConnectionEvents>(peer: PeerConnection, event:
 
 const scenarios = {
   /** Both sides add camera and microphone in the same task: an offer collision. */
+  /** A fresh pair: the polite side leaves the first offer to the impolite one. */
+  async firstOffer() {
+    trace.length = 0;
+    const p = pair();
+    try {
+      await Promise.all([connected(p.a), connected(p.b)]);
+      const descriptions = trace.filter((t) => t.endsWith('offer') || t.endsWith('answer'));
+      return { descriptions, connectionState: [p.a.connectionState, p.b.connectionState] };
+    } finally {
+      p.close();
+    }
+  },
+
   async glare() {
     const started = performance.now();
     const p = pair();
