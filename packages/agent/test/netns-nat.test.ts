@@ -5,7 +5,7 @@
  * connect through server-reflexive / peer-reflexive candidates or TURN, and the report
  * says which. Real processes: `pinhole serve`, `pinhole agent`, `pinhole connect`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { netnsUnavailable } from './netns/topology.js';
 import { Scenario } from './netns/scenario.js';
 
@@ -14,11 +14,12 @@ if (unavailable) console.warn(`netns-nat: skipped, ${unavailable}`);
 
 describe.skipIf(unavailable !== undefined)(`agent and client behind NAT${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   let s: Scenario;
-  beforeAll(async () => {
+  // A topology per attempt, so a retry starts from fresh namespaces.
+  beforeEach(async () => {
     s = await Scenario.create();
     await s.hub();
   }, 60_000);
-  afterAll(async () => {
+  afterEach(async () => {
     await s?.destroy();
   });
 
