@@ -9,7 +9,7 @@
  * - Without a build, `/` explains how to make one instead of a bare 404.
  */
 import { createReadStream, statSync, type Stats } from 'node:fs';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 
@@ -59,7 +59,10 @@ export function defaultWebRoot(): string | undefined {
 
 export type WebHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** A request handler serving the built app from `root`. */
+/**
+ * A request handler serving the built app from `root`: the `fallback` of `startHub`, which
+ * gives it every path the hub does not route (the hub's own routes keep priority).
+ */
 export function webAppHandler(root: string | undefined = defaultWebRoot()): WebHandler {
   const base = root === undefined ? undefined : resolve(root);
   return (req, res) => {
@@ -87,17 +90,6 @@ export function webAppHandler(root: string | undefined = defaultWebRoot()): WebH
     if (pathname.startsWith('/assets/') || extname(pathname) !== '') return text(res, 404, 'not found\n');
     send(req, res, join(base, 'index.html'), index, 'no-cache');
   };
-}
-
-/**
- * Puts the web app behind the hub on a server made by `startHub`, whose own fallback
- * answers every non-hub path with 404: the hub's routes keep priority, the app gets the rest.
- */
-export function mountWebApp(hub: { server: Server; request(req: IncomingMessage, res: ServerResponse): boolean }, web: WebHandler = webAppHandler()): void {
-  hub.server.removeAllListeners('request');
-  hub.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (!hub.request(req, res)) web(req, res);
-  });
 }
 
 function fileAt(path: string): Stats | undefined {

@@ -1,6 +1,6 @@
 /**
  * The web app's static handler (src/web.ts) on a real HTTP server, over a temp build
- * directory, and mounted behind a real hub: hub routes keep priority, the app gets the rest.
+ * directory, as the `fallback` of a real hub: hub routes keep priority, the app gets the rest.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startHub, type RunningHub } from '@pinhole/server';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mountWebApp, webAppHandler } from '../src/web.js';
+import { webAppHandler } from '../src/web.js';
 
 interface Reply {
   status: number;
@@ -36,6 +36,8 @@ const dist = join(root, 'dist');
 const empty = join(root, 'empty');
 let hub: RunningHub;
 let bare: RunningHub;
+let plain: RunningHub;
+let throwing: RunningHub;
 
 beforeAll(async () => {
   mkdirSync(join(dist, 'assets'), { recursive: true });
@@ -45,13 +47,22 @@ beforeAll(async () => {
   writeFileSync(join(dist, 'assets', 'index-abc123.css'), 'body{}');
   writeFileSync(join(root, 'secret.txt'), 'not for you');
   const logger = pino({ level: 'silent' });
-  [hub, bare] = await Promise.all([startHub({ host: '127.0.0.1', port: 0, logger }), startHub({ host: '127.0.0.1', port: 0, logger })]);
-  mountWebApp(hub, webAppHandler(dist));
-  mountWebApp(bare, webAppHandler(empty));
+  const at = { host: '127.0.0.1', port: 0, logger };
+  [hub, bare, plain, throwing] = await Promise.all([
+    startHub({ ...at, fallback: webAppHandler(dist) }),
+    startHub({ ...at, fallback: webAppHandler(empty) }),
+    startHub(at),
+    startHub({
+      ...at,
+      fallback: () => {
+        throw new Error('broken handler');
+      },
+    }),
+  ]);
 });
 
 afterAll(async () => {
-  await Promise.all([hub?.close(), bare?.close()]);
+  await Promise.all([hub?.close(), bare?.close(), plain?.close(), throwing?.close()]);
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -91,6 +102,16 @@ describe('the web app behind the hub', () => {
     expect(r.headers['content-type']).toContain('application/json');
   });
 
+  it('an unknown /v1/ path gets the hub\u2019s JSON 404 while / serves the app, on the listener startHub made', async () => {
+    const unknown = await fetchRaw(hub.port, '/v1/rooms/x/nothing');
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body)).toMatchObject({ type: 'error', code: 'not-found', message: 'no route GET /v1/rooms/x/nothing' });
+    const app = await fetchRaw(hub.port, '/');
+    expect(app).toMatchObject({ status: 200, body: '<!doctype html><title>app</title>' });
+    // The fallback is an option of startHub: its one request listener stays in place.
+    expect(hub.server.listenerCount('request')).toBe(1);
+  });
+
   it.each([
     ['a missing asset', '/assets/index-old999.js', 404],
     ['a missing file with an extension', '/favicon.ico', 404],
@@ -115,6 +136,19 @@ describe('the web app behind the hub', () => {
     const post = await fetchRaw(hub.port, '/', 'POST');
     expect(post.status).toBe(405);
     expect(post.headers.allow).toBe('GET, HEAD');
+  });
+
+  it('without a fallback, startHub answers / with its JSON 404', async () => {
+    const r = await fetchRaw(plain.port, '/');
+    expect(r.status).toBe(404);
+    expect(JSON.parse(r.body)).toMatchObject({ type: 'error', code: 'not-found' });
+  });
+
+  it('a fallback that throws gets a JSON 500 and the hub keeps serving', async () => {
+    const r = await fetchRaw(throwing.port, '/');
+    expect(r.status).toBe(500);
+    expect(JSON.parse(r.body)).toMatchObject({ type: 'error', code: 'internal' });
+    expect((await fetchRaw(throwing.port, '/healthz')).status).toBe(200);
   });
 
   it('without a build, / says how to make one (and the hub still works)', async () => {

@@ -100,6 +100,12 @@ export interface ListenOptions {
   port?: number;
   /** PEM certificate and key: HTTPS. Absent: plain HTTP (behind a TLS proxy, or tests). */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * Answers the requests the hub does not route (paths outside `/v1/`, `/healthz` and
+   * `/metrics`), e.g. a static web app. Absent: they get the hub's JSON 404. Unknown paths
+   * under `/v1/` stay the hub's (its 404), and WebSocket upgrades are never passed on.
+   */
+  fallback?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 export interface RunningHub extends HubServer {
@@ -109,9 +115,9 @@ export interface RunningHub extends HubServer {
   readonly server: Server;
 }
 
-/** Starts a hub on its own HTTP(S) server; other paths answer 404. */
+/** Starts a hub on its own HTTP(S) server; other paths go to `fallback`, or answer 404. */
 export async function startHub(options: HubOptions & ListenOptions = {}): Promise<RunningHub> {
-  const { host = '0.0.0.0', port = 8443, tls, ...hubOptions } = options;
+  const { host = '0.0.0.0', port = 8443, tls, fallback, ...hubOptions } = options;
   const hubServer = createHubServer(hubOptions);
   try {
     await hubServer.ready();
@@ -120,8 +126,14 @@ export async function startHub(options: HubOptions & ListenOptions = {}): Promis
     throw err;
   }
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    if (!hubServer.request(req, res)) {
-      sendProtocolError(res, new ProtocolError('not-found', `no route ${req.method} ${req.url}`));
+    if (hubServer.request(req, res)) return;
+    if (!fallback) return sendProtocolError(res, new ProtocolError('not-found', `no route ${req.method} ${req.url}`));
+    try {
+      fallback(req, res);
+    } catch (err) {
+      // A throwing fallback must not take the hub's process down with it.
+      hubServer.options.logger.error({ err, path: req.url }, 'fallback request handler threw');
+      sendProtocolError(res, new ProtocolError('internal', 'request handler failed'));
     }
   };
   const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, onRequest) : createHttpServer(onRequest);

@@ -15,7 +15,7 @@ import { createLogger } from '../logger.js';
 import { serveOptions, staticUsersOf, type ServeValues, type TurnValues } from '../options.js';
 import { loadOrCreateSelfSigned, loadTlsFiles, type TlsMaterial } from '../tls.js';
 import { EMBEDDED_TURN_UNAVAILABLE, startEmbeddedTurn, type EmbeddedTurn, type EmbeddedTurnOptions } from '../turn.js';
-import { mountWebApp } from '../web.js';
+import { webAppHandler } from '../web.js';
 import { renderBanner } from './serve-banner.js';
 
 export const serveHelp: CommandHelp = {
@@ -191,9 +191,8 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
   let hub: RunningHub;
   try {
     const { startHub, registerTurnMetrics } = await import('@pinhole/server');
-    hub = await startHub(hubOptions);
     // The meeting web app (apps/web/dist) on every path the hub does not claim.
-    mountWebApp(hub);
+    hub = await startHub({ ...hubOptions, fallback: webAppHandler() });
     // The embedded TURN server's counters on the hub's /metrics (pinhole_turn_*).
     if (turn?.stats) registerTurnMetrics(hub.hub.metrics.registry, turn.stats);
   } catch (err) {
