@@ -12,6 +12,7 @@ import { h, replaceChildren } from './dom.js';
 import { filesPanel } from './files-view.js';
 import { banners, tabs, toggle } from './layout.js';
 import { explainMediaError } from './media-errors.js';
+import { offerPrompts } from './offers.js';
 import { peopleList, type Participant } from './people.js';
 import { joinLink } from './rooms.js';
 import { sharePanel } from './share.js';
@@ -66,6 +67,7 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
     (id) => participants.get(id),
     () => [...participants.values()],
   );
+  const offers = offerPrompts({ accept: (from, t) => files.receive(from, t), decline: (from, t) => files.decline(from, t) });
   const people = peopleList();
   const chatView = chatPanel(chat);
   const side = tabs([
@@ -93,7 +95,7 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
       'div',
       { class: 'call' },
       h('header', { class: 'call-header' }, h('h1', {}, roomName), peopleCount, transportLabel, switches.relay ? h('span', { class: 'pill' }, 'relay only') : undefined),
-      bar.el,
+      h('div', { class: 'notices' }, bar.el, offers.el),
       grid.el,
       side.el,
       h('nav', { class: 'controls', 'aria-label': 'Call controls' }, mic.el, camera.el, screen.el, leave),
@@ -226,7 +228,7 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
   room.on('message', onState);
   room.on('broadcast', onState);
   room.on('file', ({ peer, transfer }) => {
-    files.receive(participants.get(peer.id)?.name ?? 'someone', transfer);
+    offers.add(participants.get(peer.id)?.name ?? 'someone', transfer);
     side.notify('files');
   });
 

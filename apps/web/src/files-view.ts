@@ -1,7 +1,9 @@
 /**
  * The files panel: send to one participant or everyone (file picker or drag-and-drop),
  * and one row per transfer with a progress bar, rate, ETA, cancel, and a download link
- * once an incoming file is complete and verified (the SDK checks its SHA-256).
+ * once an incoming file is complete and verified (the SDK checks its SHA-256). Incoming
+ * files get a row once accepted (offers.ts asks first); a declined one shows as declined
+ * on both sides.
  */
 import { blobSink, type IncomingTransfer, type OutgoingTransfer, type RemotePeer } from '@pinhole/client';
 import { formatBytes, formatEta, h } from './dom.js';
@@ -16,6 +18,8 @@ export interface FilesPanel {
   send(files: Iterable<File>, to?: string): void;
   /** Accepts an incoming file from `name` into memory (a Blob) and shows it. */
   receive(name: string, transfer: IncomingTransfer): void;
+  /** Declines an incoming file from `name` (the sender is told); nothing is stored. */
+  decline(name: string, transfer: IncomingTransfer): void;
   /** Makes `target` a drop zone sending to `to` (or to the picker's choice). */
   dropZone(target: HTMLElement, to?: () => string | undefined): void;
 }
@@ -47,11 +51,25 @@ export function filesPanel(peerById: (id: string) => { peer: RemotePeer; name: s
     addRow(transfer, `from ${name}`);
   }
 
+  function decline(name: string, transfer: IncomingTransfer): void {
+    transfer.reject('declined');
+    empty.hidden = true;
+    list.prepend(
+      h(
+        'li',
+        { class: 'transfer', 'data-direction': 'in', 'data-state': 'declined', 'data-id': transfer.id },
+        h('span', { class: 'file-name' }, transfer.name),
+        h('span', { class: 'who' }, `${formatBytes(transfer.size)} from ${name}`),
+        h('span', { class: 'stats' }, 'You declined it.'),
+      ),
+    );
+  }
+
   function addRow(transfer: AnyTransfer, who: string): void {
     empty.hidden = true;
     const incoming = transfer.direction === 'incoming';
     const bar = h('progress', { max: String(transfer.size), value: '0', 'aria-label': `${transfer.name} progress` });
-    const stats = h('span', { class: 'stats' }, incoming ? 'receiving…' : 'waiting for the other side…');
+    const stats = h('span', { class: 'stats' }, incoming ? 'receiving…' : 'waiting for them to accept…');
     const cancel = h('button', { type: 'button', class: 'secondary small', onclick: () => transfer.cancel('cancelled by the user') }, 'Cancel');
     const actions = h('span', { class: 'actions' }, cancel);
     const row = h(
@@ -70,6 +88,8 @@ export function filesPanel(peerById: (id: string) => { peer: RemotePeer; name: s
       stats.textContent = `${percent}% · ${formatBytes(p.bytes)} of ${formatBytes(p.total)} · ${formatBytes(p.rate)}/s · ${formatEta(p.eta)} left`;
     });
     transfer.on('interrupted', () => (stats.textContent = 'connection lost, resuming…'));
+    let rejectReason: string | undefined;
+    transfer.on('cancelled', ({ rejected, reason }) => rejected && (rejectReason = reason));
     transfer.finished().then(
       (result) => {
         row.dataset['state'] = 'done';
@@ -84,8 +104,8 @@ export function filesPanel(peerById: (id: string) => { peer: RemotePeer; name: s
       },
       (err: unknown) => {
         const code = (err as { code?: string }).code;
-        row.dataset['state'] = code === 'cancelled' || code === 'rejected' ? 'cancelled' : 'failed';
-        stats.textContent = code === 'cancelled' || code === 'rejected' ? 'Cancelled.' : `Failed: ${(err as Error).message}`;
+        row.dataset['state'] = code === 'rejected' ? 'declined' : code === 'cancelled' ? 'cancelled' : 'failed';
+        stats.textContent = code === 'rejected' ? (rejectReason === 'too-large' ? 'Declined: too large for them.' : 'Declined.') : code === 'cancelled' ? 'Cancelled.' : `Failed: ${(err as Error).message}`;
         actions.replaceChildren();
       },
     );
@@ -121,6 +141,7 @@ export function filesPanel(peerById: (id: string) => { peer: RemotePeer; name: s
     el,
     send,
     receive,
+    decline,
     dropZone,
     setPeers(peers) {
       const current = picker.value;

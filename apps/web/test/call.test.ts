@@ -9,6 +9,7 @@ import { join as joinPath } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  answerOffer,
   chatLines,
   cleanupDirs,
   join,
@@ -136,6 +137,7 @@ describe('a call in the web app', () => {
     await alice.page.setInputFiles('.files input[type=file]', { name: 'big.bin', mimeType: 'application/octet-stream', buffer: data });
     const done = '.transfer[data-state=done]';
     await bob.page.click('[data-tab=files]');
+    await answerOffer(bob, 'big.bin', 'accept');
     await Promise.all([alice.page.waitForSelector(`${done}[data-direction=out]`, { timeout: 60_000 }), bob.page.waitForSelector(`${done}[data-direction=in]`, { timeout: 60_000 })]);
     for (const page of [alice.page, bob.page]) {
       expect(await page.$eval(`${done} progress`, (bar) => [(bar as HTMLProgressElement).value, (bar as HTMLProgressElement).max])).toEqual([data.length, data.length]);
@@ -144,7 +146,51 @@ describe('a call in the web app', () => {
     expect(await receivedSha256(bob.page)).toBe(sha256);
     expect(await bob.page.getAttribute(`${done} a[download]`, 'download')).toBe('big.bin');
     expect(await carol.page.$$('.transfer')).toHaveLength(0);
+    expect(await carol.page.$$('.offer')).toHaveLength(0);
   }, 90_000);
+
+  it('incoming files wait for consent: offers queue, Decline tells the sender and stores nothing, Accept delivers; an offer the sender cancels leaves the queue', async () => {
+    screenshotOnFailure('consent', () => people);
+    const [alice, bob] = people as [Participant, Participant, Participant];
+    await alice.page.click('[data-tab=files]');
+    await bob.page.click('[data-tab=files]');
+    const bobId = await alice.page.getAttribute('.tile[data-name=Bob]', 'data-peer');
+    await alice.page.selectOption('.files select[name=to]', bobId!);
+    const bytes = (text: string) => ({ mimeType: 'text/plain', buffer: Buffer.from(text) });
+    await alice.page.setInputFiles('.files input[type=file]', [
+      { name: 'first.txt', ...bytes('one') },
+      { name: 'second.txt', ...bytes('two') },
+    ]);
+    // One prompt at a time; the other waits behind it (the order of two offers is the network's).
+    await bob.page.waitForSelector('.offers .offer-more');
+    expect(await bob.page.textContent('.offers .offer-more')).toBe('1 more waiting');
+    const shown = (await bob.page.getAttribute('.offers .offer', 'data-name'))!;
+    const other = shown === 'first.txt' ? 'second.txt' : 'first.txt';
+    expect(await bob.page.textContent('.offers .offer-text')).toBe(`Alice wants to send you ${shown} (3 B).`);
+    await answerOffer(bob, shown, 'decline');
+
+    const out = (name: string) => `.transfer[data-direction=out]:has(.file-name:text-is("${name}"))`;
+    await alice.page.waitForSelector(`${out(shown)}[data-state=declined]`);
+    expect(await alice.page.textContent(`${out(shown)} .stats`)).toBe('Declined.');
+    const declined = `.transfer[data-direction=in][data-state=declined]:has(.file-name:text-is("${shown}"))`;
+    expect(await bob.page.textContent(`${declined} .stats`)).toBe('You declined it.');
+    expect(await bob.page.$$(`${declined} a[download], ${declined} progress`)).toHaveLength(0);
+
+    // The queued one comes next, now alone.
+    await answerOffer(bob, other, 'accept');
+    const link = `.transfer[data-direction=in][data-state=done] a[download="${other}"]`;
+    await bob.page.waitForSelector(link);
+    expect(await bob.page.$eval(link, async (a) => (await fetch((a as HTMLAnchorElement).href)).text())).toBe(other === 'first.txt' ? 'one' : 'two');
+    expect(await bob.page.$$(`.transfer[data-direction=in] a[download="${shown}"]`)).toHaveLength(0);
+    expect(await bob.page.isHidden('.offers')).toBe(true);
+
+    // The sender cancels while Bob has not answered yet: the prompt goes away by itself.
+    await alice.page.setInputFiles('.files input[type=file]', { name: 'withdrawn.txt', ...bytes('never mind') });
+    await bob.page.waitForSelector('.offers .offer[data-name="withdrawn.txt"]');
+    await alice.page.click(`${out('withdrawn.txt')}[data-state=active] button`);
+    await bob.page.waitForSelector('.offers', { state: 'hidden' });
+    expect(await bob.page.$$('.transfer:has(.file-name:text-is("withdrawn.txt"))')).toHaveLength(0);
+  }, 60_000);
 
   it('files dropped on the Files panel go to everyone; a transfer cancelled midway ends on both sides', async () => {
     screenshotOnFailure('drop-and-cancel', () => people);
@@ -154,6 +200,7 @@ describe('a call in the web app', () => {
     await dropFile(alice.page, '.files', 'notes.txt', 'hello everyone');
     for (const p of [bob, carol]) {
       await p.page.click('[data-tab=files]');
+      await answerOffer(p, 'notes.txt', 'accept');
       const row = '.transfer[data-direction=in][data-state=done]';
       await p.page.waitForSelector(`${row} a[download="notes.txt"]`);
       expect(await p.page.$eval(`${row} a[download="notes.txt"]`, async (a) => (await fetch((a as HTMLAnchorElement).href)).text())).toBe('hello everyone');
@@ -161,6 +208,7 @@ describe('a call in the web app', () => {
     // Dropped on Carol's video: to Carol only; cancelled by the sender while it runs.
     const before = await bob.page.$$eval('.transfer', (rows) => rows.length);
     await dropFile(alice.page, '.tile[data-name=Carol]', 'big-cancel.bin', 'x'.repeat(30 * 1024 * 1024));
+    await answerOffer(carol, 'big-cancel.bin', 'accept');
     await carol.page.waitForSelector('.transfer[data-direction=in][data-state=active] progress');
     await alice.page.click('.transfer[data-direction=out][data-state=active] button');
     await alice.page.waitForSelector('.transfer[data-direction=out][data-state=cancelled]');

@@ -187,6 +187,15 @@ export async function sendChat(p: Participant, text: string): Promise<void> {
   await p.page.press('.compose input', 'Enter');
 }
 
+/**
+ * Answers the incoming-file prompt for `fileName` by keyboard (focus the button, Enter):
+ * Accept stores it, Decline tells the sender.
+ */
+export async function answerOffer(p: Participant, fileName: string, choice: 'accept' | 'decline'): Promise<void> {
+  await p.page.focus(`.offers .offer[data-name="${fileName}"] [data-action=${choice}]`);
+  await p.page.keyboard.press('Enter');
+}
+
 /** Saves a PNG of every page into test-results/web/ (named after the test). */
 export async function saveScreenshots(label: string, participants: Participant[]): Promise<string[]> {
   mkdirSync(RESULTS_DIR, { recursive: true });
