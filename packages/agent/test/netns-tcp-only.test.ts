@@ -1,0 +1,116 @@
+/**
+ * Clients where only TCP gets out (ARCHITECTURE.md "Test topologies"), all real processes:
+ * `pinhole serve` (hub + embedded TURN on UDP/TCP 3478 and TLS 443) on the public segment,
+ * Chromium in the client's namespace:
+ * - UDP blocked: the client's namespace drops every UDP packet it sends → TURN over TCP or TLS;
+ * - proxy-only: the client's namespace reaches nothing but a squid proxy that CONNECTs to
+ *   HTTPS ports only → signaling through CONNECT, media through TURN/TLS on 443 through it.
+ *
+ * The far side is a second Chromium on the public segment running the agent's own echo
+ * service code (netns/browser-peer.ts), not `pinhole agent`: a node-datachannel peer cannot
+ * take a Chromium relay today. Chromium 156 sends its connectivity checks from TURN
+ * allocations with an ICE-CONTROLLING/ICE-CONTROLLED tiebreaker of 0 (legal, RFC 8445
+ * §16.1), and libjuice (node-datachannel 0.33) takes a 0 for a missing attribute and
+ * answers 400 Bad Request, on which Chromium kills the pair (libjuice issue #355).
+ * chromium-relay-libjuice.test.ts pins that down on loopback.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ConnectivityReport } from '@pinhole/client';
+import { PUBLIC_IP, netnsUnavailable } from './netns/topology.js';
+import { HUB_URL, ROOM, Scenario } from './netns/scenario.js';
+import { chromiumIn, type NamespacedChromium } from './netns/chromium.js';
+import { PROXY_PORT, PROXY_URL, squidIn } from './netns/squid.js';
+
+const unavailable = netnsUnavailable();
+if (unavailable) console.warn(`netns-tcp-only: skipped, ${unavailable}`);
+
+const FAR_PEER = 'echo-peer';
+
+interface CheckResult {
+  echo: unknown;
+  report: ConnectivityReport;
+  transport: string;
+}
+
+describe.skipIf(unavailable !== undefined)(`Chromium clients where only TCP gets out${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  let s: Scenario;
+  const browsers = new Set<NamespacedChromium>();
+  const browserIn = async (ns: string, args: string[] = []) => {
+    const b = await chromiumIn(ns, args);
+    browsers.add(b);
+    return b;
+  };
+  const check = (b: NamespacedChromium) => b.call<CheckResult>(`check(${JSON.stringify(HUB_URL)}, ${JSON.stringify(ROOM)}, ${JSON.stringify(FAR_PEER)})`);
+
+  // A topology per attempt, so a retry starts from fresh namespaces.
+  beforeEach(async () => {
+    s = await Scenario.create();
+    await s.hub();
+    const far = await browserIn(s.t.host('far', 12));
+    await far.call(`serve(${JSON.stringify(HUB_URL)}, ${JSON.stringify(ROOM)}, ${JSON.stringify(FAR_PEER)})`);
+  }, 60_000);
+  afterEach(async () => {
+    // Browsers first: a namespace stays alive while a process in it runs.
+    await Promise.all([...browsers].map((b) => b.close().catch(() => undefined)));
+    browsers.clear();
+    await s?.destroy();
+  });
+
+  it('UDP blocked: echo through TURN over TCP or TLS, and the report says so', async () => {
+    const ns = s.t.host('udpless', 50);
+    s.t.firewall(ns, `table inet noudp {
+      counter udp_dropped {}
+      chain output { type filter hook output priority filter;
+        oif "lo" accept
+        meta l4proto udp counter name udp_dropped drop
+      }
+    }`);
+    const client = await browserIn(ns);
+    const r = await check(client);
+    console.info(`UDP blocked: ${r.report.candidateType.local} over ${r.report.relayProtocol} ↔ ${r.report.candidateType.remote}, signaling ${r.report.transport}`);
+    expect(r.echo).toEqual({ from: 'chromium-client' });
+    expect(r.report.candidateType.local).toBe('relay');
+    expect(['tcp', 'tls']).toContain(r.report.relayProtocol);
+    // Chromium did try UDP (STUN/TURN over UDP), and the firewall dropped it.
+    expect(s.t.counter(ns, 'inet', 'noudp', 'udp_dropped')).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('proxy-only: signaling through CONNECT, media through TURN/TLS on 443 tunnelled by the same proxy', async () => {
+    const squid = await squidIn(s.t, [443, 8443]);
+    try {
+      const ns = s.t.host('proxied', 60);
+      s.t.firewall(ns, `table inet proxyonly {
+        chain input { type filter hook input priority filter; policy drop;
+          iif "lo" accept
+          ct state established,related accept
+        }
+        chain output { type filter hook output priority filter; policy drop;
+          oif "lo" accept
+          ct state established,related accept
+          ip daddr ${PUBLIC_IP} tcp dport ${PROXY_PORT} accept
+        }
+      }`);
+      // The firewall is real: neither the hub nor TURN/TLS can be reached directly.
+      expect(await s.blocked(ns, PUBLIC_IP, 8443)).toBe(true);
+      expect(await s.blocked(ns, PUBLIC_IP, 443)).toBe(true);
+      const client = await browserIn(ns, [`--proxy-server=${PROXY_URL}`]);
+      const r = await check(client);
+      console.info(`proxy-only: ${r.report.candidateType.local} over ${r.report.relayProtocol} ↔ ${r.report.candidateType.remote}, signaling ${r.report.transport}`);
+      expect(r.echo).toEqual({ from: 'chromium-client' });
+      expect(r.report.candidateType.local).toBe('relay');
+      expect(r.report.relayProtocol).toBe('tls');
+      // squid logs a tunnel when it closes.
+      await client.close();
+      browsers.delete(client);
+      const log = squid.log();
+      console.info(`squid:\n${log.trim()}`);
+      const ip = PUBLIC_IP.replaceAll('.', '\\.');
+      expect(log).toMatch(new RegExp(`TCP_TUNNEL/200 .*CONNECT ${ip}:8443`));
+      expect(log).toMatch(new RegExp(`TCP_TUNNEL/200 .*CONNECT ${ip}:443`));
+      // Chromium tried TURN over TCP on 3478 through the proxy too; the proxy refused it.
+      expect(log).toMatch(new RegExp(`TCP_DENIED/403 .*CONNECT ${ip}:3478`));
+    } finally {
+      await squid.stop();
+    }
+  }, 60_000);
+});

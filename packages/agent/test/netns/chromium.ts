@@ -1,0 +1,54 @@
+/**
+ * Debian's Chromium inside a network namespace: playwright-core launches the browser
+ * through a pipe, so a wrapper script that `ip netns exec`s the real binary puts the whole
+ * browser (and its network service) in the namespace. The page is served by request
+ * interception, so the browser needs no route to any web server; the SDK entry is
+ * ./browser-peer.ts. The hub's self-signed certificate (HTTPS and TURN/TLS) is accepted.
+ */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+import { chromiumBinary } from '../../../turn/test/helpers/binaries.js';
+import { CHROMIUM_ARGS, bundleForBrowser } from '../../../client/test/support/browser.js';
+
+const PAGE = 'http://pinhole.test/';
+
+let bundle: Promise<string> | undefined;
+
+export interface NamespacedChromium {
+  page: Page;
+  /** Calls `window.peer.<call>` in the page. */
+  call<T>(call: string): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function chromiumIn(ns: string, extraArgs: string[] = []): Promise<NamespacedChromium> {
+  const dir = mkdtempSync(join(tmpdir(), 'pinhole-chromium-'));
+  const wrapper = join(dir, 'chromium');
+  writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${ns} ${chromiumBinary()} "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  bundle ??= bundleForBrowser(new URL('./browser-peer.ts', import.meta.url));
+  const script = await bundle;
+  const browser = await chromium.launch({ executablePath: wrapper, args: [...CHROMIUM_ARGS, '--ignore-certificate-errors', ...extraArgs] });
+  const close = async () => {
+    await browser.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const page = await browser.newPage();
+    page.on('console', (m) => m.type() === 'error' && console.error(`[chromium ${ns}] ${m.text()}`));
+    await page.route(`${PAGE}**`, (route) => {
+      const path = new URL(route.request().url()).pathname;
+      if (path === '/') return route.fulfill({ contentType: 'text/html', body: '<!doctype html><meta charset="utf-8"><script type="module" src="/entry.js"></script>' });
+      if (path === '/entry.js') return route.fulfill({ contentType: 'text/javascript', body: script });
+      return route.fulfill({ status: 404 });
+    });
+    await page.goto(PAGE);
+    await page.waitForFunction('typeof globalThis.peer === "object"');
+    return { page, call: (call) => page.evaluate(`peer.${call}`), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
