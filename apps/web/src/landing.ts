@@ -73,7 +73,7 @@ export function showLanding(app: HTMLElement, options: { room?: string; switches
             h('div', { class: 'devices' }, h('label', {}, 'Camera', cameraSelect), h('label', {}, 'Microphone', micSelect), h('label', { class: 'level' }, 'Level', level)),
             problem,
           ),
-          h('section', { class: 'join-box', 'aria-label': 'Join a room' }, form, ...notes),
+          h('section', { class: 'join-box', 'aria-label': 'Join a room' }, form, ...notes, h('p', { class: 'hint direct-link' }, h('a', { href: '/direct' }, 'No server? Connect directly'))),
         ),
       ),
     );
