@@ -13,6 +13,7 @@ export type { BrokerSignalerEvents } from './signaling/broker-signaler.js';
 export { ManualSignaler, type ManualSignalerOptions, type ManualSignalerEvents, type ManualRole } from './signaling/manual.js';
 export { encodeManual, decodeManual, MANUAL_PREFIX, type ManualDescription } from './signaling/manual-sdp.js';
 export { SignalerChain, type ChainRung, type SignalerChainEvents } from './signaling/chain.js';
+export { InBandSignaler, type InBandSignalerEvents, type InBandStatus } from './signaling/in-band.js';
 export { SealedSignaler, SEALED_VERSION, type SealedSignalerOptions, type SealedSignalerEvents, type SealedPayload } from './signaling/sealed.js';
 export type { ReconnectOptions } from './signaling/backoff.js';
 export { browserPlatform, type Platform, type WebSocketLike } from './signaling/platform.js';

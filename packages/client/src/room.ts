@@ -140,6 +140,7 @@ export class Room extends Emitter<RoomEvents> {
     if (connection) {
       connection.on('track', ({ track, streams }) => this.emit('track', { peer, track, streams }));
       this.options.media?.attach(connection);
+      this.signaler.attach?.(this.name, info.peer, connection);
     }
     this.emit('peer-joined', peer);
     return peer;

@@ -93,6 +93,7 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
   readonly capabilities: PeerCapabilities;
   readonly #options: PeerConnectionOptions;
   #pc!: RTCPeerConnection;
+  #control!: RTCDataChannel;
   #negotiation!: Negotiation;
   #listeners!: AbortController;
   #gen = 0;
@@ -131,6 +132,14 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
 
   get gen(): number {
     return this.#gen;
+  }
+
+  /**
+   * The current connection's control channel (negotiated, id CONTROL_CHANNEL_ID), replaced
+   * with the connection on 'reset'. In-band signaling rides on it (signaling/in-band.ts).
+   */
+  get control(): RTCDataChannel {
+    return this.#control;
   }
 
   get connectionState(): RTCPeerConnectionState {
@@ -269,7 +278,7 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
       negotiated: () => this.emit('negotiated', { gen }),
       error: (err) => this.emit('error', err),
     });
-    pc.createDataChannel(CONTROL_CHANNEL_LABEL, { negotiated: true, id: CONTROL_CHANNEL_ID });
+    this.#control = pc.createDataChannel(CONTROL_CHANNEL_LABEL, { negotiated: true, id: CONTROL_CHANNEL_ID });
     // node-datachannel made its offer synchronously above and will never signal a need.
     if (!this.capabilities.renegotiation && !this.polite) void this.#negotiation.offer();
   }

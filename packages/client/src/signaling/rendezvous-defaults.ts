@@ -25,3 +25,9 @@ export const DEFAULT_REDIS_PREFIX = 'pinhole:v1';
 export const SEAL_PBKDF2_ITERATIONS = 200_000;
 /** Sealed signaling: the PBKDF2 salt is this prefix + the room name (UTF-8). */
 export const SEAL_SALT_PREFIX = 'pinhole-sealed-v1:';
+/**
+ * In-band signaling: largest control-channel frame accepted (characters of JSON). An SDP with
+ * a few media sections is tens of KiB; 64 KiB stays under every implementation's SCTP
+ * max-message-size (RFC 8841 §6.1 default 64 KiB).
+ */
+export const MAX_IN_BAND_FRAME_BYTES = 64 * 1024;

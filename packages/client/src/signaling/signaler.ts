@@ -6,6 +6,7 @@
  */
 import type { Json, PeerMeta, PeerInfo } from '@pinhole/protocol';
 import type { Emitter } from '../emitter.js';
+import type { PeerConnection } from '../peer/peer-connection.js';
 
 export type SignalerState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -37,4 +38,10 @@ export interface Signaler extends Emitter<SignalerEvents> {
   signal(to: string, data: Json, room?: string): void;
   broadcast(room: string, data: Json): void;
   close(): Promise<void>;
+  /**
+   * Optional: a room hands over each peer connection it builds with `peer`, so the signaler
+   * can carry that peer's later signals over the connection itself (InBandSignaler). The
+   * signaler lets go of it when the connection closes.
+   */
+  attach?(room: string, peer: string, connection: PeerConnection): void;
 }

@@ -1,0 +1,114 @@
+/**
+ * In-band signaling between two node-datachannel peers connected by the manual offer/answer
+ * strings only: afterwards their signals travel over the connection's control channel, a
+ * data channel opened later works, garbage on the control channel is refused with a typed
+ * error (and answered with an error frame) while the connection keeps working, and a
+ * rebuild — which replaces the connection the channel runs on — is reported as needing a new
+ * exchange. (node-datachannel cannot renegotiate or restart ICE in place; that part runs in
+ * Chromium: test/browser/in-band.test.ts.)
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Json } from '@pinhole/protocol';
+import { ANSWERER_ID, ManualSignaler, OFFERER_ID } from '../src/signaling/manual.js';
+import { InBandSignaler } from '../src/signaling/in-band.js';
+import type { SignalingError } from '../src/signaling/errors.js';
+import { until } from './support/hub.js';
+import { echoOverDataChannel, meet, nodeRoom } from './support/rendezvous.js';
+
+const cleanup: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+/** Two rooms connected by exchanging only the manual strings, each signaler wrapped in-band. */
+async function manualPair(room = 'in-band') {
+  const offerManual = new ManualSignaler({ role: 'offer' });
+  const answerManual = new ManualSignaler({ role: 'answer' });
+  const offering = new InBandSignaler(offerManual);
+  const answering = new InBandSignaler(answerManual);
+  const errors: { offering: SignalingError[]; answering: SignalingError[] } = { offering: [], answering: [] };
+  offering.on('error', (e) => errors.offering.push(e as SignalingError));
+  answering.on('error', (e) => errors.answering.push(e as SignalingError));
+  const ra = await nodeRoom(offering, room);
+  cleanup.push(() => offering.close(), () => ra.leave());
+  await answerManual.remote(await offerManual.local(10_000));
+  const rb = await nodeRoom(answering, room);
+  cleanup.push(() => answering.close(), () => rb.leave());
+  await offerManual.remote(await answerManual.local(10_000));
+  const { pa, pb } = await meet(ra, rb);
+  expect(await echoOverDataChannel(pa, pb)).toEqual({ echo: { hello: 'echo' } });
+  await until(() => !!offering.status(ANSWERER_ID)?.open && !!answering.status(OFFERER_ID)?.open, 10_000, 'both control channels open');
+  return { offering, answering, ra, rb, pa, pb, errors };
+}
+
+/** A host candidate of the offering side's own connection, as a late trickled candidate. */
+function lateCandidate(sdp: string): Json {
+  const line = /^a=candidate:(.+)$/m.exec(sdp)![1]!.trim();
+  return { pinhole: 'rtc', gen: 0, candidate: { candidate: `candidate:${line}`, sdpMid: '0', sdpMLineIndex: 0, usernameFragment: null } };
+}
+
+describe('in-band signaling after a manual exchange (node-datachannel)', () => {
+  it('signals the manual exchange cannot carry go over the control channel; a data channel opened later works', async () => {
+    const { offering, answering, pa, pb, errors } = await manualPair();
+    // A late candidate: the manual signaler drops those, so its arrival proves the path.
+    const arrived = answering.next('signal', 5000);
+    offering.signal(ANSWERER_ID, lateCandidate(pa.connection!.pc.localDescription!.sdp), 'in-band');
+    expect(await arrived).toMatchObject({ room: 'in-band', from: OFFERER_ID, data: { pinhole: 'rtc', gen: 0, candidate: { sdpMid: '0' } } });
+    expect(offering.status(ANSWERER_ID)).toEqual({ open: true, sent: 1, received: 0 });
+    expect(answering.status(OFFERER_ID)).toEqual({ open: true, sent: 0, received: 1 });
+    // The answering side opens a channel of its own after the fact.
+    expect(await echoOverDataChannel(pb, pa, 'later')).toEqual({ echo: { hello: 'later' } });
+    expect(pa.connection!.connectionState).toBe('connected');
+    expect(errors).toEqual({ offering: [], answering: [] });
+  });
+
+  const bigSdp = `v=0\r\n${'a=x\r\n'.repeat(14_000)}`;
+  const garbage: [string, string | Uint8Array, RegExp][] = [
+    ['not JSON', '{nope', /not JSON/],
+    ['binary', new Uint8Array([1, 2, 3]), /binary messages are not in-band signals/],
+    ['an array', '[1,2]', /not a JSON object/],
+    ['another kind of frame', '{"pinhole":"chat","text":"hi"}', /"pinhole" is "chat"/],
+    ['another generation', '{"pinhole":"rtc","gen":7,"restart":"rebuild"}', /"gen" 7 is not this connection's generation 0/],
+    ['no payload field', '{"pinhole":"rtc","gen":0}', /exactly one of/],
+    ['two payload fields', '{"pinhole":"rtc","gen":0,"candidate":null,"restart":"ice"}', /exactly one of/],
+    ['a description that is no SDP', '{"pinhole":"rtc","gen":0,"description":{"type":"offer","sdp":"hello"}}', /"description" is not/],
+    ['a bad candidate', '{"pinhole":"rtc","gen":0,"candidate":{"candidate":42}}', /"candidate" is not null or/],
+    ['a bad restart', '{"pinhole":"rtc","gen":0,"restart":"now"}', /"restart" is not "ice" or "rebuild"/],
+    ['an oversized frame', JSON.stringify({ pinhole: 'rtc', gen: 0, description: { type: 'offer', sdp: bigSdp } }), /bytes is over 65536/],
+  ];
+
+  // One connection takes every kind of garbage in turn (fewer manual exchanges, and it shows
+  // that a connection survives all of them).
+  it('garbage on the control channel is refused with bad-payload, each frame answered; the connection keeps working', async () => {
+    const { offering, answering, pa, pb, errors } = await manualPair();
+    for (const [name, frame, message] of garbage) {
+      const n = errors.answering.length;
+      pa.connection!.control.send(frame as string);
+      await until(() => errors.answering.length === n + 1 && errors.offering.length === n + 1, 10_000, `the error for ${name} and its answer`);
+      expect(errors.answering[n], name).toMatchObject({ name: 'SignalingError', code: 'bad-payload' });
+      expect(errors.answering[n]!.message, name).toMatch(message);
+      // The sender learns of it from the error frame (which is never answered itself).
+      expect(errors.offering[n], name).toMatchObject({ name: 'SignalingError', code: 'bad-payload' });
+      expect(errors.offering[n]!.message, name).toMatch(new RegExp(`^${ANSWERER_ID} refused an in-band frame of ours: in-band frame: `));
+    }
+    expect(answering.status(OFFERER_ID)?.received).toBe(0);
+    // Still connected, channels still work, and a good in-band signal still arrives.
+    expect([pa.connection!.connectionState, pb.connection!.connectionState]).toEqual(['connected', 'connected']);
+    expect(await echoOverDataChannel(pa, pb, 'after')).toEqual({ echo: { hello: 'after' } });
+    const arrived = answering.next('signal', 5000);
+    offering.signal(ANSWERER_ID, { pinhole: 'rtc', gen: 0, candidate: null }, 'in-band');
+    expect((await arrived).data).toEqual({ pinhole: 'rtc', gen: 0, candidate: null });
+    expect([errors.offering.length, errors.answering.length]).toEqual([garbage.length, garbage.length]);
+  });
+
+  it('a rebuild cannot travel in-band (it replaces the connection): the manual signaler says a new exchange is needed', async () => {
+    const { pa, errors } = await manualPair();
+    const restarts: string[] = [];
+    pa.connection!.on('restart', (e) => restarts.push(`${e.mode} ${e.gen}`));
+    pa.connection!.restartIce('test'); // node-datachannel cannot restart ICE in place
+    await until(() => errors.offering.length > 0, 5000, 'the error');
+    expect(restarts).toEqual(['rebuild 1']);
+    expect(errors.offering[0]).toMatchObject({ name: 'SignalingError', code: 'unsupported' });
+    expect(errors.offering[0]!.message).toMatch(/needs a new exchange/);
+  });
+});
