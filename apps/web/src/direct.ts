@@ -33,7 +33,8 @@ export function showDirect(app: HTMLElement): void {
   const create = h('button', { type: 'button', class: 'primary', 'data-action': 'create', onclick: () => void start('offer') }, 'Create invitation');
   const join = h('button', { type: 'button', class: 'secondary', 'data-action': 'join', onclick: () => void start('answer') }, 'I have an invitation');
   const notes = h('div', { class: 'direct-notes' });
-  const step = h('section', { class: 'direct-step', 'aria-live': 'polite' });
+  // Not a live region: it holds the long codes; the status lines in it are (role=status).
+  const step = h('section', { class: 'direct-step', 'aria-label': 'Connecting' });
 
   replaceChildren(
     app,
@@ -158,6 +159,7 @@ export function showDirect(app: HTMLElement): void {
       h('h2', {}, '2. Paste their answer'),
       input.el,
     );
+    focusCopy();
   }
 
   /** Answering side: take the invitation, then show the answer. */
@@ -191,15 +193,23 @@ export function showDirect(app: HTMLElement): void {
           showCode(link.code, 'answer'),
           status,
         );
+        focusCopy();
         whenConnected(link, name, media, status);
       },
     });
     replaceChildren(step, h('h2', {}, '1. Open the invitation'), input.el);
+    step.querySelector('textarea')?.focus();
+  }
+
+  /** The step's buttons replaced the one pressed: keyboard focus goes on to the Copy button. */
+  function focusCopy(): void {
+    step.querySelector<HTMLButtonElement>('.code-box button')?.focus();
   }
 
   /** Shows the call once connected; explains a slow or failed connection meanwhile. */
   function whenConnected(link: DirectLink, name: string, media: LocalMedia | undefined, status: HTMLElement): void {
     let done = false;
+    let failed = false;
     const slow = setTimeout(() => {
       if (done) return;
       status.textContent =
@@ -209,8 +219,10 @@ export function showDirect(app: HTMLElement): void {
       status.classList.add('warn');
     }, SLOW_CONNECT_MS);
     const off = link.peer.on('state', (state) => {
-      if (state === 'failed' && !done) {
-        status.textContent = `The connection could not be made. ${REACHABILITY}`;
+      if (state === 'failed' && !done && !failed) {
+        failed = true;
+        const which = link.signaler.role === 'offer' ? ' Was the answer made for this invitation?' : '';
+        status.textContent = `The connection could not be made.${which} ${REACHABILITY}`;
         status.classList.add('warn');
         status.after(startOver());
       }
