@@ -8,11 +8,13 @@
  * The string lengths and QR versions the page produces are printed (README figures).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INVITATION_TTL_MS } from '../src/direct-codes.js';
 import { codeProblem, createInvitation, noSidewaysScroll, openDirect, pasteCode, press, receivedSha256, shownCode } from './direct-support.js';
-import { chatLines, cleanupDirs, launchChromium, newParticipant, screenshotOnFailure, sendChat, startHub, waitForStats, type Hub } from './support.js';
+import { chatLines, cleanupDirs, launchChromium, newParticipant, SCREENSHOTS_DIR, screenshotOnFailure, sendChat, startHub, waitForStats, type Hub } from './support.js';
 
 let hub: Hub;
 let browser: Browser;
@@ -47,6 +49,10 @@ describe('no-server page', () => {
     await pasteCode(bob.page, invitation.code);
     const answer = await shownCode(bob.page);
     expect(await noSidewaysScroll(bob.page)).toBe(true);
+    // README screenshot: the answer as the phone shows it (text, copy button, QR code).
+    await bob.page.waitForFunction(() => (document.querySelector('.code-qr') as HTMLImageElement | null)?.complete);
+    mkdirSync(SCREENSHOTS_DIR, { recursive: true });
+    await bob.page.screenshot({ path: joinPath(SCREENSHOTS_DIR, 'direct.png'), fullPage: true });
     await pasteCode(alice.page, answer.code);
     await Promise.all([alice.page.waitForSelector('.direct-call'), bob.page.waitForSelector('.direct-call')]);
     console.info('direct codes with camera and mic', { invitation: { chars: invitation.length, qrVersion: invitation.qrVersion }, answer: { chars: answer.length, qrVersion: answer.qrVersion } });
