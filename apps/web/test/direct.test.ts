@@ -56,6 +56,10 @@ describe('no-server page', () => {
     await pasteCode(alice.page, answer.code);
     await Promise.all([alice.page.waitForSelector('.direct-call'), bob.page.waitForSelector('.direct-call')]);
     console.info('direct codes with camera and mic', { invitation: { chars: invitation.length, qrVersion: invitation.qrVersion }, answer: { chars: answer.length, qrVersion: answer.qrVersion } });
+    // Trimmed to one bundled transport, Opus + VP8 and three header extensions, both codes
+    // fit a QR code a phone reads off a screen (untrimmed: about 2.3 k characters, version 36).
+    expect(invitation.qrVersion).toBeLessThanOrEqual(27);
+    expect(answer.qrVersion).toBeLessThanOrEqual(27);
 
     // Each decodes the other's video.
     for (const p of [alice, bob]) {
