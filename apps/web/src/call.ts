@@ -8,6 +8,7 @@ import { connect, type JsonValue, type LocalMedia, type NamedChannel, type Remot
 import { describeConnection } from './badge.js';
 import { Chat, type ChatWire } from './chat.js';
 import { chatPanel } from './chat-view.js';
+import { devicePickers } from './devices.js';
 import { h, replaceChildren } from './dom.js';
 import { filesPanel } from './files-view.js';
 import { banners, tabs, toggle } from './layout.js';
@@ -70,10 +71,37 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
   const offers = offerPrompts({ accept: (from, t) => files.receive(from, t), decline: (from, t) => files.decline(from, t) });
   const people = peopleList();
   const chatView = chatPanel(chat);
+  let unwatchLocal = (): void => {};
+  const watchLocal = (stream: MediaStream): void => {
+    unwatchLocal();
+    unwatchLocal = meter.watch(stream, (speaking) => local.setSpeaking(speaking && me.mic));
+  };
+  const pickers = devicePickers({
+    ids: { camera: 'call-camera', mic: 'call-mic' },
+    media: () => media,
+    onSwitched(kind) {
+      bar.hide('device');
+      if (!media) return;
+      if (kind === 'audioinput') watchLocal(media.stream);
+      // Our tile shows the screen while sharing; the new camera shows once sharing stops.
+      else if (!me.screen) local.setStream(media.stream);
+    },
+    onError(err) {
+      const { title, advice } = explainMediaError(err);
+      bar.show('device', 'warn', `${title} ${advice}`, h('button', { type: 'button', onclick: () => bar.hide('device') }, 'Dismiss'));
+    },
+  });
+  const devicesPanel = h(
+    'section',
+    { class: 'devices-panel', 'aria-label': 'Devices' },
+    h('div', { class: 'devices' }, h('label', {}, 'Camera', pickers.camera), h('label', {}, 'Microphone', pickers.mic)),
+    h('p', { class: 'hint' }, media ? 'The others see and hear the new device at once; the choice is kept for your next call.' : 'You joined without camera and microphone.'),
+  );
   const side = tabs([
     { id: 'people', label: 'People', panel: people.el },
     { id: 'chat', label: 'Chat', panel: chatView.el },
     { id: 'files', label: 'Files', panel: files.el },
+    { id: 'devices', label: 'Devices', panel: devicesPanel },
     { id: 'invite', label: 'Invite', panel: sharePanel(joinLink(location.origin, roomName)) },
   ]);
   chatView.onUnread(() => side.notify('chat'));
@@ -107,7 +135,8 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
   local.setState(me);
   if (media) {
     local.setStream(media.stream);
-    meter.watch(media.stream, (speaking) => local.setSpeaking(speaking && me.mic));
+    watchLocal(media.stream);
+    void pickers.refresh();
   } else {
     bar.show('no-media', 'warn', 'You joined without camera and microphone: the others cannot see or hear you, but you can see, hear and chat with them.');
   }
@@ -291,6 +320,7 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
 
   async function leaveCall(): Promise<void> {
     clearInterval(badgeTimer);
+    pickers.close();
     meter.close();
     media?.stop();
     await session.close().catch(() => undefined);

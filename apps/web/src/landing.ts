@@ -4,6 +4,7 @@
  * Resolves with what the call needs once the person clicks Join.
  */
 import { LocalMedia } from '@pinhole/client';
+import { devicePickers, startRemembered } from './devices.js';
 import { h, replaceChildren } from './dom.js';
 import { explainMediaError } from './media-errors.js';
 import { cleanRoomName, randomRoomName } from './rooms.js';
@@ -36,8 +37,16 @@ export function showLanding(app: HTMLElement, options: { room?: string; switches
     const video = h('video', { autoplay: true, playsinline: true, class: 'mirror' });
     video.muted = true;
     const level = h('meter', { min: '0', max: '1', value: '0', 'aria-label': 'Microphone level' });
-    const cameraSelect = h('select', { id: 'camera', 'aria-label': 'Camera', disabled: true });
-    const micSelect = h('select', { id: 'mic', 'aria-label': 'Microphone', disabled: true });
+    const watchLevel = (stream: MediaStream): void => {
+      unwatch();
+      unwatch = meter.watch(stream, (_speaking, value) => (level.value = Math.min(1, value * 8)));
+    };
+    const pickers = devicePickers({
+      ids: { camera: 'camera', mic: 'mic' },
+      media: () => media,
+      onSwitched: (kind) => kind === 'audioinput' && media && watchLevel(media.stream),
+      onError: (err) => showProblem(err),
+    });
     const problem = h('div', { class: 'media-problem', role: 'alert', hidden: true });
     const preview = h('div', { class: 'preview' }, video, h('div', { class: 'preview-off', hidden: true }, 'Camera off'));
 
@@ -70,7 +79,7 @@ export function showLanding(app: HTMLElement, options: { room?: string; switches
             'section',
             { class: 'preview-box', 'aria-label': 'Camera and microphone preview' },
             preview,
-            h('div', { class: 'devices' }, h('label', {}, 'Camera', cameraSelect), h('label', {}, 'Microphone', micSelect), h('label', { class: 'level' }, 'Level', level)),
+            h('div', { class: 'devices' }, h('label', {}, 'Camera', pickers.camera), h('label', {}, 'Microphone', pickers.mic), h('label', { class: 'level' }, 'Level', level)),
             problem,
           ),
           h('section', { class: 'join-box', 'aria-label': 'Join a room' }, form, ...notes, h('p', { class: 'hint direct-link' }, h('a', { href: '/direct' }, 'No server? Connect directly'))),
@@ -96,7 +105,7 @@ export function showLanding(app: HTMLElement, options: { room?: string; switches
       unwatch();
       const local = new LocalMedia({ mediaDevices: navigator.mediaDevices });
       try {
-        await local.start({ audio: true, video: true });
+        await startRemembered(local);
       } catch (err) {
         media = undefined;
         showProblem(err);
@@ -106,37 +115,9 @@ export function showLanding(app: HTMLElement, options: { room?: string; switches
       media = local;
       join.textContent = options.room ? `Join ${options.room}` : 'Join';
       video.srcObject = local.stream;
-      unwatch = meter.watch(local.stream, (_speaking, value) => (level.value = Math.min(1, value * 8)));
-      await fillDevices(local);
+      watchLevel(local.stream);
+      await pickers.refresh();
     }
-
-    async function fillDevices(local: LocalMedia): Promise<void> {
-      const devices = await navigator.mediaDevices.enumerateDevices();
-      const fill = (select: HTMLSelectElement, kind: MediaDeviceKind, current: MediaStreamTrack | undefined): void => {
-        const list = devices.filter((d) => d.kind === kind);
-        select.replaceChildren(...list.map((d, i) => h('option', { value: d.deviceId }, d.label || `${kind === 'videoinput' ? 'Camera' : 'Microphone'} ${i + 1}`)));
-        const id = current?.getSettings().deviceId;
-        if (id) select.value = id;
-        select.disabled = list.length < 2;
-      };
-      fill(cameraSelect, 'videoinput', local.cameraTrack);
-      fill(micSelect, 'audioinput', local.audioTrack);
-    }
-
-    const switchDevice = async (kind: 'videoinput' | 'audioinput', id: string): Promise<void> => {
-      if (!media) return;
-      try {
-        await media.switchDevice(kind, id);
-        if (kind === 'audioinput') {
-          unwatch();
-          unwatch = meter.watch(media.stream, (_speaking, value) => (level.value = Math.min(1, value * 8)));
-        }
-      } catch (err) {
-        showProblem(err);
-      }
-    };
-    cameraSelect.addEventListener('change', () => void switchDevice('videoinput', cameraSelect.value));
-    micSelect.addEventListener('change', () => void switchDevice('audioinput', micSelect.value));
 
     form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -147,6 +128,7 @@ export function showLanding(app: HTMLElement, options: { room?: string; switches
       localStorage.setItem(NAME_KEY, name);
       unwatch();
       meter.close();
+      pickers.close();
       resolve({ name, room, media });
     });
 

@@ -41,7 +41,8 @@ export function explainMediaError(err: unknown, what: 'camera and microphone' | 
   }
 }
 
-function domErrorName(err: unknown): string | undefined {
+/** The browser's DOMException name inside an SDK error (or the error itself). */
+export function domErrorName(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
     const name = (e as { name?: unknown }).name;
     if (typeof name === 'string' && name !== 'PeerError' && name !== 'Error') return name;
