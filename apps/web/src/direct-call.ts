@@ -1,6 +1,6 @@
 /**
  * The call on the "no server" page once connected: the two videos, chat and files over
- * data channels, mute and camera, and the connection badge. With no server, what a call
+ * data channels (an incoming file waits for Accept), mute and camera, and the connection badge. With no server, what a call
  * page sends through the hub (names, mute state) goes over the chat's data channel here
  * as a small `peer` message, and a connection that fails cannot be rebuilt: the page says
  * so and offers to start over.
@@ -13,6 +13,7 @@ import type { DirectLink } from './direct-link.js';
 import { h, replaceChildren } from './dom.js';
 import { filesPanel } from './files-view.js';
 import { banners, tabs, toggle } from './layout.js';
+import { offerPrompts } from './offers.js';
 import { Grid, Tile, type TileState } from './tiles.js';
 
 export interface DirectCallOptions {
@@ -55,6 +56,8 @@ export function showDirectCall(app: HTMLElement, options: DirectCallOptions): vo
     (id) => (id === peer.id ? { peer, name: them.name } : undefined),
     () => [{ peer, name: them.name }],
   );
+  // Incoming files wait for Accept, as on the call page.
+  const offers = offerPrompts({ accept: (from, t) => files.receive(from, t), decline: (from, t) => files.decline(from, t) });
   const chatView = chatPanel(chat);
   const side = tabs([
     { id: 'chat', label: 'Chat', panel: chatView.el },
@@ -104,7 +107,7 @@ export function showDirectCall(app: HTMLElement, options: DirectCallOptions): vo
       'div',
       { class: 'call direct-call' },
       h('header', { class: 'call-header' }, h('h1', {}, 'Direct call'), h('span', { class: 'transport', title: 'No server: the two browsers connected with pasted or scanned codes' }, 'no server')),
-      h('div', { class: 'direct-banners' }, bar.el),
+      h('div', { class: 'direct-banners' }, bar.el, offers.el),
       grid.el,
       side.el,
       h('nav', { class: 'controls', 'aria-label': 'Call controls' }, mic.el, camera.el, leave),
@@ -149,7 +152,7 @@ export function showDirectCall(app: HTMLElement, options: DirectCallOptions): vo
 
   room.on('track', ({ track, streams }) => remote.setStream(streams[0] ?? new MediaStream([track])));
   room.on('file', ({ transfer }) => {
-    files.receive(them.name, transfer);
+    offers.add(them.name, transfer);
     side.notify('files');
   });
   peer.on('state', (state) => {

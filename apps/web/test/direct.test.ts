@@ -14,7 +14,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INVITATION_TTL_MS } from '../src/direct-codes.js';
 import { codeProblem, createInvitation, noSidewaysScroll, openDirect, pasteCode, press, receivedSha256, shownCode } from './direct-support.js';
-import { chatLines, cleanupDirs, launchChromium, newParticipant, SCREENSHOTS_DIR, screenshotOnFailure, sendChat, startHub, waitForStats, type Hub } from './support.js';
+import { answerOffer, chatLines, cleanupDirs, launchChromium, newParticipant, SCREENSHOTS_DIR, screenshotOnFailure, sendChat, startHub, waitForStats, type Hub } from './support.js';
 
 let hub: Hub;
 let browser: Browser;
@@ -85,6 +85,8 @@ describe('no-server page', () => {
     const data = randomBytes(2 * 1024 * 1024);
     await alice.page.click('[data-tab=files]');
     await alice.page.setInputFiles('.files input[type=file]', { name: 'direct.bin', mimeType: 'application/octet-stream', buffer: data });
+    await bob.page.waitForSelector('.offers .offer[data-name="direct.bin"]');
+    await answerOffer(bob, 'direct.bin', 'accept');
     await press(bob.page, '[data-tab=files]');
     const done = '.transfer[data-state=done]';
     await Promise.all([alice.page.waitForSelector(`${done}[data-direction=out]`), bob.page.waitForSelector(`${done}[data-direction=in]`)]);
