@@ -198,7 +198,8 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
     p.offs.push(linkChat(peer, client));
     p.offs.push(
       peer.on('state', (state) => {
-        if (state === 'failed') bar.show(`media-${peer.id}`, 'warn', `The media connection to ${name} failed; repairing it…`);
+        // The SDK repairs it (ICE restart, then a new connection) until it is connected again.
+        if (state === 'disconnected' || state === 'failed') bar.show(`media-${peer.id}`, 'warn', `Connection to ${name} lost — retrying…`);
         if (state === 'connected') bar.hide(`media-${peer.id}`);
         refreshBadge(p);
       }),

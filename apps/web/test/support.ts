@@ -41,22 +41,24 @@ const dirs = tempDirs();
 /**
  * Starts `pinhole serve` on `host` with free hub / TURN / TURN-TLS ports (so test files
  * may run side by side) and relaying to loopback peers allowed. `reuse` restarts on the
- * same port and data dir (same certificate).
+ * same port and data dir (same certificate). `turn` hands out an external TURN server
+ * (e.g. coturn) with TURN REST API credentials instead of starting the embedded one.
  */
-export async function startHub(options: { host?: string; extra?: string[]; reuse?: Hub } = {}): Promise<Hub> {
+export async function startHub(options: { host?: string; extra?: string[]; reuse?: Hub; turn?: { url: string; secret: string } } = {}): Promise<Hub> {
   const host = options.host ?? '127.0.0.1';
   let args = options.reuse?.args;
   let dataDir = options.reuse?.dataDir;
   if (!args || !dataDir) {
     const [port, turnPort, turnTlsPort] = await freeUdpTcpPorts(3);
     dataDir = dirs.make();
+    const turn = options.turn
+      ? ['--turn-url', options.turn.url, '--turn-secret', options.turn.secret]
+      : ['--turn-port', String(turnPort), '--turn-tls-port', String(turnTlsPort), '--turn-allow-peer', '127.0.0.0/8'];
     args = [
       '--host', host,
       '--port', String(port),
       '--data-dir', dataDir,
-      '--turn-port', String(turnPort),
-      '--turn-tls-port', String(turnTlsPort),
-      '--turn-allow-peer', '127.0.0.0/8',
+      ...turn,
       '--log-level', 'warn',
       ...(options.extra ?? []),
     ];
