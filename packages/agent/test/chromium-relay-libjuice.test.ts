@@ -2,9 +2,9 @@
  * Why a Chromium client that only has TURN relays (UDP blocked, proxy-only) cannot reach a
  * node-datachannel peer such as `pinhole agent`, pinned down on loopback with our TURN server:
  *
- * - Chromium 156 sends the connectivity checks of its TURN allocations (UDP, TCP and TLS
- *   alike) with an ICE-CONTROLLING / ICE-CONTROLLED tiebreaker of 0; checks from its host
- *   ports carry a random one. 0 is a legal tiebreaker (RFC 8445 §16.1).
+ * - Chromium 156, relay-only, sends the connectivity checks of its TURN allocations with an
+ *   ICE-CONTROLLING / ICE-CONTROLLED tiebreaker of 0 (seen over TURN/UDP too, by hand);
+ *   checks from its host ports carry a random one. 0 is a legal tiebreaker (RFC 8445 §16.1).
  * - libjuice (node-datachannel 0.33) compares the two attributes' values to find which one
  *   is present, takes a 0 for "absent", logs "Controlling and controlled attributes mismatch
  *   in request" and answers 400 Bad Request; Chromium kills the candidate pair on a 400
@@ -71,7 +71,10 @@ describe('Chromium TURN relay ↔ node-datachannel (libjuice): a known interop f
   });
 
   it.each(['tcp', 'tls'] as const)('TURN over %s: Chromium checks with tiebreaker 0, libjuice answers them 400', async (transport) => {
-    const url = transport === 'tcp' ? `turn:127.0.0.1:${server.ports.tcp}?transport=tcp` : `turns:localhost:${server.ports.tls}?transport=tcp`;
+    const url = {
+      tcp: `turn:127.0.0.1:${server.ports.tcp}?transport=tcp`,
+      tls: `turns:localhost:${server.ports.tls}?transport=tcp`,
+    }[transport];
     const page = await browser.newPage();
     const observer: Socket = createSocket('udp4');
     const node = new RTCPeerConnection({

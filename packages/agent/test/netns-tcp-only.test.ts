@@ -4,20 +4,22 @@
  * Chromium in the client's namespace:
  * - UDP blocked: the client's namespace drops every UDP packet it sends → TURN over TCP or TLS;
  * - proxy-only: the client's namespace reaches nothing but a squid proxy that CONNECTs to
- *   HTTPS ports only → signaling through CONNECT, media through TURN/TLS on 443 through it.
+ *   HTTPS ports only → signaling through CONNECT, media through TURN/TLS on 443 through it;
+ * - and, with UDP, Chromium ↔ `pinhole agent` when the agent may send to nothing but the hub.
  *
- * The far side is a second Chromium on the public segment running the agent's own echo
- * service code (netns/browser-peer.ts), not `pinhole agent`: a node-datachannel peer cannot
- * take a Chromium relay today. Chromium 156 sends its connectivity checks from TURN
- * allocations with an ICE-CONTROLLING/ICE-CONTROLLED tiebreaker of 0 (legal, RFC 8445
- * §16.1), and libjuice (node-datachannel 0.33) takes a 0 for a missing attribute and
- * answers 400 Bad Request, on which Chromium kills the pair (libjuice issue #355).
+ * In the first two the far side is a second Chromium on the public segment running the
+ * agent's own echo service code (netns/browser-peer.ts), not `pinhole agent`: a
+ * node-datachannel peer cannot take a Chromium relay today. Chromium 156 sends the
+ * connectivity checks of its TURN allocations with an ICE-CONTROLLING/ICE-CONTROLLED
+ * tiebreaker of 0 (legal, RFC 8445 §16.1), and libjuice (node-datachannel 0.33) takes a 0
+ * for a missing attribute and answers 400 Bad Request, on which Chromium kills the pair
+ * (libjuice issue #355).
  * chromium-relay-libjuice.test.ts pins that down on loopback.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectivityReport } from '@pinhole/client';
 import { PUBLIC_IP, netnsUnavailable } from './netns/topology.js';
-import { HUB_URL, ROOM, Scenario } from './netns/scenario.js';
+import { HUB_URL, ROOM, Scenario, egressOnly } from './netns/scenario.js';
 import { chromiumIn, type NamespacedChromium } from './netns/chromium.js';
 import { PROXY_PORT, PROXY_URL, squidIn } from './netns/squid.js';
 
@@ -40,14 +42,17 @@ describe.skipIf(unavailable !== undefined)(`Chromium clients where only TCP gets
     browsers.add(b);
     return b;
   };
-  const check = (b: NamespacedChromium) => b.call<CheckResult>(`check(${JSON.stringify(HUB_URL)}, ${JSON.stringify(ROOM)}, ${JSON.stringify(FAR_PEER)})`);
+  /** The far peer: Chromium on the public segment (with UDP) serving `echo`. */
+  const farPeer = async () => {
+    const far = await browserIn(s.t.host('far', 12));
+    await far.call(`serve(${JSON.stringify(HUB_URL)}, ${JSON.stringify(ROOM)}, ${JSON.stringify(FAR_PEER)})`);
+  };
+  const check = (b: NamespacedChromium, target = FAR_PEER) => b.call<CheckResult>(`check(${JSON.stringify(HUB_URL)}, ${JSON.stringify(ROOM)}, ${JSON.stringify(target)})`);
 
   // A topology per attempt, so a retry starts from fresh namespaces.
   beforeEach(async () => {
     s = await Scenario.create();
     await s.hub();
-    const far = await browserIn(s.t.host('far', 12));
-    await far.call(`serve(${JSON.stringify(HUB_URL)}, ${JSON.stringify(ROOM)}, ${JSON.stringify(FAR_PEER)})`);
   }, 60_000);
   afterEach(async () => {
     // Browsers first: a namespace stays alive while a process in it runs.
@@ -57,6 +62,7 @@ describe.skipIf(unavailable !== undefined)(`Chromium clients where only TCP gets
   });
 
   it('UDP blocked: echo through TURN over TCP or TLS, and the report says so', async () => {
+    await farPeer();
     const ns = s.t.host('udpless', 50);
     s.t.firewall(ns, `table inet noudp {
       counter udp_dropped {}
@@ -76,6 +82,7 @@ describe.skipIf(unavailable !== undefined)(`Chromium clients where only TCP gets
   }, 60_000);
 
   it('proxy-only: signaling through CONNECT, media through TURN/TLS on 443 tunnelled by the same proxy', async () => {
+    await farPeer();
     const squid = await squidIn(s.t, [443, 8443]);
     try {
       const ns = s.t.host('proxied', 60);
@@ -112,5 +119,21 @@ describe.skipIf(unavailable !== undefined)(`Chromium clients where only TCP gets
     } finally {
       await squid.stop();
     }
+  }, 60_000);
+
+  it('with UDP, Chromium reaches `pinhole agent` itself when the agent may send to nothing but the hub (TURN carries it)', async () => {
+    // The hub's address is also where every relayed address lives: a working pair has a
+    // TURN relay on one side (Chromium's or the agent's; the agent's may show as prflx).
+    const agentNs = s.t.host('agent', 13);
+    s.t.firewall(agentNs, egressOnly(PUBLIC_IP));
+    const agent = await s.agent(agentNs);
+    const client = await browserIn(s.t.host('udp-client', 70));
+    const r = await check(client, 'box');
+    const { local, remote } = r.report.candidateType;
+    console.info(`Chromium ↔ egress-to-hub agent: client sees ${local} ↔ ${remote}`);
+    expect(r.echo).toEqual({ from: 'chromium-client' });
+    expect([local, remote].some((t) => t === 'relay' || t === 'prflx')).toBe(true);
+    expect([local, remote]).not.toEqual(['host', 'host']);
+    await agent.stop();
   }, 60_000);
 });

@@ -30,7 +30,10 @@ export async function chromiumIn(ns: string, extraArgs: string[] = []): Promise<
   chmodSync(wrapper, 0o755);
   bundle ??= bundleForBrowser(new URL('./browser-peer.ts', import.meta.url));
   const script = await bundle;
-  const browser = await chromium.launch({ executablePath: wrapper, args: [...CHROMIUM_ARGS, '--ignore-certificate-errors', ...extraArgs] });
+  const browser = await chromium.launch({ executablePath: wrapper, args: [...CHROMIUM_ARGS, '--ignore-certificate-errors', ...extraArgs] }).catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
   const close = async () => {
     await browser.close();
     rmSync(dir, { recursive: true, force: true });
