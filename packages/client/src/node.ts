@@ -4,6 +4,7 @@
  * custom CA or `insecure` for a self-signed dev hub, and network-change detection.
  */
 import { networkInterfaces } from 'node:os';
+import { PeerConnection as NativePeerConnection } from 'node-datachannel';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { connect as mqttConnect } from 'mqtt';
 import { Session, type ConnectOptions } from './session.js';
@@ -35,23 +36,57 @@ export async function connect(url: HubUrls, options: NodeConnectOptions = {}): P
 }
 
 /**
- * node-datachannel's RTCPeerConnection with TURN credentials percent-encoded: libdatachannel
- * reads `turn:USER:PASS@host` and cuts at the first ':', which TURN REST usernames
- * (`expiry:identity`) contain. (libjuice, which the prebuilt package uses, relays over UDP only:
- * `turn:…?transport=tcp` and `turns:` servers are skipped by it.)
+ * node-datachannel's RTCPeerConnection, driven the W3C way: libdatachannel's automatic
+ * negotiation is off, so a description exists only when `setLocalDescription()` asks for it.
+ * Why: with it on, the polite side's first data channel makes an offer of its own, which
+ * starts its ICE agent in the controlling role; after the remote offer rolls that back the
+ * agent stays controlling, both sides nominate (STUN 487 role conflicts), and when the
+ * answerer wins the offerer's ICE connects before the answer has reached it — DTLS then
+ * starts without the remote fingerprint and fails ("unknown CA"), and the connection is
+ * rebuilt (bench/client/open.mjs saw it in about one run in ten, once as a 5 s stall).
+ *
+ * Also: TURN credentials are percent-encoded, because libdatachannel reads
+ * `turn:USER:PASS@host` and cuts at the first ':', which TURN REST usernames
+ * (`expiry:identity`) contain. (libjuice, which the prebuilt package uses, relays over UDP
+ * only: `turn:…?transport=tcp` and `turns:` servers are skipped by it.)
  */
 export const NodeRTCPeerConnection: RTCPeerConnectionConstructor = class extends (RTCPeerConnection as unknown as RTCPeerConnectionConstructor) {
+  readonly #native: NativePeerConnection;
+
   constructor(configuration: RTCConfiguration = {}) {
-    super({
-      ...configuration,
-      iceServers: configuration.iceServers?.map((s) => ({
-        ...s,
-        ...(s.username === undefined ? {} : { username: encodeURIComponent(s.username) }),
-        ...(typeof s.credential === 'string' ? { credential: encodeURIComponent(s.credential) } : {}),
-      })),
-    });
+    const native = nativePeerConnection(configuration);
+    // The polyfill wraps a native connection it is given (its documented `peerConnection` option).
+    super({ ...configuration, peerConnection: native } as RTCConfiguration);
+    this.#native = native;
+  }
+
+  /** No argument: an answer in 'have-remote-offer', else an offer (webrtc-pc's implicit description). */
+  override async setLocalDescription(description?: RTCLocalSessionDescriptionInit): Promise<void> {
+    const type = description?.type ?? (this.signalingState === 'have-remote-offer' ? 'answer' : 'offer');
+    if (type === 'offer' || type === 'answer') this.#native.setLocalDescription(type);
   }
 };
+
+let connections = 0;
+
+function nativePeerConnection(configuration: RTCConfiguration): NativePeerConnection {
+  const iceServers = (configuration.iceServers ?? []).flatMap((server) =>
+    (Array.isArray(server.urls) ? server.urls : [server.urls]).map((url) => {
+      if (!server.username || typeof server.credential !== 'string') return url;
+      const [scheme, rest] = url.split(/:(.*)/s);
+      return `${scheme}:${encodeURIComponent(server.username)}:${encodeURIComponent(server.credential)}@${rest}`;
+    }),
+  );
+  try {
+    return new NativePeerConnection(`pinhole-${++connections}`, {
+      iceServers,
+      iceTransportPolicy: configuration.iceTransportPolicy ?? 'all',
+      disableAutoNegotiation: true,
+    });
+  } catch (err) {
+    throw new SyntaxError(`invalid RTCConfiguration: ${(err as Error).message}`);
+  }
+}
 
 /** Polls the interface list (Node has no event for it); fires when addresses change. */
 export function watchInterfaces(listener: () => void, everyMs = 3000): () => void {

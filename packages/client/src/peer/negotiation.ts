@@ -73,8 +73,8 @@ export class Negotiation {
 
   /**
    * Makes and sends an offer. Browsers call it on 'negotiationneeded'. node-datachannel
-   * never fires that event; it makes its one offer by itself when the first data channel is
-   * created, so setLocalDescription() is a no-op there and localDescription holds that offer.
+   * never fires that event: PeerConnection calls this once on the impolite side, and
+   * NodeRTCPeerConnection (node.ts) makes the offer here, not on its own.
    */
   async offer(): Promise<void> {
     try {
@@ -105,7 +105,6 @@ export class Negotiation {
       this.#remoteDescriptionSet = true;
       await this.#flushCandidates();
       if (description.type === 'offer') {
-        // Browsers create the answer here; libdatachannel already made it in setRemoteDescription.
         await pc.setLocalDescription();
         this.#sendLocalDescription();
       }
