@@ -12,6 +12,8 @@ import type { Json } from '@pinhole/protocol';
 import { ANSWERER_ID, ManualSignaler, OFFERER_ID } from '../src/signaling/manual.js';
 import { InBandSignaler } from '../src/signaling/in-band.js';
 import type { SignalingError } from '../src/signaling/errors.js';
+import { connectMqtt } from '../src/node.js';
+import { Mosquitto } from './support/mosquitto.js';
 import { until } from './support/hub.js';
 import { echoOverDataChannel, meet, nodeRoom } from './support/rendezvous.js';
 
@@ -41,18 +43,19 @@ async function manualPair(room = 'in-band') {
   return { offering, answering, ra, rb, pa, pb, errors };
 }
 
-/** A host candidate of the offering side's own connection, as a late trickled candidate. */
-function lateCandidate(sdp: string): Json {
-  const line = /^a=candidate:(.+)$/m.exec(sdp)![1]!.trim();
-  return { pinhole: 'rtc', gen: 0, candidate: { candidate: `candidate:${line}`, sdpMid: '0', sdpMLineIndex: 0, usernameFragment: null } };
-}
+/** A late trickled candidate (a host candidate nobody listens on: ICE tries it and moves on). */
+const LATE_CANDIDATE: Json = {
+  pinhole: 'rtc',
+  gen: 0,
+  candidate: { candidate: 'candidate:9 1 UDP 2122317823 127.0.0.1 9 typ host', sdpMid: '0', sdpMLineIndex: 0, usernameFragment: null },
+};
 
 describe('in-band signaling after a manual exchange (node-datachannel)', () => {
   it('signals the manual exchange cannot carry go over the control channel; a data channel opened later works', async () => {
     const { offering, answering, pa, pb, errors } = await manualPair();
     // A late candidate: the manual signaler drops those, so its arrival proves the path.
     const arrived = answering.next('signal', 5000);
-    offering.signal(ANSWERER_ID, lateCandidate(pa.connection!.pc.localDescription!.sdp), 'in-band');
+    offering.signal(ANSWERER_ID, LATE_CANDIDATE, 'in-band');
     expect(await arrived).toMatchObject({ room: 'in-band', from: OFFERER_ID, data: { pinhole: 'rtc', gen: 0, candidate: { sdpMid: '0' } } });
     expect(offering.status(ANSWERER_ID)).toEqual({ open: true, sent: 1, received: 0 });
     expect(answering.status(OFFERER_ID)).toEqual({ open: true, sent: 0, received: 1 });
@@ -110,5 +113,34 @@ describe('in-band signaling after a manual exchange (node-datachannel)', () => {
     expect(restarts).toEqual(['rebuild 1']);
     expect(errors.offering[0]).toMatchObject({ name: 'SignalingError', code: 'unsupported' });
     expect(errors.offering[0]!.message).toMatch(/needs a new exchange/);
+  });
+});
+
+describe('in-band signaling as the fallback of a broker signaler', () => {
+  it('over MQTT, later signals go through the broker while it works, and in-band once it is gone', async () => {
+    const broker = await Mosquitto.start();
+    cleanup.push(() => broker.stop());
+    const [a, b] = [new InBandSignaler(await connectMqtt(broker.url)), new InBandSignaler(await connectMqtt(broker.url))];
+    cleanup.push(() => a.close(), () => b.close());
+    const ra = await nodeRoom(a, 'fallback');
+    const rb = await nodeRoom(b, 'fallback');
+    cleanup.push(() => ra.leave(), () => rb.leave());
+    const { pa, pb } = await meet(ra, rb);
+    expect(await echoOverDataChannel(pa, pb)).toEqual({ echo: { hello: 'echo' } });
+    await until(() => !!a.status(b.localId)?.open && !!b.status(a.localId)?.open, 10_000, 'both control channels open');
+    const sentBefore = a.status(b.localId)!.sent;
+
+    let arrived = b.next('signal', 5000);
+    a.signal(b.localId, LATE_CANDIDATE, 'fallback');
+    expect((await arrived).data).toMatchObject({ pinhole: 'rtc', candidate: { sdpMid: '0' } });
+    expect(a.status(b.localId)!.sent).toBe(sentBefore); // through the broker
+
+    await broker.stop('SIGKILL'); // unreachable: no last wills, the rooms keep their members
+    await until(() => a.state === 'reconnecting', 10_000, 'the MQTT signaler to notice the broker is gone');
+    arrived = b.next('signal', 5000);
+    a.signal(b.localId, LATE_CANDIDATE, 'fallback');
+    expect((await arrived).data).toMatchObject({ pinhole: 'rtc', candidate: { sdpMid: '0' } });
+    expect(a.status(b.localId)!.sent).toBe(sentBefore + 1); // in-band
+    expect(pa.connection!.connectionState).toBe('connected');
   });
 });

@@ -54,9 +54,15 @@ export class Mosquitto {
     return new Mosquitto(`mqtt://127.0.0.1:${tcp}`, `ws://127.0.0.1:${ws}`, proc, dir);
   }
 
-  async stop(): Promise<void> {
-    this.proc.kill('SIGTERM');
-    await new Promise((r) => (this.proc.exitCode !== null ? r(undefined) : this.proc.once('exit', r)));
+  /**
+   * Stops the broker; `signal: 'SIGKILL'` makes it vanish as an unreachable broker would,
+   * without publishing its clients' last wills on the way out (as SIGTERM does).
+   */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      this.proc.kill(signal);
+      await new Promise((r) => this.proc.once('exit', r));
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
