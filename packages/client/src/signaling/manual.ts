@@ -8,8 +8,10 @@
  *
  * Ids: the offering side is 'offerer', the answering side 'answerer', so the offering side
  * is the impolite one that makes the offer (perfect negotiation, docs/protocol.md §12.1).
- * The exchange is one-shot: a later repair signal (a rebuild after the connection failed)
- * cannot be carried and is reported as an `unsupported` error.
+ * The strings carry the first offer and answer only. Wrap the signaler in an InBandSignaler
+ * (in-band.ts) and later negotiation (renegotiation, ICE restarts) travels over the
+ * connection itself; a rebuild after the connection failed cannot, and is reported here as
+ * an `unsupported` error (a new exchange is needed).
  */
 import type { Json, PeerInfo, PeerMeta } from '@pinhole/protocol';
 import { Emitter } from '../emitter.js';
