@@ -1,11 +1,13 @@
 /**
  * In-band signaling between two node-datachannel peers connected by the manual offer/answer
- * strings only: afterwards their signals travel over the connection's control channel, a
- * data channel opened later works, garbage on the control channel is refused with a typed
- * error (and answered with an error frame) while the connection keeps working, and a
- * rebuild — which replaces the connection the channel runs on — is reported as needing a new
- * exchange. (node-datachannel cannot renegotiate or restart ICE in place; that part runs in
- * Chromium: test/browser/in-band.test.ts.)
+ * strings only: afterwards their signals travel over the connection's control channel (a
+ * ManualSignaler does this by itself; an InBandSignaler around any signaler does the same),
+ * a data channel opened later works, garbage on the control channel is refused with a typed
+ * error (and answered with an error frame) while the connection keeps working, and a rebuild
+ * — which replaces the connection the channel runs on — is reported as needing a new
+ * exchange. Over MQTT, an InBandSignaler switches to in-band once the broker is gone.
+ * (node-datachannel cannot renegotiate or restart ICE in place; that part runs in Chromium:
+ * test/browser/in-band.test.ts.)
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Json } from '@pinhole/protocol';
@@ -22,24 +24,27 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-/** Two rooms connected by exchanging only the manual strings, each signaler wrapped in-band. */
-async function manualPair(room = 'in-band') {
+/**
+ * Two rooms connected by exchanging only the manual strings. A ManualSignaler goes in-band by
+ * itself; `wrapped` puts each in an InBandSignaler as well (what a chain or hub would need).
+ */
+async function manualPair(wrapped = false) {
   const offerManual = new ManualSignaler({ role: 'offer' });
   const answerManual = new ManualSignaler({ role: 'answer' });
-  const offering = new InBandSignaler(offerManual);
-  const answering = new InBandSignaler(answerManual);
+  const offering = wrapped ? new InBandSignaler(offerManual) : offerManual;
+  const answering = wrapped ? new InBandSignaler(answerManual) : answerManual;
   const errors: { offering: SignalingError[]; answering: SignalingError[] } = { offering: [], answering: [] };
   offering.on('error', (e) => errors.offering.push(e as SignalingError));
   answering.on('error', (e) => errors.answering.push(e as SignalingError));
-  const ra = await nodeRoom(offering, room);
+  const ra = await nodeRoom(offering, 'in-band');
   cleanup.push(() => offering.close(), () => ra.leave());
   await answerManual.remote(await offerManual.local(10_000));
-  const rb = await nodeRoom(answering, room);
+  const rb = await nodeRoom(answering, 'in-band');
   cleanup.push(() => answering.close(), () => rb.leave());
   await offerManual.remote(await answerManual.local(10_000));
   const { pa, pb } = await meet(ra, rb);
   expect(await echoOverDataChannel(pa, pb)).toEqual({ echo: { hello: 'echo' } });
-  await until(() => !!offering.status(ANSWERER_ID)?.open && !!answering.status(OFFERER_ID)?.open, 10_000, 'both control channels open');
+  await until(() => !!offering.inBand(ANSWERER_ID)?.open && !!answering.inBand(OFFERER_ID)?.open, 10_000, 'both control channels open');
   return { offering, answering, ra, rb, pa, pb, errors };
 }
 
@@ -51,14 +56,14 @@ const LATE_CANDIDATE: Json = {
 };
 
 describe('in-band signaling after a manual exchange (node-datachannel)', () => {
-  it('signals the manual exchange cannot carry go over the control channel; a data channel opened later works', async () => {
-    const { offering, answering, pa, pb, errors } = await manualPair();
-    // A late candidate: the manual signaler drops those, so its arrival proves the path.
+  it('signals the manual exchange cannot carry go over the control channel (also wrapped in an InBandSignaler); a data channel opened later works', async () => {
+    const { offering, answering, pa, pb, errors } = await manualPair(true);
+    // A late candidate: the spent manual exchange could not carry it; the counters show the path.
     const arrived = answering.next('signal', 5000);
     offering.signal(ANSWERER_ID, LATE_CANDIDATE, 'in-band');
     expect(await arrived).toMatchObject({ room: 'in-band', from: OFFERER_ID, data: { pinhole: 'rtc', gen: 0, candidate: { sdpMid: '0' } } });
-    expect(offering.status(ANSWERER_ID)).toEqual({ open: true, sent: 1, received: 0 });
-    expect(answering.status(OFFERER_ID)).toEqual({ open: true, sent: 0, received: 1 });
+    expect(offering.inBand(ANSWERER_ID)).toEqual({ open: true, sent: 1, received: 0 });
+    expect(answering.inBand(OFFERER_ID)).toEqual({ open: true, sent: 0, received: 1 });
     // The answering side opens a channel of its own after the fact.
     expect(await echoOverDataChannel(pb, pa, 'later')).toEqual({ echo: { hello: 'later' } });
     expect(pa.connection!.connectionState).toBe('connected');
@@ -94,7 +99,7 @@ describe('in-band signaling after a manual exchange (node-datachannel)', () => {
       expect(errors.offering[n], name).toMatchObject({ name: 'SignalingError', code: 'bad-payload' });
       expect(errors.offering[n]!.message, name).toMatch(new RegExp(`^${ANSWERER_ID} refused an in-band frame of ours: in-band frame: `));
     }
-    expect(answering.status(OFFERER_ID)?.received).toBe(0);
+    expect(answering.inBand(OFFERER_ID)?.received).toBe(0);
     // Still connected, channels still work, and a good in-band signal still arrives.
     expect([pa.connection!.connectionState, pb.connection!.connectionState]).toEqual(['connected', 'connected']);
     expect(await echoOverDataChannel(pa, pb, 'after')).toEqual({ echo: { hello: 'after' } });
@@ -127,20 +132,20 @@ describe('in-band signaling as the fallback of a broker signaler', () => {
     cleanup.push(() => ra.leave(), () => rb.leave());
     const { pa, pb } = await meet(ra, rb);
     expect(await echoOverDataChannel(pa, pb)).toEqual({ echo: { hello: 'echo' } });
-    await until(() => !!a.status(b.localId)?.open && !!b.status(a.localId)?.open, 10_000, 'both control channels open');
-    const sentBefore = a.status(b.localId)!.sent;
+    await until(() => !!a.inBand(b.localId)?.open && !!b.inBand(a.localId)?.open, 10_000, 'both control channels open');
+    const sentBefore = a.inBand(b.localId)!.sent;
 
     let arrived = b.next('signal', 5000);
     a.signal(b.localId, LATE_CANDIDATE, 'fallback');
     expect((await arrived).data).toMatchObject({ pinhole: 'rtc', candidate: { sdpMid: '0' } });
-    expect(a.status(b.localId)!.sent).toBe(sentBefore); // through the broker
+    expect(a.inBand(b.localId)!.sent).toBe(sentBefore); // through the broker
 
     await broker.stop('SIGKILL'); // unreachable: no last wills, the rooms keep their members
     await until(() => a.state === 'reconnecting', 10_000, 'the MQTT signaler to notice the broker is gone');
     arrived = b.next('signal', 5000);
     a.signal(b.localId, LATE_CANDIDATE, 'fallback');
     expect((await arrived).data).toMatchObject({ pinhole: 'rtc', candidate: { sdpMid: '0' } });
-    expect(a.status(b.localId)!.sent).toBe(sentBefore + 1); // in-band
+    expect(a.inBand(b.localId)!.sent).toBe(sentBefore + 1); // in-band
     expect(pa.connection!.connectionState).toBe('connected');
   });
 });

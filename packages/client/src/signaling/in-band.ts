@@ -3,10 +3,10 @@
  * connection is up, carries that peer's later negotiation — renegotiation offers and
  * answers (a track added, a screen share), in-place ICE restarts, late candidates — over the
  * connection's own control channel (the negotiated channel every SDK connection has, id
- * CONTROL_CHANNEL_ID) instead of the signaler it wraps. A manual/QR exchange thereby stops
- * being one-shot, and a connection made through a hub or broker stays negotiable while that
- * signaler is gone. Rooms feed what arrives to the same PeerConnection and Negotiation as
- * any other signal.
+ * CONTROL_CHANNEL_ID) instead of the signaler it wraps, so a connection made through a hub,
+ * a broker or a chain stays negotiable while that signaler is gone. (ManualSignaler does
+ * the same by itself; around a chain that may end on a manual rung, this wrapper covers it.)
+ * Rooms feed what arrives to the same PeerConnection and Negotiation as any other signal.
  *
  * Which path a signal takes: in-band when the connection's control channel is open, the
  * signal belongs to that connection's generation, and the wrapped signaler cannot carry it
@@ -24,9 +24,9 @@ import { Emitter } from '../emitter.js';
 import type { PeerConnection } from '../peer/peer-connection.js';
 import { isRtcSignal, type RtcSignal } from '../peer/signals.js';
 import type { Signaler, SignalerEvents, SignalerState } from './signaler.js';
-import { SignalingError } from './errors.js';
-import { byteLength, decodeInBand, encodeInBandError } from './in-band-wire.js';
-import { MAX_IN_BAND_FRAME_BYTES } from './rendezvous-defaults.js';
+import { InBandLinks, type InBandLink, type InBandStatus } from './in-band-links.js';
+
+export type { InBandStatus } from './in-band-links.js';
 
 export interface InBandSignalerEvents extends SignalerEvents {
   /**
@@ -37,55 +37,12 @@ export interface InBandSignalerEvents extends SignalerEvents {
   error: Error;
 }
 
-/** What in-band signaling did on one peer's connection (for diagnostics and tests). */
-export interface InBandStatus {
-  /** The current connection's control channel is open. */
-  open: boolean;
-  /** Signals sent and received in-band over this peer's connections so far. */
-  sent: number;
-  received: number;
-}
-
-/** One peer's connection seen by the signaler: its control channel, rebound on every rebuild. */
-class Link {
-  sent = 0;
-  received = 0;
-  #listeners = new AbortController();
-
-  constructor(
-    readonly room: string,
-    readonly peer: string,
-    readonly connection: PeerConnection,
-    readonly onFrame: (link: Link, data: unknown) => void,
-  ) {
-    this.bind();
-  }
-
-  get open(): boolean {
-    return !this.connection.closed && this.connection.control.readyState === 'open';
-  }
-
-  /** Listens on the current connection's control channel (a rebuild made a new one). */
-  bind(): void {
-    this.#listeners.abort();
-    this.#listeners = new AbortController();
-    const channel = this.connection.control;
-    channel.addEventListener('message', (event) => this.onFrame(this, (event as MessageEvent).data), { signal: this.#listeners.signal });
-  }
-
-  send(text: string): void {
-    this.connection.control.send(text);
-  }
-
-  dispose(): void {
-    this.#listeners.abort();
-  }
-}
-
 export class InBandSignaler extends Emitter<InBandSignalerEvents> implements Signaler {
   readonly inner: Signaler;
-  /** By room, then peer. */
-  readonly #links = new Map<string, Map<string, Link>>();
+  readonly #links = new InBandLinks({
+    deliver: (room, from, data) => this.emit('signal', { room, from, data }),
+    error: (err) => this.emit('error', err),
+  });
 
   constructor(inner: Signaler) {
     super();
@@ -125,69 +82,29 @@ export class InBandSignaler extends Emitter<InBandSignalerEvents> implements Sig
   }
 
   async close(): Promise<void> {
-    for (const links of this.#links.values()) for (const link of links.values()) link.dispose();
-    this.#links.clear();
+    this.#links.dispose();
     await this.inner.close();
   }
 
   signal(to: string, data: Json, room?: string): void {
-    const link = isRtcSignal(data) ? this.#linkTo(to, room) : undefined;
-    const text = link && this.#goesInBand(link, data as unknown as RtcSignal) ? JSON.stringify(data) : undefined;
-    if (link && text !== undefined && byteLength(text) <= MAX_IN_BAND_FRAME_BYTES) {
-      link.send(text);
-      link.sent++;
-    } else {
-      this.inner.signal(to, data, room);
-    }
+    const link = isRtcSignal(data) ? this.#links.get(to, room) : undefined;
+    if (link && this.#prefersInBand(link) && this.#links.send(link, data as unknown as RtcSignal)) return;
+    this.inner.signal(to, data, room);
   }
 
   attach(room: string, peer: string, connection: PeerConnection): void {
-    let links = this.#links.get(room);
-    if (!links) this.#links.set(room, (links = new Map()));
-    links.get(peer)?.dispose();
-    const link = new Link(room, peer, connection, (l, data) => this.#onFrame(l, data));
-    links.set(peer, link);
-    connection.on('reset', () => link.bind());
-    connection.on('closed', () => {
-      link.dispose();
-      if (this.#links.get(room)?.get(peer) === link) this.#links.get(room)!.delete(peer);
-    });
+    this.#links.attach(room, peer, connection);
   }
 
   /** In-band signaling on the connection to `peer` (in `room`, or the first room with one); undefined if none. */
-  status(peer: string, room?: string): InBandStatus | undefined {
-    const link = this.#linkTo(peer, room);
-    return link && { open: link.open, sent: link.sent, received: link.received };
+  inBand(peer: string, room?: string): InBandStatus | undefined {
+    return this.#links.status(peer, room);
   }
 
-  #linkTo(peer: string, room: string | undefined): Link | undefined {
-    if (room !== undefined) return this.#links.get(room)?.get(peer);
-    for (const links of this.#links.values()) if (links.has(peer)) return links.get(peer);
-    return undefined;
-  }
-
-  #goesInBand(link: Link, signal: RtcSignal): boolean {
-    if (!link.open || signal.gen !== link.connection.gen) return false;
+  /** The wrapped signaler cannot carry a signal now, and the connection's own path can. */
+  #prefersInBand(link: InBandLink): boolean {
     const inner = this.inner;
     if (inner.kind === 'manual' || inner.state === 'closed') return true;
     return inner.state !== 'connected' && link.connection.connectionState === 'connected';
-  }
-
-  #onFrame(link: Link, data: unknown): void {
-    let frame;
-    try {
-      frame = decodeInBand(data, link.connection.gen);
-    } catch (err) {
-      const error = err as SignalingError;
-      this.emit('error', new SignalingError('bad-payload', `from ${link.peer}: ${error.message}`));
-      if (link.open) link.send(encodeInBandError(error));
-      return;
-    }
-    if (frame.pinhole === 'error') {
-      this.emit('error', new SignalingError('bad-payload', `${link.peer} refused an in-band frame of ours: ${frame.message}`));
-      return;
-    }
-    link.received++;
-    this.emit('signal', { room: link.room, from: link.peer, data: frame as unknown as Json });
   }
 }

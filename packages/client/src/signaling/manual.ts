@@ -8,14 +8,17 @@
  *
  * Ids: the offering side is 'offerer', the answering side 'answerer', so the offering side
  * is the impolite one that makes the offer (perfect negotiation, docs/protocol.md §12.1).
- * The strings carry the first offer and answer only. Wrap the signaler in an InBandSignaler
- * (in-band.ts) and later negotiation (renegotiation, ICE restarts) travels over the
- * connection itself; a rebuild after the connection failed cannot, and is reported here as
- * an `unsupported` error (a new exchange is needed).
+ * The strings carry the first offer and answer only. Everything later — renegotiation, an
+ * in-place ICE restart, late candidates — travels in-band over the connection's control
+ * channel once it is open (docs/protocol.md §14.6; the room hands the signaler its
+ * connection through `attach`). A rebuild after the connection failed cannot (it replaces
+ * that connection) and is reported as an `unsupported` error: a new exchange is needed.
  */
 import type { Json, PeerInfo, PeerMeta } from '@pinhole/protocol';
 import { Emitter } from '../emitter.js';
 import type { Signaler, SignalerEvents, SignalerState } from './signaler.js';
+import type { PeerConnection } from '../peer/peer-connection.js';
+import { InBandLinks, type InBandStatus } from './in-band-links.js';
 import { isRtcSignal, type RtcSignal } from '../peer/signals.js';
 import { SignalingError } from './errors.js';
 import { decodeManual, encodeManual, type ManualDescription } from './manual-sdp.js';
@@ -56,6 +59,10 @@ export class ManualSignaler extends Emitter<ManualSignalerEvents> implements Sig
   #local: string | undefined;
   #gatherTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #gatherTimeoutMs: number;
+  readonly #inBand = new InBandLinks({
+    deliver: (room, from, data) => this.emit('signal', { room, from, data }),
+    error: (err) => this.emit('error', err),
+  });
 
   constructor(options: ManualSignalerOptions) {
     super();
@@ -102,7 +109,9 @@ export class ManualSignaler extends Emitter<ManualSignalerEvents> implements Sig
     if (room === this.#room) this.#room = undefined;
   }
 
-  signal(to: string, data: Json, _room?: string): void {
+  signal(to: string, data: Json, room?: string): void {
+    const link = isRtcSignal(data) && this.#ended ? this.#inBand.get(to, room) : undefined;
+    if (link && this.#inBand.send(link, data as unknown as RtcSignal)) return;
     if (to !== this.remoteId || !isRtcSignal(data) || this.#ended) {
       if (isRtcSignal(data) && 'candidate' in data) return; // a late candidate after the string was made: ICE has enough
       this.emit('error', new SignalingError('unsupported', this.#ended
@@ -117,7 +126,17 @@ export class ManualSignaler extends Emitter<ManualSignalerEvents> implements Sig
     this.emit('error', new SignalingError('unsupported', 'a manual signaler cannot carry messages; use a data channel'));
   }
 
+  attach(room: string, peer: string, connection: PeerConnection): void {
+    this.#inBand.attach(room, peer, connection);
+  }
+
+  /** In-band signaling on the connection to the other side; undefined before a room built it. */
+  inBand(peer = this.remoteId, room?: string): InBandStatus | undefined {
+    return this.#inBand.status(peer, room);
+  }
+
   async close(): Promise<void> {
+    this.#inBand.dispose();
     clearTimeout(this.#gatherTimer);
     this.#state = 'closed';
     this.emit('state', 'closed');

@@ -1,12 +1,12 @@
 /**
  * Runs inside Chromium (bundled by test/support/browser.ts): two rooms in one page, on
  * Chromium's RTCPeerConnection, connected by exchanging only the manual offer and answer
- * strings, each ManualSignaler wrapped in an InBandSignaler. Afterwards everything the
- * manual exchange cannot carry — renegotiation for a camera track and a screen share, an
- * in-place ICE restart — must go over the connection's control channel. The test drives
+ * strings (ManualSignaler, which goes in-band by itself once the connection is up).
+ * Afterwards everything the two strings cannot carry — renegotiation for a camera track and
+ * a screen share, an in-place ICE restart — must go over the connection's control channel. The test drives
  * it through `window.scenarios`.
  */
-import { InBandSignaler, ManualSignaler, Room, type RemotePeer } from '../../src/index.js';
+import { ManualSignaler, Room, type RemotePeer } from '../../src/index.js';
 
 function waitFor(what: string, probe: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
@@ -23,7 +23,7 @@ function waitFor(what: string, probe: () => boolean, timeoutMs = 15_000): Promis
 const ufrag = (sdp: string | undefined): string | undefined => /^a=ice-ufrag:(\S+)/m.exec(sdp ?? '')?.[1];
 
 interface Side {
-  signaler: InBandSignaler;
+  signaler: ManualSignaler;
   room: Room;
   /** The other side as seen from here. */
   peer: RemotePeer;
@@ -36,8 +36,7 @@ let sides: [Side, Side] | undefined;
 /** Connects an offering and an answering room through the manual strings only. */
 async function connectPair(): Promise<[Side, Side]> {
   const manuals = [new ManualSignaler({ role: 'offer' }), new ManualSignaler({ role: 'answer' })] as const;
-  const made = manuals.map((manual) => {
-    const signaler = new InBandSignaler(manual);
+  const made = manuals.map((signaler) => {
     const errors: string[] = [];
     signaler.on('error', (e) => void errors.push(`${(e as { code?: string }).code}: ${e.message}`));
     return { signaler, errors };
@@ -56,7 +55,7 @@ async function connectPair(): Promise<[Side, Side]> {
     return side;
   }) as [Side, Side];
   await waitFor('both connected, both control channels open', () =>
-    result.every((s) => s.peer.connection?.connectionState === 'connected' && s.signaler.status(s.peer.id)?.open === true),
+    result.every((s) => s.peer.connection?.connectionState === 'connected' && s.signaler.inBand(s.peer.id)?.open === true),
   );
   return result;
 }
@@ -76,7 +75,7 @@ async function framesDecoded(side: Side): Promise<number> {
   return frames;
 }
 
-const status = (s: Side) => s.signaler.status(s.peer.id);
+const status = (s: Side) => s.signaler.inBand(s.peer.id);
 
 const scenarios = {
   /**

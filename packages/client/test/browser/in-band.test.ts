@@ -25,8 +25,8 @@ describe('in-band signaling after a manual exchange, in Chromium', () => {
   it('renegotiation in-band: a camera track from one side, a screen share from the other; video flows both ways', async () => {
     const result = await run('renegotiate');
     console.info('in-band renegotiation', result);
-    // Each renegotiation is an offer and an answer, plus trickled candidates: all in-band,
-    // none through the spent manual signaler (which would have reported `unsupported`).
+    // Each renegotiation is an offer and an answer: both in-band (the spent manual exchange
+    // could not have carried them, and would have reported `unsupported`).
     expect(result.after[0].sent - result.before[0].sent).toBeGreaterThanOrEqual(2);
     expect(result.after[1].sent - result.before[1].sent).toBeGreaterThanOrEqual(2);
     expect(result.errors).toEqual([[], []]);
