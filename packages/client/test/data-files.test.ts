@@ -145,12 +145,32 @@ describe('file transfers', () => {
       const off = incoming.on('progress', (p) => p.bytes > SIZE / 5 && (off(), resolve()));
     });
     const otherCancelled = other.next('cancelled', 10_000);
-    canceller.cancel('changed my mind');
+    expect(canceller.cancel('changed my mind')).toBe(true);
     expect(canceller.state).toBe('cancelled');
     expect(await otherCancelled).toEqual({ by: 'remote', reason: 'changed my mind', rejected: false });
     await expect(other.finished()).rejects.toMatchObject({ code: 'cancelled' });
     await expect(canceller.finished()).rejects.toMatchObject({ code: 'cancelled' });
     await expect.poll(() => stat(out).then(() => 'exists', () => 'gone'), { timeout: 5000 }).toBe('gone');
+  });
+
+  it("the sender's cancel once every byte is sent is refused (false): the receiver's verdict decides and both sides end done", async () => {
+    const { fa, fb } = await setup();
+    const data = randomBytes(64 * 1024);
+    const offered = fb.next('offer', 10_000);
+    const sending = fa.send(new Blob([data]));
+    const incoming = await offered;
+    // The receiver holds its last write, so the sender sits in 'finishing' until release().
+    const stall = stallAt(blobSink(), data.byteLength);
+    incoming.accept(stall.sink);
+    await stall.reached;
+    await expect.poll(() => sending.state, { timeout: 5000 }).toBe('finishing');
+    expect(sending.cancel('too late')).toBe(false);
+    expect(sending.state).toBe('finishing');
+    stall.release();
+    const [sent, received] = await Promise.all([sending.finished(), incoming.finished()]);
+    expect(sent.sha256).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(received.sha256).toBe(sent.sha256);
+    expect(sending.cancel()).toBe(false); // ended: still a no-op
   });
 
   it('a rebuild at ~40 % resumes from the receiver offset (not from 0) and the digest matches', async () => {

@@ -113,7 +113,7 @@ export class FileTransfers extends Emitter<FileTransfersEvents> {
     if (this.#closed) return;
     this.#closed = true;
     for (const off of this.#unsubscribe) off();
-    for (const t of this.#transfers.values()) t.cancel('closed');
+    for (const t of this.#transfers.values()) t.abort('closed');
     this.#release();
     this.removeAllListeners();
   }

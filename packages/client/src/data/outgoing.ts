@@ -46,6 +46,15 @@ export class OutgoingTransfer extends Transfer {
     this.#hash = options.sha256();
   }
 
+  /**
+   * Too late once every byte is sent ('finishing'): the receiver may already have verified the
+   * file and said done, and a cancel crossing that would leave the two sides disagreeing
+   * (done there, cancelled here). The receiver's verdict decides; this returns false.
+   */
+  override cancel(reason?: string): boolean {
+    return this.state === 'finishing' ? false : super.cancel(reason);
+  }
+
   /** Bytes put on the wire, re-sent ones included (≥ size once done). */
   get wireBytes(): number {
     return this.#wireBytes;

@@ -134,10 +134,19 @@ export abstract class Transfer extends Emitter<TransferEvents> {
     });
   }
 
-  /** Cancels the transfer on both sides; no-op once it has ended. */
-  cancel(reason?: string): void {
-    if (this.final) return;
+  /**
+   * Cancels the transfer on both sides. Returns false, and changes nothing, once the transfer
+   * has ended or when it is too late for both sides to agree (OutgoingTransfer: every byte sent).
+   */
+  cancel(reason?: string): boolean {
+    return this.abort(reason);
+  }
+
+  /** @internal Cancels whatever the state (the host is closing). */
+  abort(reason?: string): boolean {
+    if (this.final) return false;
     this.end({ t: 'cancel', reason }, { kind: 'cancelled', by: 'local', reason, rejected: false });
+    return true;
   }
 
   /** @internal Binds the transfer to a (new) channel; `first` is a message already read from it. */
