@@ -17,8 +17,8 @@
  *   and the remote is told `{ restart: 'rebuild', gen }`. While not connected, restarts
  *   repeat after `restartTimeoutMs`, doubling up to `maxRestartTimeoutMs`.
  * - node-datachannel makes one offer per RTCPeerConnection and cannot roll back, so there
- *   only the impolite side offers; the polite side answers (libdatachannel rolls its own
- *   automatic offer back when the remote offer arrives).
+ *   only the impolite side offers and the polite side answers. (NodeRTCPeerConnection, node.ts,
+ *   keeps libdatachannel from making offers of its own.)
  */
 import { Emitter } from '../emitter.js';
 import type { ChannelHost } from '../data/host.js';
@@ -279,7 +279,7 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
       error: (err) => this.emit('error', err),
     });
     this.#control = pc.createDataChannel(CONTROL_CHANNEL_LABEL, { negotiated: true, id: CONTROL_CHANNEL_ID });
-    // node-datachannel made its offer synchronously above and will never signal a need.
+    // node-datachannel never signals a need: the impolite side offers once, now.
     if (!this.capabilities.renegotiation && !this.polite) void this.#negotiation.offer();
   }
 
