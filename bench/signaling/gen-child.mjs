@@ -26,6 +26,8 @@ const reply = (msg) => process.send(msg);
 let cfg;
 let pairs = [];
 const problems = new Map();
+const counts = { requests: 0 };
+let requestsAtStart = 0;
 const hist = new Histogram();
 let sent = 0;
 let received = 0;
@@ -85,7 +87,7 @@ const handlers = {
   async init(msg) {
     cfg = msg;
     const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 100_000 });
-    const opts = { host: cfg.host, port: cfg.port, nonce: cfg.nonce, agent, problems, sioTransport: cfg.row === 'socket.io polling' ? 'polling' : 'websocket' };
+    const opts = { host: cfg.host, port: cfg.port, nonce: cfg.nonce, agent, problems, counts, sioTransport: cfg.row === 'socket.io polling' ? 'polling' : 'websocket' };
     const Client = cfg.row.startsWith('socket.io') && cfg.sioClient === 'official' ? SocketIoOfficial : CLIENTS[cfg.row];
     for (let i = cfg.pairFrom; i < cfg.pairTo; i++) {
       pairs.push({ i, a: new Client(opts, i, 'a'), b: new Client(opts, i, 'b'), aSeq: 0, aNext: 1, bNext: 1, outstanding: 0 });
@@ -116,6 +118,7 @@ const handlers = {
   async measure() {
     hist.reset();
     windowDelivered = 0;
+    requestsAtStart = counts.requests;
     windowStart = performance.now();
     eluStart = performance.eventLoopUtilization();
     measuring = true;
@@ -126,7 +129,7 @@ const handlers = {
     measuring = false;
     const seconds = (performance.now() - windowStart) / 1000;
     const elu = performance.eventLoopUtilization(eluStart).utilization;
-    return { ev: 'stopped', delivered: windowDelivered, seconds, elu, hist: hist.toSparse() };
+    return { ev: 'stopped', delivered: windowDelivered, requests: counts.requests - requestsAtStart, seconds, elu, hist: hist.toSparse() };
   },
 
   async drain() {

@@ -5,6 +5,7 @@
  *   node bench/signaling/run.mjs [--pairs 200] [--seconds 10] [--warmup 2] [--window 8]
  *        [--size 300] [--generators 1] [--only hub,peer,socketio,bare,...] [--no-write]
  *        [--sio-client raw|official] [--hub <module|path>] [--hub-snapshot] [--budget 170]
+ *        [--server-prof DIR]   (V8 CPU profile of each server process, for profiling)
  *
  * The hub is imported as `@pinhole/server` (packages/server/dist: run `npm run build` first, or
  * `npm run bench:signaling`). `--hub-snapshot` instead compiles packages/server/src with tsc into
@@ -43,7 +44,7 @@ const ROWS = [
 ];
 
 function parseArgs(argv) {
-  const o = { pairs: 200, seconds: 10, warmup: 2, window: 8, size: 300, generators: 1, only: null, write: true, sioClient: 'raw', hub: '@pinhole/server', hubSnapshot: false, budget: 170 };
+  const o = { pairs: 200, seconds: 10, warmup: 2, window: 8, size: 300, generators: 1, only: null, write: true, sioClient: 'raw', hub: '@pinhole/server', hubSnapshot: false, budget: 170, serverProf: null };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const val = () => inline ?? argv[++i];
@@ -60,6 +61,7 @@ function parseArgs(argv) {
       case '--hub': o.hub = val(); break;
       case '--hub-snapshot': o.hubSnapshot = true; break;
       case '--budget': o.budget = Number(val()); break;
+      case '--server-prof': o.serverProf = path.resolve(val()); break;
       case '-h': case '--help':
         console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(2, 12).join('\n'));
         console.log(`rows: ${ROWS.map((r) => r.name).join(', ')}; groups: hub, peer, socketio, bare`);
@@ -92,8 +94,10 @@ const LOGDIR = path.join(HERE, 'logs');
 mkdirSync(LOGDIR, { recursive: true });
 
 function spawnChild(file, args, logName) {
+  // --server-prof DIR: a V8 CPU profile of every server process, written when it exits.
+  const prof = opt.serverProf && file === 'server-child.mjs' ? ['--cpu-prof', `--cpu-prof-dir=${opt.serverProf}`] : [];
   const child = fork(path.join(HERE, file), args, {
-    execArgv: ['--expose-gc'],
+    execArgv: ['--expose-gc', ...prof],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, NODE_ENV: 'production', PINHOLE_HUB_MODULE: hubModule ?? '' },
   });
@@ -249,6 +253,9 @@ async function runRow(row, nonce) {
     res.cpuUsPerMsg = (res.serverCpu / 100) * 1e6 / res.msgsPerSec;
     res.genCpu = genTicks1.map((t, i) => ((t - genTicks0[i]) / CLK_TCK / wall) * 100);
     res.genElu = stopped.map((s) => s.elu);
+    // HTTP transports: how many signals one request carried (batching differs with speed).
+    const requests = stopped.reduce((s, x) => s + x.requests, 0);
+    res.msgsPerRequest = requests > 0 ? stopped.reduce((s, x) => s + x.delivered, 0) / requests : undefined;
     // CPU used by anything else on the machine during the window (other engineers' builds/tests).
     const ours = srvTicks1 - srvTicks0 + genTicks1.reduce((s, t, i) => s + t - genTicks0[i], 0);
     res.foreignCpu = ((mach1.busy - mach0.busy - ours) / CLK_TCK / wall) * 100;
@@ -359,6 +366,7 @@ function notes(results) {
       bits.push(`heap used after GC: before ${mb(r.heapBefore)} MB, idle ${mb(r.heapIdle)} MB (${fmt((r.heapIdle - r.heapBefore) / r.endpoints / 1024, 1)} KB/conn), after the traffic with the same clients still connected and idle ${mb(r.heapAfterTraffic)} MB (${fmt((r.heapAfterTraffic - r.heapIdle) / r.endpoints / 1024, 1)} KB/conn more than before the traffic), after clients closed ${mb(r.heapAfterClose)} MB`);
       if (r.hubMid) bits.push(`hub /metrics mid-window: ${Object.entries(r.hubMid).map(([k, v]) => `${k}=${v}`).join(', ')}`);
       bits.push(`sent ${fmt(r.sent)}, received ${fmt(r.received)}, latency samples ${fmt(r.samples)}`);
+      if (r.msgsPerRequest !== undefined) bits.push(`${fmt(r.msgsPerRequest, 2)} signals delivered per HTTP request the clients made (POSTs and GETs)`);
       if (r.wsExtensions !== null && r.wsExtensions !== undefined) bits.push(`WebSocket extensions negotiated: ${r.wsExtensions || 'none'}`);
       const busy = r.genElu.some((e) => e > 0.9) || r.genCpu.some((c) => c > 90);
       if (busy) bits.push('**generator saturated** (ELU > 0.9 or CPU > 90 %): this row measures generator+server together, not the server alone');

@@ -10,6 +10,9 @@
  *   ep.tick(now);                              // housekeeping every 100 ms (idle acks, heartbeats)
  *   ep.close();
  *
+ * `opts.counts.requests` counts the HTTP requests the clients issue (HTTP transports), so a
+ * run can report how many signals each request carried.
+ *
  * Protocol problems are never thrown on the hot path: they are counted in `opts.problems`
  * (a Map of text → count) so the run can report them.
  */
@@ -170,10 +173,11 @@ export class HubWs extends HubBase {
 }
 
 /** Plain node:http request with a keep-alive agent; resolves { status, body }. */
-function request(agent, method, host, port, path, body) {
+function request(opts, method, path, body) {
+  opts.counts.requests++;
   return new Promise((resolve, reject) => {
     const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
-    const req = http.request({ agent, method, host, port, path, headers }, (res) => {
+    const req = http.request({ agent: opts.agent, method, host: opts.host, port: opts.port, path, headers }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
@@ -195,9 +199,10 @@ class HubHttp extends HubBase {
     return `${p}?session=${encodeURIComponent(this.session)}&key=${encodeURIComponent(this.key)}${extra}`;
   }
   async _hello() {
-    const { status, body } = await request(this.opts.agent, 'POST', this.opts.host, this.opts.port, '/v1/send', JSON.stringify({ type: 'hello' }));
+    const { status, body } = await request(this.opts, 'POST', '/v1/send', JSON.stringify({ type: 'hello' }));
     if (status !== 200) throw new Error(`hello: HTTP ${status} ${body.slice(0, 200)}`);
     this._frame(JSON.parse(body));
+    this.sendPath = this._path('/v1/send'); // built once, as the socket.io client keeps `this.path`
   }
   /** One POST in flight per client; frames queued meanwhile go out together as an array. */
   _out(frame) {
@@ -210,7 +215,7 @@ class HubHttp extends HubBase {
     this.queue = [];
     this.posting = true;
     const body = JSON.stringify(batch.length === 1 ? batch[0] : batch);
-    request(this.opts.agent, 'POST', this.opts.host, this.opts.port, this._path('/v1/send'), body).then(
+    request(this.opts, 'POST', this.sendPath, body).then(
       ({ status, body: text }) => {
         if (status !== 200) this._fail(`hub-http: POST /v1/send → ${status} ${text.slice(0, 200)}`);
         this.posting = false;
@@ -228,6 +233,7 @@ class HubHttp extends HubBase {
 export class HubSse extends HubHttp {
   async open() {
     await this._hello();
+    this.opts.counts.requests++;
     await new Promise((resolve, reject) => {
       const req = http.get({ agent: this.opts.agent, host: this.opts.host, port: this.opts.port, path: this._path('/v1/sse'), headers: { accept: 'text/event-stream' } }, (res) => {
         if (res.statusCode !== 200) {
@@ -283,6 +289,7 @@ export class HubPoll extends HubHttp {
     if (this.closed) return;
     const path = this._path('/v1/poll', `&ack=${this.lastSeq}`);
     if (this.lastSeq > this.ackSent) { this.ackSent = this.lastSeq; this.lastAckAt = performance.now(); }
+    this.opts.counts.requests++;
     const req = http.get({ agent: this.opts.agent, host: this.opts.host, port: this.opts.port, path }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
@@ -459,7 +466,7 @@ export class SocketIoRaw extends Base {
       await this._connected.promise;
       this.extensions = ws.extensions;
     } else {
-      const hs = await request(this.opts.agent, 'GET', this.opts.host, this.opts.port, base);
+      const hs = await request(this.opts, 'GET', base);
       if (hs.status !== 200) throw new Error(`engine.io handshake → ${hs.status}`);
       for (const p of hs.body.split('\x1e')) this._packet(p);
       this.path = `${base}&sid=${encodeURIComponent(this.eioSid)}`;
@@ -476,6 +483,7 @@ export class SocketIoRaw extends Base {
     this.queue = [];
     this.posting = true;
     const headers = { 'content-type': 'text/plain;charset=UTF-8', 'content-length': Buffer.byteLength(body) };
+    this.opts.counts.requests++;
     const req = http.request({ agent: this.opts.agent, method: 'POST', host: this.opts.host, port: this.opts.port, path: this.path, headers }, (res) => {
       res.resume();
       res.on('end', () => {
@@ -490,6 +498,7 @@ export class SocketIoRaw extends Base {
 
   _poll() {
     if (this.closed) return;
+    this.opts.counts.requests++;
     const req = http.get({ agent: this.opts.agent, host: this.opts.host, port: this.opts.port, path: this.path }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));

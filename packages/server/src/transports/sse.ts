@@ -13,6 +13,15 @@ class SseDownstream implements Downstream {
   write(frames: readonly Encoded[]): void {
     let chunk = '';
     for (const frame of frames) chunk += `id: ${frame.seq}\ndata: ${frame.text}\n\n`;
+    const socket = this.res.socket;
+    // Past the head, the chunk goes to the socket with its chunked framing (RFC 9112
+    // §7.1) in one write: ServerResponse would make it four (size, CRLF, data, CRLF),
+    // which measured ~5 % of the hub's instructions per relayed signal. Same bytes.
+    if (socket && this.res.headersSent && this.res.chunkedEncoding && !this.res.writableEnded) {
+      corkForTick(socket);
+      socket.write(`${Buffer.byteLength(chunk).toString(16)}\r\n${chunk}\r\n`);
+      return;
+    }
     corkForTick(this.res);
     this.res.write(chunk);
   }
