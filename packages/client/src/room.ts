@@ -23,7 +23,7 @@ export interface RoomOptions {
   configuration?: () => RTCConfiguration;
   /** Local camera/mic/screen to send to every member. */
   media?: LocalMedia;
-  /** Passed to every PeerConnection. */
+  /** Passed to every PeerConnection; with a one-shot signaler (manual) connections never time out. */
   connectTimeoutMs?: number;
   /** Passed to every PeerConnection. */
   disconnectedTimeoutMs?: number;
@@ -162,7 +162,11 @@ export class Room extends Emitter<RoomEvents> {
       },
       transport: () => `${this.signaler.kind}/${this.signaler.transport}`,
       signaler: () => this.signaler.kind,
-      ...(this.options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: this.options.connectTimeoutMs }),
+      ...(this.signaler.oneShot
+        ? { connectTimeoutMs: Infinity, dtlsServerAnswer: false }
+        : this.options.connectTimeoutMs === undefined
+          ? {}
+          : { connectTimeoutMs: this.options.connectTimeoutMs }),
       ...(this.options.disconnectedTimeoutMs === undefined ? {} : { disconnectedTimeoutMs: this.options.disconnectedTimeoutMs }),
     });
   }

@@ -73,6 +73,25 @@ describe('manual / QR rendezvous', () => {
     expect(await pa.report()).toMatchObject({ state: 'connected', signaler: 'manual', transport: 'manual/manual' });
   });
 
+  it('an answer pasted back after the connect timeout still connects: a one-shot signaler never rebuilds a first connection', async () => {
+    const offering = new ManualSignaler({ role: 'offer' });
+    const answering = new ManualSignaler({ role: 'answer' });
+    expect([offering.oneShot, answering.oneShot]).toEqual([true, true]);
+    const ra = await nodeRoom(offering, 'manual', {}, { connectTimeoutMs: 100 });
+    cleanup.push(() => ra.leave(), () => offering.close());
+    const restarts: unknown[] = [];
+    ra.peers.get(answering.localId)!.connection!.on('restart', (r) => restarts.push(r));
+    await answering.remote(await offering.local(10_000));
+    const rb = await nodeRoom(answering, 'manual', {}, { connectTimeoutMs: 100 });
+    cleanup.push(() => rb.leave(), () => answering.close());
+    const answer = await answering.local(10_000);
+    await new Promise((r) => setTimeout(r, 600)); // a person copying the answer back
+    await offering.remote(answer);
+    const { pa, pb } = await meet(ra, rb);
+    expect(await echoOverDataChannel(pa, pb)).toEqual({ echo: { hello: 'echo' } });
+    expect(restarts).toEqual([]);
+  });
+
   it('sizes: offer and answer strings and the QR code they need (figures in the README)', async () => {
     const { offer, answer } = await exchange();
     const typicalOffer = await encodeManual({ type: 'offer', sdp: TYPICAL_OFFER });

@@ -22,6 +22,16 @@ export interface NegotiationOptions {
   pc: RTCPeerConnection;
   gen: number;
   polite: boolean;
+  /**
+   * Default true: answer a first offer as the DTLS server (asDtlsServer). False where the
+   * answer reaches the offerer long after the offer (one-shot manual strings): the answerer
+   * is then ICE-connected long before, the offerer connects from those peer-reflexive pairs
+   * inside setRemoteDescription(answer), and as DTLS client it can verify the answerer's
+   * certificate before libdatachannel has stored the answer's fingerprint — a failure that a
+   * one-shot exchange cannot repair. As the default client the answerer's ClientHello is
+   * retried by OpenSSL (1 s, 2 s…) until the offerer listens, which a person pasting never notices.
+   */
+  dtlsServerAnswer?: boolean;
   send(signal: RtcSignal): void;
   /** Signaling is back to 'stable' after applying a remote description. */
   negotiated(): void;
@@ -98,7 +108,8 @@ export class Negotiation {
     try {
       this.#isSettingRemoteAnswerPending = description.type === 'answer';
       try {
-        await pc.setRemoteDescription(description.type === 'offer' && !this.#remoteDescriptionSet ? asDtlsServer(description) : description);
+        const first = description.type === 'offer' && !this.#remoteDescriptionSet;
+        await pc.setRemoteDescription(first && this.#options.dtlsServerAnswer !== false ? asDtlsServer(description) : description);
       } finally {
         this.#isSettingRemoteAnswerPending = false;
       }

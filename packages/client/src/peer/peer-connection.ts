@@ -55,7 +55,9 @@ export interface PeerConnectionOptions {
   transport?: () => string;
   /** Kind of the Signaler in use ('hub', 'mqtt', …), for `report()`. */
   signaler?: () => string;
-  /** Default DEFAULT_CONNECT_TIMEOUT_MS. */
+  /** See NegotiationOptions.dtlsServerAnswer (default true). */
+  dtlsServerAnswer?: boolean;
+  /** Default DEFAULT_CONNECT_TIMEOUT_MS; Infinity: a first connection is never rebuilt for being slow. */
   connectTimeoutMs?: number;
   /** Default DEFAULT_DISCONNECTED_TIMEOUT_MS. */
   disconnectedTimeoutMs?: number;
@@ -115,13 +117,14 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
     this.capabilities = options.capabilities ?? detectCapabilities(pc);
     this.#attach(pc, 0);
     // Later connections are watched by the restart that made them (#retryTimer).
-    if (!this.polite) {
+    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    if (!this.polite && Number.isFinite(connectTimeoutMs)) {
       this.#connectTimer = setTimeout(() => {
         this.#connectTimer = undefined;
         // A rebuild, not an ICE restart: a connection that never came up (e.g. Chromium's
         // transport left gathering after an offer collision) is not revived in place.
         if (!this.#retryTimer && this.#pc.connectionState !== 'connected') this.#restart('connect-timeout', true);
-      }, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+      }, connectTimeoutMs);
     }
   }
 
@@ -274,6 +277,7 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
       pc,
       gen,
       polite: this.polite,
+      ...(this.#options.dtlsServerAnswer === undefined ? {} : { dtlsServerAnswer: this.#options.dtlsServerAnswer }),
       send: (s) => this.#options.send(s),
       negotiated: () => this.emit('negotiated', { gen }),
       error: (err) => this.emit('error', err),

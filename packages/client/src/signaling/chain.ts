@@ -65,6 +65,10 @@ export class SignalerChain extends Emitter<SignalerChainEvents> implements Signa
     return this.#active?.transport ?? 'none';
   }
 
+  get oneShot(): boolean {
+    return this.#active?.oneShot === true;
+  }
+
   get localId(): string {
     return this.#active?.localId ?? '';
   }

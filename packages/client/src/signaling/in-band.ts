@@ -61,6 +61,10 @@ export class InBandSignaler extends Emitter<InBandSignalerEvents> implements Sig
     return this.inner.transport;
   }
 
+  get oneShot(): boolean {
+    return this.inner.oneShot === true;
+  }
+
   get localId(): string {
     return this.inner.localId;
   }

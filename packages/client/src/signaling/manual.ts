@@ -43,6 +43,8 @@ export const ANSWERER_ID = 'answerer';
 
 export class ManualSignaler extends Emitter<ManualSignalerEvents> implements Signaler {
   readonly kind = 'manual';
+  /** The two strings are the only signals before the connection is up (in-band after it). */
+  readonly oneShot = true;
   readonly transport = 'manual';
   readonly localId: string;
   readonly remoteId: string;

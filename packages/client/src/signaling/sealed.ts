@@ -73,6 +73,10 @@ export class SealedSignaler extends Emitter<SealedSignalerEvents> implements Sig
     return this.inner.kind;
   }
 
+  get oneShot(): boolean {
+    return this.inner.oneShot === true;
+  }
+
   /** The inner carrier plus `+sealed` (e.g. 'mqtt+sealed'), so reports show it. */
   get transport(): string {
     return `${this.inner.transport}+sealed`;

@@ -31,6 +31,12 @@ export interface Signaler extends Emitter<SignalerEvents> {
   /** The carrier in use right now: 'ws' | 'sse' | 'poll' for the hub, 'mqtt', …; shown in reports. */
   readonly transport: string;
   readonly state: SignalerState;
+  /**
+   * True when signals can be exchanged only once, before the connection exists (manual
+   * strings): a first connection that is slow to come up cannot be rebuilt, since nothing
+   * could carry the new offer, so rooms never time it out. Default false.
+   */
+  readonly oneShot?: boolean;
   /** Joins a room; resolves with the peers already there. */
   join(room: string, meta?: PeerMeta): Promise<PeerInfo[]>;
   leave(room: string): Promise<void>;

@@ -8,8 +8,8 @@ import type { BrokerSignaler } from '../../src/signaling/broker-signaler.js';
 import { until } from './hub.js';
 
 /** Joins `name` on `signaler` with node-datachannel peer connections (host candidates only). */
-export function nodeRoom(signaler: Signaler, name: string, meta = {}): Promise<Room> {
-  return Room.join(signaler, name, meta, { RTCPeerConnection: NodeRTCPeerConnection, configuration: () => ({ iceServers: [] }) });
+export function nodeRoom(signaler: Signaler, name: string, meta = {}, options: { connectTimeoutMs?: number } = {}): Promise<Room> {
+  return Room.join(signaler, name, meta, { RTCPeerConnection: NodeRTCPeerConnection, configuration: () => ({ iceServers: [] }), ...options });
 }
 
 /** `b` echoes on every channel `a` opens; resolves with what came back for one JSON message. */
