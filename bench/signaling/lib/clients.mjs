@@ -209,24 +209,40 @@ class HubHttp extends HubBase {
     this.queue.push(frame);
     if (!this.posting) this._flush();
   }
+  /**
+   * Same work per POST as the socket.io client's `_flush`: a 200 answer's body is discarded
+   * unread (the hub's `{ok,lastId,seq}` is not needed here); only an error answer is read.
+   */
   _flush() {
     if (this.queue.length === 0 || this.closed) return;
     const batch = this.queue;
     this.queue = [];
     this.posting = true;
     const body = JSON.stringify(batch.length === 1 ? batch[0] : batch);
-    request(this.opts, 'POST', this.sendPath, body).then(
-      ({ status, body: text }) => {
-        if (status !== 200) this._fail(`hub-http: POST /v1/send → ${status} ${text.slice(0, 200)}`);
-        this.posting = false;
-        this._flush();
-      },
-      (err) => {
-        if (!this.closed) this._fail(`hub-http: POST failed ${err.message}`);
-        this.posting = false;
-        this._flush();
-      },
-    );
+    const done = () => {
+      this.posting = false;
+      this._flush();
+    };
+    this.opts.counts.requests++;
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const req = http.request({ agent: this.opts.agent, method: 'POST', host: this.opts.host, port: this.opts.port, path: this.sendPath, headers }, (res) => {
+      if (res.statusCode === 200) {
+        res.resume();
+        res.on('end', done);
+        return;
+      }
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        this._fail(`hub-http: POST /v1/send → ${res.statusCode} ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`);
+        done();
+      });
+    });
+    req.on('error', (err) => {
+      if (!this.closed) this._fail(`hub-http: POST failed ${err.message}`);
+      done();
+    });
+    req.end(body);
   }
 }
 
