@@ -140,22 +140,22 @@ export class HubRouter {
       if (room[2] === 'messages' && method === 'POST') return this.rest.message(req, res, name);
     }
     if (path === '/v1/send' && method === 'POST') return this.#send(req, res, url);
-    if (path === '/v1/sse' && method === 'GET') return this.#stream(req, res, url, cors, 'sse');
-    if (path === '/v1/poll' && method === 'GET') return this.#stream(req, res, url, cors, 'poll');
+    if (path === '/v1/sse' && method === 'GET') return this.#stream(req, res, url, 'sse');
+    if (path === '/v1/poll' && method === 'GET') return this.#stream(req, res, url, 'poll');
     throw new ProtocolError('not-found', `no route ${method} ${path}`);
   }
 
-  #stream(req: IncomingMessage, res: ServerResponse, url: Target, cors: Record<string, string>, transport: 'sse' | 'poll'): void | Promise<void> {
+  #stream(req: IncomingMessage, res: ServerResponse, url: Target, transport: 'sse' | 'poll'): void | Promise<void> {
     const q = url.query;
     const found = this.hub.authenticate(q.get('session'), q.get('key'));
     // The memory core answers at once: keep its path synchronous (one poll per batch of frames).
-    if (!(found instanceof Promise)) return this.#open(req, res, url, cors, transport, found);
+    if (!(found instanceof Promise)) return this.#open(req, res, url, transport, found);
     return found.then((session) => {
-      if (!req.socket.destroyed) this.#open(req, res, url, cors, transport, session); // else the client left meanwhile
+      if (!req.socket.destroyed) this.#open(req, res, url, transport, session); // else the client left meanwhile
     });
   }
 
-  #open(req: IncomingMessage, res: ServerResponse, url: Target, cors: Record<string, string>, transport: 'sse' | 'poll', session: SessionHandle): void {
+  #open(req: IncomingMessage, res: ServerResponse, url: Target, transport: 'sse' | 'poll', session: SessionHandle): void {
     const q = url.query;
     const lastEventId = req.headers['last-event-id'];
     // An EventSource reconnects to the same URL with a newer Last-Event-ID: take the larger.
@@ -166,9 +166,9 @@ export class HubRouter {
     if (from > session.seq) throw new ProtocolError('bad-frame', `${transport === 'sse' ? 'lastSeq' : 'ack'} ${from} is ahead of the session (seq ${session.seq})`);
     const ip = this.clientIp(req);
     if (!this.connections.open(ip, transport)) throw new ProtocolError('too-many-connections', `more than ${this.hub.options.maxConnectionsPerIp} connections from ${ip}`);
-    res.on('close', () => this.connections.close(ip, transport));
-    if (transport === 'sse') this.sse.open(req, res, session, from, cors);
-    else this.poll.open(req, res, session, from, cors);
+    const onClose = (): void => this.connections.close(ip, transport);
+    if (transport === 'sse') this.sse.open(req, res, session, from, onClose);
+    else this.poll.open(res, session, from, onClose);
   }
 
   /** `POST /v1/send`: a hello (no session yet), or frames of a session. */

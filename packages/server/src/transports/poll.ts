@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { ErrorCode } from '@pinhole/protocol';
 import type { HubCore, SessionHandle } from '../core.js';
 import { closingError, type Downstream, type Encoded } from './transport.js';
@@ -12,7 +12,6 @@ class PollDownstream implements Downstream {
 
   constructor(
     private readonly res: ServerResponse,
-    private readonly headers: Record<string, string>,
     holdMs: number,
     private readonly onDone: (conn: PollDownstream) => void,
   ) {
@@ -40,7 +39,8 @@ class PollDownstream implements Downstream {
     this.#done = true;
     clearTimeout(this.#timer);
     const body = `[${this.#frames.join(',')}]`;
-    this.res.writeHead(200, { ...this.headers, 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+    // CORS headers, if any, were set on `res` by the router.
+    this.res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
     this.res.end(body);
     this.onDone(this);
   }
@@ -67,11 +67,15 @@ class PollDownstream implements Downstream {
 export class PollTransport {
   constructor(private readonly hub: HubCore) {}
 
-  open(req: IncomingMessage, res: ServerResponse, session: SessionHandle, ack: number, headers: Record<string, string>): void {
-    const conn = new PollDownstream(res, headers, this.hub.options.pollHoldMs, (done) => {
+  /** `onClose` runs once the request is over, answered or not. */
+  open(res: ServerResponse, session: SessionHandle, ack: number, onClose: () => void): void {
+    const conn = new PollDownstream(res, this.hub.options.pollHoldMs, (done) => {
       session.detach(done, this.hub.options.now());
     });
-    res.on('close', () => conn.abort());
+    res.on('close', () => {
+      conn.abort();
+      onClose();
+    });
     session.attach(conn, ack);
   }
 }

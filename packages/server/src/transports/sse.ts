@@ -51,13 +51,13 @@ export class SseTransport {
 
   constructor(private readonly hub: HubCore) {}
 
-  open(req: IncomingMessage, res: ServerResponse, session: SessionHandle, lastSeq: number, headers: Record<string, string>): void {
+  /** `onClose` runs once the stream is over. CORS headers, if any, were set on `res` by the router. */
+  open(req: IncomingMessage, res: ServerResponse, session: SessionHandle, lastSeq: number, onClose: () => void): void {
     const conn = new SseDownstream(res);
     this.#open.add(conn);
     req.socket.setKeepAlive(true, this.hub.options.heartbeatMs);
     req.socket.setNoDelay(true);
     res.writeHead(200, {
-      ...headers,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store, no-transform',
       'x-accel-buffering': 'no',
@@ -68,6 +68,7 @@ export class SseTransport {
     res.on('close', () => {
       this.#open.delete(conn);
       session.detach(conn, this.hub.options.now());
+      onClose();
     });
     session.attach(conn, lastSeq);
   }
