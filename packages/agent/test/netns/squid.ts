@@ -6,10 +6,9 @@
  * (packages/client/test/support/squid.ts runs squid on loopback for the SDK's proxy tests;
  * this one lives inside a namespace and answers other namespaces.)
  */
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { SQUID } from '../../../client/test/support/squid.js';
+import { SQUID, writeSquidConfig } from '../../../client/test/support/squid.js';
 import { PUBLIC_IP, type Topology } from './topology.js';
 
 export const PROXY_PORT = 3128;
@@ -23,11 +22,7 @@ export interface NamespacedSquid {
 
 export async function squidIn(t: Topology, sslPorts: number[]): Promise<NamespacedSquid> {
   if (!SQUID) throw new Error('squid is not installed (apt-get install squid); scripts/test.sh installs it');
-  const dir = mkdtempSync(join(tmpdir(), 'pinhole-squid-'));
-  chmodSync(dir, 0o777); // squid drops privileges to its own user
-  const conf = join(dir, 'squid.conf');
-  writeFileSync(
-    conf,
+  const { dir, conf } = writeSquidConfig(
     [
       `http_port ${PUBLIC_IP}:${PROXY_PORT}`,
       `acl SSL_ports port ${sslPorts.join(' ')}`,
@@ -35,16 +30,8 @@ export async function squidIn(t: Topology, sslPorts: number[]): Promise<Namespac
       'http_access deny CONNECT !SSL_ports',
       'http_access allow CONNECT', // only the test's namespaces can reach it
       'http_access deny all',
-      `access_log stdio:${join(dir, 'access.log')}`,
-      `cache_log ${join(dir, 'cache.log')}`,
-      `pid_filename ${join(dir, 'squid.pid')}`,
-      `coredump_dir ${dir}`,
-      'cache deny all',
-      'shutdown_lifetime 0 seconds',
-      'visible_hostname pinhole-netns',
-      'read_timeout 2 minutes',
-      '',
-    ].join('\n'),
+    ],
+    'pinhole-netns',
   );
   const proc = t.spawn(t.pub, [SQUID, '-N', '-d', '1', '-f', conf]);
   try {

@@ -10,6 +10,33 @@ import { join } from 'node:path';
 
 export const SQUID = ['/usr/sbin/squid', '/usr/bin/squid'].find((p) => existsSync(p));
 
+/**
+ * A temporary directory with a squid.conf: `rules` (http_port, ACLs, http_access), then logs,
+ * pid file and core dumps inside the directory, no cache, and no idle cut-off of held-open
+ * long-polls and event streams. Shared with the namespace proxy (agent/test/netns/squid.ts).
+ */
+export function writeSquidConfig(rules: string[], hostname: string): { dir: string; conf: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'pinhole-squid-'));
+  chmodSync(dir, 0o777); // squid drops privileges to its own user
+  const conf = join(dir, 'squid.conf');
+  writeFileSync(
+    conf,
+    [
+      ...rules,
+      `access_log stdio:${join(dir, 'access.log')}`,
+      `cache_log ${join(dir, 'cache.log')}`,
+      `pid_filename ${join(dir, 'squid.pid')}`,
+      `coredump_dir ${dir}`,
+      'cache deny all',
+      'shutdown_lifetime 0 seconds',
+      `visible_hostname ${hostname}`,
+      'read_timeout 2 minutes',
+      '',
+    ].join('\n'),
+  );
+  return { dir, conf };
+}
+
 async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
@@ -27,28 +54,10 @@ export class Squid {
 
   static async start(): Promise<Squid> {
     if (!SQUID) throw new Error('squid is not installed (apt-get install squid); scripts/test.sh installs it');
-    const dir = mkdtempSync(join(tmpdir(), 'pinhole-squid-'));
-    chmodSync(dir, 0o777); // squid drops privileges to its own user
     const port = await freePort();
-    const conf = join(dir, 'squid.conf');
-    writeFileSync(
-      conf,
-      [
-        `http_port 127.0.0.1:${port}`,
-        'acl CONNECT method CONNECT',
-        'http_access allow localhost',
-        'http_access deny all',
-        `access_log stdio:${join(dir, 'access.log')}`,
-        `cache_log ${join(dir, 'cache.log')}`,
-        `pid_filename ${join(dir, 'squid.pid')}`,
-        `coredump_dir ${dir}`,
-        'cache deny all',
-        'shutdown_lifetime 0 seconds',
-        'visible_hostname pinhole-test',
-        // Long-polls and event streams are held open: no idle cut-offs in the test.
-        'read_timeout 2 minutes',
-        '',
-      ].join('\n'),
+    const { dir, conf } = writeSquidConfig(
+      [`http_port 127.0.0.1:${port}`, 'acl CONNECT method CONNECT', 'http_access allow localhost', 'http_access deny all'],
+      'pinhole-test',
     );
     const proc = spawn(SQUID, ['-N', '-f', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
