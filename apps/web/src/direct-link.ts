@@ -7,9 +7,9 @@
  * A manual exchange carries exactly one offer and one answer, so:
  * - camera and microphone must be in the first offer (no renegotiation later), and the
  *   answering side can only send media into sections the offer has;
- * - the SDK's own repairs (a rebuild when a connection is slow to come up, an ICE restart
- *   after a long 'disconnected') need signaling this page does not have: their timers are
- *   pushed past any call, and a connection that fails is reported, not repaired.
+ * - a connection slow to come up cannot be rebuilt (the SDK never times out a first
+ *   connection under a one-shot signaler), and this page also pushes the ICE restart after a
+ *   long 'disconnected' past any call: a connection that fails is reported, not repaired.
  * To keep the codes QR-sized the offer is trimmed with standard APIs, not SDP edits:
  * one bundled transport (max-bundle: one set of candidates instead of one per section),
  * one codec per kind (Opus; VP8, which every browser must implement, RFC 7742 §5) and
@@ -33,7 +33,7 @@ export interface DirectLinkOptions {
   invitation?: string;
 }
 
-/** Longer than any call: these repairs would need a second exchange (see above). */
+/** Longer than any call (see above). */
 const NO_REPAIR_MS = 2 ** 31 - 1;
 /** Extensions kept: transport-wide congestion control, REMB's send time, BUNDLE's mid. */
 const HEADER_EXTENSIONS = /transport-wide-cc|abs-send-time|sdes:mid$/;
@@ -48,7 +48,6 @@ export async function openDirectLink(options: DirectLinkOptions): Promise<Direct
       RTCPeerConnection,
       configuration: () => ({ iceServers: options.iceServers, bundlePolicy: 'max-bundle' }),
       ...(options.media ? { media: options.media } : {}),
-      connectTimeoutMs: NO_REPAIR_MS,
       disconnectedTimeoutMs: NO_REPAIR_MS,
     });
     const peer = room.peers.get(signaler.remoteId)!;

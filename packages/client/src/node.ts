@@ -40,10 +40,9 @@ export async function connect(url: HubUrls, options: NodeConnectOptions = {}): P
  * negotiation is off, so a description exists only when `setLocalDescription()` asks for it.
  * Why: with it on, the polite side's first data channel makes an offer of its own, which
  * starts its ICE agent in the controlling role; after the remote offer rolls that back the
- * agent stays controlling, both sides nominate (STUN 487 role conflicts), and when the
- * answerer wins the offerer's ICE connects before the answer has reached it — DTLS then
- * starts without the remote fingerprint and fails ("unknown CA"), and the connection is
- * rebuilt (bench/client/open.mjs saw it in about one run in ten, once as a 5 s stall).
+ * agent stays controlling, so both agents were controlling on every connect (STUN 487 role
+ * conflicts in libjuice's log), which cost one 50 ms ICE pacing interval in about half of
+ * the connects (bench/client/open.mjs).
  *
  * Also: TURN credentials are percent-encoded, because libdatachannel reads
  * `turn:USER:PASS@host` and cuts at the first ':', which TURN REST usernames
