@@ -207,7 +207,7 @@ class HubHttp extends HubBase {
   /** One POST in flight per client; frames queued meanwhile go out together as an array. */
   _out(frame) {
     this.queue.push(frame);
-    if (!this.posting) this._flush();
+    if (!this.posting && !this.holding) this._flush();
   }
   /**
    * Same work per POST as the socket.io client's `_flush`: a 200 answer's body is discarded
@@ -301,26 +301,38 @@ export class HubPoll extends HubHttp {
     await this._hello();
     this._loop();
   }
+  /**
+   * Frames queued while an answer was handled (the echoes) ride on the next poll, a
+   * `POST /v1/poll`, as the SDK's poll link does, unless a POST /v1/send is in flight.
+   */
   _loop() {
     if (this.closed) return;
     const path = this._path('/v1/poll', `&ack=${this.lastSeq}`);
     if (this.lastSeq > this.ackSent) { this.ackSent = this.lastSeq; this.lastAckAt = performance.now(); }
     this.opts.counts.requests++;
-    const req = http.get({ agent: this.opts.agent, host: this.opts.host, port: this.opts.port, path }, (res) => {
+    let body;
+    if (!this.posting && this.queue.length > 0) {
+      body = JSON.stringify(this.queue.length === 1 ? this.queue[0] : this.queue);
+      this.queue = [];
+    }
+    const headers = body === undefined ? undefined : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const req = http.request({ agent: this.opts.agent, method: body === undefined ? 'GET' : 'POST', host: this.opts.host, port: this.opts.port, path, headers }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
         if (this.closed) return;
         const text = Buffer.concat(chunks).toString('utf8');
         if (res.statusCode !== 200) {
-          this._fail(`hub-poll: GET /v1/poll → ${res.statusCode} ${text.slice(0, 200)}`);
+          this._fail(`hub-poll: ${body === undefined ? "GET" : "POST"} /v1/poll → ${res.statusCode} ${text.slice(0, 200)}`);
           setTimeout(() => this._loop(), 100);
           return;
         }
         let frames;
         try { frames = JSON.parse(text); } catch { this._fail('hub-poll: bad JSON'); frames = []; }
         if (!Array.isArray(frames)) { this._fail('hub-poll: response is not an array'); frames = []; }
+        this.holding = true;
         for (const f of frames) this._frame(f);
+        this.holding = false;
         this._loop();
       });
       res.on('error', () => {});
@@ -330,6 +342,7 @@ export class HubPoll extends HubHttp {
       this._fail(`hub-poll: ${err.message}`);
       setTimeout(() => this._loop(), 100);
     });
+    req.end(body);
     this.req = req;
   }
   close() {

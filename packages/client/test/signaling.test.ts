@@ -88,6 +88,47 @@ describe('rooms and messages on every transport', () => {
   });
 });
 
+describe('long-poll', () => {
+  it('replies written while a poll answer is handled ride on the next poll (POST /v1/poll), exactly once and in order', async () => {
+    const h = await hub({ pollHoldMs: 500 });
+    const requests: string[] = [];
+    const lastIds: number[] = [];
+    const base = nodePlatform();
+    const recording = {
+      ...base,
+      fetch: async (url: string, init: RequestInit) => {
+        const path = new URL(url).pathname;
+        requests.push(`${init.method ?? 'GET'} ${path}`);
+        const res = await base.fetch(url, init);
+        const lastId = res.headers.get('pinhole-last-id');
+        if (path === '/v1/poll' && lastId !== null) lastIds.push(Number(lastId));
+        return res;
+      },
+    };
+    const a = await signaler(h.url, { transports: ['poll'], platform: recording });
+    const b = await signaler(h.url, { transports: ['ws'] });
+    await a.join('echo');
+    await b.join('echo');
+    a.on('signal', (m) => a.signal(m.from, { echo: m.data }, 'echo')); // answers at once
+    const bGot = inbox(b);
+    const N = 60;
+    for (let n = 0; n < N; n++) {
+      b.signal(a.localId, n, 'echo');
+      if (n % 3 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    await until(() => bGot.length === N, 10_000, 'echoes');
+    expect(bGot).toEqual(Array.from({ length: N }, (_, n) => ({ echo: n })));
+    const carried = requests.filter((r) => r === 'POST /v1/poll').length;
+    const posted = requests.filter((r) => r === 'POST /v1/send').length;
+    expect(carried).toBeGreaterThan(0);
+    // Every echo went in a poll: only the hello and the join needed POST /v1/send.
+    expect(posted).toBeLessThanOrEqual(2);
+    // Poll answers report lastId (the join is id 1, the echoes 2…N+1), so the retained
+    // frames are trimmed without POST replies; the last carrying poll answers within its hold.
+    await until(() => Math.max(...lastIds) === N + 1, 5000, 'lastId reported');
+  });
+});
+
 describe('the transport ladder', () => {
   async function behind(mode: ConstructorParameters<typeof Front>[1]): Promise<{ front: Front; url: string }> {
     const h = await hub();

@@ -69,7 +69,7 @@ export class HubRouter {
     if (origin === undefined) return {};
     const allowed = this.hub.options.allowedOrigins;
     if (allowed.length > 0 && !allowed.includes(origin)) throw new ProtocolError('origin-not-allowed', `origin ${origin} is not allowed`);
-    return { 'access-control-allow-origin': origin, vary: 'Origin' };
+    return { 'access-control-allow-origin': origin, 'access-control-expose-headers': 'pinhole-last-id', vary: 'Origin' };
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
@@ -142,6 +142,7 @@ export class HubRouter {
     if (path === '/v1/send' && method === 'POST') return this.#send(req, res, url);
     if (path === '/v1/sse' && method === 'GET') return this.#stream(req, res, url, 'sse');
     if (path === '/v1/poll' && method === 'GET') return this.#stream(req, res, url, 'poll');
+    if (path === '/v1/poll' && method === 'POST') return this.#pollWithFrames(req, res, url);
     throw new ProtocolError('not-found', `no route ${method} ${path}`);
   }
 
@@ -156,6 +157,16 @@ export class HubRouter {
   }
 
   #open(req: IncomingMessage, res: ServerResponse, url: Target, transport: 'sse' | 'poll', session: SessionHandle): void {
+    const { from, release } = this.#admit(req, url, transport, session);
+    if (transport === 'sse') this.sse.open(req, res, session, from, release);
+    else this.poll.open(res, session, from, release);
+  }
+
+  /**
+   * Checks a stream's starting point and takes a connection slot of its client address;
+   * `release` gives the slot back (once, however often it is called).
+   */
+  #admit(req: IncomingMessage, url: Target, transport: 'sse' | 'poll', session: SessionHandle): { from: number; release: () => void } {
     const q = url.query;
     const lastEventId = req.headers['last-event-id'];
     // An EventSource reconnects to the same URL with a newer Last-Event-ID: take the larger.
@@ -166,39 +177,76 @@ export class HubRouter {
     if (from > session.seq) throw new ProtocolError('bad-frame', `${transport === 'sse' ? 'lastSeq' : 'ack'} ${from} is ahead of the session (seq ${session.seq})`);
     const ip = this.clientIp(req);
     if (!this.connections.open(ip, transport)) throw new ProtocolError('too-many-connections', `more than ${this.hub.options.maxConnectionsPerIp} connections from ${ip}`);
-    const onClose = (): void => this.connections.close(ip, transport);
-    if (transport === 'sse') this.sse.open(req, res, session, from, onClose);
-    else this.poll.open(res, session, from, onClose);
+    let held = true;
+    const release = (): void => {
+      if (held) this.connections.close(ip, transport);
+      held = false;
+    };
+    return { from, release };
+  }
+
+  /** Reads and parses a body of frames: one frame, or an array of them. */
+  async #readFrames(req: IncomingMessage): Promise<{ value: unknown; bytes: number }> {
+    const body = await readBody(req, this.hub.options.maxFrameBytes * BATCH_FACTOR);
+    try {
+      return { value: JSON.parse(body), bytes: Buffer.byteLength(body) };
+    } catch (err) {
+      throw new ProtocolError('bad-json', `body is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+
+  async #session(url: Target): Promise<SessionHandle> {
+    const found = this.hub.authenticate(url.query.get('session'), url.query.get('key'));
+    return found instanceof Promise ? await found : found; // no extra tick for the memory core
   }
 
   /** `POST /v1/send`: a hello (no session yet), or frames of a session. */
   async #send(req: IncomingMessage, res: ServerResponse, url: Target): Promise<void> {
     const max = this.hub.options.maxFrameBytes;
-    const body = await readBody(req, max * BATCH_FACTOR);
-    const bodyBytes = Buffer.byteLength(body);
-    let value: unknown;
-    try {
-      value = JSON.parse(body);
-    } catch (err) {
-      throw new ProtocolError('bad-json', `body is not valid JSON: ${(err as Error).message}`);
-    }
-    const sessionId = url.query.get('session');
-    if (sessionId === null) {
-      const frame = validateClientFrame(value);
+    const body = await this.#readFrames(req);
+    if (url.query.get('session') === null) {
+      const frame = validateClientFrame(body.value);
       if (frame.type !== 'hello') throw new ProtocolError('hello-required', 'without ?session=…&key=…, the body must be a hello frame', frame.id, frame.type);
-      if (bodyBytes > max) throw new ProtocolError('too-large', `frame exceeds the limit of ${max} bytes`, frame.id, 'hello');
+      if (body.bytes > max) throw new ProtocolError('too-large', `frame exceeds the limit of ${max} bytes`, frame.id, 'hello');
       const { session, resumed } = await this.hub.hello(frame);
       sendJson(res, 200, this.hub.welcome(session, resumed, frame.id));
       return;
     }
-    const found = this.hub.authenticate(sessionId, url.query.get('key'));
-    const session = found instanceof Promise ? await found : found; // no extra tick for the memory core
-    const batch = Array.isArray(value);
-    if (!batch && bodyBytes > max) throw new ProtocolError('too-large', `frame exceeds the limit of ${max} bytes`);
-    // Items are measured one by one only when the batch as a whole is over the limit.
-    for (const item of batch ? (value as unknown[]) : [value]) this.#apply(session, item, batch && bodyBytes > max);
+    const session = await this.#session(url);
+    this.#checkSize(body);
+    this.#applyAll(session, body);
     await this.hub.settled(session);
     sendJson(res, 200, { ok: true, lastId: session.lastId, seq: session.seq });
+  }
+
+  /**
+   * `POST /v1/poll`: a poll that carries frames, applied as `POST /v1/send` would apply them.
+   * The poll attaches first and answers only once they are applied, so what they cause for
+   * this session (a `joined`, an error, a `pong`) is in this answer. Nothing is applied if
+   * the poll itself is refused.
+   */
+  async #pollWithFrames(req: IncomingMessage, res: ServerResponse, url: Target): Promise<void> {
+    const body = await this.#readFrames(req);
+    const session = await this.#session(url);
+    this.#checkSize(body);
+    const { from, release } = this.#admit(req, url, 'poll', session);
+    let settle!: (done: Promise<void>) => void;
+    const applied = new Promise<void>((resolve) => (settle = resolve));
+    this.poll.open(res, session, from, release, applied);
+    this.#applyAll(session, body);
+    settle(this.hub.settled(session));
+  }
+
+  /** A single frame over the limit fails the whole request; an array's items are measured one by one. */
+  #checkSize(body: { value: unknown; bytes: number }): void {
+    const max = this.hub.options.maxFrameBytes;
+    if (!Array.isArray(body.value) && body.bytes > max) throw new ProtocolError('too-large', `frame exceeds the limit of ${max} bytes`);
+  }
+
+  #applyAll(session: SessionHandle, body: { value: unknown; bytes: number }): void {
+    const batch = Array.isArray(body.value);
+    // Items are measured one by one only when the batch as a whole is over the limit.
+    for (const item of batch ? (body.value as unknown[]) : [body.value]) this.#apply(session, item, batch && body.bytes > this.hub.options.maxFrameBytes);
   }
 
   /** Applies one posted frame; a bad one gets a sequenced error, like on a WebSocket. */

@@ -127,6 +127,24 @@ it('a dropped session stays present until its grace period ends, then room-mates
   expect(Date.now() - dropped).toBeGreaterThanOrEqual(600);
 });
 
+it('a poll that carries frames (POST /v1/poll) on node B: its join is answered in it, its signal reaches a peer on node A, lastId in the header', async () => {
+  const [a, b] = await cluster(2);
+  const peer = await joined(a!, 'carry');
+  clients.push(peer);
+  const hello = (await (await fetch(`${b!.url}/v1/send`, { method: 'POST', body: '{"type":"hello"}' })).json()) as { session: string; key: string };
+  const q = `session=${hello.session}&key=${hello.key}`;
+  const poll = (ack: number, body: unknown) => fetch(`${b!.url}/v1/poll?${q}&ack=${ack}`, { method: 'POST', body: JSON.stringify(body) });
+  const first = await poll(0, { type: 'join', id: 1, room: 'carry' });
+  expect(first.headers.get('pinhole-last-id')).toBe('1');
+  const got = (await first.json()) as ServerFrame[];
+  expect(got[0]).toMatchObject({ type: 'joined', seq: 1, ref: 1, peers: [{ peer: peer.peer }] });
+  const second = await poll(1, [{ type: 'signal', id: 2, to: peer.peer, data: { n: 1 } }, { type: 'ping', id: 3 }]);
+  expect(second.headers.get('pinhole-last-id')).toBe('3');
+  expect(((await second.json()) as ServerFrame[]).map((f) => f.type)).toEqual(['pong']);
+  const signal = await peer.next((f) => f.type === 'signal');
+  expect(signal).toMatchObject({ data: { n: 1 } });
+});
+
 it('REST on node B reaches a peer on node A; a retried message id is not delivered twice', async () => {
   const [a, b] = await cluster(2);
   const peer = await joined(a!, 'api');

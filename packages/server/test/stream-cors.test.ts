@@ -26,6 +26,9 @@ describe('CORS on the receiving side', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN);
     expect(res.headers.get('vary')).toBe('Origin');
+    // A page may read the header that reports lastId (§2.3).
+    expect(res.headers.get('access-control-expose-headers')).toBe('pinhole-last-id');
+    expect(res.headers.get('pinhole-last-id')).toBe('1');
     expect(res.headers.get('content-type')).toBe('application/json');
     expect(await res.json()).toMatchObject([{ type: 'joined', seq: 1, room: 'r', ref: 1 }]);
   });

@@ -1,6 +1,7 @@
 /**
  * The HTTP rungs: `hello` by `POST /v1/send`, frames by POSTs sent one at a time, and hub
- * frames from an SSE stream (`/v1/sse`) or a long-poll loop (`/v1/poll`). SSE is read with
+ * frames from an SSE stream (`/v1/sse`) or a long-poll loop (`/v1/poll`, whose requests
+ * also carry the frames written while the previous answer was handled). SSE is read with
  * fetch rather than EventSource so that Node and browsers share the code and a stream that
  * a buffering proxy holds back is noticed (no bytes within the open timeout).
  */
@@ -33,6 +34,8 @@ abstract class HttpLink implements Link {
   abstract readonly transport: TransportName;
   protected closed = false;
   protected readonly abort = new AbortController();
+  /** While set, frames only queue: the poll link is handing out an answer and will carry them. */
+  protected holding = false;
   #queue: ClientFrame[] = [];
   #posting = false;
 
@@ -43,7 +46,18 @@ abstract class HttpLink implements Link {
 
   send(frames: ClientFrame[]): void {
     this.#queue.push(...frames);
-    if (!this.#posting) void this.#pump();
+    if (!this.#posting && !this.holding) void this.#pump();
+  }
+
+  /**
+   * Takes the queued frames for a request of the subclass's own, if no POST is in flight
+   * (frames of one session go in one request at a time, so they are applied in order).
+   */
+  protected takeQueued(): ClientFrame[] | undefined {
+    if (this.#posting || this.#queue.length === 0) return undefined;
+    const frames = this.#queue;
+    this.#queue = [];
+    return frames;
   }
 
   ack(seq: number): void {
@@ -166,26 +180,44 @@ class PollLink extends HttpLink {
   /** Every poll carries `?ack=lastSeq`: a separate POST would only repeat it. */
   override ack(): void {}
 
+  /**
+   * Frames written while an answer is handed out (a reply to what it brought) ride on the
+   * next poll, a `POST /v1/poll`, instead of a POST /v1/send of their own.
+   */
   async #loop(): Promise<void> {
     while (!this.closed) {
       const url = joinUrl(this.ctx.base, '/v1/poll', { ...this.query, ack: this.ctx.lastSeq() });
+      const carried = this.takeQueued();
+      const what = carried ? 'POST /v1/poll' : 'GET /v1/poll';
       let frames: ServerFrame[] | ServerFrame;
       try {
-        const res = await this.ctx.platform.fetch(url, {
-          signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.holdMs + POLL_SLACK_MS)]),
-        });
-        if (!res.ok) return this.fail(await errorFromResponse(res, 'GET /v1/poll'));
+        const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.holdMs + POLL_SLACK_MS)]);
+        const res = await this.ctx.platform.fetch(
+          url,
+          carried
+            ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(carried.length === 1 ? carried[0] : carried), signal }
+            : { signal },
+        );
+        if (!res.ok) return this.fail(await errorFromResponse(res, what));
+        const lastId = Number(res.headers.get('pinhole-last-id') ?? Number.NaN);
+        if (Number.isSafeInteger(lastId)) this.ctx.confirmed(lastId);
         frames = (await res.json()) as ServerFrame[] | ServerFrame;
       } catch (err) {
-        return this.fail(new LinkError(`GET /v1/poll: ${(err as Error).message}`, 'network'));
+        // Carried frames stay retained by the hub connection and go again after the resume.
+        return this.fail(new LinkError(`${what}: ${(err as Error).message}`, 'network'));
       }
       if (this.closed) return;
       this.ctx.alive(this);
-      for (const frame of Array.isArray(frames) ? frames : [frames]) {
-        this.ctx.frame(frame, this);
-        if (frame.type === 'error' && frame.seq === undefined && (frame.code === 'replaced' || frame.code === 'overflow')) {
-          return this.fail(new LinkError(`poll ended: ${frame.code}`, frame.code));
+      this.holding = true;
+      try {
+        for (const frame of Array.isArray(frames) ? frames : [frames]) {
+          this.ctx.frame(frame, this);
+          if (frame.type === 'error' && frame.seq === undefined && (frame.code === 'replaced' || frame.code === 'overflow')) {
+            return this.fail(new LinkError(`poll ended: ${frame.code}`, frame.code));
+          }
         }
+      } finally {
+        this.holding = false;
       }
     }
   }

@@ -10,6 +10,16 @@ let session: Session | undefined;
 let room: Room | undefined;
 const echoes: string[] = [];
 
+/** Every request the SDK makes, with the `pinhole-last-id` of poll answers as the page can read it (CORS). */
+const requests: { method: string; path: string; status: number; lastId: string | null }[] = [];
+const pageFetch = window.fetch.bind(window);
+window.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+  const res = await pageFetch(input, init);
+  const path = new URL(input instanceof Request ? input.url : String(input)).pathname;
+  requests.push({ method: init?.method ?? 'GET', path, status: res.status, lastId: res.headers.get('pinhole-last-id') });
+  return res;
+};
+
 async function sha256Hex(blob: Blob): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -31,6 +41,7 @@ const api = {
   /** Opens a session with the ladder (default: all rungs) and reports the rung it settled on. */
   async open(url: string, transports?: ('ws' | 'sse' | 'poll')[]) {
     echoes.length = 0;
+    requests.length = 0;
     delete (window as unknown as { received?: unknown }).received;
     session = await connect(url, transports ? { transports } : {});
     return { transport: session.transport, peerId: session.peerId };
@@ -88,6 +99,13 @@ const api = {
   },
 
   echoes: () => echoes,
+
+  /** Answers every hub message at once, from inside the handler. */
+  echoHubMessages() {
+    room!.on('message', ({ from, data }) => room!.send(from, { echo: data }));
+  },
+
+  requests: () => requests,
 
   async close() {
     await session?.close();

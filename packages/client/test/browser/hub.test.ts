@@ -49,6 +49,29 @@ describe('the browser SDK against a real hub', () => {
     expect(await page(`open(${JSON.stringify(h.url)}, ['ws', 'poll'])`)).toMatchObject({ transport: 'poll' });
   }, 30_000);
 
+  it('long-poll from another origin: replies ride on the next poll (a POST that CORS allows), lastId is readable', async () => {
+    const h = await hubWith({ refuseWebSocket: true, pollHoldMs: 1000 });
+    const browser = await page(`open(${JSON.stringify(h.url)}, ['ws', 'poll'])`);
+    expect(browser.transport).toBe('poll');
+    await page(`join('hub-echo')`);
+    await page('echoHubMessages()');
+    const node = await nodePeer(h.url);
+    const room = await node.join('hub-echo');
+    const got: unknown[] = [];
+    room.on('message', ({ data }) => got.push(data));
+    const N = 30;
+    for (let n = 0; n < N; n++) {
+      room.send(browser.peerId, n);
+      if (n % 5 === 0) await new Promise((r) => setTimeout(r, 10));
+    }
+    await expect.poll(() => got.length, { timeout: 15_000 }).toBe(N);
+    expect(got).toEqual(Array.from({ length: N }, (_, n) => ({ echo: n })));
+    const requests: { method: string; path: string; status: number; lastId: string | null }[] = await page('requests()');
+    const polls = requests.filter((r) => r.path === '/v1/poll' && r.status === 200);
+    expect(polls.filter((r) => r.method === 'POST').length).toBeGreaterThan(0);
+    expect(polls.every((r) => r.lastId !== null && Number.isInteger(Number(r.lastId)))).toBe(true);
+  }, 30_000);
+
   it('a Node peer sends a 3 MB file that streams into a Blob in the page; echo over a named channel', async () => {
     const h = await hubWith();
     const browser = await page(`open(${JSON.stringify(h.url)})`);

@@ -12,8 +12,11 @@ class PollDownstream implements Downstream {
 
   constructor(
     private readonly res: ServerResponse,
+    private readonly session: SessionHandle,
     holdMs: number,
     private readonly onDone: (conn: PollDownstream) => void,
+    /** Answering waits for this (the frames a POST /v1/poll carried being applied). */
+    private readonly ready?: Promise<void>,
   ) {
     this.#timer = setTimeout(() => this.flush(), holdMs);
   }
@@ -40,7 +43,13 @@ class PollDownstream implements Downstream {
     clearTimeout(this.#timer);
     const body = `[${this.#frames.join(',')}]`;
     // CORS headers, if any, were set on `res` by the router.
-    this.res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+    this.res.writeHead(200, {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      'content-length': Buffer.byteLength(body),
+      // Lets a client trim the frames it retains without waiting for a POST /v1/send reply.
+      'pinhole-last-id': this.session.lastId,
+    });
     this.res.end(body);
     this.onDone(this);
   }
@@ -56,22 +65,28 @@ class PollDownstream implements Downstream {
   #schedule(): void {
     if (this.#scheduled || this.#done) return;
     this.#scheduled = true;
-    setImmediate(() => this.flush());
+    if (this.ready) void this.ready.then(() => setImmediate(() => this.flush()));
+    else setImmediate(() => this.flush());
   }
 }
 
 /**
- * `GET /v1/poll?session&key&ack`: answers at once with frames after `ack`, or holds
- * until one arrives (at most `pollHoldMs`). `ack` acknowledges cumulatively.
+ * `GET /v1/poll?session&key&ack` (or `POST`, carrying frames): answers at once with frames
+ * after `ack`, or holds until one arrives (at most `pollHoldMs`). `ack` acknowledges
+ * cumulatively; the `pinhole-last-id` header reports the session's `lastId`.
  */
 export class PollTransport {
   constructor(private readonly hub: HubCore) {}
 
   /** `onClose` runs once the request is over, answered or not. */
-  open(res: ServerResponse, session: SessionHandle, ack: number, onClose: () => void): void {
-    const conn = new PollDownstream(res, this.hub.options.pollHoldMs, (done) => {
-      session.detach(done, this.hub.options.now());
-    });
+  open(res: ServerResponse, session: SessionHandle, ack: number, onClose: () => void, ready?: Promise<void>): void {
+    const conn = new PollDownstream(
+      res,
+      session,
+      this.hub.options.pollHoldMs,
+      (done) => session.detach(done, this.hub.options.now()),
+      ready,
+    );
     res.on('close', () => {
       conn.abort();
       onClose();
