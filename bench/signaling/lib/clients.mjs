@@ -207,7 +207,13 @@ class HubHttp extends HubBase {
   /** One POST in flight per client; frames queued meanwhile go out together as an array. */
   _out(frame) {
     this.queue.push(frame);
-    if (!this.posting && !this.holding) this._flush();
+    if (this.posting || this.holding || this.flushQueued) return;
+    // Frames written in the same task (the echoes of one received chunk) go in one POST.
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      if (!this.posting) this._flush();
+    });
   }
   /**
    * Same work per POST as the socket.io client's `_flush`: a 200 answer's body is discarded

@@ -88,24 +88,45 @@ describe('rooms and messages on every transport', () => {
   });
 });
 
-describe('long-poll', () => {
-  it('replies written while a poll answer is handled ride on the next poll (POST /v1/poll), exactly once and in order', async () => {
+/** A Node platform that logs every request as `METHOD /path`, and the poll answers' Pinhole-Last-Id. */
+function recordingPlatform(): { platform: ReturnType<typeof nodePlatform>; requests: string[]; lastIds: number[] } {
+  const base = nodePlatform();
+  const requests: string[] = [];
+  const lastIds: number[] = [];
+  const platform = {
+    ...base,
+    fetch: async (url: string, init: RequestInit) => {
+      const path = new URL(url).pathname;
+      requests.push(`${init.method ?? 'GET'} ${path}`);
+      const res = await base.fetch(url, init);
+      const lastId = res.headers.get('pinhole-last-id');
+      if (path === '/v1/poll' && lastId !== null) lastIds.push(Number(lastId));
+      return res;
+    },
+  };
+  return { platform, requests, lastIds };
+}
+
+describe('HTTP links batch what is written together', () => {
+  it('sse: frames written in one task go in one POST /v1/send', async () => {
+    const h = await hub();
+    const { platform, requests } = recordingPlatform();
+    const a = await signaler(h.url, { transports: ['sse'], platform });
+    const b = await signaler(h.url, { transports: ['ws'] });
+    await a.join('burst');
+    await b.join('burst');
+    const bGot = inbox(b);
+    const before = requests.length;
+    for (let n = 0; n < 20; n++) a.signal(b.localId, n, 'burst');
+    await until(() => bGot.length === 20, 5000, 'the burst');
+    expect(bGot).toEqual(Array.from({ length: 20 }, (_, n) => n));
+    expect(requests.slice(before)).toEqual(['POST /v1/send']);
+  });
+
+  it('poll: replies written while a poll answer is handled ride on the next poll (POST /v1/poll), exactly once and in order', async () => {
     const h = await hub({ pollHoldMs: 500 });
-    const requests: string[] = [];
-    const lastIds: number[] = [];
-    const base = nodePlatform();
-    const recording = {
-      ...base,
-      fetch: async (url: string, init: RequestInit) => {
-        const path = new URL(url).pathname;
-        requests.push(`${init.method ?? 'GET'} ${path}`);
-        const res = await base.fetch(url, init);
-        const lastId = res.headers.get('pinhole-last-id');
-        if (path === '/v1/poll' && lastId !== null) lastIds.push(Number(lastId));
-        return res;
-      },
-    };
-    const a = await signaler(h.url, { transports: ['poll'], platform: recording });
+    const { platform, requests, lastIds } = recordingPlatform();
+    const a = await signaler(h.url, { transports: ['poll'], platform });
     const b = await signaler(h.url, { transports: ['ws'] });
     await a.join('echo');
     await b.join('echo');

@@ -38,15 +38,25 @@ abstract class HttpLink implements Link {
   protected holding = false;
   #queue: ClientFrame[] = [];
   #posting = false;
+  #pumpQueued = false;
 
   constructor(
     protected readonly ctx: LinkContext,
     protected readonly query: { session: string; key: string },
   ) {}
 
+  /**
+   * Queues frames. The POST starts once the current task is done, so frames written
+   * together (candidates gathered at once, replies to one batch) share a request.
+   */
   send(frames: ClientFrame[]): void {
     this.#queue.push(...frames);
-    if (!this.#posting && !this.holding) void this.#pump();
+    if (this.#posting || this.holding || this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    queueMicrotask(() => {
+      this.#pumpQueued = false;
+      if (!this.#posting) void this.#pump();
+    });
   }
 
   /**
