@@ -148,11 +148,13 @@ class HubBase extends Base {
 export class HubWs extends HubBase {
   async open() {
     const ws = (this.ws = new WebSocket(`ws://${this.opts.host}:${this.opts.port}/v1/ws`));
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'hello' })));
+    // As the SDK's WebSocket link: `batch` lets the hub send a tick's frames as one array.
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', batch: true })));
     ws.on('message', (buf) => {
       let f;
       try { f = JSON.parse(buf); } catch { this._fail('hub-ws: bad JSON from hub'); return; }
-      this._frame(f);
+      if (Array.isArray(f)) for (const frame of f) this._frame(frame);
+      else this._frame(f);
     });
     ws.on('error', (err) => { this._fail(`hub-ws: socket error ${err.message}`); this._welcome.reject(err); });
     ws.on('close', (code, reason) => {
@@ -163,8 +165,15 @@ export class HubWs extends HubBase {
     await this._welcome.promise;
     this.extensions = ws.extensions;
   }
+  /** As the SDK's WebSocket link: frames written in one task leave as one message. */
   _out(frame) {
-    if (this.ws.readyState === 1) this.ws.send(JSON.stringify(frame));
+    this.queue ??= [];
+    if (this.queue.push(frame) > 1) return;
+    queueMicrotask(() => {
+      const q = this.queue;
+      this.queue = [];
+      if (this.ws.readyState === 1) this.ws.send(JSON.stringify(q.length === 1 ? q[0] : q));
+    });
   }
   close() {
     this.closed = true;

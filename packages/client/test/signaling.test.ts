@@ -107,7 +107,39 @@ function recordingPlatform(): { platform: ReturnType<typeof nodePlatform>; reque
   return { platform, requests, lastIds };
 }
 
-describe('HTTP links batch what is written together', () => {
+describe('links batch what is written together', () => {
+  it('ws: frames written in one task leave in one message; the hub’s arrays are read in order', async () => {
+    const h = await hub();
+    const base = nodePlatform();
+    const messages: string[] = [];
+    const platform = {
+      ...base,
+      openWebSocket(url: string) {
+        const ws = base.openWebSocket(url);
+        const send = ws.send.bind(ws);
+        ws.send = (data: string) => {
+          messages.push(data);
+          send(data);
+        };
+        return ws;
+      },
+    };
+    const a = await signaler(h.url, { transports: ['ws'], platform });
+    const b = await signaler(h.url, { transports: ['ws'] });
+    await a.join('burst');
+    await b.join('burst');
+    const bGot = inbox(b);
+    expect(JSON.parse(messages[0]!)).toMatchObject({ type: 'hello', batch: true });
+    const before = messages.length;
+    for (let n = 0; n < 20; n++) a.signal(b.localId, n, 'burst');
+    await until(() => bGot.length === 20, 5000, 'the burst');
+    expect(bGot).toEqual(Array.from({ length: 20 }, (_, n) => n));
+    const sent = messages.slice(before).map((m) => JSON.parse(m) as unknown);
+    expect(sent).toHaveLength(1);
+    expect((sent[0] as { type: string }[]).map((f) => f.type)).toEqual(Array(20).fill('signal'));
+  });
+
+
   it('sse: frames written in one task go in one POST /v1/send', async () => {
     const h = await hub();
     const { platform, requests } = recordingPlatform();

@@ -90,6 +90,7 @@ export function validateClientFrame(value: unknown): ClientFrame {
   switch (type as ClientFrameType) {
     case 'hello': {
       if (value.token !== undefined && typeof value.token !== 'string') fail('"token" must be a string');
+      if (value.batch !== undefined && typeof value.batch !== 'boolean') fail('"batch" must be a boolean');
       const resume = value.resume;
       if (resume !== undefined) {
         if (!isPlainObject(resume)) fail('"resume" must be an object');

@@ -46,6 +46,11 @@ export interface HelloFrame extends ClientBase {
   /** JWT (HS256) minted with the hub's secret; required unless the hub runs in dev mode. */
   token?: string;
   resume?: ResumeRequest;
+  /**
+   * WebSocket only: the client also accepts a JSON array of frames in one message. The hub
+   * then sends the frames it writes to this session in one tick as one message.
+   */
+  batch?: boolean;
 }
 
 export interface JoinFrame extends ClientBase {

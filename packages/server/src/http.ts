@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ProtocolError, frameIdOf, httpStatusOf, validateClientFrame, type ClientFrame } from '@pinhole/protocol';
+import { ProtocolError, httpStatusOf, validateClientFrame } from '@pinhole/protocol';
 import type { ConnectionTracker } from './connections.js';
 import type { HubCore, SessionHandle } from './core.js';
 import { readBody, sendJson, sendProtocolError, seqParam } from './http-util.js';
 import { RestApi } from './rest.js';
+import { applyFrames, checkSingleSize, type FramesIn } from './transports/frames-in.js';
 import { PollTransport } from './transports/poll.js';
 import { SseTransport } from './transports/sse.js';
 import { WsTransport } from './transports/ws.js';
@@ -186,7 +187,7 @@ export class HubRouter {
   }
 
   /** Reads and parses a body of frames: one frame, or an array of them. */
-  async #readFrames(req: IncomingMessage): Promise<{ value: unknown; bytes: number }> {
+  async #readFrames(req: IncomingMessage): Promise<FramesIn> {
     const body = await readBody(req, this.hub.options.maxFrameBytes * BATCH_FACTOR);
     try {
       return { value: JSON.parse(body), bytes: Buffer.byteLength(body) };
@@ -213,8 +214,8 @@ export class HubRouter {
       return;
     }
     const session = await this.#session(url);
-    this.#checkSize(body);
-    this.#applyAll(session, body);
+    checkSingleSize(this.hub, body);
+    applyFrames(this.hub, session, body);
     await this.hub.settled(session);
     sendJson(res, 200, { ok: true, lastId: session.lastId, seq: session.seq });
   }
@@ -228,41 +229,13 @@ export class HubRouter {
   async #pollWithFrames(req: IncomingMessage, res: ServerResponse, url: Target): Promise<void> {
     const body = await this.#readFrames(req);
     const session = await this.#session(url);
-    this.#checkSize(body);
+    checkSingleSize(this.hub, body);
     const { from, release } = this.#admit(req, url, 'poll', session);
     let settle!: (done: Promise<void>) => void;
     const applied = new Promise<void>((resolve) => (settle = resolve));
     this.poll.open(res, session, from, release, applied);
-    this.#applyAll(session, body);
+    applyFrames(this.hub, session, body);
     settle(this.hub.settled(session));
-  }
-
-  /** A single frame over the limit fails the whole request; an array's items are measured one by one. */
-  #checkSize(body: { value: unknown; bytes: number }): void {
-    const max = this.hub.options.maxFrameBytes;
-    if (!Array.isArray(body.value) && body.bytes > max) throw new ProtocolError('too-large', `frame exceeds the limit of ${max} bytes`);
-  }
-
-  #applyAll(session: SessionHandle, body: { value: unknown; bytes: number }): void {
-    const batch = Array.isArray(body.value);
-    // Items are measured one by one only when the batch as a whole is over the limit.
-    for (const item of batch ? (body.value as unknown[]) : [body.value]) this.#apply(session, item, batch && body.bytes > this.hub.options.maxFrameBytes);
-  }
-
-  /** Applies one posted frame; a bad one gets a sequenced error, like on a WebSocket. */
-  #apply(session: SessionHandle, item: unknown, checkSize: boolean): void {
-    let frame: ClientFrame;
-    try {
-      if (checkSize && Buffer.byteLength(JSON.stringify(item)) > this.hub.options.maxFrameBytes) {
-        throw new ProtocolError('too-large', `frame exceeds the limit of ${this.hub.options.maxFrameBytes} bytes`, frameIdOf(item));
-      }
-      frame = validateClientFrame(item);
-      if (frame.type === 'hello') throw new ProtocolError('already-welcomed', 'hello goes in a request of its own, without ?session', frame.id, 'hello');
-    } catch (err) {
-      this.hub.reject(session, err as ProtocolError);
-      return;
-    }
-    this.hub.receive(session, frame);
   }
 
   heartbeat(): void {

@@ -1,4 +1,8 @@
-/** The WebSocket rung: one frame per text message on `/v1/ws`. */
+/**
+ * The WebSocket rung on `/v1/ws`: JSON text messages, each one frame or an array of them.
+ * Frames written in one task leave as one message, and the hello asks the hub to do the
+ * same (`batch`), so a burst costs one WebSocket message each way instead of one per frame.
+ */
 import type { ClientFrame, ServerFrame, WelcomeFrame } from '@pinhole/protocol';
 import { LinkError, joinUrl, type Link, type OpenLink } from './link.js';
 
@@ -14,8 +18,14 @@ export const openWsLink: OpenLink = (ctx, hello) =>
     }
     let welcomed = false;
     let closed = false;
-    const write = (frame: ClientFrame | { type: 'ack'; seq: number }): void => {
-      if (ws.readyState === 1) ws.send(JSON.stringify(frame));
+    let queue: ClientFrame[] = [];
+    const flush = (): void => {
+      const frames = queue;
+      queue = [];
+      if (ws.readyState === 1 && frames.length > 0) ws.send(JSON.stringify(frames.length === 1 ? frames[0] : frames));
+    };
+    const write = (frame: ClientFrame): void => {
+      if (queue.push(frame) === 1) queueMicrotask(flush);
     };
     const link: Link = {
       transport: 'ws',
@@ -41,18 +51,24 @@ export const openWsLink: OpenLink = (ctx, hello) =>
     };
     // A proxy that accepts the upgrade and then stalls shows up here: no welcome in time.
     const timer = setTimeout(() => fail(new LinkError(`no welcome on WebSocket within ${ctx.openTimeoutMs} ms`, 'timeout')), ctx.openTimeoutMs);
-    ws.onopen = () => ws.send(JSON.stringify(hello));
+    ws.onopen = () => ws.send(JSON.stringify({ ...hello, batch: true }));
     ws.onmessage = (ev) => {
-      let frame: ServerFrame;
+      let message: ServerFrame | ServerFrame[];
       try {
-        frame = JSON.parse(String(ev.data)) as ServerFrame;
+        message = JSON.parse(String(ev.data)) as ServerFrame | ServerFrame[];
       } catch {
         return fail(new LinkError('hub sent a message that is not JSON', 'bad-json'));
       }
       if (welcomed) {
         ctx.alive(link);
-        ctx.frame(frame, link);
-      } else if (frame.type === 'welcome') {
+        for (const frame of Array.isArray(message) ? message : [message]) {
+          if (closed) return;
+          ctx.frame(frame, link);
+        }
+        return;
+      }
+      const frame = message as ServerFrame; // before the welcome, the hub sends single frames
+      if (frame.type === 'welcome') {
         welcomed = true;
         clearTimeout(timer);
         resolve({ link, welcome: frame as WelcomeFrame });

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { ProtocolError, decodeClientFrame, type ClientFrame, type ErrorCode } from '@pinhole/protocol';
 import type { HubCore, SessionHandle } from '../core.js';
+import { applyFrames } from './frames-in.js';
 import { closingError, corkForTick, type Downstream, type Encoded } from './transport.js';
 
 /** Frames up to this many times `maxFrameBytes` get a `too-large` error; beyond, ws closes with 1009. */
@@ -18,6 +19,9 @@ class WsDownstream implements Downstream {
   alive = true;
   /** Frames that arrived while the hello was being checked. */
   early: ClientFrame[] | undefined;
+  /** The hello asked for `batch`: the frames of one tick go as one message, a JSON array. */
+  batch = false;
+  #pending: string[] | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -25,15 +29,33 @@ class WsDownstream implements Downstream {
   ) {}
 
   write(frames: readonly Encoded[]): void {
-    corkForTick(this.socket);
-    for (const frame of frames) this.ws.send(frame.text);
+    if (!this.batch) {
+      corkForTick(this.socket);
+      for (const frame of frames) this.ws.send(frame.text);
+      return;
+    }
+    if (this.#pending) {
+      for (const frame of frames) this.#pending.push(frame.text);
+      return;
+    }
+    this.#pending = frames.map((frame) => frame.text);
+    process.nextTick(() => this.#flush());
+  }
+
+  #flush(): void {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (!pending || pending.length === 0 || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(pending.length === 1 ? pending[0]! : `[${pending.join(',')}]`);
   }
 
   writeLoose(text: string): void {
+    this.#flush();
     this.ws.send(text);
   }
 
   close(code?: ErrorCode, message?: string): void {
+    this.#flush();
     if (code) this.writeLoose(closingError(code, message));
     this.ws.close(code ? (CLOSE_CODES[code] ?? 4000) : 1000, code ?? 'session ended');
   }
@@ -81,6 +103,7 @@ export class WsTransport {
     try {
       if (isBinary) throw new ProtocolError('bad-frame', 'binary messages are not part of the protocol; send JSON text');
       const buf = data as Buffer;
+      if (buf[0] === 0x5b) return this.#batch(conn, buf); // '[': an array of frames
       frame = decodeClientFrame(buf.toString(), this.hub.options.maxFrameBytes, buf.length);
     } catch (err) {
       this.#reject(conn, err as ProtocolError);
@@ -99,6 +122,7 @@ export class WsTransport {
           conn.early = undefined;
           if (conn.ws.readyState !== conn.ws.OPEN) return;
           conn.session = session;
+          conn.batch = frame.batch === true;
           conn.writeLoose(JSON.stringify(this.hub.welcome(session, resumed, frame.id)));
           session.attach(conn, resumed ? frame.resume!.lastSeq : 0);
           for (const f of early) this.hub.receive(session, f);
@@ -113,6 +137,18 @@ export class WsTransport {
     } else {
       this.#reject(conn, new ProtocolError('hello-required', 'the first frame must be a hello', frame.id, frame.type));
     }
+  }
+
+  /** A message holding an array of frames, applied in order like a POST /v1/send body. */
+  #batch(conn: WsDownstream, buf: Buffer): void {
+    if (!conn.session) throw new ProtocolError('hello-required', 'an array of frames is accepted once the welcome has come; send the hello alone');
+    let value: unknown;
+    try {
+      value = JSON.parse(buf.toString());
+    } catch (err) {
+      throw new ProtocolError('bad-json', `message is not valid JSON: ${(err as Error).message}`);
+    }
+    applyFrames(this.hub, conn.session, { value, bytes: buf.length });
   }
 
   /** Reports a bad frame: sequenced once the connection has a session, loose before. */
