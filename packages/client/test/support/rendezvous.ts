@@ -9,7 +9,9 @@ import { until } from './hub.js';
 
 /** Joins `name` on `signaler` with node-datachannel peer connections (host candidates only). */
 export function nodeRoom(signaler: Signaler, name: string, meta = {}, options: { connectTimeoutMs?: number } = {}): Promise<Room> {
-  return Room.join(signaler, name, meta, { RTCPeerConnection: NodeRTCPeerConnection, configuration: () => ({ iceServers: [] }), ...options });
+  // A first connection that libdatachannel leaves stuck on a loaded machine (see node.ts) is
+  // rebuilt after connectTimeoutMs: 8 s keeps that repair inside the tests' 20 s echo wait.
+  return Room.join(signaler, name, meta, { RTCPeerConnection: NodeRTCPeerConnection, configuration: () => ({ iceServers: [] }), connectTimeoutMs: 8000, ...options });
 }
 
 /** `b` echoes on every channel `a` opens; resolves with what came back for one JSON message. */
