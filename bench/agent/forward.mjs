@@ -25,6 +25,7 @@ import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { timedSend } from '../lib/datachannel.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -135,16 +136,7 @@ async function bareChannel(echoBack) {
 async function dcSend() {
   const { pair, tx, rx } = await bareChannel(false);
   try {
-    tx.bufferedAmountLowThreshold = LOW;
-    let got = 0;
-    const done = new Promise((resolve) => rx.addEventListener('message', (e) => (got += e.data.byteLength) >= TOTAL && resolve()));
-    const t0 = performance.now();
-    for (let at = 0; at < TOTAL; at += CHUNK) {
-      if (tx.bufferedAmount > HIGH) await new Promise((r) => tx.addEventListener('bufferedamountlow', r, { once: true }));
-      tx.send(payload.subarray(at, at + CHUNK));
-    }
-    await done;
-    return performance.now() - t0;
+    return await timedSend(tx, rx, payload, { chunk: CHUNK, high: HIGH, low: LOW });
   } finally {
     await pair.close();
   }

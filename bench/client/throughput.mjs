@@ -17,6 +17,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { timedSend } from '../lib/datachannel.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -73,19 +74,7 @@ async function bare() {
     const tx = pair.a.createDataChannel('bench');
     const rx = await new Promise((r) => pair.b.once('datachannel', r));
     if (tx.readyState !== 'open') await new Promise((r) => tx.addEventListener('open', r));
-    tx.bufferedAmountLowThreshold = LOW;
-    let got = 0;
-    const done = new Promise((resolve) => {
-      rx.binaryType = 'arraybuffer';
-      rx.addEventListener('message', (e) => (got += e.data.byteLength) >= TOTAL && resolve());
-    });
-    const t0 = performance.now();
-    for (let at = 0; at < TOTAL; at += CHUNK) {
-      if (tx.bufferedAmount > HIGH) await new Promise((r) => tx.addEventListener('bufferedamountlow', r, { once: true }));
-      tx.send(payload.subarray(at, at + CHUNK));
-    }
-    await done;
-    return performance.now() - t0;
+    return await timedSend(tx, rx, payload, { chunk: CHUNK, high: HIGH, low: LOW });
   } finally {
     await pair.close();
   }
