@@ -1,3 +1,5 @@
+import { CodedError, asCodedError } from '../coded-error.js';
+
 /** Machine-readable codes of every error the data layer emits, throws or rejects with. */
 export type DataErrorCode =
   /** send/open on a channel or registry that was closed. */
@@ -29,20 +31,11 @@ export type DataErrorCode =
   | 'rejected';
 
 /** Base error of the data layer: `code` is always set, `cause` is kept. */
-export class DataError extends Error {
+export class DataError extends CodedError<DataErrorCode> {
   override readonly name = 'DataError';
-  constructor(
-    readonly code: DataErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** @internal */
 export function toDataError(code: DataErrorCode, what: string, cause: unknown): DataError {
-  if (cause instanceof DataError) return cause;
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  return new DataError(code, `${what}: ${detail}`, { cause });
+  return asCodedError(DataError, code, what, cause);
 }

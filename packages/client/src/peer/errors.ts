@@ -1,3 +1,5 @@
+import { CodedError, asCodedError } from '../coded-error.js';
+
 /** Machine-readable codes of the errors the peer and media layers emit or throw. */
 export type PeerErrorCode =
   /** Applying a remote description, or making or applying a local one, failed. */
@@ -10,20 +12,11 @@ export type PeerErrorCode =
   | 'media-failed';
 
 /** Base error of the peer and media layers: `code` is always set, `cause` is kept. */
-export class PeerError extends Error {
+export class PeerError extends CodedError<PeerErrorCode> {
   override readonly name = 'PeerError';
-  constructor(
-    readonly code: PeerErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** @internal */
 export function toPeerError(code: PeerErrorCode, what: string, cause: unknown): PeerError {
-  if (cause instanceof PeerError) return cause;
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  return new PeerError(code, `${what}: ${detail}`, { cause });
+  return asCodedError(PeerError, code, what, cause);
 }

@@ -4,6 +4,8 @@
  * event (the message is dropped, the signaler keeps running) or a rejected call — never a
  * crash.
  */
+import { CodedError } from '../coded-error.js';
+
 export type SignalingErrorCode =
   /** A broker message that is not valid Pinhole rendezvous JSON (docs/protocol.md §14). */
   | 'bad-payload'
@@ -22,15 +24,8 @@ export type SignalingErrorCode =
   /** What was asked cannot be carried (e.g. a repair signal after a one-shot manual exchange). */
   | 'unsupported';
 
-export class SignalingError extends Error {
+export class SignalingError extends CodedError<SignalingErrorCode> {
   override readonly name = 'SignalingError';
-  constructor(
-    readonly code: SignalingErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** Runs `work` with a deadline; on expiry rejects with a `timeout` SignalingError. @internal */
