@@ -143,6 +143,22 @@ end
 
 local function inRoom(sid, room) return redis.call('SISMEMBER', P .. 'rs:' .. sid, room) == 1 end
 
+-- Forgets a node: the sessions still on it are detached as of \`at\` (their grace runs from
+-- then, so their clients can resume on another node). Returns how many it had.
+local function detachNode(node, at)
+  local sids = redis.call('SMEMBERS', P .. 'n:' .. node)
+  for j = 1, #sids do
+    local sk = skey(sids[j])
+    if redis.call('HGET', sk, 'node') == node then
+      redis.call('HSET', sk, 'node', '', 'conn', '', 'det', at)
+      redis.call('ZADD', P .. 'det', at, sids[j])
+    end
+  end
+  redis.call('DEL', P .. 'n:' .. node)
+  redis.call('ZREM', P .. 'nodes', node)
+  return #sids
+end
+
 -- One client frame after dedupe and rate limit. Returns flags for the node.
 local function apply(sid, sk, peer, now, ftype, ref, a)
   if not take(sk, now) then

@@ -101,17 +101,7 @@ elseif op == 'sweep' then
   local dead = redis.call('ZRANGEBYSCORE', P .. 'nodes', '-inf', now - timeout, 'WITHSCORES')
   for i = 1, #dead, 2 do
     -- A dead node's sessions are detached as of its last heartbeat: their grace runs from then.
-    local d, beat = dead[i], dead[i + 1]
-    local sids = redis.call('SMEMBERS', P .. 'n:' .. d)
-    for j = 1, #sids do
-      local sk = skey(sids[j])
-      if redis.call('HGET', sk, 'node') == d then
-        redis.call('HSET', sk, 'node', '', 'conn', '', 'det', beat)
-        redis.call('ZADD', P .. 'det', beat, sids[j])
-      end
-    end
-    redis.call('DEL', P .. 'n:' .. d)
-    redis.call('ZREM', P .. 'nodes', d)
+    detachNode(dead[i], dead[i + 1])
   end
   local expired = redis.call('ZRANGEBYSCORE', P .. 'det', '-inf', now - grace, 'LIMIT', 0, 500)
   for i = 1, #expired do
@@ -123,18 +113,7 @@ elseif op == 'sweep' then
   return { redis.call('SCARD', P .. 'all'), redis.call('ZCARD', P .. 'det'), redis.call('ZCARD', P .. 'nodes'), #expired, #dead / 2, fresh }
 elseif op == 'leave-node' then
   -- node now: a node shutting down detaches its sessions; their clients resume elsewhere.
-  local node, now = ARGV[2], ARGV[3]
-  local sids = redis.call('SMEMBERS', P .. 'n:' .. node)
-  for j = 1, #sids do
-    local sk = skey(sids[j])
-    if redis.call('HGET', sk, 'node') == node then
-      redis.call('HSET', sk, 'node', '', 'conn', '', 'det', now)
-      redis.call('ZADD', P .. 'det', now, sids[j])
-    end
-  end
-  redis.call('DEL', P .. 'n:' .. node)
-  redis.call('ZREM', P .. 'nodes', node)
-  return #sids
+  return detachNode(ARGV[2], ARGV[3])
 elseif op == 'rest' then
   -- room to data id → delivered | -1 unknown peer | -2 duplicate id
   local room, to, data, id = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
