@@ -88,13 +88,26 @@ describe('rooms and messages on every transport', () => {
   });
 });
 
-/** A Node platform that logs every request as `METHOD /path`, and the poll answers' Pinhole-Last-Id. */
-function recordingPlatform(): { platform: ReturnType<typeof nodePlatform>; requests: string[]; lastIds: number[] } {
+/**
+ * A Node platform that logs every request as `METHOD /path`, the poll answers'
+ * Pinhole-Last-Id, and every WebSocket message it sends.
+ */
+function recordingPlatform(): { platform: ReturnType<typeof nodePlatform>; requests: string[]; lastIds: number[]; messages: string[] } {
   const base = nodePlatform();
   const requests: string[] = [];
   const lastIds: number[] = [];
+  const messages: string[] = [];
   const platform = {
     ...base,
+    openWebSocket(url: string) {
+      const ws = base.openWebSocket(url);
+      const send = ws.send.bind(ws);
+      ws.send = (data: string) => {
+        messages.push(data);
+        send(data);
+      };
+      return ws;
+    },
     fetch: async (url: string, init: RequestInit) => {
       const path = new URL(url).pathname;
       requests.push(`${init.method ?? 'GET'} ${path}`);
@@ -104,26 +117,13 @@ function recordingPlatform(): { platform: ReturnType<typeof nodePlatform>; reque
       return res;
     },
   };
-  return { platform, requests, lastIds };
+  return { platform, requests, lastIds, messages };
 }
 
 describe('links batch what is written together', () => {
   it('ws: frames written in one task leave in one message; the hub’s arrays are read in order', async () => {
     const h = await hub();
-    const base = nodePlatform();
-    const messages: string[] = [];
-    const platform = {
-      ...base,
-      openWebSocket(url: string) {
-        const ws = base.openWebSocket(url);
-        const send = ws.send.bind(ws);
-        ws.send = (data: string) => {
-          messages.push(data);
-          send(data);
-        };
-        return ws;
-      },
-    };
+    const { platform, messages } = recordingPlatform();
     const a = await signaler(h.url, { transports: ['ws'], platform });
     const b = await signaler(h.url, { transports: ['ws'] });
     await a.join('burst');
