@@ -19,6 +19,12 @@ const PLAIN_PATH = /^(?:\/[\w-]+)+$/;
 /** Path and query of a request target. */
 export interface Target {
   path: string;
+  /**
+   * The path as sent, before dot segments are resolved. REST room names are read from it:
+   * WHATWG parsing takes a `%2e%2e` segment for `..`, which would turn a bad room name
+   * into another route.
+   */
+  rawPath: string;
   query: URLSearchParams;
 }
 
@@ -29,9 +35,10 @@ export interface Target {
 export function parseTarget(raw = '/'): Target {
   const q = raw.indexOf('?');
   const path = q === -1 ? raw : raw.slice(0, q);
-  if (PLAIN_PATH.test(path) && !raw.includes('#', q)) return { path, query: new URLSearchParams(q === -1 ? '' : raw.slice(q + 1)) };
+  if (PLAIN_PATH.test(path) && !raw.includes('#', q)) return { path, rawPath: path, query: new URLSearchParams(q === -1 ? '' : raw.slice(q + 1)) };
   const url = new URL(raw, 'http://hub');
-  return { path: url.pathname, query: url.searchParams };
+  const hash = path.indexOf('#');
+  return { path: url.pathname, rawPath: hash === -1 ? path : path.slice(0, hash), query: url.searchParams };
 }
 
 /**
@@ -129,7 +136,9 @@ export class HubRouter {
       res.end();
       return;
     }
-    const room = ROOM_ROUTE.exec(path);
+    // The route as sent first, so `/v1/rooms/%2e%2e/peers` names the room `..` (refused);
+    // then as resolved, so `/v1/./rooms/x/peers` still reaches room `x`.
+    const room = ROOM_ROUTE.exec(url.rawPath) ?? (url.rawPath === path ? null : ROOM_ROUTE.exec(path));
     if (room) {
       let name: string;
       try {

@@ -32,6 +32,16 @@ describe('parseTarget', () => {
     expect({ path: target.path, query: [...target.query] }).toEqual(whatwg(raw));
   });
 
+  it.each([
+    ['/v1/rooms/%2e%2e/peers', '/v1/rooms/%2e%2e/peers'],
+    ['/v1/rooms/.%2E/messages?x=1', '/v1/rooms/.%2E/messages'],
+    ['/v1/rooms/../peers', '/v1/rooms/../peers'],
+    ['/v1/poll#frag', '/v1/poll'],
+    ['/v1/send?session=s', '/v1/send'],
+  ])('rawPath is the path as sent, dot segments unresolved: %s', (raw, rawPath) => {
+    expect(parseTarget(raw).rawPath).toBe(rawPath);
+  });
+
   it('treats a missing target as "/"', () => {
     expect(parseTarget(undefined).path).toBe('/');
   });

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SignalDelivery } from '@pinhole/protocol';
 import { SERVER_PEER, mintToken, type RunningHub } from '../src/index.js';
@@ -75,6 +76,16 @@ describe('REST API', () => {
     expect(await res.json()).toMatchObject({ type: 'error', code });
   });
 
+  // fetch() resolves dot segments (also %2e) before sending: node:http sends the path as given.
+  it.each(['%2e%2e', '%2E%2e', '.%2e', '%2e', '..', '.', '%2e%2e%2e'])('room %s in a REST path → 400 bad-frame, not another route', async (room) => {
+    hub = await startTestHub({ secret: SECRET });
+    for (const [method, route] of [['GET', 'peers'], ['POST', 'messages']] as const) {
+      const { status, body } = await rawRequest(method, `/v1/rooms/${room}/${route}`, method === 'POST' ? '{"data":1}' : undefined);
+      expect({ route, status }).toEqual({ route, status: 400 });
+      expect(JSON.parse(body)).toMatchObject({ type: 'error', code: 'bad-frame' });
+    }
+  });
+
   it('a message refused (unknown peer) does not consume its id', async () => {
     hub = await startTestHub({ secret: SECRET });
     const [a] = await room();
@@ -92,6 +103,21 @@ describe('REST API', () => {
     expect(a.received.filter((f) => f.type === 'signal' && f.data === 'once')).toHaveLength(1);
   });
 });
+
+/** A request whose path goes out exactly as given. */
+function rawRequest(method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(hub.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, method, path, headers: { authorization: `Bearer ${SECRET}` } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 describe('ops endpoints', () => {
   it('/healthz and /metrics', async () => {
