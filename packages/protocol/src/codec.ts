@@ -5,6 +5,13 @@ import type { ClientFrame, ClientFrameType, FrameId, ServerFrame } from './frame
 export const ROOM_NAME = /^(?!\.+$)[A-Za-z0-9_.~-]{1,128}$/;
 /** Peer ids, session ids and keys are opaque strings of at most this length. */
 export const MAX_ID_LENGTH = 64;
+/**
+ * How deeply a client frame may nest objects and arrays, the frame itself being level 1
+ * (so `data` and `meta` may hold up to 63 levels). The hub encodes what it relays again,
+ * and encoding recurses once per level: without a bound, one small frame nested thousands
+ * deep exhausts the stack.
+ */
+export const MAX_FRAME_DEPTH = 64;
 const ROOM_RULE = '"room" must match [A-Za-z0-9_.~-]{1,128} and not be only dots';
 
 const CLIENT_TYPES: ReadonlySet<string> = new Set<ClientFrameType>([
@@ -72,8 +79,46 @@ function idOf(text: string): FrameId | undefined {
   }
 }
 
-/** Validates an already-parsed value as a client frame (also used for arrays posted over HTTP). */
+/**
+ * Whether `value` nests objects or arrays more than `levels` deep (`value` is level 1).
+ * Only objects and arrays are visited (strings, the bulk of a frame, are not read), and
+ * the recursion stops at `levels`, so it cannot be the one that exhausts the stack.
+ */
+function nestsDeeper(value: object, levels: number): boolean {
+  if (Array.isArray(value)) {
+    for (const item of value) if (childTooDeep(item, levels)) return true;
+    return false;
+  }
+  for (const key in value) if (childTooDeep((value as Record<string, unknown>)[key], levels)) return true;
+  return false;
+}
+
+/** A child of a value that may hold `levels` levels: too deep if it is an object or array and none are left. */
+function childTooDeep(item: unknown, levels: number): boolean {
+  return typeof item === 'object' && item !== null && (levels === 1 || nestsDeeper(item, levels - 1));
+}
+
+/**
+ * Refuses a parsed frame (or REST body) nested deeper than `MAX_FRAME_DEPTH` with
+ * `bad-frame`, carrying its id and type when they can be read, so the refusal consumes the id.
+ */
+export function checkFrameDepth(value: unknown): void {
+  if (typeof value !== 'object' || value === null || !nestsDeeper(value, MAX_FRAME_DEPTH)) return;
+  const type = (value as { type?: unknown }).type;
+  throw new ProtocolError(
+    'bad-frame',
+    `frame nests objects and arrays more than ${MAX_FRAME_DEPTH} levels deep (the frame itself is level 1)`,
+    frameIdOf(value),
+    typeof type === 'string' ? type.slice(0, 32) : undefined,
+  );
+}
+
+/**
+ * Validates an already-parsed value as a client frame (also used for arrays posted over
+ * HTTP). The depth check comes first: nothing else reads a frame that is too deep.
+ */
 export function validateClientFrame(value: unknown): ClientFrame {
+  checkFrameDepth(value);
   if (!isPlainObject(value)) throw new ProtocolError('bad-frame', 'a frame must be a JSON object');
   const { type, id } = value;
   let ref: FrameId | undefined;

@@ -145,6 +145,8 @@ export interface WelcomeFrame {
 
 export interface WelcomeLimits {
   maxFrameBytes: number;
+  /** Deepest nesting of objects and arrays in a client frame, the frame being level 1 (`MAX_FRAME_DEPTH`). */
+  maxFrameDepth: number;
   maxRoomsPerSession: number;
   maxPeersPerRoom: number;
   /** 0 = no rate limit. */

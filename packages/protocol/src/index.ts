@@ -36,6 +36,8 @@ export { ProtocolError, httpStatusOf } from './errors.js';
 export {
   ROOM_NAME,
   MAX_ID_LENGTH,
+  MAX_FRAME_DEPTH,
+  checkFrameDepth,
   isRoomName,
   decodeClientFrame,
   validateClientFrame,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, ProtocolError, decodeClientFrame, httpStatusOf, isRoomName } from '../src/index.js';
+import { ERROR_CODES, MAX_FRAME_DEPTH, ProtocolError, checkFrameDepth, decodeClientFrame, httpStatusOf, isRoomName } from '../src/index.js';
 
 const MAX = 1024;
 const decode = (text: string) => decodeClientFrame(text, MAX);
@@ -94,3 +94,52 @@ it('room names', () => {
 it('every error code maps to an HTTP status', () => {
   for (const code of ERROR_CODES) expect(httpStatusOf(code)).toBeGreaterThanOrEqual(400);
 });
+
+describe('nesting depth (MAX_FRAME_DEPTH)', () => {
+  /** `levels` nested arrays around `leaf`, as text (no recursion on the test side either). */
+  const nested = (levels: number, open = '[', close = ']', leaf = '0'): string => open.repeat(levels) + leaf + close.repeat(levels);
+  const refusal = (text: string): ProtocolError => {
+    try {
+      decodeClientFrame(text, 1 << 20);
+    } catch (err) {
+      return err as ProtocolError;
+    }
+    throw new Error('accepted');
+  };
+
+  it.each([
+    { name: 'arrays in data', under: (n: number) => `{"type":"signal","id":3,"to":"p","data":${nested(n)}}` },
+    { name: 'objects in data', under: (n: number) => `{"type":"signal","id":3,"to":"p","data":${nested(n, '{"k":', '}')}}` },
+    { name: 'objects and arrays in meta', under: (n: number) => `{"type":"join","id":3,"room":"r","meta":${nested(n, '{"k":[', ']}').replace(/\[0\]/, '0')}}` },
+    { name: 'an unknown top-level field', under: (n: number) => `{"type":"ping","id":3,"x":${nested(n)}}` },
+  ])('$name: accepted at the limit, refused one level over with bad-frame carrying ref and frame', ({ under }) => {
+    // Find how many inner levels put the frame exactly at the limit, whatever the shape.
+    let n = 0;
+    while (depthOf(JSON.parse(under(n + 1))) <= MAX_FRAME_DEPTH) n++;
+    expect(depthOf(JSON.parse(under(n)))).toBe(MAX_FRAME_DEPTH);
+    expect(() => decodeClientFrame(under(n), 1 << 20)).not.toThrow();
+    const err = refusal(under(n + 1));
+    expect(err.code).toBe('bad-frame');
+    expect(err.ref).toBe(3);
+    expect(err.frame).toBe(JSON.parse(under(0)).type);
+    expect(err.message).toContain(String(MAX_FRAME_DEPTH));
+  });
+
+  it('refuses a 10 KB frame nested 5,000 deep without exhausting the stack', () => {
+    const text = `{"type":"broadcast","id":"s-1","room":"r","data":${nested(5000)}}`;
+    expect(text.length).toBeGreaterThan(10_000);
+    expect(refusal(text)).toMatchObject({ code: 'bad-frame', ref: 's-1', frame: 'broadcast' });
+  });
+
+  it('the depth check runs before any other validation', () => {
+    expect(refusal(`{"type":"teleport","id":1,"x":${nested(100)}}`).code).toBe('bad-frame');
+    expect(checkFrameDepth(JSON.parse(nested(MAX_FRAME_DEPTH)))).toBeUndefined();
+    expect(() => checkFrameDepth(JSON.parse(nested(MAX_FRAME_DEPTH + 1)))).toThrow(ProtocolError);
+  });
+});
+
+/** Reference depth: the value itself is level 1 (plain recursion, fine at these sizes). */
+function depthOf(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  return 1 + Math.max(0, ...Object.values(value).map(depthOf));
+}

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ProtocolError, isRoomName, type Json } from '@pinhole/protocol';
+import { ProtocolError, checkFrameDepth, isRoomName, type Json } from '@pinhole/protocol';
 import { keyMatches, verifyToken } from './auth.js';
 import type { HubCore } from './core.js';
 import { readBody, sendJson } from './http-util.js';
@@ -45,6 +45,7 @@ export class RestApi {
     } catch (err) {
       throw new ProtocolError('bad-json', `body is not valid JSON: ${(err as Error).message}`);
     }
+    checkFrameDepth(value); // before anything encodes `data` again
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ProtocolError('bad-frame', 'body must be a JSON object {to?, data, id?}');
     const { to, data, id } = value as { to?: unknown; data?: unknown; id?: unknown };
     if (!('data' in value)) throw new ProtocolError('bad-frame', '"data" is required');
@@ -54,6 +55,6 @@ export class RestApi {
   }
 
   #checkRoom(room: string): void {
-    if (!isRoomName(room)) throw new ProtocolError('bad-frame', 'room names match [A-Za-z0-9_.~-]{1,128}');
+    if (!isRoomName(room)) throw new ProtocolError('bad-frame', 'room names match [A-Za-z0-9_.~-]{1,128} and are not only dots');
   }
 }

@@ -3,7 +3,7 @@
  * checks (docs/protocol.md §4.3, §6.3), what an HTTP request naming a session checks, and
  * the `welcome` frame.
  */
-import { PROTOCOL_VERSION, ProtocolError, type FrameId, type HelloFrame, type WelcomeFrame } from '@pinhole/protocol';
+import { MAX_FRAME_DEPTH, PROTOCOL_VERSION, ProtocolError, type FrameId, type HelloFrame, type WelcomeFrame } from '@pinhole/protocol';
 import { DEV_GRANT, keyMatches, verifyToken, type Grant } from './auth.js';
 import type { ResolvedHubOptions } from './defaults.js';
 import { iceServersFor } from './ice.js';
@@ -77,6 +77,7 @@ export function welcomeFrame(o: ResolvedHubOptions, session: SessionFacts, resum
     iceServers: iceServersFor(o, session.grant.identity),
     limits: {
       maxFrameBytes: o.maxFrameBytes,
+      maxFrameDepth: MAX_FRAME_DEPTH,
       maxRoomsPerSession: o.maxRoomsPerSession,
       maxPeersPerRoom: o.maxPeersPerRoom,
       ratePerSecond: o.ratePerSecond === Infinity ? 0 : o.ratePerSecond,

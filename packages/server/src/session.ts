@@ -78,9 +78,11 @@ export class Session {
    * Returns false when the replay buffer is over its bounds: the caller ends the session.
    */
   push(frame: OutboundFrame): boolean {
-    const seq = ++this.seq;
-    // `type` then `seq` lead the JSON (the spread keeps `type` in first place).
+    const seq = this.seq + 1;
+    // `type` then `seq` lead the JSON (the spread keeps `type` in first place). The seq is
+    // taken only once the frame is encoded: a frame that throws here leaves no gap.
     const text = JSON.stringify(Object.assign({ type: frame.type, seq }, frame));
+    this.seq = seq;
     const entry: Encoded = { seq, text, bytes: Buffer.byteLength(text) };
     this.#buffer.push(entry);
     this.#bufferBytes += entry.bytes;

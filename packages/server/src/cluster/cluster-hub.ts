@@ -197,7 +197,17 @@ export class ClusterHub implements HubCore {
       this.#frameCall(session, 'reject', [session.id, kind, id, 'already-welcomed', 'this connection already has a session', 'hello']);
       return;
     }
-    this.#frameCall(session, 'frame', [session.id, this.options.now(), frame.ack ?? '', kind, id, frame.type, ...this.#typeArgs(session, frame)]);
+    let typeArgs: ScriptArg[];
+    try {
+      typeArgs = this.#typeArgs(session, frame);
+    } catch (err) {
+      // Encoding failed (validation bounds the nesting, so not from the wire): answer as the
+      // memory core does, consuming the id, rather than throw into a socket handler.
+      this.options.logger.error({ err, session: session.id, frame: frame.type }, 'frame handler failed');
+      this.#frameCall(session, 'reject', [session.id, kind, id, 'internal', 'internal error', frame.type]);
+      return;
+    }
+    this.#frameCall(session, 'frame', [session.id, this.options.now(), frame.ack ?? '', kind, id, frame.type, ...typeArgs]);
   }
 
   reject(session: SessionHandle, err: ProtocolError): void {

@@ -25,13 +25,15 @@ export function applyFrames(hub: HubCore, session: SessionHandle, body: FramesIn
 function applyOne(hub: HubCore, session: SessionHandle, item: unknown, measure: boolean): void {
   let frame: ClientFrame;
   try {
-    if (measure && Buffer.byteLength(JSON.stringify(item)) > hub.options.maxFrameBytes) {
-      throw new ProtocolError('too-large', `frame exceeds the limit of ${hub.options.maxFrameBytes} bytes`, frameIdOf(item));
-    }
+    // Validation first: it refuses a frame nested too deep before anything encodes it again.
     frame = validateClientFrame(item);
+    if (measure && Buffer.byteLength(JSON.stringify(item)) > hub.options.maxFrameBytes) {
+      throw new ProtocolError('too-large', `frame exceeds the limit of ${hub.options.maxFrameBytes} bytes`, frame.id, frame.type);
+    }
     if (frame.type === 'hello') throw new ProtocolError('already-welcomed', 'this session already has had its hello; a hello goes alone, first', frame.id, 'hello');
   } catch (err) {
-    hub.reject(session, err as ProtocolError);
+    // Every element gets an answer that consumes its id, even on an unexpected failure.
+    hub.reject(session, err instanceof ProtocolError ? err : new ProtocolError('internal', 'internal error', frameIdOf(item)));
     return;
   }
   hub.receive(session, frame);
