@@ -99,3 +99,19 @@ describe('TokenBucket', () => {
     expect(new TokenBucket(Infinity, 1, 0).take(0)).toBe(true);
   });
 });
+
+describe('Session.push and encoding', () => {
+  it('a frame that fails to encode takes no seq: the next one is numbered as if it had not been pushed', () => {
+    const s = new Session(DEV_GRANT, limits, 0);
+    const d = new Recorder();
+    s.attach(d, 0);
+    s.push(signal(1));
+    // JSON.stringify refuses a BigInt; nothing from the wire can hold one, but any encode failure must behave the same.
+    expect(() => s.push({ type: 'signal', from: 'p', data: 2n as unknown as number })).toThrow(TypeError);
+    expect(s.seq).toBe(1);
+    expect(s.unacked).toBe(1);
+    s.push(signal(3));
+    expect(d.frames.map((f) => f.seq)).toEqual([1, 2]);
+    expect(JSON.parse(d.frames[1]!.text)).toMatchObject({ seq: 2, data: 3 });
+  });
+});
