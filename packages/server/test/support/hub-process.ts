@@ -1,6 +1,6 @@
 /**
- * Hub nodes as real child processes of `pinhole serve --no-tls --redis …`, for tests that
- * need a process boundary (SIGKILL). The CLI is bundled once from source with esbuild (the
+ * Hubs as real child processes of `pinhole serve --no-tls [--redis …]`, for tests that
+ * need a process boundary (SIGKILL, a crash, the process's memory). The CLI is bundled once from source with esbuild (the
  * `development` condition, as vitest resolves it), so no `npm run build` is needed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -38,8 +38,9 @@ export function cliBundle(): Promise<string> {
 }
 
 export interface HubProcessOptions {
-  redis: string;
-  nodeId: string;
+  /** Absent: the memory core (one process). */
+  redis?: string;
+  nodeId?: string;
   /** Extra `pinhole serve` arguments. */
   args?: string[];
 }
@@ -50,7 +51,7 @@ export class HubProcess {
   readonly #dataDir: string;
 
   private constructor(
-    readonly nodeId: string,
+    readonly nodeId: string | undefined,
     readonly port: number,
     private readonly proc: ChildProcess,
     dataDir: string,
@@ -66,6 +67,15 @@ export class HubProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** Still running (not exited, not killed). */
+  get alive(): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  get pid(): number {
+    return this.proc.pid!;
+  }
+
   /** stdout (JSON logs) and stderr (banner) so far. */
   get output(): string {
     return this.#output;
@@ -74,7 +84,9 @@ export class HubProcess {
   static async start(options: HubProcessOptions): Promise<HubProcess> {
     const [bundle, port] = await Promise.all([cliBundle(), freePort()]);
     const dataDir = mkdtempSync(join(tmpdir(), 'pinhole-node-'));
-    const args = ['serve', '--no-tls', '--host', '127.0.0.1', '--port', String(port), '--turn-port', '0', '--data-dir', dataDir, '--redis', options.redis, '--node-id', options.nodeId, '--rate', '0', '--log-level', 'warn', ...(options.args ?? [])];
+    const args = ['serve', '--no-tls', '--host', '127.0.0.1', '--port', String(port), '--turn-port', '0', '--data-dir', dataDir, '--rate', '0', '--log-level', 'warn', ...(options.args ?? [])];
+    if (options.redis !== undefined) args.push('--redis', options.redis);
+    if (options.nodeId !== undefined) args.push('--node-id', options.nodeId);
     const proc = spawn(process.execPath, [bundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: dataDir } });
     const hub = new HubProcess(options.nodeId, port, proc, dataDir);
     // A test run that ends without its afterAll (a crash, a timeout) must not leave nodes behind.
