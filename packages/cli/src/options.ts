@@ -287,6 +287,7 @@ export const serveOptions = {
   stunUrls: list({ flag: 'stun-url', help: 'STUN server URL handed to clients, e.g. stun:host:3478 (repeatable)', value: 'URL' }, stunUrl),
   logLevel: choice({ help: 'log level (JSON logs on stdout)' }, LOG_LEVELS, 'info' as LogLevel),
   grace: duration({ help: 'how long a dropped session may resume (e.g. 30s)' }),
+  heartbeat: duration({ help: 'WebSocket ping / SSE comment interval (e.g. 15s); lower it behind proxies that drop idle streams sooner' }),
   maxPeersPerRoom: count({ help: 'peers per room' }),
   maxRoomsPerSession: count({ help: 'rooms one session may join' }),
   maxConnectionsPerIp: count({ help: 'concurrent connections per client address' }),

@@ -18,6 +18,7 @@ describe('buildHubOptions', () => {
 
   it.each([
     ['--grace', ['--grace', '45s'], { graceMs: 45_000 }],
+    ['--heartbeat', ['--heartbeat', '2s'], { heartbeatMs: 2000 }],
     ['--rate sets a 2× burst', ['--rate', '10'], { ratePerSecond: 10, rateBurst: 20 }],
     ['--rate with --rate-burst', ['--rate', '10', '--rate-burst', '15'], { ratePerSecond: 10, rateBurst: 15 }],
     ['--rate 0 is unlimited', ['--rate', '0'], { ratePerSecond: Infinity }],

@@ -62,6 +62,11 @@ export interface HubCore {
   reject(session: SessionHandle, err: ProtocolError): void;
   /** Resolves once every frame received so far for `session` has been applied. */
   settled(session: SessionHandle): Promise<void>;
+  /**
+   * Ends a session whose connection holds more than `maxWriteBufferBytes` unsent (its
+   * client stopped reading): `overflow`, as for a full replay buffer.
+   */
+  overflow(session: SessionHandle): void;
   /** REST: the members of a room. */
   roomPeers(room: string): Promise<PeerInfo[]>;
   /**

@@ -17,6 +17,15 @@ export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
 /** Unacknowledged hub→client frames kept per session; past either bound the session ends (`overflow`). */
 export const DEFAULT_MAX_REPLAY_FRAMES = 4096;
 export const DEFAULT_MAX_REPLAY_BYTES = 4 * 1024 * 1024;
+/**
+ * What one connection may hold in its write buffers (bytes written to it that the kernel
+ * has not taken: its client is not reading), per byte of `maxReplayBytes`. A client that
+ * acks only what it has read keeps all its unread frames in the replay buffer as well, so
+ * it overflows that bound first; only one that acks what it never read (or floods `ping`s)
+ * gets here. Past the bound the session ends (`overflow`), as for a full replay buffer.
+ */
+export const WRITE_BUFFER_PER_REPLAY_BYTE = 2;
+export const DEFAULT_MAX_WRITE_BUFFER_BYTES = WRITE_BUFFER_PER_REPLAY_BYTE * DEFAULT_MAX_REPLAY_BYTES;
 /** Token bucket per session, counting every client frame except `ack`. */
 export const DEFAULT_RATE_PER_SECOND = 100;
 export const DEFAULT_RATE_BURST = 200;
@@ -61,6 +70,8 @@ export interface ResolvedHubOptions {
   maxFrameBytes: number;
   maxReplayFrames: number;
   maxReplayBytes: number;
+  /** Unset: `WRITE_BUFFER_PER_REPLAY_BYTE` × `maxReplayBytes`. */
+  maxWriteBufferBytes: number;
   /** Infinity disables the rate limit. */
   ratePerSecond: number;
   rateBurst: number;

@@ -80,8 +80,13 @@ export class HubRouter {
     return { 'access-control-allow-origin': origin, 'access-control-expose-headers': 'pinhole-last-id', vary: 'Origin' };
   }
 
+  /** A transport error (a reset, a write the socket refused) ends one connection, never the process. */
+  readonly #ignore = (err: Error): void => this.hub.options.logger.debug({ err: err.message }, 'connection error');
+
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     if (parseTarget(req.url).path !== '/v1/ws') return false;
+    // Node removes its own listener from an upgraded socket: until `ws` adds one (or for a refusal), this is it.
+    socket.on('error', this.#ignore);
     const refuse = (err: ProtocolError): void => {
       const body = JSON.stringify(err.toFrame());
       socket.end(`HTTP/1.1 ${httpStatusOf(err.code)} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
@@ -101,6 +106,7 @@ export class HubRouter {
   request(req: IncomingMessage, res: ServerResponse): boolean {
     const url = parseTarget(req.url);
     const path = url.path;
+    res.on('error', this.#ignore);
     if (path === '/healthz') {
       const { ok, ...health } = this.hub.health();
       sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', ...health, uptime: Math.round((Date.now() - this.#started) / 1000) });
@@ -158,12 +164,33 @@ export class HubRouter {
 
   #stream(req: IncomingMessage, res: ServerResponse, url: Target, transport: 'sse' | 'poll'): void | Promise<void> {
     const q = url.query;
-    const found = this.hub.authenticate(q.get('session'), q.get('key'));
+    let found: SessionHandle | Promise<SessionHandle>;
+    try {
+      found = this.hub.authenticate(q.get('session'), q.get('key'));
+    } catch (err) {
+      return this.#overflowed(res, transport, err);
+    }
     // The memory core answers at once: keep its path synchronous (one poll per batch of frames).
     if (!(found instanceof Promise)) return this.#open(req, res, url, transport, found);
-    return found.then((session) => {
-      if (!req.socket.destroyed) this.#open(req, res, url, transport, session); // else the client left meanwhile
-    });
+    return found.then(
+      (session) => {
+        if (!req.socket.destroyed) this.#open(req, res, url, transport, session); // else the client left meanwhile
+      },
+      (err: unknown) => this.#overflowed(res, transport, err),
+    );
+  }
+
+  /**
+   * A poll or stream naming a session that ended by overflow is told so the way a live
+   * one would have been (§2.2, §2.3): an answer or stream ending with a loose `overflow`
+   * error. Any other error is thrown on, to become an HTTP error.
+   */
+  #overflowed(res: ServerResponse, transport: 'sse' | 'poll', err: unknown): void {
+    if (!(err instanceof ProtocolError) || err.code !== 'overflow') throw err;
+    this.hub.metrics.error('overflow');
+    const text = JSON.stringify(err.toFrame());
+    if (transport === 'poll') sendJson(res, 200, `[${text}]`);
+    else this.sse.told(res, text);
   }
 
   #open(req: IncomingMessage, res: ServerResponse, url: Target, transport: 'sse' | 'poll', session: SessionHandle): void {
@@ -237,7 +264,12 @@ export class HubRouter {
    */
   async #pollWithFrames(req: IncomingMessage, res: ServerResponse, url: Target): Promise<void> {
     const body = await this.#readFrames(req);
-    const session = await this.#session(url);
+    let session: SessionHandle;
+    try {
+      session = await this.#session(url);
+    } catch (err) {
+      return this.#overflowed(res, 'poll', err);
+    }
     checkSingleSize(this.hub, body);
     const { from, release } = this.#admit(req, url, 'poll', session);
     let settle!: (done: Promise<void>) => void;

@@ -22,12 +22,16 @@ import type { CoreHealth, CoreStats, HubCore, Inbound } from './core.js';
 import { SERVER_PEER } from './rest.js';
 import { Session } from './session.js';
 import { checkResume, checkSessionRequest, helloGrant, newSessionGrant, welcomeFrame } from './session-rules.js';
+import { Tombstones } from './tombstones.js';
+import { OVERFLOW_MESSAGE } from './transports/transport.js';
 
 /** Why a session ended; becomes the `peer-left` reason its room-mates see. */
 type EndReason = PeerLeftReason | 'overflow';
 
 /** REST message ids remembered, so a retried POST is not delivered twice. */
 const MAX_REST_IDS = 4096;
+/** Sessions ended by overflow remembered (for `graceMs`), so their clients hear why. */
+const MAX_TOMBSTONES = 4096;
 
 interface Queued {
   backlog: Inbound[];
@@ -42,6 +46,7 @@ interface Queued {
 export class Hub implements HubCore {
   readonly sessions = new Map<string, Session>();
   readonly #restIds = new BoundedSet<string>(MAX_REST_IDS);
+  readonly #tombstones = new Tombstones(MAX_TOMBSTONES);
   readonly #unsubscribe = new Map<Session, () => void>();
   /** Sessions waiting on an async step (join/leave); later frames queue behind it. */
   readonly #blocked = new Map<Session, Queued>();
@@ -83,7 +88,8 @@ export class Hub implements HubCore {
   /** Looks up a session for an HTTP request carrying `session` and `key`. */
   authenticate(sessionId: string | null, key: string | null): Session {
     const session = sessionId ? this.sessions.get(sessionId) : undefined;
-    return checkSessionRequest(session && !session.ended ? session : undefined, key, this.options.now());
+    const now = this.options.now();
+    return checkSessionRequest(session && !session.ended ? session : undefined, key, now, sessionId ? this.#tombstones.key(sessionId, now) : undefined);
   }
 
   // ------------------------------------------------------------ client frames
@@ -184,6 +190,12 @@ export class Hub implements HubCore {
    */
   reject(session: Session, err: ProtocolError): void {
     this.receive(session, err);
+  }
+
+  overflow(session: Session): void {
+    if (session.ended) return;
+    this.options.logger.warn({ session: session.id }, 'write buffer overflow (the client is not reading): ending session');
+    void this.end(session, 'overflow');
   }
 
   /** Sends a sequenced error frame to a session. */
@@ -291,8 +303,16 @@ export class Hub implements HubCore {
     this.#unsubscribe.delete(session);
     const downstream = session.downstream;
     session.downstream = undefined;
-    if (reason === 'overflow') downstream?.close('overflow', 'too many unacknowledged frames: the session has ended; start a new one');
-    else downstream?.close();
+    if (reason === 'overflow') {
+      const now = this.options.now();
+      this.#tombstones.add(session.id, session.key, now + this.options.graceMs, now);
+      if (downstream) {
+        this.metrics.error('overflow');
+        downstream.close('overflow', OVERFLOW_MESSAGE);
+      }
+    } else {
+      downstream?.close();
+    }
     const peerReason: PeerLeftReason = reason === 'overflow' ? 'closed' : reason;
     await Promise.all([...session.rooms].map((room) => this.#leaveRoom(session, room, peerReason)));
     session.rooms.clear();

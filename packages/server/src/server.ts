@@ -31,6 +31,8 @@ export function resolveOptions(options: HubOptions = {}): ResolvedHubOptions {
     maxFrameBytes: d.DEFAULT_MAX_FRAME_BYTES,
     maxReplayFrames: d.DEFAULT_MAX_REPLAY_FRAMES,
     maxReplayBytes: d.DEFAULT_MAX_REPLAY_BYTES,
+    // Follows the replay bound it is measured against (see WRITE_BUFFER_PER_REPLAY_BYTE).
+    maxWriteBufferBytes: d.WRITE_BUFFER_PER_REPLAY_BYTE * (defined.maxReplayBytes ?? d.DEFAULT_MAX_REPLAY_BYTES),
     ratePerSecond: d.DEFAULT_RATE_PER_SECOND,
     rateBurst: d.DEFAULT_RATE_BURST,
     maxConnectionsPerIp: d.DEFAULT_MAX_CONNECTIONS_PER_IP,

@@ -7,6 +7,7 @@ import { MAX_FRAME_DEPTH, PROTOCOL_VERSION, ProtocolError, type FrameId, type He
 import { DEV_GRANT, keyMatches, verifyToken, type Grant } from './auth.js';
 import type { ResolvedHubOptions } from './defaults.js';
 import { iceServersFor } from './ice.js';
+import { OVERFLOW_MESSAGE } from './transports/transport.js';
 
 /** What the rules need to know of a session, in either core. */
 export interface SessionFacts {
@@ -50,9 +51,16 @@ export function checkResume<S extends SessionFacts>(frame: HelloFrame, session: 
   return { session, grant: grant ?? session.grant };
 }
 
-/** Checks an HTTP request naming a session with `session` and `key` (undefined: unknown or ended). */
-export function checkSessionRequest<S extends SessionFacts>(session: S | undefined, key: string | null, now: number): S {
-  if (!session) throw new ProtocolError('session-unknown', 'session expired or unknown; POST a hello to /v1/send to start one');
+/**
+ * Checks an HTTP request naming a session with `session` and `key` (undefined: unknown or
+ * ended). `overflowedKey`: the key of a session of that id that ended by overflow a short
+ * while ago; its client gets `overflow` rather than `session-unknown` (§4.2).
+ */
+export function checkSessionRequest<S extends SessionFacts>(session: S | undefined, key: string | null, now: number, overflowedKey?: string): S {
+  if (!session) {
+    if (overflowedKey !== undefined && key && keyMatches(key, [overflowedKey])) throw new ProtocolError('overflow', OVERFLOW_MESSAGE);
+    throw new ProtocolError('session-unknown', 'session expired or unknown; POST a hello to /v1/send to start one');
+  }
   if (!key || !keyMatches(key, [session.key])) throw new ProtocolError('unauthorized', 'wrong session key');
   const expiresAt = session.grant.expiresAt;
   if (expiresAt !== undefined && expiresAt <= now) {

@@ -45,6 +45,8 @@ export class Session {
   #buffer: Encoded[] = [];
   #head = 0;
   #bufferBytes = 0;
+  /** Highest seq handed to a transport: acks beyond it are clamped to it. */
+  #sent = 0;
   #lastId = 0;
   readonly #idsAbove = new Set<number>();
   readonly #stringIds = new BoundedSet<string>(MAX_STRING_IDS);
@@ -87,12 +89,20 @@ export class Session {
     this.#buffer.push(entry);
     this.#bufferBytes += entry.bytes;
     if (this.unacked > this.limits.maxReplayFrames || this.#bufferBytes > this.limits.maxReplayBytes) return false;
-    this.downstream?.write([entry]);
+    if (this.downstream) {
+      this.downstream.write([entry]);
+      this.#sent = seq;
+    }
     return true;
   }
 
-  /** Cumulative ack: frames with seq ≤ `upTo` are dropped from the replay buffer. */
+  /**
+   * Cumulative ack: frames with seq ≤ `upTo` are dropped from the replay buffer. A client
+   * cannot have frames not sent yet: an ack beyond them is clamped, so it cannot empty the
+   * buffer of frames still to come (docs/protocol.md §4.1).
+   */
   ack(upTo: number): void {
+    upTo = Math.min(upTo, this.#sent);
     const buffer = this.#buffer;
     let head = this.#head;
     while (head < buffer.length && buffer[head]!.seq <= upTo) {
@@ -132,6 +142,7 @@ export class Session {
     if (previous && previous !== downstream) previous.close('replaced', 'another connection resumed this session');
     this.ack(lastSeq);
     const replay = this.framesAfter(lastSeq);
+    this.#sent = this.seq;
     if (replay.length > 0) downstream.write(replay);
   }
 

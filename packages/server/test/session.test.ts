@@ -23,6 +23,7 @@ class Recorder implements Downstream {
 describe('Session replay buffer', () => {
   it('numbers frames, trims on cumulative ack, replays the rest on attach', () => {
     const s = new Session(DEV_GRANT, limits, 0);
+    s.attach(new Recorder(), 0);
     for (let n = 1; n <= 5; n++) expect(s.push(signal(n))).toBe(true);
     expect(s.unacked).toBe(5);
     s.ack(3);
@@ -54,8 +55,25 @@ describe('Session replay buffer', () => {
     expect(s.push(signal(11))).toBe(false);
   });
 
+  it('an ack beyond the frames sent so far is clamped to them: frames pushed while detached stay', () => {
+    const s = new Session(DEV_GRANT, limits, 0);
+    s.attach(new Recorder(), 0);
+    s.push(signal(1));
+    s.detach(s.downstream!, 1);
+    s.push(signal(2));
+    s.push(signal(3));
+    s.ack(Number.MAX_SAFE_INTEGER);
+    expect(s.unacked).toBe(2);
+    const d = new Recorder();
+    s.attach(d, 1);
+    expect(d.frames.map((f) => f.seq)).toEqual([2, 3]);
+    s.ack(Number.MAX_SAFE_INTEGER); // sent now
+    expect(s.unacked).toBe(0);
+  });
+
   it('stays bounded over a long run of pushes and acks', () => {
     const s = new Session(DEV_GRANT, limits, 0);
+    s.attach(new Recorder(), 0);
     for (let n = 1; n <= 100_000; n++) {
       s.push(signal(n));
       if (n % 5 === 0) s.ack(n);

@@ -114,6 +114,7 @@ export function buildHubOptions(
   if (extra.tls) options.tls = { cert: extra.tls.cert, key: extra.tls.key };
   if (values.secret !== undefined) options.secret = values.secret;
   if (values.grace !== undefined) options.graceMs = values.grace;
+  if (values.heartbeat !== undefined) options.heartbeatMs = values.heartbeat;
   if (values.maxPeersPerRoom !== undefined) options.maxPeersPerRoom = values.maxPeersPerRoom;
   if (values.maxRoomsPerSession !== undefined) options.maxRoomsPerSession = values.maxRoomsPerSession;
   if (values.maxConnectionsPerIp !== undefined) options.maxConnectionsPerIp = values.maxConnectionsPerIp;

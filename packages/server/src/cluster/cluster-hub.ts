@@ -22,7 +22,7 @@ import { DEFAULT_REST_ID_TTL_SECONDS, type ResolvedHubOptions } from '../default
 import type { HubMetrics } from '../metrics.js';
 import { randomId } from '../session.js';
 import { checkResume, checkSessionRequest, helloGrant, newSessionGrant, welcomeFrame } from '../session-rules.js';
-import type { Downstream } from '../transports/transport.js';
+import { OVERFLOW_MESSAGE, type Downstream } from '../transports/transport.js';
 import { Delivery } from './delivery.js';
 import { ClusterStore, type ScriptArg } from './store.js';
 
@@ -86,7 +86,10 @@ export class ClusterHub implements HubCore {
   ) {
     const o = options;
     this.#node = o.nodeId;
-    this.delivery = new Delivery((session, after) => this.#fetch(session, after), o.logger, (n) => metrics.framesOut.inc(n));
+    this.delivery = new Delivery((session, after) => this.#fetch(session, after), o.logger, {
+      written: (n) => metrics.framesOut.inc(n),
+      overflowed: () => metrics.error('overflow'),
+    });
     this.store = new ClusterStore(
       o.redis!,
       {
@@ -98,6 +101,7 @@ export class ClusterHub implements HubCore {
         maxRoomsPerSession: o.maxRoomsPerSession,
         maxPeersPerRoom: o.maxPeersPerRoom,
         restIdTtlSeconds: DEFAULT_REST_ID_TTL_SECONDS,
+        tombstoneMs: o.graceMs,
       },
       o.nodeId,
       o.logger,
@@ -127,7 +131,7 @@ export class ClusterHub implements HubCore {
     const now = this.options.now();
     const grant = await helloGrant(this.options, frame, now);
     if (frame.resume) {
-      const { session, grant: current } = checkResume(frame, await this.#load(frame.resume.session), grant, now);
+      const { session, grant: current } = checkResume(frame, (await this.#load(frame.resume.session)).session, grant, now);
       if (current !== session.grant) {
         session.grant = current;
         await this.#call('grant', session.id, storeGrant(current));
@@ -145,14 +149,16 @@ export class ClusterHub implements HubCore {
   }
 
   async authenticate(sessionId: string | null, key: string | null): Promise<ClusterSession> {
-    return checkSessionRequest(sessionId ? await this.#load(sessionId) : undefined, key, this.options.now());
+    const { session, overflowedKey } = sessionId ? await this.#load(sessionId) : {};
+    return checkSessionRequest(session, key, this.options.now(), overflowedKey);
   }
 
-  async #load(id: string): Promise<ClusterSession | undefined> {
+  /** A live session, or (ended by overflow a short while ago) the key it had. */
+  async #load(id: string): Promise<{ session?: ClusterSession; overflowedKey?: string }> {
     const info = (await this.#call('info', id)) as string[];
-    if (info.length === 0) return undefined;
+    if (info.length <= 1) return { overflowedKey: info[0] };
     const [key, peer, grant, seq, lastId, ...rooms] = info as [string, string, string, string, string, ...string[]];
-    return new ClusterSession(this, id, key, peer, loadGrant(grant), Number(seq), Number(lastId), rooms);
+    return { session: new ClusterSession(this, id, key, peer, loadGrant(grant), Number(seq), Number(lastId), rooms) };
   }
 
   // ------------------------------------------------------------ connections
@@ -212,6 +218,13 @@ export class ClusterHub implements HubCore {
 
   reject(session: SessionHandle, err: ProtocolError): void {
     this.receive(session, err);
+  }
+
+  /** Drops the connection here at once, then ends the session in Redis (room-mates get `peer-left`). */
+  overflow(session: SessionHandle): void {
+    this.options.logger.warn({ session: session.id }, 'write buffer overflow (the client is not reading): ending session');
+    this.delivery.close(session.id, undefined, 'overflow', OVERFLOW_MESSAGE);
+    this.#call('overflow', session.id).catch(() => undefined); // counted and logged by #call; the grace period ends it otherwise
   }
 
   settled(session: SessionHandle): Promise<void> {

@@ -7,10 +7,18 @@
  * order, on whichever node the client is.
  */
 import type { Logger } from 'pino';
-import type { Downstream, Encoded } from '../transports/transport.js';
+import { OVERFLOW_MESSAGE, type Downstream, type Encoded } from '../transports/transport.js';
 
 /** Reads a session's buffered frames after `after`; `undefined` when the session is gone. */
 export type FetchFrames = (session: string, after: number) => Promise<{ seq: number; frames: string[] } | undefined>;
+
+/** For pinhole_frames_out_total and pinhole_errors_total. */
+export interface DeliveryCounts {
+  /** Sequenced frames handed to connections here. */
+  written(frames: number): void;
+  /** A connection here was told that its session overflowed. */
+  overflowed(): void;
+}
 
 interface Attachment {
   readonly session: string;
@@ -38,8 +46,7 @@ export class Delivery {
   constructor(
     private readonly fetch: FetchFrames,
     private readonly logger: Logger,
-    /** Counts sequenced frames handed to connections here (pinhole_frames_out_total). */
-    private readonly written: (frames: number) => void,
+    private readonly counts: DeliveryCounts,
   ) {}
 
   get size(): number {
@@ -80,6 +87,7 @@ export class Delivery {
     const a = this.#attached.get(session);
     if (!a || (conn !== undefined && a.conn !== conn)) return;
     this.#attached.delete(session);
+    if (code === 'overflow') this.counts.overflowed();
     a.downstream.close(code, message);
   }
 
@@ -104,7 +112,7 @@ export class Delivery {
         this.close(session, rest, 'replaced', 'another connection resumed this session');
         return;
       case 0x65 /* e */:
-        if (rest === 'overflow') this.close(session, undefined, 'overflow', 'too many unacknowledged frames: the session has ended; start a new one');
+        if (rest === 'overflow') this.close(session, undefined, 'overflow', OVERFLOW_MESSAGE);
         else this.close(session, undefined);
         return;
     }
@@ -156,7 +164,7 @@ export class Delivery {
 
   #write(a: Attachment, frames: Encoded[]): void {
     a.downstream.write(frames);
-    this.written(frames.length);
+    this.counts.written(frames.length);
   }
 
   #resync(a: Attachment): void {

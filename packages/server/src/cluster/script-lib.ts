@@ -28,9 +28,13 @@ local function push(sid, ftype, body)
     overflowed = 1
     return
   end
-  redis.call('HSET', sk, 'seq', fmt(seq), 'bytes', fmt(bytes))
   redis.call('RPUSH', P .. 'q:' .. sid, text)
-  if st[4] ~= '' then redis.call('PUBLISH', P .. 'node:' .. st[4], 'f ' .. sid .. ' ' .. fmt(seq) .. ' ' .. text) end
+  if st[4] == '' then
+    redis.call('HSET', sk, 'seq', fmt(seq), 'bytes', fmt(bytes))
+    return
+  end
+  redis.call('HSET', sk, 'seq', fmt(seq), 'bytes', fmt(bytes), 'sent', fmt(seq))
+  redis.call('PUBLISH', P .. 'node:' .. st[4], 'f ' .. sid .. ' ' .. fmt(seq) .. ' ' .. text)
 end
 
 local function pushError(sid, code, message, ref, frame)
@@ -40,11 +44,13 @@ local function pushError(sid, code, message, ref, frame)
   push(sid, 'error', body .. '}')
 end
 
--- Cumulative ack: drops frames with seq <= upTo from the replay buffer.
+-- Cumulative ack: drops frames with seq <= upTo from the replay buffer. An ack beyond the
+-- frames sent to a node (\`sent\`) is clamped: it cannot drop frames still to be delivered.
 local function ack(sk, sid, upTo)
-  local st = redis.call('HMGET', sk, 'seq', 'acked')
+  local st = redis.call('HMGET', sk, 'seq', 'acked', 'sent')
   local seq, acked = tonumber(st[1]), tonumber(st[2])
-  if upTo > seq then upTo = seq end
+  local sent = tonumber(st[3]) or seq
+  if upTo > sent then upTo = sent end
   local n = upTo - acked
   if n <= 0 then return end
   local q = P .. 'q:' .. sid
@@ -123,10 +129,12 @@ end
 -- Ends a session: it leaves its rooms (room-mates get peer-left) and cannot be resumed.
 local function endSession(sid, reason)
   local sk = skey(sid)
-  local st = redis.call('HMGET', sk, 'peer', 'node')
+  local st = redis.call('HMGET', sk, 'peer', 'node', 'key')
   if not st[1] then return end
   local peer = st[1]
   redis.call('HSET', sk, 'over', '1')
+  -- Its client's next poll or stream is told \`overflow\`, not \`session-unknown\` (§4.2).
+  if reason == 'overflow' then redis.call('SET', P .. 't:' .. sid, st[3], 'PX', TOMBMS) end
   local rs = P .. 'rs:' .. sid
   local rooms = redis.call('SMEMBERS', rs)
   local peerReason = reason

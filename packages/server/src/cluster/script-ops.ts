@@ -1,6 +1,6 @@
 /**
  * The cluster script's operations, one per kind of call (`ARGV[1]`): frame, reject,
- * create, info, grant, attach, fetch, detach, sweep, leave-node, rest, peers. Each runs
+ * create, info, grant, attach, fetch, detach, sweep, overflow, leave-node, rest, peers. Each runs
  * atomically in Redis. Plain Lua text, after LUA_LIB.
  */
 export const LUA_OPS = `
@@ -33,16 +33,21 @@ elseif op == 'create' then
   -- sid key peer grant now
   local sid, now = ARGV[2], ARGV[6]
   redis.call('HSET', skey(sid), 'key', ARGV[3], 'peer', ARGV[4], 'grant', ARGV[5], 'seq', '0', 'acked', '0', 'bytes', '0',
-    'lastId', '0', 'node', '', 'conn', '', 'det', now, 'tok', tostring(BURST), 'tokAt', now, 'sic', '0', 'over', '0')
+    'lastId', '0', 'node', '', 'conn', '', 'det', now, 'sent', '0', 'tok', tostring(BURST), 'tokAt', now, 'sic', '0', 'over', '0')
   redis.call('SET', P .. 'p:' .. ARGV[4], sid)
   redis.call('ZADD', P .. 'det', now, sid)
   redis.call('SADD', P .. 'all', sid)
   return 1
 elseif op == 'info' then
-  -- sid → key peer grant seq lastId rooms…
+  -- sid → key peer grant seq lastId rooms… | {key} ended by overflow (a tombstone) | {} unknown
   local sid = ARGV[2]
   local st = redis.call('HMGET', skey(sid), 'key', 'peer', 'grant', 'seq', 'lastId', 'over')
-  if not st[1] or st[6] == '1' then return {} end
+  if st[6] == '1' then return { st[1] } end
+  if not st[1] then
+    local tomb = redis.call('GET', P .. 't:' .. sid)
+    if tomb then return { tomb } end
+    return {}
+  end
   local out = { st[1], st[2], st[3], st[4], st[5] }
   local rooms = redis.call('SMEMBERS', P .. 'rs:' .. sid)
   for i = 1, #rooms do out[#out + 1] = rooms[i] end
@@ -63,7 +68,7 @@ elseif op == 'attach' then
     redis.call('SREM', P .. 'n:' .. st[2], sid)
     if st[3] ~= conn then redis.call('PUBLISH', P .. 'node:' .. st[2], 'x ' .. sid .. ' ' .. st[3]) end
   end
-  redis.call('HSET', sk, 'node', node, 'conn', conn, 'det', '')
+  redis.call('HSET', sk, 'node', node, 'conn', conn, 'det', '', 'sent', fmt(seq))
   redis.call('ZREM', P .. 'det', sid)
   redis.call('SADD', P .. 'n:' .. node, sid)
   local out = { seq }
@@ -111,6 +116,10 @@ elseif op == 'sweep' then
     redis.call('ZREM', P .. 'det', expired[i])
   end
   return { redis.call('SCARD', P .. 'all'), redis.call('ZCARD', P .. 'det'), redis.call('ZCARD', P .. 'nodes'), #expired, #dead / 2, fresh }
+elseif op == 'overflow' then
+  -- sid: a node found the connection's client not reading (its write buffer over the bound).
+  endSession(ARGV[2], 'overflow')
+  return 1
 elseif op == 'leave-node' then
   -- node now: a node shutting down detaches its sessions; their clients resume elsewhere.
   return detachNode(ARGV[2], ARGV[3])

@@ -4,7 +4,8 @@
  * are assigned, frames queued and the owning node woken up in one step, in seq order.
  *
  * Keys (P = prefix):
- *   P s:<sid>   hash: key peer grant seq acked bytes lastId node conn det tok tokAt sic over
+ *   P s:<sid>   hash: key peer grant seq acked bytes sent lastId node conn det tok tokAt sic over
+ *               (sent: the last seq handed to a node; acks are clamped to it)
  *   P q:<sid>   list: encoded frames acked+1 … seq (the replay buffer)
  *   P ia:<sid>  zset: integer client frame ids above lastId (score = id)
  *   P si:<sid>  zset: the last string ids (score = arrival counter `sic`)
@@ -16,6 +17,7 @@
  *   P n:<node>  set: sessions attached to the node
  *   P nodes     zset: node → last heartbeat ms
  *   P rest:<room>\n<id>   REST message ids already relayed (expiring)
+ *   P t:<sid>   string: the key of a session that ended by overflow (expiring: a tombstone)
  * Channel P node:<node> carries, to the node holding a session's connection:
  *   `f <sid> <seq> <frame>` a sequenced frame; `l <sid> <frame>` a loose one (pong);
  *   `x <sid> <conn>` that connection was replaced; `e <sid> <reason>` the session ended.
@@ -34,6 +36,8 @@ export interface ScriptLimits {
   maxRoomsPerSession: number;
   maxPeersPerRoom: number;
   restIdTtlSeconds: number;
+  /** How long a tombstone of a session ended by overflow is kept. */
+  tombstoneMs: number;
 }
 
 const lua = (s: string): string => JSON.stringify(s); // a Lua string literal (JSON escapes are valid Lua)
@@ -43,6 +47,6 @@ export function clusterScript(l: ScriptLimits): string {
   return `
 local P = ${lua(l.prefix)}
 local MAXF, MAXB, RATE, BURST = ${l.maxReplayFrames}, ${l.maxReplayBytes}, ${rate}, ${l.rateBurst}
-local MAXROOMS, MAXPEERS, RESTTTL = ${l.maxRoomsPerSession}, ${l.maxPeersPerRoom}, ${l.restIdTtlSeconds}
+local MAXROOMS, MAXPEERS, RESTTTL, TOMBMS = ${l.maxRoomsPerSession}, ${l.maxPeersPerRoom}, ${l.restIdTtlSeconds}, ${l.tombstoneMs}
 ${LUA_LIB}${LUA_OPS}`;
 }

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ErrorCode } from '@pinhole/protocol';
 import type { HubCore, SessionHandle } from '../core.js';
-import { closingError, type Downstream, type Encoded } from './transport.js';
+import { closingError, endWithin, type Downstream, type Encoded } from './transport.js';
 
 class PollDownstream implements Downstream {
   readonly name = 'poll';
@@ -13,12 +13,11 @@ class PollDownstream implements Downstream {
   constructor(
     private readonly res: ServerResponse,
     private readonly session: SessionHandle,
-    holdMs: number,
-    private readonly onDone: (conn: PollDownstream) => void,
+    private readonly transport: PollTransport,
     /** Answering waits for this (the frames a POST /v1/poll carried being applied). */
     private readonly ready?: Promise<void>,
   ) {
-    this.#timer = setTimeout(() => this.flush(), holdMs);
+    this.#timer = setTimeout(() => this.flush(), transport.hub.options.pollHoldMs);
   }
 
   write(frames: readonly Encoded[]): void {
@@ -50,8 +49,10 @@ class PollDownstream implements Downstream {
       // Lets a client trim the frames it retains without waiting for a POST /v1/send reply.
       'pinhole-last-id': this.session.lastId,
     });
-    this.res.end(body);
-    this.onDone(this);
+    const options = this.transport.hub.options;
+    endWithin(this.res, options.heartbeatMs, body);
+    this.session.detach(this, options.now());
+    this.transport.answered(this.session, this.res);
   }
 
   /** The client went away before the answer: nothing is lost, the frames stay unacked. */
@@ -59,7 +60,7 @@ class PollDownstream implements Downstream {
     if (this.#done) return;
     this.#done = true;
     clearTimeout(this.#timer);
-    this.onDone(this);
+    this.session.detach(this, this.transport.hub.options.now());
   }
 
   #schedule(): void {
@@ -76,21 +77,40 @@ class PollDownstream implements Downstream {
  * cumulatively; the `pinhole-last-id` header reports the session's `lastId`.
  */
 export class PollTransport {
-  constructor(private readonly hub: HubCore) {}
+  /**
+   * Per session, the answers its client has not taken yet: its poll connections' write
+   * buffers, bounded together (a client may leave each answer unread and poll again on
+   * a new connection).
+   */
+  readonly #unread = new Map<string, Set<ServerResponse>>();
+
+  constructor(readonly hub: HubCore) {}
 
   /** `onClose` runs once the request is over, answered or not. */
   open(res: ServerResponse, session: SessionHandle, ack: number, onClose: () => void, ready?: Promise<void>): void {
-    const conn = new PollDownstream(
-      res,
-      session,
-      this.hub.options.pollHoldMs,
-      (done) => session.detach(done, this.hub.options.now()),
-      ready,
-    );
+    const conn = new PollDownstream(res, session, this, ready);
     res.on('close', () => {
       conn.abort();
       onClose();
     });
     session.attach(conn, ack);
+  }
+
+  /** An answer went out: past the bound, its session ends (`overflow`) and its unread answers are dropped. */
+  answered(session: SessionHandle, res: ServerResponse): void {
+    if (res.writableFinished) return;
+    let unread = this.#unread.get(session.id);
+    if (!unread) this.#unread.set(session.id, (unread = new Set()));
+    const mine = unread;
+    mine.add(res);
+    res.once('close', () => {
+      mine.delete(res);
+      if (mine.size === 0 && this.#unread.get(session.id) === mine) this.#unread.delete(session.id);
+    });
+    let waiting = 0;
+    for (const r of mine) waiting += r.writableLength;
+    if (waiting <= this.hub.options.maxWriteBufferBytes) return;
+    for (const r of mine) r.destroy();
+    this.hub.overflow(session);
   }
 }

@@ -1,16 +1,35 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '@pinhole/protocol';
 import type { HubCore, SessionHandle } from '../core.js';
-import { closingError, corkForTick, type Downstream, type Encoded } from './transport.js';
+import { WriteBound, closingError, corkForTick, endWithin, type Downstream, type Encoded } from './transport.js';
 
 /** EventSource reconnection delay suggested to browsers. */
 const RETRY_MS = 1000;
+const STREAM_HEAD = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-store, no-transform',
+  'x-accel-buffering': 'no',
+  connection: 'keep-alive',
+};
 
 class SseDownstream implements Downstream {
   readonly name = 'sse';
-  constructor(readonly res: ServerResponse) {}
+  /** Set by `close`: nothing is written after it (the response may still be draining). */
+  #ended = false;
+
+  constructor(
+    readonly res: ServerResponse,
+    private readonly bound: WriteBound,
+    /** How long an ended stream may take to drain before its socket is dropped. */
+    private readonly lingerMs: number,
+  ) {}
+
+  get ended(): boolean {
+    return this.#ended;
+  }
 
   write(frames: readonly Encoded[]): void {
+    if (this.#ended || this.bound.over) return;
     let chunk = '';
     let bytes = 0; // the frames' sizes are known, so the chunk is not scanned to measure it
     for (const frame of frames) {
@@ -22,22 +41,42 @@ class SseDownstream implements Downstream {
     // Past the head, the chunk goes to the socket with its chunked framing (RFC 9112
     // §7.1) in one write: ServerResponse would make it four (size, CRLF, data, CRLF),
     // which measured ~5 % of the hub's instructions per relayed signal. Same bytes.
-    if (socket && this.res.headersSent && this.res.chunkedEncoding && !this.res.writableEnded) {
+    if (socket && this.res.headersSent && this.res.chunkedEncoding) {
       corkForTick(socket);
       socket.write(`${bytes.toString(16)}\r\n${chunk}\r\n`);
-      return;
+    } else {
+      corkForTick(this.res);
+      this.res.write(chunk);
     }
-    corkForTick(this.res);
-    this.res.write(chunk);
+    this.bound.check(this.res.writableLength);
   }
 
   writeLoose(text: string): void {
-    this.res.write(`data: ${text}\n\n`);
+    this.#comment(`data: ${text}\n\n`);
+  }
+
+  /** Comment lines keep proxies from timing the stream out and reveal dead sockets. */
+  heartbeat(): void {
+    this.#comment(': hb\n\n');
   }
 
   close(code?: ErrorCode, message?: string): void {
+    if (this.#ended) return;
+    // Its client is not reading: nothing more would reach it, so do not keep its bytes.
+    if (this.bound.over) {
+      this.#ended = true;
+      this.res.destroy();
+      return;
+    }
     if (code) this.writeLoose(closingError(code, message));
-    this.res.end();
+    this.#ended = true;
+    endWithin(this.res, this.lingerMs);
+  }
+
+  #comment(text: string): void {
+    if (this.#ended || this.bound.over) return;
+    this.res.write(text);
+    this.bound.check(this.res.writableLength);
   }
 }
 
@@ -53,16 +92,12 @@ export class SseTransport {
 
   /** `onClose` runs once the stream is over. CORS headers, if any, were set on `res` by the router. */
   open(req: IncomingMessage, res: ServerResponse, session: SessionHandle, lastSeq: number, onClose: () => void): void {
-    const conn = new SseDownstream(res);
+    const o = this.hub.options;
+    const conn = new SseDownstream(res, new WriteBound(o.maxWriteBufferBytes, () => this.hub.overflow(session)), o.heartbeatMs);
     this.#open.add(conn);
     req.socket.setKeepAlive(true, this.hub.options.heartbeatMs);
     req.socket.setNoDelay(true);
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store, no-transform',
-      'x-accel-buffering': 'no',
-      connection: 'keep-alive',
-    });
+    res.writeHead(200, STREAM_HEAD);
     // A first comment makes buffering proxies pass the response head through at once.
     res.write(`retry: ${RETRY_MS}\n: ${' '.repeat(2048)}\n\n`);
     res.on('close', () => {
@@ -73,12 +108,18 @@ export class SseTransport {
     session.attach(conn, lastSeq);
   }
 
-  /** Comment lines keep proxies from timing the stream out and reveal dead sockets. */
+  /** A stream that only tells its client a loose frame (an `error`) and ends. */
+  told(res: ServerResponse, text: string): void {
+    res.writeHead(200, STREAM_HEAD);
+    endWithin(res, this.hub.options.heartbeatMs, `data: ${text}\n\n`);
+  }
+
+  /** A stream that has ended stays in `#open` until its socket closes, but gets no heartbeat. */
   heartbeat(): void {
-    for (const conn of this.#open) conn.res.write(': hb\n\n');
+    for (const conn of this.#open) conn.heartbeat();
   }
 
   close(): void {
-    for (const conn of this.#open) conn.res.end();
+    for (const conn of this.#open) conn.close();
   }
 }

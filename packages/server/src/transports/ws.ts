@@ -5,7 +5,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { ProtocolError, decodeClientFrame, type ClientFrame, type ErrorCode } from '@pinhole/protocol';
 import type { HubCore, SessionHandle } from '../core.js';
 import { applyFrames } from './frames-in.js';
-import { closingError, corkForTick, type Downstream, type Encoded } from './transport.js';
+import { WriteBound, closingError, corkForTick, type Downstream, type Encoded } from './transport.js';
 
 /** Frames up to this many times `maxFrameBytes` get a `too-large` error; beyond, ws closes with 1009. */
 const HARD_CAP_FACTOR = 4;
@@ -26,12 +26,15 @@ class WsDownstream implements Downstream {
   constructor(
     readonly ws: WebSocket,
     private readonly socket: Socket,
+    private readonly bound: WriteBound,
   ) {}
 
   write(frames: readonly Encoded[]): void {
+    if (this.bound.over) return;
     if (!this.batch) {
       corkForTick(this.socket);
       for (const frame of frames) this.ws.send(frame.text);
+      this.bound.check(this.ws.bufferedAmount);
       return;
     }
     if (this.#pending) {
@@ -45,16 +48,24 @@ class WsDownstream implements Downstream {
   #flush(): void {
     const pending = this.#pending;
     this.#pending = undefined;
-    if (!pending || pending.length === 0 || this.ws.readyState !== this.ws.OPEN) return;
+    if (!pending || pending.length === 0 || this.ws.readyState !== this.ws.OPEN || this.bound.over) return;
     this.ws.send(pending.length === 1 ? pending[0]! : `[${pending.join(',')}]`);
+    this.bound.check(this.ws.bufferedAmount);
   }
 
   writeLoose(text: string): void {
     this.#flush();
+    if (this.bound.over) return;
     this.ws.send(text);
+    this.bound.check(this.ws.bufferedAmount);
   }
 
   close(code?: ErrorCode, message?: string): void {
+    // Its client is not reading: a close frame would not reach it, so do not keep its bytes.
+    if (this.bound.over) {
+      this.ws.terminate();
+      return;
+    }
     this.#flush();
     if (code) this.writeLoose(closingError(code, message));
     this.ws.close(code ? (CLOSE_CODES[code] ?? 4000) : 1000, code ?? 'session ended');
@@ -83,7 +94,9 @@ export class WsTransport {
   }
 
   #connection(ws: WebSocket, socket: Socket, ip: string): void {
-    const conn = new WsDownstream(ws, socket);
+    // Past the bound: the session ends (`overflow`); before the welcome there is none, only the connection.
+    const bound = new WriteBound(this.hub.options.maxWriteBufferBytes, () => (conn.session ? this.hub.overflow(conn.session) : ws.terminate()));
+    const conn = new WsDownstream(ws, socket, bound);
     this.#open.add(conn);
     ws.on('message', (data, isBinary) => {
       conn.alive = true;

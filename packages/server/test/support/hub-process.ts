@@ -1,6 +1,6 @@
 /**
- * Hubs as real child processes of `pinhole serve --no-tls [--redis …]`, for tests that need
- * a process boundary (SIGKILL, a crash). The CLI is bundled once from source with esbuild (the
+ * Hubs as real child processes of `pinhole serve --no-tls [--redis …]`, for tests that
+ * need a process boundary (SIGKILL, a crash, the process's memory). The CLI is bundled once from source with esbuild (the
  * `development` condition, as vitest resolves it), so no `npm run build` is needed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -38,7 +38,7 @@ export function cliBundle(): Promise<string> {
 }
 
 export interface HubProcessOptions {
-  /** Absent: the memory core. */
+  /** Absent: the memory core (one process). */
   redis?: string;
   nodeId?: string;
   /** Extra `pinhole serve` arguments. */
@@ -63,13 +63,17 @@ export class HubProcess {
     this.#exited = new Promise((resolve) => proc.once('exit', () => resolve()));
   }
 
-  /** Still running: it has neither exited nor been killed. */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Still running (not exited, not killed). */
   get alive(): boolean {
     return this.proc.exitCode === null && this.proc.signalCode === null;
   }
 
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+  get pid(): number {
+    return this.proc.pid!;
   }
 
   /** stdout (JSON logs) and stderr (banner) so far. */
@@ -80,7 +84,9 @@ export class HubProcess {
   static async start(options: HubProcessOptions): Promise<HubProcess> {
     const [bundle, port] = await Promise.all([cliBundle(), freePort()]);
     const dataDir = mkdtempSync(join(tmpdir(), 'pinhole-node-'));
-    const args = ['serve', '--no-tls', '--host', '127.0.0.1', '--port', String(port), '--turn-port', '0', '--data-dir', dataDir, ...(options.redis ? ['--redis', options.redis] : []), ...(options.nodeId ? ['--node-id', options.nodeId] : []), '--rate', '0', '--log-level', 'warn', ...(options.args ?? [])];
+    const args = ['serve', '--no-tls', '--host', '127.0.0.1', '--port', String(port), '--turn-port', '0', '--data-dir', dataDir, '--rate', '0', '--log-level', 'warn', ...(options.args ?? [])];
+    if (options.redis !== undefined) args.push('--redis', options.redis);
+    if (options.nodeId !== undefined) args.push('--node-id', options.nodeId);
     const proc = spawn(process.execPath, [bundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: dataDir } });
     const hub = new HubProcess(options.nodeId, port, proc, dataDir);
     // A test run that ends without its afterAll (a crash, a timeout) must not leave nodes behind.
@@ -98,14 +104,14 @@ export class HubProcess {
 
   /** SIGKILL: no goodbye to Redis, connections reset. */
   async kill(): Promise<void> {
-    if (this.alive) this.proc.kill('SIGKILL');
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
     await this.#exited;
     rmSync(this.#dataDir, { recursive: true, force: true });
   }
 
   /** SIGTERM: a graceful shutdown. */
   async stop(): Promise<void> {
-    if (this.alive) this.proc.kill('SIGTERM');
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGTERM');
     const forced = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
     await this.#exited;
     clearTimeout(forced);
