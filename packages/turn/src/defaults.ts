@@ -67,3 +67,9 @@ export const MAX_STREAM_BUFFER_BYTES = 4 + 65535 + 3 + 20;
 export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 30_000;
 /** A TCP/TLS client whose unsent data exceeds this gets relayed datagrams dropped, not queued. */
 export const MAX_STREAM_WRITE_BUFFER_BYTES = 1024 * 1024;
+/**
+ * Error-level log lines about unexpected failures: at most this many at once, then one per
+ * ERROR_LOG_INTERVAL_MS, so a client that hits a bug on every packet cannot flood the logs.
+ */
+export const ERROR_LOG_BURST = 10;
+export const ERROR_LOG_INTERVAL_MS = 6_000;

@@ -12,6 +12,7 @@ import { handleAllocate, handleRefresh, relayFailed, relayOpened } from './handl
 import { handleBinding } from './handlers/binding.js';
 import { handleChannelBind, handleCreatePermission } from './handlers/permissions.js';
 import { handleClientChannelData, handlePeerData, handleSendIndication } from './handlers/relay.js';
+import { ErrorLog } from './error-log.js';
 import { NonceIssuer } from './nonce.js';
 import { PeerFilter } from './peer-filter.js';
 import { type TurnStats, emptyStats } from './stats.js';
@@ -74,6 +75,7 @@ export class TurnServerCore {
   readonly reservations = new Map<string, { expiresAt: number; family: 4 | 6 }>();
   private readonly store: CredentialStore;
   private readonly nonces: NonceIssuer;
+  private readonly errorLog: ErrorLog;
   private nextId = 1;
 
   constructor(
@@ -83,6 +85,7 @@ export class TurnServerCore {
     this.peers = new PeerFilter(options.allowPeers);
     this.store = new CredentialStore(options.realm, options.secret, options.staticUsers);
     this.nonces = new NonceIssuer(deps.randomBytes(32), options.nonceLifetimeSeconds * 1000);
+    this.errorLog = new ErrorLog(deps.logger, () => this.now());
   }
 
   now(): number {
@@ -105,7 +108,7 @@ export class TurnServerCore {
       return this.dispatch({ request: decodeStunMessage(packet), client, tupleKey });
     } catch (err) {
       if (err instanceof StunDecodeError) this.counters.malformedPackets++;
-      else this.deps.logger?.error({ err }, 'turn: unexpected error handling a client packet');
+      else this.errorLog.error({ err }, 'turn: unexpected error handling a client packet');
       return [];
     }
   }
@@ -222,8 +225,13 @@ export class TurnServerCore {
       if (!auth.ok) return this.reject(rc, auth);
       return handler(this, { ...rc, auth });
     } catch (err) {
-      if (err instanceof StunDecodeError) return this.error(rc, ErrorCode.BadRequest);
-      this.deps.logger?.error({ err }, 'turn: unexpected error handling a request');
+      // A malformed attribute (decoded lazily, so only now) is the client's fault: 400, and a
+      // debug line without a stack, since anyone can send one per packet.
+      if (err instanceof StunDecodeError) {
+        this.deps.logger?.debug({ reason: err.message, method: request.method }, 'turn: malformed request attribute');
+        return this.error(rc, ErrorCode.BadRequest);
+      }
+      this.errorLog.error({ err }, 'turn: unexpected error handling a request');
       return this.error(rc, ErrorCode.ServerError);
     }
   }

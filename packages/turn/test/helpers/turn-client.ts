@@ -99,12 +99,14 @@ export class TestTurnClient {
 
   /**
    * An authenticated request: adds USERNAME/REALM/NONCE once known, retries once on 401/438
-   * with the server's REALM and NONCE. Returns the final response.
+   * with the server's REALM and NONCE. Returns the final response. `extra` adds what `attrs`
+   * cannot express (e.g. a malformed raw attribute).
    */
-  async authRequest(method: number, attrs: Attr[] = []): Promise<StunMessage> {
+  async authRequest(method: number, attrs: Attr[] = [], extra?: (m: StunMessage) => void): Promise<StunMessage> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const message = new StunMessage(method, MessageClass.Request);
       for (const [name, value] of attrs) message.add(name, value as never);
+      extra?.(message);
       if (this.nonce) message.add('USERNAME', this.username).add('REALM', this.realm).add('NONCE', this.nonce);
       const response = await this.request(message);
       const error = response.get('ERROR-CODE');
