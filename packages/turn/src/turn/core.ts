@@ -134,7 +134,7 @@ export class TurnServerCore {
   /** A TCP/TLS client went away: its allocation goes too (RFC 8656 §3.1). */
   clientClosed(client: FiveTuple): TurnAction[] {
     const allocation = this.table.byTupleKey(fiveTupleKey(client));
-    return allocation ? this.deleteAllocation(allocation) : [];
+    return allocation ? this.deleteAllocation(allocation).filter((a) => a.type !== 'close-client') : [];
   }
 
   /** Whether `client` holds an allocation (the socket layer's idle check). */
@@ -159,12 +159,19 @@ export class TurnServerCore {
     return actions;
   }
 
+  /**
+   * Delete an allocation (expiry, Refresh with lifetime 0, client gone): close its relay socket
+   * and, over TCP/TLS, the client connection, which exists only to carry this allocation
+   * (RFC 8656 §3.1: a 5-tuple holds at most one); otherwise one user could keep connections
+   * open without limit. Put these actions after any response still owed to the client.
+   */
   deleteAllocation(allocation: { id: number }): TurnAction[] {
     const found = this.table.get(allocation.id);
     if (!found) return [];
     this.table.delete(found);
     this.pending.delete(found.id);
-    return [{ type: 'close-relay', allocationId: found.id }];
+    const closeRelay: TurnAction = { type: 'close-relay', allocationId: found.id };
+    return found.fiveTuple.transport === 'udp' ? [closeRelay] : [closeRelay, { type: 'close-client', to: found.fiveTuple }];
   }
 
   stats(): TurnStats {
