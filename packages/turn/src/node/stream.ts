@@ -51,8 +51,11 @@ export function serveStream(server: Server, transport: ClientTransport, handlers
       raw.destroy();
       return;
     }
+    // Checked again every period while allocated: an allocation can also vanish without its
+    // deletion closing the connection (a pending one whose relay socket failed: 508).
     const idle = setTimeout(() => {
-      if (!handlers.hasAllocation(client)) raw.destroy();
+      if (handlers.hasAllocation(client)) idle.refresh();
+      else raw.destroy();
     }, policy.idleTimeoutMs);
     idle.unref();
     raw.once('close', () => {
