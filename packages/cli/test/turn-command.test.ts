@@ -215,8 +215,9 @@ describe('TURN TCP/TLS connection limits and timeout', () => {
   }
 
   it('pinhole turn: --turn-max-connections-per-source and --turn-connection-timeout', async () => {
-    const t = await startTurnCli(['--turn-port', '0', '--secret', SECRET, '--turn-max-connections-per-source', '1', '--turn-connection-timeout', '500ms']);
+    const t = await startTurnCli(['--turn-port', '0', '--secret', SECRET, '--turn-max-connections-per-source', '1', '--turn-connection-timeout', '500ms', '--metrics-port', '0']);
     await checkLimits(t.turn.turn.ports!.tcp);
+    expect(sample((await get(t.turn.metricsUrl!)).body, 'pinhole_turn_refused_connections_total')).toBe(1);
   });
 
   it('pinhole serve: the same settings from PINHOLE_TURN_MAX_CONNECTIONS and PINHOLE_TURN_CONNECTION_TIMEOUT', async () => {

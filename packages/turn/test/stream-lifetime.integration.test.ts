@@ -106,6 +106,7 @@ describe('connection limits', () => {
     for (const client of admitted) expect(await bindingWorks(client)).toBe(true);
     await within(rawConnection(s.ports.tcp).closed, 'third TCP connection from 127.0.0.1 closed');
     await within(rawConnection(s.ports.tls ?? 0).closed, 'third (TLS) connection from 127.0.0.1 closed');
+    expect(s.stats().refusedConnections).toBe(2);
     expect(await bindingWorks(await turnClient(s, 'tcp', '127.0.0.2'))).toBe(true);
     // A closed connection frees its place.
     admitted[0]?.close();

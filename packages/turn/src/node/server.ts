@@ -138,7 +138,10 @@ export async function startTurnServer(options: TurnServerOptions = {}): Promise<
       execute(core.clientClosed(client));
     },
     hasAllocation: (client: FiveTuple) => core.hasAllocation(client),
-    onRefused: (remoteAddress: string | undefined) => log?.debug({ remoteAddress }, 'turn: connection over the limit closed'),
+    onRefused: (remoteAddress: string | undefined) => {
+      core.counters.refusedConnections++;
+      log?.debug({ remoteAddress }, 'turn: connection over the limit closed');
+    },
   };
   // TCP and TLS share the limits: both cost a file descriptor and memory.
   const streamPolicy = {
