@@ -8,6 +8,7 @@
 import { BlockList, isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_MAX_STREAM_CONNECTIONS, DEFAULT_MAX_STREAM_CONNECTIONS_PER_SOURCE, DEFAULT_STREAM_IDLE_TIMEOUT_MS } from '@pinhole/turn';
 import { badValue } from './errors.js';
 import {
   LOG_LEVELS,
@@ -267,6 +268,13 @@ const turnServer = {
   turnMaxAllocations: count({ help: 'TURN allocations in total (then 486); default 1000' }),
   turnMaxAllocationsPerUser: count({ help: 'TURN allocations per user (then 486); default 50' }),
   turnBandwidth: amount({ help: 'relay cap per allocation in bytes/s, both directions (0: none); default 4000000', value: 'BYTES' }),
+  turnMaxConnections: count({ help: `TURN TCP/TLS connections in total, more are closed at once; default ${DEFAULT_MAX_STREAM_CONNECTIONS}` }),
+  turnMaxConnectionsPerSource: count({
+    help: `TURN TCP/TLS connections per client IPv4 address or IPv6 /64, more are closed at once; default ${DEFAULT_MAX_STREAM_CONNECTIONS_PER_SOURCE}`,
+  }),
+  turnConnectionTimeout: duration({
+    help: `close a TURN TCP/TLS connection that holds no allocation this long after connecting; default ${DEFAULT_STREAM_IDLE_TIMEOUT_MS / 1000}s`,
+  }),
 } satisfies OptionTable;
 
 export const serveOptions = {

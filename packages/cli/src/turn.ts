@@ -34,6 +34,11 @@ export interface EmbeddedTurnOptions {
   maxAllocationsPerUser?: number;
   /** Bytes/s per allocation; 0: no cap. */
   bandwidthBytesPerSecond?: number;
+  /** TCP/TLS connection limits, in total and per source (`--turn-max-connections[-per-source]`). */
+  maxStreamConnections?: number;
+  maxStreamConnectionsPerSource?: number;
+  /** Milliseconds a TCP/TLS connection may stay without an allocation (`--turn-connection-timeout`). */
+  streamIdleTimeoutMs?: number;
 }
 
 export interface EmbeddedTurn {
@@ -75,6 +80,9 @@ export async function startEmbeddedTurn(options: EmbeddedTurnOptions): Promise<E
       maxAllocations: options.maxAllocations,
       maxAllocationsPerUser: options.maxAllocationsPerUser,
       bandwidthBytesPerSecond: options.bandwidthBytesPerSecond,
+      maxStreamConnections: options.maxStreamConnections,
+      maxStreamConnectionsPerSource: options.maxStreamConnectionsPerSource,
+      streamIdleTimeoutMs: options.streamIdleTimeoutMs,
     }),
     logger: logger.child({ component: 'turn' }),
   });

@@ -1,14 +1,15 @@
 /**
- * `pinhole turn` (in-process and as the built executable), `--turn-allow-peer` on turn and
- * serve, and the pinhole_turn_* metrics on `turn --metrics-port` and on the hub's /metrics.
+ * `pinhole turn` (in-process and as the built executable), `--turn-allow-peer` and the TURN
+ * TCP/TLS connection limits on turn and serve, and the pinhole_turn_* metrics on `turn --metrics-port` and on the hub's /metrics.
  * Real sockets throughout: the TURN test client of packages/turn allocates against them.
  */
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { turnCredentials } from '@pinhole/turn';
+import { MessageClass, Method, StunMessage, turnCredentials } from '@pinhole/turn';
 import { runCli, type RunningTurn } from '../src/index.js';
 import { TestTurnClient, udpPeer } from '../../turn/test/helpers/turn-client.js';
 import { capture, freeUdpTcpPorts, get, run, startServeCli, stopAll, tempDirs } from './support.js';
@@ -187,6 +188,45 @@ describe('--turn-allow-peer', () => {
     expect(await permissionCode(plain.server.turn!.ports!.udp, rest('a'))).toBe(403);
     const allowed = await serve(['--turn-allow-peer', '127.0.0.0/8']);
     expect(await permissionCode(allowed.server.turn!.ports!.udp, rest('b'))).toBe(200);
+  });
+});
+
+describe('TURN TCP/TLS connection limits and timeout', () => {
+  const SLOW_MS = 10_000;
+  const within = <T>(p: Promise<T>, what: string): Promise<T> =>
+    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${SLOW_MS} ms`)), SLOW_MS))]);
+
+  /**
+   * With a per-source limit of 1 and a short timeout: the first TCP connection is served, a
+   * second from the same address is closed at once, and the first (never allocating) times out.
+   */
+  async function checkLimits(tcpPort: number): Promise<void> {
+    const first = await TestTurnClient.connect({ transport: 'tcp', port: tcpPort, ...rest('a') });
+    try {
+      const binding = await first.request(new StunMessage(Method.Binding, MessageClass.Request), SLOW_MS);
+      expect(binding.cls).toBe(MessageClass.SuccessResponse);
+      const second = connect({ host: '127.0.0.1', port: tcpPort });
+      second.on('error', () => undefined);
+      await within(new Promise((resolve) => second.once('close', resolve)), 'second connection closed');
+      await within(first.closed, 'unallocated connection timed out');
+    } finally {
+      first.close();
+    }
+  }
+
+  it('pinhole turn: --turn-max-connections-per-source and --turn-connection-timeout', async () => {
+    const t = await startTurnCli(['--turn-port', '0', '--secret', SECRET, '--turn-max-connections-per-source', '1', '--turn-connection-timeout', '500ms', '--metrics-port', '0']);
+    await checkLimits(t.turn.turn.ports!.tcp);
+    expect(sample((await get(t.turn.metricsUrl!)).body, 'pinhole_turn_refused_connections_total')).toBe(1);
+  });
+
+  it('pinhole serve: the same settings from PINHOLE_TURN_MAX_CONNECTIONS and PINHOLE_TURN_CONNECTION_TIMEOUT', async () => {
+    const [port] = await freeUdpTcpPorts(1);
+    const s = await startServeCli(['--host', '127.0.0.1', '--port', '0', '--no-tls', '--data-dir', dirs.make(), '--secret', SECRET, '--turn-port', String(port)], {
+      PINHOLE_TURN_MAX_CONNECTIONS: '1',
+      PINHOLE_TURN_CONNECTION_TIMEOUT: '500ms',
+    });
+    await checkLimits(s.server.turn!.ports!.tcp);
   });
 });
 

@@ -67,6 +67,7 @@ export function registerTurnMetrics(registry: Registry, stats: () => TurnStats):
   counter('pinhole_turn_auth_failures_total', 'TURN requests with wrong, unknown or expired credentials', (s) => s.authFailures);
   counter('pinhole_turn_refused_peers_total', 'Peer addresses refused by the peer filter (403 or a dropped Send)', (s) => s.refusedPeers);
   counter('pinhole_turn_quota_rejections_total', 'Allocate requests refused by a quota (486)', (s) => s.quotaRejections);
+  counter('pinhole_turn_refused_connections_total', 'TURN TCP/TLS connections closed on arrival by a connection limit', (s) => s.refusedConnections);
   counter('pinhole_turn_malformed_packets_total', 'Packets that were neither STUN nor ChannelData', (s) => s.malformedPackets);
   labelled('pinhole_turn_error_responses_total', 'STUN error responses sent, by code', 'code', (s) => Object.fromEntries(Object.entries(s.errorResponses)));
 }

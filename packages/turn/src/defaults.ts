@@ -63,7 +63,28 @@ export const DEFAULT_TICK_INTERVAL_MS = 1000;
 export const DEFAULT_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Bytes a TCP/TLS client may leave unframed before we drop the connection. */
 export const MAX_STREAM_BUFFER_BYTES = 4 + 65535 + 3 + 20;
-/** TCP/TLS connections idle this long without an allocation are closed (RFC 8656 §5). */
+/**
+ * TCP/TLS connections that hold no allocation this long after connecting are closed (coturn's
+ * `max-allocate-timeout` is alike). Once allocated, a connection closes with its allocation.
+ */
 export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 30_000;
+/**
+ * TCP/TLS client connections in total (TLS handshakes in progress included); more are closed
+ * at once. Each allocation needs one; the rest is room for connections still authenticating.
+ */
+export const DEFAULT_MAX_STREAM_CONNECTIONS = 2 * DEFAULT_MAX_ALLOCATIONS;
+/**
+ * TCP/TLS client connections per source address (per /64 for IPv6: one host holds a whole
+ * /64). Generous because an office behind one NAT, where UDP is blocked, shares an address.
+ */
+export const DEFAULT_MAX_STREAM_CONNECTIONS_PER_SOURCE = 128;
+/** How long a closing TCP/TLS connection may take to flush before it is destroyed. */
+export const STREAM_CLOSE_GRACE_MS = 2_000;
 /** A TCP/TLS client whose unsent data exceeds this gets relayed datagrams dropped, not queued. */
 export const MAX_STREAM_WRITE_BUFFER_BYTES = 1024 * 1024;
+/**
+ * Error-level log lines about unexpected failures: at most this many at once, then one per
+ * ERROR_LOG_INTERVAL_MS, so a client that hits a bug on every packet cannot flood the logs.
+ */
+export const ERROR_LOG_BURST = 10;
+export const ERROR_LOG_INTERVAL_MS = 6_000;

@@ -6,12 +6,15 @@ import {
   DEFAULT_MAX_ALLOCATIONS,
   DEFAULT_MAX_ALLOCATIONS_PER_USER,
   DEFAULT_MAX_PORT,
+  DEFAULT_MAX_STREAM_CONNECTIONS,
+  DEFAULT_MAX_STREAM_CONNECTIONS_PER_SOURCE,
   DEFAULT_MIN_PORT,
   DEFAULT_NONCE_LIFETIME_S,
   DEFAULT_PORT,
   DEFAULT_REALM,
   DEFAULT_RELAY_IP_WHEN_UNSPECIFIED,
   DEFAULT_SOFTWARE,
+  DEFAULT_STREAM_IDLE_TIMEOUT_MS,
   DEFAULT_TICK_INTERVAL_MS,
   DEFAULT_TLS_PORT,
   MAX_ALLOCATION_LIFETIME_S,
@@ -81,6 +84,12 @@ export interface ResolvedTurnServerOptions {
   readonly allowLegacyChannelNumbers: boolean;
   /** DEFAULT_TICK_INTERVAL_MS */
   readonly tickIntervalMs: number;
+  /** TCP/TLS connections without an allocation this long after connecting are closed (DEFAULT_STREAM_IDLE_TIMEOUT_MS). */
+  readonly streamIdleTimeoutMs: number;
+  /** TCP/TLS connections in total (DEFAULT_MAX_STREAM_CONNECTIONS); more are closed at once. */
+  readonly maxStreamConnections: number;
+  /** TCP/TLS connections per source IPv4 address or IPv6 /64 (DEFAULT_MAX_STREAM_CONNECTIONS_PER_SOURCE). */
+  readonly maxStreamConnectionsPerSource: number;
   readonly logger: TurnLogger | undefined;
 }
 
@@ -97,6 +106,11 @@ function port(value: number, name: string): number {
 
 function positive(value: number, name: string, allowZero = false): number {
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) throw invalidOptions(`${name} must be positive, got ${value}`);
+  return value;
+}
+
+function count(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw invalidOptions(`${name} must be a whole number ≥ 1, got ${value}`);
   return value;
 }
 
@@ -141,6 +155,9 @@ export function resolveOptions(options: TurnServerOptions = {}): ResolvedTurnSer
     maxLifetimeSeconds: Math.max(maxLifetimeSeconds, defaultLifetimeSeconds),
     allowLegacyChannelNumbers: options.allowLegacyChannelNumbers ?? DEFAULT_ALLOW_LEGACY_CHANNEL_NUMBERS,
     tickIntervalMs: positive(options.tickIntervalMs ?? DEFAULT_TICK_INTERVAL_MS, 'tickIntervalMs'),
+    streamIdleTimeoutMs: positive(options.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS, 'streamIdleTimeoutMs'),
+    maxStreamConnections: count(options.maxStreamConnections ?? DEFAULT_MAX_STREAM_CONNECTIONS, 'maxStreamConnections'),
+    maxStreamConnectionsPerSource: count(options.maxStreamConnectionsPerSource ?? DEFAULT_MAX_STREAM_CONNECTIONS_PER_SOURCE, 'maxStreamConnectionsPerSource'),
     logger: options.logger,
   };
 }

@@ -64,6 +64,10 @@ describe('attribute registry', () => {
   const malformed: { name: string; attr: AttributeName; value: string }[] = [
     { name: 'MAPPED-ADDRESS too short', attr: 'MAPPED-ADDRESS', value: '0001' },
     { name: 'MAPPED-ADDRESS unknown family 3', attr: 'MAPPED-ADDRESS', value: '00030000c0000201' },
+    { name: 'XOR-PEER-ADDRESS empty', attr: 'XOR-PEER-ADDRESS', value: '' },
+    { name: 'XOR-PEER-ADDRESS 2 bytes', attr: 'XOR-PEER-ADDRESS', value: '0001' },
+    { name: 'XOR-PEER-ADDRESS 3 bytes', attr: 'XOR-PEER-ADDRESS', value: '000112' },
+    { name: 'XOR-MAPPED-ADDRESS 1 byte', attr: 'XOR-MAPPED-ADDRESS', value: '00' },
     { name: 'XOR-PEER-ADDRESS IPv4 family with IPv6 length', attr: 'XOR-PEER-ADDRESS', value: '0001' + '00'.repeat(18) },
     { name: 'MESSAGE-INTEGRITY 19 bytes', attr: 'MESSAGE-INTEGRITY', value: '00'.repeat(19) },
     { name: 'MESSAGE-INTEGRITY-SHA256 12 bytes', attr: 'MESSAGE-INTEGRITY-SHA256', value: '00'.repeat(12) },

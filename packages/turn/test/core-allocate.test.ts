@@ -138,6 +138,22 @@ describe('Refresh (RFC 8656 §7.3) and expiry in the core', () => {
     expect(errorCode(CoreClient.rest(h).request(Method.Refresh))).toBe(ErrorCode.AllocationMismatch);
   });
 
+  it.each(['tcp', 'tls'] as const)('over %s, deleting the allocation closes the connection after the response', (transport) => {
+    const h = makeCore();
+    const refreshed = CoreClient.rest(h, 'alice', tuple(transport));
+    refreshed.allocate();
+    const actions = refreshed.request(Method.Refresh, [['LIFETIME', 0]]);
+    expect(actions.map((a) => a.type)).toEqual(['send-to-client', 'close-relay', 'close-client']);
+    expect(actions.at(-1)).toEqual({ type: 'close-client', to: refreshed.client });
+    const expiring = CoreClient.rest(h, 'bob', tuple(transport));
+    expiring.allocate();
+    h.advance(601_000);
+    expect(h.core.tick()).toEqual([
+      { type: 'close-relay', allocationId: expect.any(Number) },
+      { type: 'close-client', to: expiring.client },
+    ]);
+  });
+
   it('closing a TCP client deletes its allocation', () => {
     const h = makeCore();
     const client = CoreClient.rest(h, 'alice', tuple('tcp'));

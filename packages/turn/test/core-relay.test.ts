@@ -24,6 +24,17 @@ function setup(overrides: Parameters<typeof makeCore>[0] = {}) {
   return { h, client, allocationId };
 }
 
+/** An active allocation on an IPv6 relay, with the default peer filter. */
+function setupIpv6() {
+  const h = makeCore({ relayFamily: 6, allowPeers: [] });
+  const client = CoreClient.rest(h);
+  client.challenge();
+  const open = h.core.handleClientPacket(client.client, client.encode(client.build(Method.Allocate, [['REQUESTED-TRANSPORT', 17], ['REQUESTED-ADDRESS-FAMILY', 6]])));
+  const id = open[0]?.type === 'open-relay' ? open[0].allocationId : -1;
+  h.core.relayOpened(id, { family: 6, address: '2001:db8::1', port: 50000 }, false);
+  return { h, client };
+}
+
 describe('peer protection (RFC 8656 §21.3)', () => {
   it.each([
     ['RFC 1918 10/8', '10.1.2.3'],
@@ -48,15 +59,27 @@ describe('peer protection (RFC 8656 §21.3)', () => {
     ['multicast', 'ff02::1'],
     ['unspecified', '::'],
     ['IPv4-mapped private', '::ffff:10.0.0.1'],
-  ])('IPv6 relay: CreatePermission to %s (%s) → 403', (_name, address) => {
-    const h = makeCore({ relayFamily: 6, allowPeers: [] });
-    const client = CoreClient.rest(h);
-    client.challenge();
-    const open = h.core.handleClientPacket(client.client, client.encode(client.build(Method.Allocate, [['REQUESTED-TRANSPORT', 17], ['REQUESTED-ADDRESS-FAMILY', 6]])));
-    const id = open[0]?.type === 'open-relay' ? open[0].allocationId : -1;
-    h.core.relayOpened(id, { family: 6, address: '2001:db8::1', port: 50000 }, false);
+    ['NAT64 to 10/8', '64:ff9b::10.1.2.3'],
+    ['NAT64 local-use', '64:ff9b:1::8.8.8.8'],
+    ['6to4 of 10/8', '2002:a01:203::1'],
+    ['IPv4-compatible loopback', '::127.0.0.1'],
+    ['SIIT private', '::ffff:0:192.168.1.1'],
+    ['site-local', 'fec0::1'],
+    ['discard-only', '100::1'],
+  ])('IPv6 relay: CreatePermission and ChannelBind to %s (%s) → 403', (_name, address) => {
+    const { h, client } = setupIpv6();
     const actions = client.request(Method.CreatePermission, [['XOR-PEER-ADDRESS', { family: 6, address, port: 1 }]]);
     expect(errorCode(actions)).toBe(ErrorCode.Forbidden);
+    const bind = client.request(Method.ChannelBind, [['CHANNEL-NUMBER', 0x4000], ['XOR-PEER-ADDRESS', { family: 6, address, port: 1 }]]);
+    expect(errorCode(bind)).toBe(ErrorCode.Forbidden);
+    expect(h.core.stats()).toMatchObject({ permissions: 0, channels: 0 });
+  });
+
+  it('IPv6 relay: a NAT64 peer that embeds a public IPv4 address is allowed', () => {
+    const { client } = setupIpv6();
+    const peer = { family: 6 as const, address: '64:ff9b::8.8.8.8', port: 1 };
+    expect(errorCode(client.request(Method.CreatePermission, [['XOR-PEER-ADDRESS', peer]]))).toBeUndefined();
+    expect(errorCode(client.request(Method.ChannelBind, [['CHANNEL-NUMBER', 0x4000], ['XOR-PEER-ADDRESS', peer]]))).toBeUndefined();
   });
 
   it('loopback is refused by default and allowed by allowPeers', () => {

@@ -41,6 +41,9 @@ type TurnServerValues = Pick<
   | 'turnMaxAllocations'
   | 'turnMaxAllocationsPerUser'
   | 'turnBandwidth'
+  | 'turnMaxConnections'
+  | 'turnMaxConnectionsPerSource'
+  | 'turnConnectionTimeout'
 >;
 
 /** Maps the shared TURN options to `startEmbeddedTurn` options; unset ones keep the TURN server's defaults. */
@@ -55,6 +58,9 @@ export function turnServerOptions(values: TurnServerValues): Partial<EmbeddedTur
   if (values.turnMaxAllocations !== undefined) o.maxAllocations = values.turnMaxAllocations;
   if (values.turnMaxAllocationsPerUser !== undefined) o.maxAllocationsPerUser = values.turnMaxAllocationsPerUser;
   if (values.turnBandwidth !== undefined) o.bandwidthBytesPerSecond = values.turnBandwidth;
+  if (values.turnMaxConnections !== undefined) o.maxStreamConnections = values.turnMaxConnections;
+  if (values.turnMaxConnectionsPerSource !== undefined) o.maxStreamConnectionsPerSource = values.turnMaxConnectionsPerSource;
+  if (values.turnConnectionTimeout !== undefined) o.streamIdleTimeoutMs = values.turnConnectionTimeout;
   return o;
 }
 

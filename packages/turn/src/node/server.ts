@@ -11,8 +11,9 @@ import type { TurnAction } from '../turn/actions.js';
 import { TurnServerCore } from '../turn/core.js';
 import { type FiveTuple, fiveTupleKey } from '../turn/five-tuple.js';
 import type { TurnStats } from '../turn/stats.js';
+import { ConnectionLimits } from './connection-limits.js';
 import { type RelaySocket, RelayPortPool } from './relay-pool.js';
-import { listen, serveStream } from './stream.js';
+import { closeStream, listen, serveStream } from './stream.js';
 import { bindUdp, closeUdp, unmapIpv4 } from './udp.js';
 
 /** The bound ports of a running server (useful with port 0). */
@@ -120,6 +121,11 @@ export async function startTurnServer(options: TurnServerOptions = {}): Promise<
         case 'release-reservation':
           void pool.release(action.token);
           break;
+        case 'close-client': {
+          const socket = connections.get(fiveTupleKey(action.to));
+          if (socket) closeStream(socket);
+          break;
+        }
       }
     }
   };
@@ -132,6 +138,15 @@ export async function startTurnServer(options: TurnServerOptions = {}): Promise<
       execute(core.clientClosed(client));
     },
     hasAllocation: (client: FiveTuple) => core.hasAllocation(client),
+    onRefused: (remoteAddress: string | undefined) => {
+      core.counters.refusedConnections++;
+      log?.debug({ remoteAddress }, 'turn: connection over the limit closed');
+    },
+  };
+  // TCP and TLS share the limits: both cost a file descriptor and memory.
+  const streamPolicy = {
+    idleTimeoutMs: opts.streamIdleTimeoutMs,
+    limits: new ConnectionLimits(opts.maxStreamConnections, opts.maxStreamConnectionsPerSource),
   };
 
   const listenerFamily = ipFamily(opts.listeningIp) ?? 4;
@@ -166,7 +181,7 @@ export async function startTurnServer(options: TurnServerOptions = {}): Promise<
 
     const tcp = createServer();
     servers.push(tcp);
-    serveStream(tcp, 'tcp', streamHandlers);
+    serveStream(tcp, 'tcp', streamHandlers, streamPolicy);
     const tcpPort = await listen(tcp, opts.listeningIp, opts.tcpPort).catch((err: unknown) => {
       throw bindFailed(`TCP ${opts.listeningIp}:${opts.tcpPort}`, err);
     });
@@ -175,7 +190,7 @@ export async function startTurnServer(options: TurnServerOptions = {}): Promise<
     if (opts.tls) {
       const tls = createTlsServer({ cert: opts.tls.cert, key: opts.tls.key });
       servers.push(tls);
-      serveStream(tls, 'tls', streamHandlers);
+      serveStream(tls, 'tls', streamHandlers, streamPolicy);
       tlsPort = await listen(tls, opts.listeningIp, opts.tls.port).catch((err: unknown) => {
         throw bindFailed(`TLS ${opts.listeningIp}:${opts.tls?.port}`, err);
       });

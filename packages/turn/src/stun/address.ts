@@ -81,15 +81,20 @@ export function encodeAddress(addr: TransportAddress): Buffer {
   return out;
 }
 
-/** Decode an RFC 8489 §14.1 address value. */
-export function decodeAddress(value: Buffer): TransportAddress {
+/** Check the family and length of an RFC 8489 §14.1 address value; throws StunDecodeError. */
+function addressFamily(value: Buffer): 4 | 6 {
   if (value.length < 4) throw new StunDecodeError('address attribute too short');
   const family = value[1];
   const expected = family === FAMILY_IPV4 ? 8 : family === FAMILY_IPV6 ? 20 : -1;
   if (expected < 0) throw new StunDecodeError(`unknown address family ${family}`);
   if (value.length !== expected) throw new StunDecodeError('address attribute has wrong length');
+  return family === FAMILY_IPV4 ? 4 : 6;
+}
+
+/** Decode an RFC 8489 §14.1 address value. */
+export function decodeAddress(value: Buffer): TransportAddress {
   return {
-    family: family === FAMILY_IPV4 ? 4 : 6,
+    family: addressFamily(value),
     port: value.readUInt16BE(2),
     address: bytesToIp(value.subarray(4)),
   };
@@ -112,6 +117,7 @@ export function encodeXorAddress(addr: TransportAddress, transactionId: Buffer):
 
 /** Decode an RFC 8489 §14.2 XOR address value. */
 export function decodeXorAddress(value: Buffer, transactionId: Buffer): TransportAddress {
+  addressFamily(value); // before un-XORing: the port it reads sits at bytes 2–3
   return decodeAddress(xorInPlace(Buffer.from(value), transactionId));
 }
 

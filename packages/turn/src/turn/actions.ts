@@ -25,5 +25,10 @@ export type TurnAction =
     }
   /** Close the relay socket of a deleted allocation. */
   | { readonly type: 'close-relay'; readonly allocationId: number }
+  /**
+   * Close a TCP/TLS client connection once what was queued for it is sent: its allocation is
+   * gone, and the connection must not outlive it (nothing else would ever close it).
+   */
+  | { readonly type: 'close-client'; readonly to: FiveTuple }
   /** Release a port reserved under a RESERVATION-TOKEN that was never used. */
   | { readonly type: 'release-reservation'; readonly token: Buffer };

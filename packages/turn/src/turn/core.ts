@@ -12,6 +12,7 @@ import { handleAllocate, handleRefresh, relayFailed, relayOpened } from './handl
 import { handleBinding } from './handlers/binding.js';
 import { handleChannelBind, handleCreatePermission } from './handlers/permissions.js';
 import { handleClientChannelData, handlePeerData, handleSendIndication } from './handlers/relay.js';
+import { ErrorLog } from './error-log.js';
 import { NonceIssuer } from './nonce.js';
 import { PeerFilter } from './peer-filter.js';
 import { type TurnStats, emptyStats } from './stats.js';
@@ -74,6 +75,7 @@ export class TurnServerCore {
   readonly reservations = new Map<string, { expiresAt: number; family: 4 | 6 }>();
   private readonly store: CredentialStore;
   private readonly nonces: NonceIssuer;
+  private readonly errorLog: ErrorLog;
   private nextId = 1;
 
   constructor(
@@ -83,6 +85,7 @@ export class TurnServerCore {
     this.peers = new PeerFilter(options.allowPeers);
     this.store = new CredentialStore(options.realm, options.secret, options.staticUsers);
     this.nonces = new NonceIssuer(deps.randomBytes(32), options.nonceLifetimeSeconds * 1000);
+    this.errorLog = new ErrorLog(deps.logger, () => this.now());
   }
 
   now(): number {
@@ -105,7 +108,7 @@ export class TurnServerCore {
       return this.dispatch({ request: decodeStunMessage(packet), client, tupleKey });
     } catch (err) {
       if (err instanceof StunDecodeError) this.counters.malformedPackets++;
-      else this.deps.logger?.error({ err }, 'turn: unexpected error handling a client packet');
+      else this.errorLog.error({ err }, 'turn: unexpected error handling a client packet');
       return [];
     }
   }
@@ -131,7 +134,7 @@ export class TurnServerCore {
   /** A TCP/TLS client went away: its allocation goes too (RFC 8656 §3.1). */
   clientClosed(client: FiveTuple): TurnAction[] {
     const allocation = this.table.byTupleKey(fiveTupleKey(client));
-    return allocation ? this.deleteAllocation(allocation) : [];
+    return allocation ? this.deleteAllocation(allocation).filter((a) => a.type !== 'close-client') : [];
   }
 
   /** Whether `client` holds an allocation (the socket layer's idle check). */
@@ -156,12 +159,19 @@ export class TurnServerCore {
     return actions;
   }
 
+  /**
+   * Delete an allocation (expiry, Refresh with lifetime 0, client gone): close its relay socket
+   * and, over TCP/TLS, the client connection, which exists only to carry this allocation
+   * (RFC 8656 §3.1: a 5-tuple holds at most one); otherwise one user could keep connections
+   * open without limit. Put these actions after any response still owed to the client.
+   */
   deleteAllocation(allocation: { id: number }): TurnAction[] {
     const found = this.table.get(allocation.id);
     if (!found) return [];
     this.table.delete(found);
     this.pending.delete(found.id);
-    return [{ type: 'close-relay', allocationId: found.id }];
+    const closeRelay: TurnAction = { type: 'close-relay', allocationId: found.id };
+    return found.fiveTuple.transport === 'udp' ? [closeRelay] : [closeRelay, { type: 'close-client', to: found.fiveTuple }];
   }
 
   stats(): TurnStats {
@@ -222,8 +232,13 @@ export class TurnServerCore {
       if (!auth.ok) return this.reject(rc, auth);
       return handler(this, { ...rc, auth });
     } catch (err) {
-      if (err instanceof StunDecodeError) return this.error(rc, ErrorCode.BadRequest);
-      this.deps.logger?.error({ err }, 'turn: unexpected error handling a request');
+      // A malformed attribute (decoded lazily, so only now) is the client's fault: 400, and a
+      // debug line without a stack, since anyone can send one per packet.
+      if (err instanceof StunDecodeError) {
+        this.deps.logger?.debug({ reason: err.message, method: request.method }, 'turn: malformed request attribute');
+        return this.error(rc, ErrorCode.BadRequest);
+      }
+      this.errorLog.error({ err }, 'turn: unexpected error handling a request');
       return this.error(rc, ErrorCode.ServerError);
     }
   }

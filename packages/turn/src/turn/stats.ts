@@ -29,6 +29,8 @@ export interface TurnStats {
   refusedPeers: number;
   /** Counter: Allocate requests refused with 486. */
   quotaRejections: number;
+  /** Counter: TCP/TLS connections closed on arrival for being over a connection limit. */
+  refusedConnections: number;
   /** Counter: packets that were neither valid STUN nor valid ChannelData. */
   malformedPackets: number;
   /** Counter: error responses sent, by wire code. */
@@ -52,6 +54,7 @@ export function emptyStats(): TurnStats {
     authFailures: 0,
     refusedPeers: 0,
     quotaRejections: 0,
+    refusedConnections: 0,
     malformedPackets: 0,
     errorResponses: {},
   };

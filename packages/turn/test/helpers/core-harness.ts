@@ -10,6 +10,7 @@ import {
   StunMessage,
   type TransportAddress,
   type TurnAction,
+  type TurnLogger,
   TurnServerCore,
   decodeStunMessage,
   longTermKey,
@@ -23,10 +24,10 @@ export const T0 = 1_700_000_000_000;
 export type Attr = { [N in AttributeName]: [N, AttributeValue<N>] }[AttributeName];
 
 /** A sans-IO core on a fake clock, with relay sockets "opened" synchronously. */
-export function makeCore(overrides: Partial<CoreOptions> = {}) {
+export function makeCore(overrides: Partial<CoreOptions> = {}, logger?: TurnLogger) {
   let now = T0;
   const base = resolveOptions({ secret: SECRET, allowPeers: ['127.0.0.0/8'], bandwidthBytesPerSecond: 0, staticUsers: { static: 'static-pass' } });
-  const core = new TurnServerCore({ ...base, relayFamily: 4, ...overrides }, { now: () => now, randomBytes });
+  const core = new TurnServerCore({ ...base, relayFamily: 4, ...overrides }, { now: () => now, randomBytes, logger });
   let nextRelayPort = 50000;
   return {
     core,

@@ -39,6 +39,8 @@ export class TestTurnClient {
   private realm = '';
   private nonce = '';
   private key: Buffer | undefined;
+  /** Resolves when a TCP/TLS connection closes, whichever side closed it (never for UDP). */
+  closed: Promise<void> = new Promise(() => undefined);
 
   private constructor(
     readonly transport: TestTransport,
@@ -48,8 +50,8 @@ export class TestTurnClient {
     private readonly password: string,
   ) {}
 
-  static async connect(opts: { transport: TestTransport; port: number; username: string; password: string }): Promise<TestTurnClient> {
-    const { transport, port, username, password } = opts;
+  static async connect(opts: { transport: TestTransport; port: number; username: string; password: string; localAddress?: string }): Promise<TestTurnClient> {
+    const { transport, port, username, password, localAddress } = opts;
     if (transport === 'udp') {
       const socket: UdpSocket = createSocket('udp4');
       await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
@@ -60,12 +62,13 @@ export class TestTurnClient {
     const socket: Socket = await new Promise((resolve, reject) => {
       const s =
         transport === 'tcp'
-          ? connect({ host: '127.0.0.1', port }, () => resolve(s))
-          : tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => resolve(s));
+          ? connect({ host: '127.0.0.1', port, ...(localAddress && { localAddress }) }, () => resolve(s))
+          : tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...(localAddress && { localAddress }) }, () => resolve(s));
       s.once('error', reject);
     });
     socket.on('error', () => undefined);
     const client = new TestTurnClient(transport, (d) => socket.write(d), () => socket.destroy(), username, password);
+    client.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     const framer = new StreamFramer(1 << 20);
     socket.on('data', (chunk: Buffer) => framer.push(chunk).forEach((f) => client.onPacket(f)));
     return client;
@@ -99,12 +102,14 @@ export class TestTurnClient {
 
   /**
    * An authenticated request: adds USERNAME/REALM/NONCE once known, retries once on 401/438
-   * with the server's REALM and NONCE. Returns the final response.
+   * with the server's REALM and NONCE. Returns the final response. `extra` adds what `attrs`
+   * cannot express (e.g. a malformed raw attribute).
    */
-  async authRequest(method: number, attrs: Attr[] = []): Promise<StunMessage> {
+  async authRequest(method: number, attrs: Attr[] = [], extra?: (m: StunMessage) => void): Promise<StunMessage> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const message = new StunMessage(method, MessageClass.Request);
       for (const [name, value] of attrs) message.add(name, value as never);
+      extra?.(message);
       if (this.nonce) message.add('USERNAME', this.username).add('REALM', this.realm).add('NONCE', this.nonce);
       const response = await this.request(message);
       const error = response.get('ERROR-CODE');

@@ -134,8 +134,9 @@ export function handleRefresh(core: TurnServerCore, rc: AuthenticatedRequest): T
   if (family !== undefined && family !== allocation.family) return core.error(rc, ErrorCode.PeerAddressFamilyMismatch);
   const lifetime = desiredLifetime(core, rc.request.get('LIFETIME'));
   // "If the 'desired lifetime' is zero, then the request succeeds and the allocation is deleted."
+  //  The response goes first: over TCP/TLS the deletion closes the connection after it.
   if (lifetime === 0) {
-    return [...core.deleteAllocation(allocation), ...core.success(rc, (m) => m.add('LIFETIME', 0))];
+    return [...core.success(rc, (m) => m.add('LIFETIME', 0)), ...core.deleteAllocation(allocation)];
   }
   allocation.expiresAt = core.now() + lifetime * 1000;
   return core.success(rc, (m) => m.add('LIFETIME', lifetime));
