@@ -3,7 +3,7 @@
  * the room (impolite, so it makes the one offer node-datachannel allows) offers as soon as
  * it sees us join. When our event loop is busy at that moment, the offer reaches us before
  * the join's result is handled: in the same TCP read as the hub's `joined`, or while a
- * broker join still reads the members already there, or, after a chain moved to the next
+ * broker join (Redis, MQTT) is still under way, or, after a chain moved to the next
  * rung, before the room's `rejoined`. Dropped, both sides would wait for the 30 s connect
  * timeout; kept, the channel opens in seconds.
  *
@@ -18,13 +18,16 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
+import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import type { Json } from '@pinhole/protocol';
 import { connectRedis, nodePlatform } from '../src/node.js';
+import { MqttSignaler, type MqttConnect } from '../src/signaling/mqtt.js';
 import { HubSignaler } from '../src/signaling/hub-signaler.js';
 import { SignalerChain } from '../src/signaling/chain.js';
 import type { Signaler } from '../src/signaling/signaler.js';
 import type { Room } from '../src/room.js';
 import { TestRedis } from '../../server/test/support/redis-server.js';
+import { Mosquitto } from './support/mosquitto.js';
 import { startTestHub } from './support/hub.js';
 import { nodeRoom } from './support/rendezvous.js';
 
@@ -43,7 +46,7 @@ interface Member {
   marker: string;
 }
 
-async function startMember(config: { carrier: 'hub' } | { carrier: 'redis'; url: string; peerId: string }, room: string): Promise<Member> {
+async function startMember(config: { carrier: 'hub' } | { carrier: 'redis' | 'mqtt'; url: string; peerId: string }, room: string): Promise<Member> {
   const dir = mkdtempSync(join(tmpdir(), 'pinhole-join-race-'));
   const marker = join(dir, 'offered');
   const script = fileURLToPath(new URL('./support/offering-member.mjs', import.meta.url));
@@ -150,23 +153,20 @@ describe('a member offering while we join', () => {
     expect(await openMs(room, member, started)).toBeLessThan(OPEN_WITHIN_MS);
   }, 60_000);
 
-  it('redis: an offer that comes while the join still reads the members already there is kept', async () => {
-    const server = await TestRedis.start();
-    cleanup.push(() => server.stop());
+  it.each(['redis', 'mqtt'] as const)('%s: an offer that comes while the join is still under way is kept', async (carrier) => {
+    const broker = carrier === 'redis' ? await TestRedis.start() : await Mosquitto.start();
+    cleanup.push(() => broker.stop());
     // Ids chosen so the member is the impolite side, the one that offers.
-    const member = await startMember({ carrier: 'redis', url: server.url, peerId: 'member-z' }, 'race');
-    const joiner = await connectRedis(server.url, { peerId: 'joiner-a' });
-    cleanup.push(() => joiner.close());
-    // Blocked once our presence is out: the member hears it and offers while our join goes on.
-    const watcher = new Redis(server.url);
-    cleanup.push(() => watcher.quit());
-    await watcher.psubscribe('*presence*');
+    const member = await startMember({ carrier, url: broker.url, peerId: 'member-z' }, 'race');
     let blocked = false;
-    watcher.on('pmessage', (_pattern: string, _channel: string, message: string) => {
-      if (blocked || !message.includes('joiner-a')) return;
+    const block = (): void => {
+      if (blocked) return;
       blocked = true;
       blockUntilOffered(member);
-    });
+    };
+    // Blocked once our presence is out: the member hears it and offers while our join goes on.
+    const joiner = carrier === 'redis' ? await redisBlockingOnPresence(broker.url, block) : await mqttBlockingOnSync(broker.url, block);
+    cleanup.push(() => joiner.close());
     const offerFirst = watchJoin(joiner);
     const started = Date.now();
     const room = await nodeRoom(joiner, 'race');
@@ -176,3 +176,33 @@ describe('a member offering while we join', () => {
     expect(await openMs(room, member, started)).toBeLessThan(OPEN_WITHIN_MS);
   }, 60_000);
 });
+
+/**
+ * The joining side over Redis; `block` runs when a raw subscriber sees its presence (Redis
+ * sends it to subscribers before answering the PUBLISH, and the join has two more round
+ * trips to go: reading the members' keys).
+ */
+async function redisBlockingOnPresence(url: string, block: () => void): Promise<Signaler> {
+  const watcher = new Redis(url);
+  cleanup.push(() => watcher.quit());
+  watcher.on('pmessage', (_pattern: string, _channel: string, message: string) => message.includes('joiner-a') && block());
+  await watcher.psubscribe('*presence*');
+  return connectRedis(url, { peerId: 'joiner-a' });
+}
+
+/**
+ * The joining side over MQTT; `block` runs in the task after it published its presence and
+ * the marker whose return ends its join, so that marker and the member's offer are read together.
+ */
+function mqttBlockingOnSync(url: string, block: () => void): Promise<Signaler> {
+  const connect: MqttConnect = (u, options) => {
+    const client = mqttConnect(u, options);
+    const publish = client.publish.bind(client) as (...args: unknown[]) => MqttClient;
+    client.publish = ((...args: unknown[]) => {
+      if (String(args[1]).includes('"sync"')) setImmediate(block);
+      return publish(...args);
+    }) as MqttClient['publish'];
+    return client;
+  };
+  return new MqttSignaler({ url, connect, peerId: 'joiner-a' }).open();
+}
