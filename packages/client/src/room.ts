@@ -6,6 +6,7 @@
  */
 import type { Json, PeerInfo, PeerMeta } from '@pinhole/protocol';
 import { Emitter } from './emitter.js';
+import { HeldEvents } from './held-events.js';
 import type { Signaler } from './signaling/signaler.js';
 import { isRtcSignal, relayOnly, type RtcSignal } from './peer/signals.js';
 import { PeerConnection, type RTCPeerConnectionConstructor } from './peer/peer-connection.js';
@@ -58,6 +59,15 @@ export class Room extends Emitter<RoomEvents> {
   readonly peers = new Map<string, RemotePeer>();
   #left = false;
   readonly #off: (() => void)[];
+  /**
+   * While `join()` is outstanding: this room's signaler events, in order, handled once the
+   * members it returns exist. A signaler may deliver a member's offer before (or in the same
+   * task as) the join's result, e.g. the hub's `joined` and a signal read from one TCP
+   * chunk, or a broker signal that comes while its join is still reading presences; handled
+   * at once, it would find no peer and be dropped, and both sides would wait for the connect
+   * timeout.
+   */
+  readonly #held = new HeldEvents();
 
   constructor(
     readonly signaler: Signaler,
@@ -71,17 +81,18 @@ export class Room extends Emitter<RoomEvents> {
     roomsBySignaler.set(s, [...open, this]);
     this.#off = [
       () => roomsBySignaler.set(s, (roomsBySignaler.get(s) ?? []).filter((r) => r !== this)),
-      s.on('peer-joined', ({ room, peer }) => room === name && this.#add(peer)),
-      s.on('peer-left', ({ room, peer, reason }) => room === name && this.#remove(peer, reason)),
-      s.on('signal', ({ room, from, data }) => (room === name || (room === undefined && this.#takesRoomless(from))) && this.#onSignal(from, data)),
-      s.on('broadcast', ({ room, from, data }) => room === name && this.emit('broadcast', { from: this.peers.get(from) ?? from, data })),
-      s.on('rejoined', ({ room, peers }) => room === name && this.#rejoined(peers)),
+      s.on('peer-joined', ({ room, peer }) => this.#held.run(() => room === name && this.#add(peer))),
+      s.on('peer-left', ({ room, peer, reason }) => this.#held.run(() => room === name && this.#remove(peer, reason))),
+      s.on('signal', ({ room, from, data }) => this.#held.run(() => (room === name || (room === undefined && this.#takesRoomless(from))) && this.#onSignal(from, data))),
+      s.on('broadcast', ({ room, from, data }) => this.#held.run(() => room === name && this.emit('broadcast', { from: this.peers.get(from) ?? from, data }))),
+      s.on('rejoined', ({ room, peers }) => this.#held.run(() => room === name && this.#rejoined(peers))),
     ];
   }
 
   /** Joins `name` on `signaler` and returns the room with its current members. */
   static async join(signaler: Signaler, name: string, meta: PeerMeta = {}, options: RoomOptions = {}): Promise<Room> {
     const room = new Room(signaler, name, meta, options);
+    room.#held.hold();
     try {
       const peers = await signaler.join(name, meta);
       for (const p of peers) room.#add(p);
@@ -89,6 +100,7 @@ export class Room extends Emitter<RoomEvents> {
       room.#dispose();
       throw err;
     }
+    room.#held.release();
     return room;
   }
 
@@ -124,6 +136,7 @@ export class Room extends Emitter<RoomEvents> {
 
   #dispose(): void {
     this.#left = true;
+    this.#held.drop();
     for (const off of this.#off) off();
     for (const peer of this.peers.values()) peer.close();
     this.peers.clear();

@@ -11,6 +11,7 @@
  */
 import type { Json, PeerInfo, PeerMeta } from '@pinhole/protocol';
 import { Emitter } from '../emitter.js';
+import { HeldEvents } from '../held-events.js';
 import type { Signaler, SignalerEvents, SignalerState } from './signaler.js';
 import { SignalingError, withTimeout } from './errors.js';
 import { DEFAULT_RUNG_CONNECT_TIMEOUT_MS } from './rendezvous-defaults.js';
@@ -49,6 +50,12 @@ export class SignalerChain extends Emitter<SignalerChainEvents> implements Signa
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The move in progress (opening a rung and joining there). */
   #moving: Promise<void> | undefined;
+  /**
+   * During a move: the new rung's events, emitted once every room has its `rejoined`.
+   * Members there offer as soon as they see us join; emitted at once, such an offer would
+   * reach a room that does not know the sender yet and be dropped.
+   */
+  readonly #held = new HeldEvents();
 
   constructor(rungs: readonly ChainRung[]) {
     super();
@@ -168,9 +175,17 @@ export class SignalerChain extends Emitter<SignalerChainEvents> implements Signa
     this.#timer = undefined;
     void old?.close().catch(() => undefined);
     const peers = new Map<string, PeerInfo[]>();
-    this.#moving = this.#moveFrom(from + 1, reason, peers);
-    await this.#moving;
+    this.#held.hold();
+    try {
+      this.#moving = this.#moveFrom(from + 1, reason, peers);
+      await this.#moving;
+    } catch (err) {
+      this.#held.drop();
+      throw err;
+    }
     for (const [name, list] of peers) if (name !== room) this.emit('rejoined', { room: name, peers: list });
+    // `room` itself is still being joined: its Room holds these until the join returns.
+    this.#held.release();
     return room === undefined ? [] : (peers.get(room) ?? []);
   }
 
@@ -212,15 +227,15 @@ export class SignalerChain extends Emitter<SignalerChainEvents> implements Signa
 
   #attach(signaler: Signaler): void {
     this.#active = signaler;
-    const forward = <K extends 'peer-joined' | 'peer-left' | 'broadcast' | 'rejoined' | 'state'>(event: K) =>
-      signaler.on(event, (payload) => signaler === this.#active && this.emit(event, payload as SignalerChainEvents[K]));
+    const forward = <K extends 'peer-joined' | 'peer-left' | 'broadcast' | 'rejoined'>(event: K) =>
+      signaler.on(event, (payload) => this.#held.run(() => signaler === this.#active && this.emit(event, payload as SignalerChainEvents[K])));
     this.#off = [
       forward('peer-joined'),
       forward('peer-left'),
       forward('broadcast'),
       forward('rejoined'),
-      forward('state'),
-      signaler.on('signal', (payload) => {
+      signaler.on('state', (state) => signaler === this.#active && this.emit('state', state)),
+      signaler.on('signal', (payload) => this.#held.run(() => {
         if (signaler !== this.#active) return;
         if (!this.#settled) {
           this.#settled = true;
@@ -229,7 +244,7 @@ export class SignalerChain extends Emitter<SignalerChainEvents> implements Signa
           this.emit('settled', { index: this.#index, name: this.#name(), kind: signaler.kind });
         }
         this.emit('signal', payload);
-      }),
+      })),
       (signaler as unknown as Emitter<{ error: Error }>).on('error', (err) => signaler === this.#active && this.emit('error', err)),
     ];
   }

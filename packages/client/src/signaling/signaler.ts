@@ -37,7 +37,11 @@ export interface Signaler extends Emitter<SignalerEvents> {
    * could carry the new offer, so rooms never time it out. Default false.
    */
   readonly oneShot?: boolean;
-  /** Joins a room; resolves with the peers already there. */
+  /**
+   * Joins a room; resolves with the peers already there. Their signals for the room may be
+   * emitted before it resolves (an offer right behind the join's answer): rooms hold them
+   * until these peers exist.
+   */
   join(room: string, meta?: PeerMeta): Promise<PeerInfo[]>;
   leave(room: string): Promise<void>;
   /** Sends to one peer (queued while disconnected; never dropped silently). */
