@@ -109,6 +109,14 @@ function positive(value: number, name: string, allowZero = false): number {
   return value;
 }
 
+/** Node's timers take at most 2^31 − 1 ms; a longer delay silently becomes 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function timerMs(value: number, name: string): number {
+  if (positive(value, name) > MAX_TIMER_MS) throw invalidOptions(`${name} must be at most ${MAX_TIMER_MS} ms, got ${value}`);
+  return value;
+}
+
 function count(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 1) throw invalidOptions(`${name} must be a whole number ≥ 1, got ${value}`);
   return value;
@@ -155,7 +163,7 @@ export function resolveOptions(options: TurnServerOptions = {}): ResolvedTurnSer
     maxLifetimeSeconds: Math.max(maxLifetimeSeconds, defaultLifetimeSeconds),
     allowLegacyChannelNumbers: options.allowLegacyChannelNumbers ?? DEFAULT_ALLOW_LEGACY_CHANNEL_NUMBERS,
     tickIntervalMs: positive(options.tickIntervalMs ?? DEFAULT_TICK_INTERVAL_MS, 'tickIntervalMs'),
-    streamIdleTimeoutMs: positive(options.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS, 'streamIdleTimeoutMs'),
+    streamIdleTimeoutMs: timerMs(options.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS, 'streamIdleTimeoutMs'),
     maxStreamConnections: count(options.maxStreamConnections ?? DEFAULT_MAX_STREAM_CONNECTIONS, 'maxStreamConnections'),
     maxStreamConnectionsPerSource: count(options.maxStreamConnectionsPerSource ?? DEFAULT_MAX_STREAM_CONNECTIONS_PER_SOURCE, 'maxStreamConnectionsPerSource'),
     logger: options.logger,

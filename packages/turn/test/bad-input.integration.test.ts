@@ -180,6 +180,10 @@ describe('socket layer', () => {
     ['no credentials', { secret: undefined }],
     ['a bad CIDR in allowPeers', { allowPeers: ['10.0.0.0/33'] }],
     ['an empty relay port range', { minPort: 50000, maxPort: 49999 }],
+    ['no TCP/TLS connections allowed', { maxStreamConnections: 0 }],
+    ['a fractional per-source connection limit', { maxStreamConnectionsPerSource: 1.5 }],
+    ['a negative connection timeout', { streamIdleTimeoutMs: -1 }],
+    ['a connection timeout beyond what a Node timer holds (it would fire at once)', { streamIdleTimeoutMs: 30 * 86_400_000 }],
     ['a listening host that does not resolve', { listeningIp: 'no-such-host.invalid' }],
   ])('rejects %s with TurnError invalid-options', async (_name, options) => {
     const error = await startTestServer(options).catch((e: unknown) => e);
