@@ -11,9 +11,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect, DataError, nodeFileSink, nodeFileSource, type ChannelMessage, type IncomingTransfer, type RemotePeer, type Room, type Session } from '../src/node.js';
+import { connect, DataError, type NodeConnectOptions, nodeFileSink, nodeFileSource, type ChannelMessage, type IncomingTransfer, type RemotePeer, type Room, type Session } from '../src/node.js';
 import { AiortcPeer, requireAiortc, type AiortcEvent } from './support/aiortc.js';
 import { startTestHub, until } from './support/hub.js';
+import { startTurnServer } from '@pinhole/turn';
+import { mintToken } from '@pinhole/server';
 
 const dir = mkdtempSync(join(tmpdir(), 'pinhole-aiortc-'));
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
@@ -28,9 +30,9 @@ const AIORTC_MAX_MESSAGE_SIZE = 65_536;
 const FILE_BYTES = 300_000;
 
 /** A session whose peer id sorts on the wanted side of `remoteId` (politeness is `localId < remoteId`). */
-async function sessionPolite(url: string, remoteId: string, polite: boolean): Promise<Session> {
+async function sessionPolite(url: string, remoteId: string, polite: boolean, options: NodeConnectOptions): Promise<Session> {
   for (;;) {
-    const s = await connect(url);
+    const s = await connect(url, options);
     if (s.peerId < remoteId === polite) {
       cleanup.push(() => s.close());
       return s;
@@ -39,9 +41,9 @@ async function sessionPolite(url: string, remoteId: string, polite: boolean): Pr
   }
 }
 
-async function meet(url: string, py: AiortcPeer, sdkFirst: boolean, sdkPolite: boolean): Promise<{ room: Room; peer: RemotePeer }> {
+async function meet(url: string, py: AiortcPeer, sdkFirst: boolean, sdkPolite: boolean, options: NodeConnectOptions = {}): Promise<{ room: Room; peer: RemotePeer }> {
   await py.next('welcome');
-  const session = await sessionPolite(url, py.peerId, sdkPolite);
+  const session = await sessionPolite(url, py.peerId, sdkPolite, options);
   let room: Room;
   if (sdkFirst) {
     room = await session.join('interop');
@@ -136,4 +138,29 @@ describe('Node SDK ↔ aiortc through a real hub', () => {
       }, 90_000);
     }
   }
+
+  it('with STUN/TURN configured, answering aiortc: relay candidates trickle after the host ones, then one null', async () => {
+    const secret = 'interop-secret';
+    const turn = await startTurnServer({ listeningIp: '127.0.0.1', udpPort: 0, tcpPort: 0, secret, allowPeers: ['127.0.0.0/8'] });
+    cleanup.push(() => turn.close());
+    const urls = [`stun:127.0.0.1:${turn.ports.udp}`, `turn:127.0.0.1:${turn.ports.udp}?transport=udp`];
+    const hub = await startTestHub({ secret, turn: { urls } });
+    cleanup.push(() => hub.close());
+    const token = async (identity: string): Promise<string> => mintToken(secret, { identity, room: 'interop' }, 600);
+    const py = new AiortcPeer(hub.url, 'interop', ['--channel', 'chat', '--token', await token('aiortc')]);
+    cleanup.push(() => py.close());
+    const { peer } = await meet(hub.url, py, true, true, { token: await token('sdk') });
+    const chat = peer.channel('chat');
+    const got: ChannelMessage[] = [];
+    chat.on('message', (m) => got.push(m));
+    await until(() => got.length >= 3, 20_000, 'aiortc messages').catch((err: Error) => {
+      throw new Error(`${err.message}\n${py.describe()}`);
+    });
+    await py.next('signal', (e) => e['kind'] === 'end', 30_000);
+    const signals = py.all('signal');
+    expect(signals[0]).toMatchObject({ kind: 'description', type: 'answer' });
+    expectCleanTrickle(signals);
+    const everything = [signals[0]!['sdp'] as string, ...signals.map((s) => String(s['candidate'] ?? ''))].join('\n');
+    expect(everything).toMatch(/ typ relay/);
+  }, 90_000);
 });

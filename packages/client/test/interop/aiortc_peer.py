@@ -4,7 +4,7 @@ room and, for every other member, builds one RTCPeerConnection with the SDK's
 conventions (control channel, perfect-negotiation roles, trickled candidates, named
 channels, file transfers).
 
-Usage: aiortc_peer.py HUB_WS_URL ROOM [--channel NAME] [--send-file SIZE]
+Usage: aiortc_peer.py HUB_WS_URL ROOM [--channel NAME] [--send-file SIZE] [--token JWT]
 
 Reports to stdout, one JSON object per line, for the test driving it:
   {"event": "welcome", "peer": ID}           after the hub's welcome
@@ -272,6 +272,7 @@ class App:
         self.room = args.room
         self.channel = args.channel
         self.file_size = args.send_file
+        self.token = args.token
         self.peers = {}
         self.peer_id = None
         self.hub = None
@@ -296,7 +297,7 @@ class App:
     async def run(self):
         async with websockets.connect(self.url, compression=None) as ws:
             self.hub = Hub(ws)
-            await ws.send(json.dumps({"type": "hello"}))
+            await ws.send(json.dumps({"type": "hello", **({"token": self.token} if self.token else {})}))
             asyncio.ensure_future(self.commands())
             async for frame in self.hub.frames():
                 kind = frame["type"]
@@ -327,6 +328,7 @@ def main():
     parser.add_argument("room")
     parser.add_argument("--channel")
     parser.add_argument("--send-file", type=int, default=0)
+    parser.add_argument("--token")
     asyncio.run(App(parser.parse_args()).run())
 
 
