@@ -12,6 +12,9 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
 # nftables: firewalls and NAT of the network-namespace topologies (packages/agent/test/netns-*).
 [ -x /usr/sbin/nft ] || command -v nft >/dev/null 2>&1 || need+=(nftables)
+# aiortc (Python) and python3-websockets: the SDK interop test (packages/client/test/interop-aiortc.test.ts).
+/usr/bin/python3 -c "import aiortc" >/dev/null 2>&1 || need+=(python3-aiortc)
+/usr/bin/python3 -c "import websockets" >/dev/null 2>&1 || need+=(python3-websockets)
 # Chromium: the SDK browser tests and TURN over TCP/TLS with real WebRTC peers; PINHOLE_CHROMIUM overrides.
 [ -n "${PINHOLE_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || need+=(chromium)
 if ((${#need[@]} > 0)); then

@@ -89,6 +89,7 @@ describe('in-band signaling after a manual exchange (node-datachannel)', () => {
     ['no payload field', '{"pinhole":"rtc","gen":0}', /exactly one of/],
     ['two payload fields', '{"pinhole":"rtc","gen":0,"candidate":null,"restart":"ice"}', /exactly one of/],
     ['a description that is no SDP', '{"pinhole":"rtc","gen":0,"description":{"type":"offer","sdp":"hello"}}', /"description" is not/],
+    ['a bad setup', '{"pinhole":"rtc","gen":0,"description":{"type":"offer","sdp":"v=0"},"setup":"passive"}', /"setup" is not "active"/],
     ['a bad candidate', '{"pinhole":"rtc","gen":0,"candidate":{"candidate":42}}', /"candidate" is not null or/],
     ['a bad restart', '{"pinhole":"rtc","gen":0,"restart":"now"}', /"restart" is not "ice" or "rebuild"/],
     ['an oversized frame', JSON.stringify({ pinhole: 'rtc', gen: 0, description: { type: 'offer', sdp: bigSdp } }), /bytes is over 65536/],

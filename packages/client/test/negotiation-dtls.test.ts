@@ -1,12 +1,15 @@
 /**
- * The first remote offer is applied as if its sender had taken the DTLS client role, so the
- * answerer (ready first) is the DTLS server: see asDtlsServer in src/peer/negotiation.ts.
+ * The first remote offer, when its signal asks for it (`setup: 'active'`, on every SDK offer),
+ * is applied as if its sender had taken the DTLS client role, so the answerer (ready first)
+ * is the DTLS server: see asDtlsServer in src/peer/negotiation.ts. Offers without it (aiortc)
+ * get the default active answer, so stream-id parity by ICE role and by DTLS role agree.
  * Between two real node-datachannel peers the answer then says `passive` and the offerer
  * becomes the client.
  */
 import { describe, expect, it } from 'vitest';
 import { RTCPeerConnection as NodeRTCPeerConnection } from 'node-datachannel/polyfill';
-import { asDtlsServer } from '../src/peer/negotiation.js';
+import { asDtlsServer, Negotiation } from '../src/peer/negotiation.js';
+import type { RtcSignal } from '../src/peer/signals.js';
 
 describe('asDtlsServer', () => {
   it('turns a=setup:actpass into active and touches nothing else', () => {
@@ -36,6 +39,51 @@ describe('asDtlsServer', () => {
     } finally {
       a.close();
       b.close();
+    }
+  });
+});
+
+describe('the answer to a first offer', () => {
+  /** The answer a node-datachannel Negotiation sends to `offer`, with the signal's `setup`. */
+  async function answerTo(setup: 'active' | undefined): Promise<string> {
+    const make = () => new NodeRTCPeerConnection({ iceServers: [] }) as unknown as RTCPeerConnection;
+    const [a, b] = [make(), make()];
+    try {
+      a.createDataChannel('x');
+      await a.setLocalDescription();
+      const sent: RtcSignal[] = [];
+      const negotiation = new Negotiation({ pc: b, gen: 0, polite: true, send: (s) => sent.push(s), negotiated: () => {}, error: (e) => {
+        throw e;
+      } });
+      await negotiation.handleDescription(a.localDescription!.toJSON(), setup);
+      negotiation.dispose();
+      const answer = sent.find((s) => 'description' in s);
+      if (!answer || !('description' in answer)) throw new Error(`no answer: ${JSON.stringify(sent)}`);
+      return answer.description.sdp;
+    } finally {
+      a.close();
+      b.close();
+    }
+  }
+
+  it("is passive when the offer's signal says setup: 'active' (every SDK offer), else active (aiortc, others)", async () => {
+    expect(await answerTo('active')).toMatch(/^a=setup:passive\r?$/m);
+    expect(await answerTo(undefined)).toMatch(/^a=setup:active\r?$/m);
+  });
+
+  it("SDK offers carry setup: 'active'", async () => {
+    const pc = new NodeRTCPeerConnection({ iceServers: [] }) as unknown as RTCPeerConnection;
+    try {
+      pc.createDataChannel('x');
+      const sent: RtcSignal[] = [];
+      const negotiation = new Negotiation({ pc, gen: 0, polite: false, send: (s) => sent.push(s), negotiated: () => {}, error: (e) => {
+        throw e;
+      } });
+      await negotiation.offer();
+      negotiation.dispose();
+      expect(sent.find((s) => 'description' in s)).toMatchObject({ description: { type: 'offer' }, setup: 'active' });
+    } finally {
+      pc.close();
     }
   });
 });

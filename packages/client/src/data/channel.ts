@@ -79,6 +79,7 @@ export class NamedChannel extends Emitter<ChannelEvents> {
   readonly initiator: boolean;
   readonly #options: ResolvedChannelOptions;
   readonly #onClosed: (channel: NamedChannel) => void;
+  readonly #limit: () => number;
   #state: ChannelState = 'connecting';
   #opened = false;
   /** RTCDataChannel this side created (initiator) and the one the peer created. */
@@ -88,9 +89,13 @@ export class NamedChannel extends Emitter<ChannelEvents> {
   #queuedBytes = 0;
   #drainWaiters: { resolve: () => void; reject: (e: DataError) => void }[] = [];
 
-  /** @internal Use `Channels.open` or the `Channels` 'channel' event. */
-  constructor(name: string, initiator: boolean, options: ResolvedChannelOptions, onClosed: (channel: NamedChannel) => void) {
+  /**
+   * @internal Use `Channels.open` or the `Channels` 'channel' event. `limit` gives the
+   * largest message the connection can send now (messageLimit of the host).
+   */
+  constructor(name: string, initiator: boolean, options: ResolvedChannelOptions, onClosed: (channel: NamedChannel) => void, limit: () => number) {
     super();
+    this.#limit = limit;
     this.name = name;
     this.initiator = initiator;
     this.reliable = options.reliable;
@@ -112,11 +117,12 @@ export class NamedChannel extends Emitter<ChannelEvents> {
    * (bytes arrive as Uint8Array). Pass `kind: 'json'` to send a string as a JSON value.
    * Returns false when the caller should slow down: more than highWaterBytes are buffered,
    * or (unreliable channels) the message was dropped because the channel is not open.
-   * Throws DataError `closed`, `message-too-large`, `bad-value` or `queue-full`.
+   * Throws DataError `closed`, `message-too-large` (over the peer's a=max-message-size or
+   * MAX_MESSAGE_BYTES), `bad-value` or `queue-full`.
    */
   send(data: Sendable, kind?: MessageKind): boolean {
     if (this.#state === 'closed') throw new DataError('closed', `channel '${this.name}' is closed`);
-    const frame = encodeMessage(data, kind);
+    const frame = encodeMessage(data, kind, this.#limit());
     const tx = this.#tx();
     if (this.#state === 'open' && tx && this.#queue.length === 0) {
       try {

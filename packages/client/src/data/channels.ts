@@ -14,7 +14,7 @@ import { channelInit, isReliable, NamedChannel, resolveChannelOptions } from './
 import type { ChannelOptions, ResolvedChannelOptions } from './channel.js';
 import { CHANNEL_LABEL_PREFIX } from './defaults.js';
 import { DataError } from './errors.js';
-import type { ChannelHost } from './host.js';
+import { messageLimit, type ChannelHost } from './host.js';
 
 export type ChannelsEvents = {
   /** The peer opened a channel this side had not opened. */
@@ -68,10 +68,11 @@ export class Channels extends Emitter<ChannelsEvents> {
   }
 
   #add(name: string, initiator: boolean, options: ResolvedChannelOptions): NamedChannel {
-    const channel = new NamedChannel(name, initiator, options, (ch) => {
+    const onClosed = (ch: NamedChannel): void => {
       if (this.#channels.get(name) === ch) this.#channels.delete(name);
       this.#arrived.delete(ch);
-    });
+    };
+    const channel = new NamedChannel(name, initiator, options, onClosed, () => messageLimit(this.#host));
     this.#channels.set(name, channel);
     return channel;
   }

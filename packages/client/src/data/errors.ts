@@ -6,7 +6,7 @@ export type DataErrorCode =
   | 'closed'
   /** A second registry of the same kind was attached to one ChannelHost. */
   | 'already-attached'
-  /** A message larger than MAX_MESSAGE_BYTES. */
+  /** A message larger than MAX_MESSAGE_BYTES or the peer's a=max-message-size (RTCSctpTransport.maxMessageSize). */
   | 'message-too-large'
   /** More than maxQueuedBytes of reliable messages queued while the channel was down. */
   | 'queue-full'

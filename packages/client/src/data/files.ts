@@ -28,7 +28,7 @@ import {
   MAX_MESSAGE_BYTES,
 } from './defaults.js';
 import { DataError, toDataError } from './errors.js';
-import type { ChannelHost } from './host.js';
+import { messageLimit, type ChannelHost } from './host.js';
 import { IncomingTransfer } from './incoming.js';
 import { blobSource } from './io.js';
 import type { FileSource } from './io.js';
@@ -98,6 +98,7 @@ export class FileTransfers extends Emitter<FileTransfersEvents> {
       { id: newTransferId(), name: info.name ?? src.name, size: src.size, type: info.type ?? src.type, meta: info.meta },
       src,
       this.#options,
+      () => messageLimit(this.#host),
     );
     this.#track(transfer);
     this.#create(transfer);

@@ -33,13 +33,14 @@ export const BYE_FRAME = 'c';
 
 /**
  * Encodes a message. `kind` is inferred (string → text, bytes → binary, else JSON) unless
- * given: `{ kind: 'json' }` sends a string as a JSON value.
+ * given: `{ kind: 'json' }` sends a string as a JSON value. Throws `message-too-large` past
+ * `limit` bytes (messageLimit of the host: the peer's a=max-message-size, at most MAX_MESSAGE_BYTES).
  */
-export function encodeMessage(data: Sendable, kind?: MessageKind): string | Uint8Array {
-  if (kind !== 'json' && typeof data === 'string') return checkSize('t' + data);
-  if (kind !== 'json' && data instanceof ArrayBuffer) return checkBytes(new Uint8Array(data));
+export function encodeMessage(data: Sendable, kind?: MessageKind, limit = MAX_MESSAGE_BYTES): string | Uint8Array {
+  if (kind !== 'json' && typeof data === 'string') return checkSize('t' + data, limit);
+  if (kind !== 'json' && data instanceof ArrayBuffer) return checkBytes(new Uint8Array(data), limit);
   if (kind !== 'json' && ArrayBuffer.isView(data)) {
-    return checkBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    return checkBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), limit);
   }
   let json: string | undefined;
   try {
@@ -48,7 +49,7 @@ export function encodeMessage(data: Sendable, kind?: MessageKind): string | Uint
     throw new DataError('bad-value', `cannot encode as JSON: ${(err as Error).message}`, { cause: err });
   }
   if (json === undefined) throw new DataError('bad-value', `cannot encode ${typeof data} as JSON`);
-  return checkSize('j' + json);
+  return checkSize('j' + json, limit);
 }
 
 export function decodeFrame(data: unknown): Frame {
@@ -73,19 +74,20 @@ export function frameBytes(frame: string | Uint8Array): number {
   return typeof frame === 'string' ? utf8Length(frame) : frame.byteLength;
 }
 
-function checkSize(frame: string): string {
+function checkSize(frame: string, limit: number): string {
   // A UTF-16 unit is at most 3 UTF-8 bytes: only count exactly when it might be too big.
-  if (frame.length * 3 > MAX_MESSAGE_BYTES && utf8Length(frame) > MAX_MESSAGE_BYTES) throw tooLarge(utf8Length(frame));
+  if (frame.length * 3 > limit && utf8Length(frame) > limit) throw tooLarge(utf8Length(frame), limit);
   return frame;
 }
 
-function checkBytes(bytes: Uint8Array): Uint8Array {
-  if (bytes.byteLength > MAX_MESSAGE_BYTES) throw tooLarge(bytes.byteLength);
+function checkBytes(bytes: Uint8Array, limit: number): Uint8Array {
+  if (bytes.byteLength > limit) throw tooLarge(bytes.byteLength, limit);
   return bytes;
 }
 
-function tooLarge(n: number): DataError {
-  return new DataError('message-too-large', `message of ${n} bytes exceeds ${MAX_MESSAGE_BYTES} (MAX_MESSAGE_BYTES)`);
+function tooLarge(n: number, limit: number): DataError {
+  const why = limit < MAX_MESSAGE_BYTES ? "the peer's a=max-message-size" : 'MAX_MESSAGE_BYTES';
+  return new DataError('message-too-large', `message of ${n} bytes exceeds ${limit} (${why})`);
 }
 
 /** UTF-8 byte length without encoding (lone surrogates count 3, as TextEncoder's U+FFFD). */

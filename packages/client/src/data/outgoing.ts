@@ -33,13 +33,18 @@ export class OutgoingTransfer extends Transfer {
   #pumpToken = 0;
   #wakeup: (() => void) | undefined;
   readonly #offer: string;
+  readonly #limit: () => number;
 
   /**
    * @internal Use `FileTransfers.send`. Throws DataError `bad-value` for an offer the
    * receiver would refuse (name over 1024 characters, meta too large or not JSON).
+   * `limit` gives the largest message the connection can send now (messageLimit of the
+   * host): chunks are cut to it, so a peer announcing a smaller a=max-message-size than
+   * `chunkBytes` still gets the file.
    */
-  constructor(info: TransferInfo, source: FileSource, options: ResolvedFileOptions) {
+  constructor(info: TransferInfo, source: FileSource, options: ResolvedFileOptions, limit: () => number) {
     super(info, options);
+    this.#limit = limit;
     this.#offer = encodeOffer({ t: 'offer', v: TRANSFER_VERSION, id: this.id, name: this.name, size: this.size, type: this.type, meta: this.meta, chunk: options.chunkBytes });
     this.#source = source;
     this.#reader = new ChunkReader(source, options.readBytes);
@@ -125,7 +130,8 @@ export class OutgoingTransfer extends Transfer {
   }
 
   async #pump(token: number): Promise<void> {
-    const { chunkBytes, highWaterBytes, windowBytes } = this.options;
+    const { highWaterBytes, windowBytes } = this.options;
+    const chunkBytes = Math.min(this.options.chunkBytes, this.#limit());
     const live = () => token === this.#pumpToken && !this.final && this.dc?.readyState === 'open';
     try {
       while (this.#sent < this.size) {

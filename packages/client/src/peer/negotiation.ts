@@ -10,6 +10,8 @@
  *   offer back implicitly (setRemoteDescription in 'have-local-offer').
  * - Remote candidates wait until a remote description is set (signals may overtake each
  *   other), then apply in arrival order. `null` = end-of-candidates.
+ * - Local candidates go out after the local description, once each, minus those its SDP
+ *   already holds, and each gathering ends with exactly one `null` (sendCandidate).
  * @internal
  */
 import { POLITE_FIRST_OFFER_WAIT_MS } from './defaults.js';
@@ -39,7 +41,8 @@ export interface NegotiationOptions {
 }
 
 /**
- * The first offer on a connection is applied as if the offerer had taken the DTLS client
+ * The first offer on a connection, when its signal asks for it (`setup: 'active'`, which
+ * every SDK offer carries), is applied as if the offerer had taken the DTLS client
  * role (`a=setup:active` for `actpass`), so our answer says `passive` and we wait for its
  * ClientHello. Why: the offerer can start DTLS only once our answer has reached it, and by
  * then we are ready; as the default client (answer `active`) we would send our ClientHello
@@ -47,6 +50,11 @@ export interface NegotiationOptions {
  * OpenSSL retries only after 1 s — a 1 s stall in a third to a half of Node ↔ Node connects
  * (bench/client/open.mjs). What goes on the wire stays standard (an `actpass` offer, a
  * `passive` answer). Later offers keep the roles the connection already has.
+ * Offers without `setup` (other stacks) get the default `active` answer: the offerer, ICE
+ * controlling, is then the DTLS server, and RFC 8832's stream-id parity (DTLS client even,
+ * server odd) agrees with stacks that derive it from the ICE role instead (aiortc: the
+ * controlling side odd). With a passive answer both aiortc and we would pick odd ids, and
+ * channels opened at the same time on both sides collide and never open.
  */
 export function asDtlsServer(offer: RTCSessionDescriptionInit): RTCSessionDescriptionInit {
   return offer.sdp ? { type: offer.type, sdp: offer.sdp.replace(/^a=setup:actpass\r?$/gm, (line) => line.replace('actpass', 'active')) } : offer;
@@ -65,6 +73,11 @@ export class Negotiation {
   #firstOfferTimer: ReturnType<typeof setTimeout> | undefined;
   /** End-of-candidates was sent for the current gathering (reset by each new local description). */
   #endOfCandidatesSent = false;
+  /** A local description went out: candidates may follow it (before, they are held). */
+  #described = false;
+  #heldCandidates: (RTCIceCandidate | null)[] = [];
+  /** Candidates the remote already has (candidateKey): from our SDPs or sent one by one. */
+  readonly #remoteKnows = new Set<string>();
 
   constructor(options: NegotiationOptions) {
     this.#options = options;
@@ -98,7 +111,8 @@ export class Negotiation {
     }
   }
 
-  async handleDescription(description: RTCSessionDescriptionInit): Promise<void> {
+  /** `setup`: the signal's `setup` field (an offerer asking to be the DTLS client). */
+  async handleDescription(description: RTCSessionDescriptionInit, setup?: 'active'): Promise<void> {
     const pc = this.#pc;
     const readyForOffer = !this.#makingOffer && (pc.signalingState === 'stable' || this.#isSettingRemoteAnswerPending);
     const offerCollision = description.type === 'offer' && !readyForOffer;
@@ -109,7 +123,8 @@ export class Negotiation {
       this.#isSettingRemoteAnswerPending = description.type === 'answer';
       try {
         const first = description.type === 'offer' && !this.#remoteDescriptionSet;
-        await pc.setRemoteDescription(first && this.#options.dtlsServerAnswer !== false ? asDtlsServer(description) : description);
+        const asServer = first && setup === 'active' && this.#options.dtlsServerAnswer !== false;
+        await pc.setRemoteDescription(asServer ? asDtlsServer(description) : description);
       } finally {
         this.#isSettingRemoteAnswerPending = false;
       }
@@ -172,28 +187,81 @@ export class Negotiation {
     if (this.disposed || !description?.sdp) return;
     if (description.type !== 'offer' && description.type !== 'answer') return;
     if (this.#pc.iceGatheringState !== 'complete') this.#endOfCandidatesSent = false; // a new gathering (ICE restart)
-    this.#options.send({ pinhole: 'rtc', gen: this.gen, description: { type: description.type, sdp: description.sdp } });
+    const setup = description.type === 'offer' ? { setup: 'active' as const } : {};
+    this.#options.send({ pinhole: 'rtc', gen: this.gen, description: { type: description.type, sdp: description.sdp }, ...setup });
+    const ufrag = sdpUfrag(description.sdp);
+    for (const candidate of sdpCandidates(description.sdp)) this.#remoteKnows.add(candidateKey(candidate, ufrag));
+    this.#described = true;
+    for (const candidate of this.#heldCandidates.splice(0)) this.#sendCandidate(candidate);
   }
 
+  /**
+   * The trickle sequence (docs/protocol.md §12.1): the description first, then each
+   * candidate its SDP did not hold, once, then one `null`. Why so careful: libdatachannel
+   * reports candidates after a description that already holds them (with no ICE servers
+   * gathering is over before the description goes out, and its SDP then says
+   * a=end-of-candidates), and may report gathering 'complete' before the last candidates;
+   * browsers can fire icecandidate before our description is sent. Remotes that do not
+   * trickle (aiortc) refuse candidates after end-of-candidates, so duplicates are not harmless.
+   */
   #sendCandidate(candidate: RTCIceCandidate | null): void {
     if (this.disposed) return;
+    if (!this.#described) {
+      this.#heldCandidates.push(candidate);
+      return;
+    }
     // An empty candidate string is the legacy end-of-candidates marker.
     if (!candidate?.candidate) {
       if (this.#endOfCandidatesSent) return; // both the null candidate and gathering 'complete' say it
+      // Whatever gathering found is in the local description now: send what the remote lacks first.
+      for (const line of sdpCandidates(this.#pc.localDescription?.sdp ?? '')) this.#sendAttribute(line, null);
       this.#endOfCandidatesSent = true;
       this.#options.send({ pinhole: 'rtc', gen: this.gen, candidate: null });
       return;
     }
+    this.#sendAttribute(candidate.candidate, candidate);
+  }
+
+  #sendAttribute(attribute: string, candidate: RTCIceCandidate | null): void {
+    // libdatachannel prefixes 'a='; browsers expect the bare attribute value.
+    const bare = attribute.replace(/^a=/, '');
+    const sdp = this.#pc.localDescription?.sdp ?? '';
+    const ufrag = candidate ? (candidate.usernameFragment ?? sdpUfrag(sdp)) : sdpUfrag(sdp);
+    const key = candidateKey(bare, ufrag);
+    if (this.#remoteKnows.has(key)) return;
+    this.#remoteKnows.add(key);
+    // A candidate taken from the SDP belongs to its first m-section: the SDK bundles everything.
     this.#options.send({
       pinhole: 'rtc',
       gen: this.gen,
       candidate: {
-        // libdatachannel prefixes 'a='; browsers expect the bare attribute value.
-        candidate: candidate.candidate.replace(/^a=/, ''),
-        sdpMid: candidate.sdpMid ?? null,
-        sdpMLineIndex: candidate.sdpMLineIndex ?? null,
-        usernameFragment: candidate.usernameFragment ?? null,
+        candidate: bare,
+        sdpMid: candidate ? (candidate.sdpMid ?? null) : (/^a=mid:(\S+)/m.exec(sdp)?.[1] ?? null),
+        sdpMLineIndex: candidate ? (candidate.sdpMLineIndex ?? null) : 0,
+        usernameFragment: ufrag ?? null,
       },
     });
   }
+}
+
+/**
+ * What identifies a candidate: its ICE credentials and the first eight fields of the
+ * attribute (foundation, component, transport, priority, address, port, `typ`, type).
+ * Browsers add extensions (`generation`, `ufrag`, `network-id`) to the event's string
+ * that their SDP lines lack.
+ */
+function candidateKey(attribute: string, ufrag: string | undefined): string {
+  return `${ufrag ?? ''} ${attribute.split(/\s+/).slice(0, 8).join(' ')}`;
+}
+
+function sdpUfrag(sdp: string): string | undefined {
+  return /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1];
+}
+
+/** The `candidate:…` attributes of an SDP (without `a=`). */
+function sdpCandidates(sdp: string): string[] {
+  return sdp
+    .split(/\r?\n/)
+    .filter((line) => line.startsWith('a=candidate:'))
+    .map((line) => line.slice(2).trim());
 }

@@ -153,6 +153,11 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
     return this.#closed;
   }
 
+  /** RTCSctpTransport.maxMessageSize of the current connection; undefined before it is negotiated. */
+  get maxMessageSize(): number | undefined {
+    return this.#pc.sctp?.maxMessageSize;
+  }
+
   createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel {
     if (this.#closed) throw new PeerError('closed', 'createDataChannel on a closed PeerConnection');
     return this.#pc.createDataChannel(label, init);
@@ -220,7 +225,7 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
       return; // 'rebuild' of our own generation: already done
     }
     const negotiation = this.#negotiation;
-    if ('description' in signal) await negotiation.handleDescription(signal.description);
+    if ('description' in signal) await negotiation.handleDescription(signal.description, signal.setup);
     else await negotiation.handleCandidate(signal.candidate);
   }
 

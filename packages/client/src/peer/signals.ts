@@ -8,6 +8,14 @@ export interface RtcDescriptionSignal {
   /** Connection generation: bumped when a peer connection is rebuilt from scratch. */
   gen: number;
   description: { type: 'offer' | 'answer'; sdp: string };
+  /**
+   * Offers only: the offerer asks to be the DTLS client, i.e. for an `a=setup:passive`
+   * answer to a connection's first offer (asDtlsServer in negotiation.ts says why). The SDK
+   * sends it on every offer; an offer without it gets the default `a=setup:active` answer,
+   * which keeps the DTLS server on the ICE-controlling side, where stacks that pick SCTP
+   * stream ids from the ICE role (aiortc) expect it.
+   */
+  setup?: 'active';
 }
 
 export interface RtcCandidateSignal {

@@ -52,7 +52,8 @@ export function decodeInBand(message: unknown, gen: number): InBandFrame {
     if (!isObject(d) || (d.type !== 'offer' && d.type !== 'answer') || typeof d.sdp !== 'string' || !d.sdp.startsWith('v=0')) {
       throw bad('"description" is not {type: "offer"|"answer", sdp}');
     }
-    return { pinhole: 'rtc', gen, description: { type: d.type, sdp: d.sdp } };
+    if (value.setup !== undefined && value.setup !== 'active') throw bad('"setup" is not "active"');
+    return { pinhole: 'rtc', gen, description: { type: d.type, sdp: d.sdp }, ...(value.setup === 'active' ? { setup: 'active' as const } : {}) };
   }
   if ('candidate' in value) {
     const c = value.candidate;
