@@ -23,7 +23,11 @@ for (const s of [sink, client]) {
 client.connect(mode === 'direct' ? sink.address().port : port, '127.0.0.1');
 await once(client, 'connect');
 let received = 0;
-sink.on('message', () => received++);
+let onSink;
+sink.on('message', () => {
+  received++;
+  onSink?.();
+});
 
 /** Send a request (retransmitted every 500 ms, 4 tries) and wait for the matching response. */
 async function transact(message, key) {
@@ -101,7 +105,29 @@ async function trial(rate, durationMs) {
   return { sent, received, elapsedMs };
 }
 
+/**
+ * Send `count` packets one at a time, each after the previous one reached the sink (or was
+ * given up on after 1 s): every packet is then a wake-up of its own for the relay, whatever the
+ * load of the machine. Reports how many arrived.
+ */
+async function lockstep(count) {
+  received = 0;
+  for (let i = 0; i < count; i++) {
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      onSink = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      client.send(packet);
+    });
+  }
+  onSink = undefined;
+  return { sent: count, received };
+}
+
 parentPort.on('message', async (msg) => {
+  if (msg.cmd === 'lockstep') parentPort.postMessage({ result: await lockstep(msg.count) });
   if (msg.cmd === 'trial') parentPort.postMessage({ result: await trial(msg.rate, msg.durationMs) });
   if (msg.cmd === 'stop') {
     client.close();
