@@ -48,11 +48,18 @@ export class TestTurnClient {
     private readonly password: string,
   ) {}
 
-  static async connect(opts: { transport: TestTransport; port: number; username: string; password: string }): Promise<TestTurnClient> {
-    const { transport, port, username, password } = opts;
+  /** `local` picks the UDP client's own address and port (default 127.0.0.1, any port). */
+  static async connect(opts: {
+    transport: TestTransport;
+    port: number;
+    username: string;
+    password: string;
+    local?: { address: string; port: number };
+  }): Promise<TestTurnClient> {
+    const { transport, port, username, password, local = { address: '127.0.0.1', port: 0 } } = opts;
     if (transport === 'udp') {
       const socket: UdpSocket = createSocket('udp4');
-      await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+      await new Promise<void>((resolve) => socket.bind(local.port, local.address, resolve));
       const client = new TestTurnClient(transport, (d) => socket.send(d, port, '127.0.0.1'), () => socket.close(), username, password);
       socket.on('message', (msg) => client.onPacket(msg));
       return client;
