@@ -10,9 +10,10 @@ import { join } from 'node:path';
 const here = (file) => new URL(file, import.meta.url);
 
 /** Fork a Node script under `prefix` (fork runs execPath with execArgv before the script). */
-async function forked(file, args, prefix) {
+async function forked(file, args, prefix, env = process.env) {
   const [wrapper, ...wrapperArgs] = prefix;
   const child = fork(here(file), args, {
+    env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     ...(wrapper && { execPath: wrapper, execArgv: [...wrapperArgs, process.execPath] }),
   });
@@ -35,8 +36,10 @@ async function freeUdpPort() {
   return port;
 }
 
-export function startPinhole(secret, prefix = []) {
-  return forked('./pinhole-server.mjs', [secret, '44000', '44999'], prefix);
+/** `baselineDist`: run that build of packages/turn (its dist/index.js) instead of this one. */
+export function startPinhole(secret, prefix = [], baselineDist = undefined) {
+  const { BASELINE_TURN_DIST: _, ...env } = process.env;
+  return forked('./pinhole-server.mjs', [secret, '44000', '44999'], prefix, baselineDist ? { ...env, BASELINE_TURN_DIST: baselineDist } : env);
 }
 
 export function startForwarder(prefix = []) {
