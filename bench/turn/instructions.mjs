@@ -5,8 +5,10 @@
 // lockstep (each sent once the previous one reached the sink, so every packet is a wake-up of
 // its own, whatever the load), and the counters are dumped: instructions / packets at the sink.
 //   npm run bench:turn:instructions
-// Env: PACKETS (default 2000), WARMUP (packets, default 5000), SIZE (payload, default 200),
-//      TARGETS (subset of pinhole,coturn,forwarder), KEEP=1 (keep the callgrind files in the
+// Env: ECHO=1 (the peer sends each packet back: the relay path both ways, counted per round
+//      trip), PACKETS (default 2000), WARMUP (packets, default 5000), SIZE (payload, default 200),
+//      TARGETS (subset of pinhole,coturn,forwarder; baseline with BASELINE=<another build's
+//      packages/turn/dist/index.js>), KEEP=1 (keep the callgrind files in the
 //      temp directory, for callgrind_annotate). User-space instructions only: the kernel's share
 //      of each send and receive is not counted.
 import { execFile } from 'node:child_process';
@@ -20,6 +22,7 @@ import { startCoturn, startForwarder, startPinhole } from './targets.mjs';
 const SECRET = 'bench-secret';
 const PACKETS = Number(process.env.PACKETS ?? 2000);
 const SIZE = Number(process.env.SIZE ?? 200);
+const ECHO = process.env.ECHO === '1';
 const WARMUP_PACKETS = Number(process.env.WARMUP ?? 5000);
 
 buildTurn();
@@ -55,7 +58,7 @@ async function measure(name, mode, start) {
   // Uninstrumented (fast) until the warm-up is over.
   const valgrind = ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${out}`];
   const server = await start(valgrind);
-  const [worker] = await startWorkers(turn, SECRET, 1, mode, server.port, SIZE);
+  const [worker] = await startWorkers(turn, SECRET, 1, mode, server.port, SIZE, ECHO);
   try {
     await ask(worker, { cmd: 'lockstep', count: WARMUP_PACKETS });
     await control(['--instr=on'], server.pid);
@@ -75,10 +78,12 @@ async function measure(name, mode, start) {
 }
 
 const all = {
+  baseline: ['Pinhole TURN (baseline)', 'turn', (prefix) => startPinhole(SECRET, prefix, process.env.BASELINE)],
   pinhole: ['Pinhole TURN', 'turn', (prefix) => startPinhole(SECRET, prefix)],
   coturn: ['coturn turnserver', 'turn', (prefix) => startCoturn(SECRET, 'pinhole', prefix, 15000)],
   forwarder: ['bare Node dgram forwarder', 'raw', (prefix) => startForwarder(prefix)],
 };
 const wanted = (process.env.TARGETS ?? Object.keys(all).join(',')).split(',');
-console.log(`${SIZE} B payload, ${PACKETS} packets in lockstep after ${WARMUP_PACKETS} warm-up packets, relay under callgrind:`);
+const path = ECHO ? 'client → peer and back (ECHO=1), per round trip' : 'client → peer';
+console.log(`${SIZE} B payload, ${PACKETS} packets in lockstep after ${WARMUP_PACKETS} warm-up packets, ${path}, relay under callgrind:`);
 for (const key of wanted) await measure(...all[key]);

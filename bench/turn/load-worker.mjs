@@ -6,7 +6,9 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { importTurn } from './import-turn.mjs';
 
-const { mode, port, username, password, payloadSize } = workerData;
+// echo: the sink sends every packet back to where it came from (the relayed address), and what
+// counts as received is what comes back to the client: the relay path both ways.
+const { mode, port, username, password, payloadSize, echo = false } = workerData;
 const CHANNEL = 0x4000;
 const { turn } = await importTurn();
 
@@ -24,10 +26,12 @@ client.connect(mode === 'direct' ? sink.address().port : port, '127.0.0.1');
 await once(client, 'connect');
 let received = 0;
 let onSink;
-sink.on('message', () => {
+const arrived = () => {
   received++;
   onSink?.();
-});
+};
+if (echo) sink.on('message', (msg, rinfo) => sink.send(msg, rinfo.port, rinfo.address));
+else sink.on('message', arrived);
 
 /** Send a request (retransmitted every 500 ms, 4 tries) and wait for the matching response. */
 async function transact(message, key) {
@@ -80,6 +84,7 @@ async function setupRaw() {
 
 if (mode === 'turn') await setupTurn();
 else if (mode === 'raw') await setupRaw();
+if (echo) client.on('message', arrived);
 const packet = turn.encodeChannelData(CHANNEL, Buffer.alloc(payloadSize, 0x5a), false);
 
 /** Send `rate` packets/s for `durationMs`, then wait for stragglers and report. */

@@ -10,13 +10,16 @@ export function ask(worker, message) {
   });
 }
 
-/** Start `count` workers against a relay ('turn' | 'raw' forwarder | 'direct' to the sink). */
-export async function startWorkers(turn, secret, count, mode, port, payloadSize) {
+/**
+ * Start `count` workers against a relay ('turn' | 'raw' forwarder | 'direct' to the sink);
+ * with `echo`, the sink sends everything back through the relay (see load-worker.mjs).
+ */
+export async function startWorkers(turn, secret, count, mode, port, payloadSize, echo = false) {
   const workers = [];
   for (let i = 0; i < count; i++) {
     const c = turn.turnCredentials(secret, `bench${i}`, 3600);
     const worker = new Worker(new URL('./load-worker.mjs', import.meta.url), {
-      workerData: { mode, port, username: c.username, password: c.credential, payloadSize },
+      workerData: { mode, port, username: c.username, password: c.credential, payloadSize, echo },
     });
     await new Promise((resolve, reject) => {
       worker.once('message', resolve);
