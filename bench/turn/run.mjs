@@ -1,10 +1,9 @@
 // Relay throughput at ≤ 1 % loss: Pinhole TURN vs coturn vs a bare Node dgram forwarder, driven
 // by the same load generator (Allocate + ChannelBind, then ChannelData to a UDP sink).
-//   node bench/turn/run.mjs            (builds packages/turn/dist first)
 // The relay runs alone on one core (RELAY_CPU) and this process — load generator and sink
 // threads — on another (LOAD_CPU), both with taskset, so the figures are those of one relay core
 // and not of a harness competing with the relay for the same CPUs.
-//   npm run bench:turn                 (builds packages/turn/dist first)
+//   npm run bench:turn   (node bench/turn/run.mjs; builds packages/turn/dist first)
 // Env: TRIAL_MS (default 2000), WORKERS (load threads, default 1), SIZES (default "200,1200"),
 //      REPEATS (default 3; targets interleaved, median reported), VERBOSE=1 (every trial),
 //      TARGETS (subset of pinhole,coturn,forwarder,direct), RELAY_CPU (default 0),
@@ -162,7 +161,7 @@ const lines = [
   `Relayed ChannelData client → UDP sink on 127.0.0.1, highest rate with ≤ ${MAX_LOSS * 100} % loss; median of ${REPEATS} runs per cell, targets interleaved (${TRIAL_MS} ms trials after ${SETTLE_MS} ms settling, rate doubled then bisected ${REFINE_STEPS}×, best rate confirmed by a repeat trial and the lower of the two reported), ${WORKERS} load-generator thread(s), one allocation/route per thread.`,
   `Machine: ${cpus} CPU(s), Node ${process.version}, coturn ${coturnVersion}; 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end.`,
   pin.note,
-  `Pinhole TURN loaded via ${via}; its per-allocation bandwidth cap is disabled for the run.`,
+  `Pinhole TURN loaded via ${via}${process.env.BASELINE ? `, the baseline from ${process.env.BASELINE}` : ''}; the per-allocation bandwidth cap is disabled for the run.`,
   '',
   '| payload | relay | packets/s (median) | min–max | Mbit/s (payload) | loss | vs coturn | vs bare forwarder |',
   '|---:|---|---:|---:|---:|---:|---:|---:|',
