@@ -3,7 +3,7 @@
 // tsconfig.build.json). Plain Node ESM, no TypeScript loader needed.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dist = new URL('../../packages/turn/dist/index.js', import.meta.url);
@@ -13,6 +13,11 @@ export function buildTurn() {
 }
 
 export async function importTurn() {
+  // BASELINE_TURN_DIST: another build of the package (e.g. of an older commit), so that one run
+  // can interleave it with the current build (run.mjs's "Pinhole TURN (baseline)" row).
+  if (process.env.BASELINE_TURN_DIST) {
+    return { turn: await import(pathToFileURL(process.env.BASELINE_TURN_DIST).href), via: process.env.BASELINE_TURN_DIST };
+  }
   try {
     return { turn: await import('@pinhole/turn'), via: 'package name @pinhole/turn' };
   } catch {

@@ -6,7 +6,9 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { importTurn } from './import-turn.mjs';
 
-const { mode, port, username, password, payloadSize } = workerData;
+// echo: the sink sends every packet back to where it came from (the relayed address), and what
+// counts as received is what comes back to the client: the relay path both ways.
+const { mode, port, username, password, payloadSize, echo = false } = workerData;
 const CHANNEL = 0x4000;
 const { turn } = await importTurn();
 
@@ -23,7 +25,13 @@ for (const s of [sink, client]) {
 client.connect(mode === 'direct' ? sink.address().port : port, '127.0.0.1');
 await once(client, 'connect');
 let received = 0;
-sink.on('message', () => received++);
+let onSink;
+const arrived = () => {
+  received++;
+  onSink?.();
+};
+if (echo) sink.on('message', (msg, rinfo) => sink.send(msg, rinfo.port, rinfo.address));
+else sink.on('message', arrived);
 
 /** Send a request (retransmitted every 500 ms, 4 tries) and wait for the matching response. */
 async function transact(message, key) {
@@ -76,6 +84,7 @@ async function setupRaw() {
 
 if (mode === 'turn') await setupTurn();
 else if (mode === 'raw') await setupRaw();
+if (echo) client.on('message', arrived);
 const packet = turn.encodeChannelData(CHANNEL, Buffer.alloc(payloadSize, 0x5a), false);
 
 /** Send `rate` packets/s for `durationMs`, then wait for stragglers and report. */
@@ -101,7 +110,29 @@ async function trial(rate, durationMs) {
   return { sent, received, elapsedMs };
 }
 
+/**
+ * Send `count` packets one at a time, each after the previous one reached the sink (or was
+ * given up on after 1 s): every packet is then a wake-up of its own for the relay, whatever the
+ * load of the machine. Reports how many arrived.
+ */
+async function lockstep(count) {
+  received = 0;
+  for (let i = 0; i < count; i++) {
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      onSink = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      client.send(packet);
+    });
+  }
+  onSink = undefined;
+  return { sent: count, received };
+}
+
 parentPort.on('message', async (msg) => {
+  if (msg.cmd === 'lockstep') parentPort.postMessage({ result: await lockstep(msg.count) });
   if (msg.cmd === 'trial') parentPort.postMessage({ result: await trial(msg.rate, msg.durationMs) });
   if (msg.cmd === 'stop') {
     client.close();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TurnServer } from '../src/index.js';
+import { freeUdpPort } from './helpers/coturn.js';
 import { TestTurnClient, type TestTransport, udpPeer } from './helpers/turn-client.js';
 import { creds, startTestServer } from './helpers/server.js';
 
@@ -55,6 +56,42 @@ describe.each<TestTransport>(['udp', 'tcp', 'tls'])('TURN over %s with a Node cl
       expect(back.data.toString()).toBe('xyz12');
     } finally {
       client.close();
+      peer.close();
+    }
+  });
+});
+
+describe('UDP clients that share a source port', () => {
+  // The UDP listener keeps one 5-tuple per source port (node/udp-clients.ts); two clients on
+  // the same port but different addresses must still be two 5-tuples, two allocations.
+  it('127.0.0.1:P and 127.0.0.2:P get their own allocations, and interleaved ChannelData leaves from the right relay', async () => {
+    const peer = await udpPeer();
+    const port = await freeUdpPort();
+    const clients = await Promise.all(
+      ['127.0.0.1', '127.0.0.2'].map((address, i) =>
+        TestTurnClient.connect({ transport: 'udp', port: server.ports.udp, ...creds(`shared${i}`), local: { address, port } }),
+      ),
+    );
+    try {
+      const relays = [];
+      for (const client of clients) {
+        relays.push(await client.allocate());
+        expect((await client.channelBind(0x4000, peer.address)).get('ERROR-CODE')).toBeUndefined();
+      }
+      expect(relays[0]?.port).not.toBe(relays[1]?.port);
+      for (const i of [0, 1, 0, 1, 1, 0]) {
+        clients[i]?.sendChannel(0x4000, Buffer.from(`from ${i}`));
+        const got = await peer.next();
+        expect(got.data.toString()).toBe(`from ${i}`);
+        expect(got.from.port).toBe(relays[i]?.port);
+      }
+      // And back: each relay delivers to its own client.
+      for (const i of [1, 0]) {
+        peer.socket.send(Buffer.from(`to ${i}`), relays[i]?.port ?? 0, '127.0.0.1');
+        expect((await clients[i]?.nextData())?.data.toString()).toBe(`to ${i}`);
+      }
+    } finally {
+      for (const client of clients) client.close();
       peer.close();
     }
   });

@@ -32,7 +32,7 @@ function portOf(s: TurnServer, transport: TestTransport): number {
 }
 
 async function turnClient(s: TurnServer, transport: TestTransport, localAddress?: string): Promise<TestTurnClient> {
-  const client = await TestTurnClient.connect({ transport, port: portOf(s, transport), ...creds(), ...(localAddress && { localAddress }) });
+  const client = await TestTurnClient.connect({ transport, port: portOf(s, transport), ...creds(), ...(localAddress && { local: { address: localAddress } }) });
   clients.push(client);
   return client;
 }

@@ -14,7 +14,8 @@ import type { TurnStats } from '../turn/stats.js';
 import { ConnectionLimits } from './connection-limits.js';
 import { type RelaySocket, RelayPortPool } from './relay-pool.js';
 import { closeStream, listen, serveStream } from './stream.js';
-import { bindUdp, closeUdp, unmapIpv4 } from './udp.js';
+import { bindUdp, closeUdp } from './udp.js';
+import { UdpClients } from './udp-clients.js';
 
 /** The bound ports of a running server (useful with port 0). */
 export interface TurnServerPorts {
@@ -171,11 +172,11 @@ export async function startTurnServer(options: TurnServerOptions = {}): Promise<
       throw bindFailed(`UDP ${opts.listeningIp}:${opts.udpPort}`, err);
     });
     const udpSocket = udp;
-    const serverAddress = opts.listeningIp;
     const serverPort = udpSocket.address().port;
+    const udpClients = new UdpClients(opts.listeningIp, serverPort);
     udpSocket.on('message', (msg, rinfo) => {
-      const client: FiveTuple = { transport: 'udp', clientAddress: unmapIpv4(rinfo.address), clientPort: rinfo.port, serverAddress, serverPort };
-      execute(core.handleClientPacket(client, msg));
+      const client = udpClients.get(rinfo.address, rinfo.port);
+      execute(core.handleClientPacket(client.tuple, msg, client.tupleKey));
     });
     udpSocket.on('error', (err) => log?.debug({ err }, 'turn: UDP listener error'));
 

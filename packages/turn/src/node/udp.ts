@@ -1,4 +1,6 @@
 import { type Socket, createSocket } from 'node:dgram';
+import { type LookupOneOptions, lookup } from 'node:dns';
+import { isIP } from 'node:net';
 import { DEFAULT_SOCKET_BUFFER_BYTES } from '../defaults.js';
 
 /**
@@ -7,7 +9,7 @@ import { DEFAULT_SOCKET_BUFFER_BYTES } from '../defaults.js';
  */
 export function bindUdp(family: 4 | 6, address: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6', ipv6Only: family === 6 && address !== '::' });
+    const socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6', ipv6Only: family === 6 && address !== '::', lookup: lookupIpLiteral });
     const onError = (err: Error): void => {
       try {
         socket.close();
@@ -23,6 +25,22 @@ export function bindUdp(family: 4 | 6, address: string, port: number): Promise<S
       resolve(socket);
     });
   });
+}
+
+/**
+ * dgram resolves the destination of every send through its lookup function, and the default
+ * (dns.lookup) answers even an IP literal on the next tick. We only ever send to IP literals
+ * (client source addresses, peer addresses from XOR-PEER-ADDRESS), so answer those at once and
+ * save that deferral on every relayed datagram; anything else still goes to dns.lookup.
+ */
+function lookupIpLiteral(
+  hostname: string,
+  options: LookupOneOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else lookup(hostname, options, callback);
 }
 
 /** Ask for DEFAULT_SOCKET_BUFFER_BYTES of kernel buffer; the kernel may grant less. */

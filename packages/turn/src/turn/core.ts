@@ -96,10 +96,12 @@ export class TurnServerCore {
     return this.nextId++;
   }
 
-  /** A packet from a client (one UDP datagram, or one frame of a TCP/TLS stream). */
-  handleClientPacket(client: FiveTuple, packet: Buffer): TurnAction[] {
+  /**
+   * A packet from a client (one UDP datagram, or one frame of a TCP/TLS stream). The socket
+   * layer may pass the 5-tuple's key when it already has it (fiveTupleKey(client)).
+   */
+  handleClientPacket(client: FiveTuple, packet: Buffer, tupleKey = fiveTupleKey(client)): TurnAction[] {
     try {
-      const tupleKey = fiveTupleKey(client);
       if (looksLikeChannelData(packet)) return handleClientChannelData(this, tupleKey, packet);
       if (!looksLikeStun(packet)) {
         this.counters.malformedPackets++;

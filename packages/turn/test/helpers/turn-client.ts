@@ -50,11 +50,18 @@ export class TestTurnClient {
     private readonly password: string,
   ) {}
 
-  static async connect(opts: { transport: TestTransport; port: number; username: string; password: string; localAddress?: string }): Promise<TestTurnClient> {
-    const { transport, port, username, password, localAddress } = opts;
+  /** `local` picks the client's own address (default 127.0.0.1) and, for UDP, its port (default any). */
+  static async connect(opts: {
+    transport: TestTransport;
+    port: number;
+    username: string;
+    password: string;
+    local?: { address: string; port?: number };
+  }): Promise<TestTurnClient> {
+    const { transport, port, username, password, local = { address: '127.0.0.1', port: 0 } } = opts;
     if (transport === 'udp') {
       const socket: UdpSocket = createSocket('udp4');
-      await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+      await new Promise<void>((resolve) => socket.bind(local.port ?? 0, local.address, resolve));
       const client = new TestTurnClient(transport, (d) => socket.send(d, port, '127.0.0.1'), () => socket.close(), username, password);
       socket.on('message', (msg) => client.onPacket(msg));
       return client;
@@ -62,8 +69,8 @@ export class TestTurnClient {
     const socket: Socket = await new Promise((resolve, reject) => {
       const s =
         transport === 'tcp'
-          ? connect({ host: '127.0.0.1', port, ...(localAddress && { localAddress }) }, () => resolve(s))
-          : tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...(localAddress && { localAddress }) }, () => resolve(s));
+          ? connect({ host: '127.0.0.1', port, localAddress: local.address }, () => resolve(s))
+          : tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...{ localAddress: local.address } }, () => resolve(s));
       s.once('error', reject);
     });
     socket.on('error', () => undefined);
