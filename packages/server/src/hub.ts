@@ -87,9 +87,11 @@ export class Hub implements HubCore {
 
   /** Looks up a session for an HTTP request carrying `session` and `key`. */
   authenticate(sessionId: string | null, key: string | null): Session {
-    const session = sessionId ? this.sessions.get(sessionId) : undefined;
+    const found = sessionId ? this.sessions.get(sessionId) : undefined;
+    const session = found && !found.ended ? found : undefined;
     const now = this.options.now();
-    return checkSessionRequest(session && !session.ended ? session : undefined, key, now, sessionId ? this.#tombstones.key(sessionId, now) : undefined);
+    // The tombstones are looked at only for a session not found (not on the hot path).
+    return checkSessionRequest(session, key, now, session || !sessionId ? undefined : this.#tombstones.key(sessionId, now));
   }
 
   // ------------------------------------------------------------ client frames

@@ -4,7 +4,7 @@
  * memory, and a node on a real Redis.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { ServerFrame } from '@pinhole/protocol';
+import type { PeerLeftFrame, ServerFrame } from '@pinhole/protocol';
 import type { HubOptions, RunningHub } from '../src/index.js';
 import { TestClient } from './support/client.js';
 import { joined, startTestHub } from './support/hub.js';
@@ -75,6 +75,29 @@ describe.each(['memory', 'redis'] as const)('%s core', (core) => {
     // Only the session's key hears it: another key gets what it always got.
     const stranger = await fetch(`${h.url}/v1/poll?session=${encodeURIComponent(receiver.welcome.session)}&key=wrong&ack=0`);
     expect(stranger.status).toBe(404);
+  });
+
+  it('long-poll answers left unread past maxWriteBufferBytes end the session with overflow', async () => {
+    // A replay bound high enough that only the write bound can end the session.
+    const h = await start(core, { maxReplayFrames: 100_000, maxReplayBytes: 64 * 1024 * 1024, maxWriteBufferBytes: 1024 * 1024 });
+    const sender = await joined(h, 'unread');
+    clients.push(sender);
+    const receiver = await HttpSession.open(h.url);
+    await receiver.send({ type: 'join', room: 'unread' });
+    expect((await poll(receiver, 0)).body).toEqual([expect.objectContaining({ type: 'joined', seq: 1 })]);
+    // ~6.5 MB wait for the next poll: more than the kernel's buffers take (~4 MB) on loopback.
+    const data = 'x'.repeat(32 * 1024);
+    for (let n = 0; n < 200; n++) sender.send({ type: 'broadcast', room: 'unread', data });
+    await sender.send({ type: 'ping' });
+    await sender.next((f) => f.type === 'pong');
+    await receiver.send({ type: 'ping' }); // (its pong waits in the replay buffer too: frames are applied in order)
+    const unread = await receiver.unread('poll', '&ack=1');
+    try {
+      expect(await sender.next<PeerLeftFrame>((f) => f.type === 'peer-left', 10_000)).toMatchObject({ peer: receiver.peer, reason: 'closed' });
+      expect((await poll(receiver, 1)).body).toEqual([expect.objectContaining({ type: 'error', code: 'overflow' })]);
+    } finally {
+      unread.res.destroy();
+    }
   });
 
   it('an ack beyond the frames sent so far is clamped: frames that came while no poll was held are still delivered', async () => {

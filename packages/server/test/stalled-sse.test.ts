@@ -36,7 +36,12 @@ describe.each(['memory', 'redis'] as const)('%s core', (core) => {
 
   // Per test, so that a retry starts with a fresh hub.
   beforeEach(async () => {
-    if (core === 'redis') redis ??= await TestRedis.start();
+    if (core === 'redis') {
+      // An empty Redis each time: a retry must not meet the sessions of the failed try.
+      await redis?.stop();
+      if (redis) await redis.restart();
+      else redis = await TestRedis.start();
+    }
     hub = await HubProcess.start({ ...(core === 'redis' ? { redis: redis!.url, nodeId: 'stalled' } : {}), args: ['--heartbeat', '1s'] });
     feeder = new TestClient(hub.url);
     await feeder.connect();

@@ -1,7 +1,8 @@
 /**
  * Hubs as real child processes of `pinhole serve --no-tls [--redis …]`, for tests that
- * need a process boundary (SIGKILL, a crash, the process's memory). The CLI is bundled once from source with esbuild (the
- * `development` condition, as vitest resolves it), so no `npm run build` is needed.
+ * need a process boundary (SIGKILL, a crash, the process's memory). The CLI is bundled
+ * once from source with esbuild (the `development` condition, as vitest resolves it), so
+ * no `npm run build` is needed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';

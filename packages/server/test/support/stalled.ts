@@ -59,18 +59,14 @@ export class HttpSession {
 }
 
 /**
- * A WebSocket session that reads its welcome and then no more (`ws.pause()`: the socket is
- * not read), while it can still send. `closed` resolves with the close code it saw, if any.
+ * A WebSocket session that reads up to its `joined` and then no more (`ws.pause()`: the
+ * socket is not read), while it can still send.
  */
 export class PausedWs {
-  readonly closed: Promise<number>;
-
   private constructor(
     readonly ws: WebSocket,
     readonly welcome: WelcomeFrame,
-  ) {
-    this.closed = new Promise((resolve) => ws.once('close', (code) => resolve(code)));
-  }
+  ) {}
 
   /** Opens a session and joins `room`, then stops reading. */
   static async open(base: string, room: string): Promise<PausedWs> {
