@@ -95,7 +95,7 @@ export class HubProcess {
     process.once('exit', orphan);
     proc.once('exit', () => process.off('exit', orphan));
     try {
-      await waitForPort(port, 15_000, () => (proc.exitCode !== null ? `(exited ${proc.exitCode}: ${hub.output})` : hub.output));
+      await waitForPort(port, 30_000, () => (proc.exitCode !== null ? `(exited ${proc.exitCode}: ${hub.output})` : hub.output));
     } catch (err) {
       await hub.kill();
       throw err;
