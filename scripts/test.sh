@@ -20,13 +20,18 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if ((${#need[@]} > 0)); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing ${need[*]} (apt-get)"
+    # Debian starts coturn, squid, redis-server and mosquitto as services on install, but the
+    # tests start their own. So the install starts none: policy-rc.d exit 101 ("forbidden") is
+    # what invoke-rc.d and deb-systemd-invoke obey (a Docker image already has one; keep it).
+    # Nothing is stopped or killed afterwards, so servers already running here are left alone.
+    policy=/usr/sbin/policy-rc.d own_policy=
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+      trap 'rm -f "$policy"' EXIT
+    fi
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-    # Debian starts these as services on install; tests start their own.
-    for svc in coturn squid redis-server mosquitto; do (systemctl stop "$svc" || service "$svc" stop) >/dev/null 2>&1 || true; done
-    pkill -x turnserver >/dev/null 2>&1 || true
-    pkill -x redis-server >/dev/null 2>&1 || true
-    pkill -x mosquitto >/dev/null 2>&1 || true
+    if [ -n "$own_policy" ]; then rm -f "$policy"; trap - EXIT; fi
   else
     echo "missing system packages: ${need[*]}; install them (apt-get install ${need[*]}) or run as root" >&2
     exit 1

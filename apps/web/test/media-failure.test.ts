@@ -16,7 +16,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freeUdpTcpPorts } from '../../../packages/cli/test/support.js';
 import { startCoturn } from '../../../packages/turn/test/helpers/turnserver.js';
-import { cleanupDirs, connectedStats, join, launchChromium, newParticipant, screenshotOnFailure, startHub, waitForStats, waitForVideoFrom, type Hub, type Participant } from './support.js';
+import { cleanupDirs, connectedStats, freshCast, join, launchChromium, startHub, waitForStats, waitForVideoFrom, type Hub, type Participant } from './support.js';
 
 const SECRET = 'web-e2e-coturn-secret';
 const coturnDir = mkdtempSync(joinPath(tmpdir(), 'pinhole-web-coturn-'));
@@ -44,10 +44,12 @@ const relayed = (stats: { local?: string; remote?: string; framesDecoded: number
   stats.length === 1 && stats[0]!.local === 'relay' && stats[0]!.remote === 'relay' && stats[0]!.framesDecoded > 0;
 
 it('coturn dies mid-call: each page shows the connection to the other lost and retrying; coturn back on its port: the call heals by itself', async () => {
-  const [ann, ben] = (await Promise.all([newParticipant(browser, 'Ann'), newParticipant(browser, 'Ben')])) as [Participant, Participant];
-  screenshotOnFailure('media-failure', () => [ann, ben]);
-  await join(ann, hub, 'turn-outage', '?relay=1');
-  await join(ben, hub, 'turn-outage', '?relay=1');
+  // coturn is back up if an earlier attempt failed while it was down.
+  coturn ??= await startCoturn(coturnOptions);
+  const cast = freshCast(browser, 'turn-outage');
+  const [ann, ben] = (await Promise.all([cast.add('Ann'), cast.add('Ben')])) as [Participant, Participant];
+  await join(ann, hub, cast.room, '?relay=1');
+  await join(ben, hub, cast.room, '?relay=1');
   await Promise.all([waitForVideoFrom(ann, ['Ben']), waitForVideoFrom(ben, ['Ann'])]);
   for (const p of [ann, ben]) await waitForStats(p.page, relayed);
 

@@ -8,10 +8,9 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanupDirs,
+  freshCast,
   join,
   launchChromium,
-  newParticipant,
-  screenshotOnFailure,
   startHub,
   waitForStats,
   waitForVideoFrom,
@@ -38,9 +37,9 @@ describe('the web app through hostile networks', () => {
     // 127.0.0.1 and the LAN address: a relayed path is the only one the policy allows.
     const hub = await startHub({ host: '127.0.0.2' });
     hubs.push(hub);
-    const people: Participant[] = await Promise.all([newParticipant(browser, 'Ruth'), newParticipant(browser, 'Rui')]);
-    screenshotOnFailure('relay', () => people);
-    for (const p of people) await join(p, hub, 'relay-room', '?relay=1');
+    const cast = freshCast(browser, 'relay');
+    const people: Participant[] = await Promise.all([cast.add('Ruth'), cast.add('Rui')]);
+    for (const p of people) await join(p, hub, cast.room, '?relay=1');
     await Promise.all([waitForVideoFrom(people[0]!, ['Rui']), waitForVideoFrom(people[1]!, ['Ruth'])]);
     for (const p of people) {
       const [stats] = await waitForStats(p.page, (s) => s.length === 1 && s[0]!.framesDecoded > 0 && s[0]!.local !== undefined);
@@ -57,10 +56,10 @@ describe('the web app through hostile networks', () => {
   it('with WebSocket upgrades refused the call connects over SSE, and a page forced to long-poll joins it', async () => {
     const hub = await startHub({ extra: ['--refuse-websocket'] });
     hubs.push(hub);
-    const [sam, paula] = await Promise.all([newParticipant(browser, 'Sam'), newParticipant(browser, 'Paula')]);
-    screenshotOnFailure('no-websocket', () => [sam!, paula!]);
-    await join(sam!, hub, 'no-ws');
-    await join(paula!, hub, 'no-ws', '?transport=poll');
+    const cast = freshCast(browser, 'no-ws');
+    const [sam, paula] = await Promise.all([cast.add('Sam'), cast.add('Paula')]);
+    await join(sam!, hub, cast.room);
+    await join(paula!, hub, cast.room, '?transport=poll');
     await Promise.all([waitForVideoFrom(sam!, ['Paula']), waitForVideoFrom(paula!, ['Sam'])]);
     expect(await sam!.page.getAttribute('.transport', 'data-transport')).toBe('sse');
     expect(await paula!.page.getAttribute('.transport', 'data-transport')).toBe('poll');

@@ -8,11 +8,12 @@
  * `window.__pcs`, so tests read getStats() of the app's real connections without the app
  * exposing anything.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { onTestFailed } from 'vitest';
+import { onTestFailed, onTestFinished } from 'vitest';
 import { launchChromium } from '../../../packages/client/test/support/browser.js';
 import { freeUdpTcpPorts, startServeCli, tempDirs, type Served } from '../../../packages/cli/test/support.js';
 
@@ -105,6 +106,44 @@ export async function newParticipant(browser: Browser, name: string, viewport = 
     if (m.type() === 'error') console.error(`[${name}] ${m.text()}`);
   });
   return { name, context, page };
+}
+
+/** The people of one test attempt, in a room of their own. */
+export interface Cast {
+  /** A room name no other attempt uses. */
+  room: string;
+  people: Participant[];
+  /** A new person of this attempt (own browser context and page). */
+  add(name: string, viewport?: { width: number; height: number }): Promise<Participant>;
+}
+
+/**
+ * Call inside a test. A retry of a test is a new attempt with a new cast: a fresh room and
+ * fresh browser contexts, so nothing an earlier attempt left (a finished transfer, a queued
+ * file offer, a peer still in the room) can be read. When the attempt ends its pages are
+ * saved to test-results/web/ if it failed, then every context is closed.
+ */
+export function freshCast(browser: Browser, label: string): Cast {
+  const room = `${label}-${randomUUID().slice(0, 8)}`;
+  const people: Participant[] = [];
+  onTestFinished(async ({ task }) => {
+    if (task.result?.state === 'fail') {
+      const paths = await saveScreenshots(room, people);
+      console.error(`screenshots of the failed test: ${paths.join(', ')}`);
+    }
+    await Promise.all(people.map((p) => p.context.close().catch(() => undefined)));
+  }, 180_000); // screenshots and closing pages are slow on a busy machine
+  return {
+    room,
+    people,
+    async add(name, viewport) {
+      const p = await newParticipant(browser, name, viewport);
+      // Playwright's 30 s for a click is too short for a page starved by a busy machine.
+      p.context.setDefaultTimeout(60_000);
+      people.push(p);
+      return p;
+    },
+  };
 }
 
 /** Opens the join link, types the name, clicks Join, and waits until the call is connected. */

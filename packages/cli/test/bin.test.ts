@@ -3,12 +3,15 @@
  * SIGTERM handling, which in-process tests cannot exercise.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { get, tempDirs } from './support.js';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+/** What npm links as `pinhole`: in git, so a fresh clone's `npm ci` links it before the build. */
+const LAUNCHER = fileURLToPath(new URL('../bin/pinhole.js', import.meta.url));
 const SERVER_DIST = fileURLToPath(new URL('../../server/dist/index.js', import.meta.url));
 const built = existsSync(BIN) && existsSync(SERVER_DIST);
 const dirs = tempDirs();
@@ -32,6 +35,19 @@ describe('dist/bin.js (built)', () => {
     const bad = spawnSync(BIN, ['serve', '--port', 'abc'], { encoding: 'utf8', env: env() });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe('pinhole: --port: "abc" is not a port number\n');
+  });
+
+  it('bin/pinhole.js runs the built CLI, and without dist/ says to build', () => {
+    const version = spawnSync(LAUNCHER, ['--version'], { encoding: 'utf8', env: env() });
+    expect(version.status).toBe(0);
+    expect(version.stdout).toBe('0.1.0\n');
+
+    const unbuilt = dirs.make();
+    mkdirSync(join(unbuilt, 'bin'));
+    copyFileSync(LAUNCHER, join(unbuilt, 'bin', 'pinhole.js'));
+    const before = spawnSync(join(unbuilt, 'bin', 'pinhole.js'), ['token'], { encoding: 'utf8', env: env() });
+    expect(before.status).toBe(1);
+    expect(before.stderr).toBe('pinhole: not built yet: run `npm run build` (or `npm start`) at the root of the repository\n');
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('serve stops gracefully on %s and exits 0', async (signal) => {
