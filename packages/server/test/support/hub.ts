@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { startHub, type HubOptions, type RunningHub } from '../../src/index.js';
+import { startHub, type HubOptions, type ListenOptions, type RunningHub } from '../../src/index.js';
 import { TestClient, type ClientOptions, type TransportName } from './client.js';
 
 let prefixes = 0;
@@ -10,7 +10,7 @@ let prefixes = 0;
 const clusterRedis = process.env.PINHOLE_TEST_REDIS;
 
 /** A hub on a free loopback port, quiet logs; closed by `stop`. */
-export async function startTestHub(options: HubOptions = {}): Promise<RunningHub> {
+export async function startTestHub(options: HubOptions & ListenOptions = {}): Promise<RunningHub> {
   const cluster: HubOptions = clusterRedis ? { redis: clusterRedis, redisPrefix: `c${process.pid}-${++prefixes}:` } : {};
   return startHub({ host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), ...cluster, ...options });
 }
