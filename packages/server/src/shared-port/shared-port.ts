@@ -3,8 +3,8 @@
  * STUN/TURN over TCP without TLS), told apart per connection:
  *   1. the first bytes (see first-bytes.ts): a TLS ClientHello, a STUN header, an HTTP method;
  *   2. after a TLS handshake, the ALPN protocol the client offered (browsers offer
- *      `http/1.1`, RFC 7443 TURN clients `stun.turn`; Chromium's and coturn's TURN/TLS
- *      clients offer none) or else the first decrypted bytes, classified the same way.
+ *      `http/1.1`, RFC 7443 TURN clients `stun.turn`; TURN/TLS clients such as Chromium's
+ *      offer none) or else the first decrypted bytes, classified the same way.
  * Bytes are peeked in paused mode and put back with `unshift`, so the handler that gets the
  * socket reads them again (a TLSSocket takes what its raw socket has buffered as received).
  * A connection that is not classified within `classifyTimeoutMs`, sends garbage, or would
