@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
+import { Agent, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MessageClass, Method, StreamFramer, StunMessage, decodeStunMessage, startTurnServer, turnCredentials, type TurnServer } from '@pinhole/turn';
 import { mintToken, type RunningHub, type SinglePortOptions } from '../src/index.js';
@@ -197,6 +198,30 @@ describe('shared port with TLS', () => {
     silent[0]!.write(new StunMessage(Method.Binding, MessageClass.Request).encode());
     await expect.poll(async () => metric(h, 'pinhole_port_connections_total', 'turn-tcp')).toBe(1);
     expect(await httpsJson(h.port, '/healthz')).toMatchObject({ status: 200 });
+  });
+});
+
+describe('shared port with TLS: SSE and long-poll', () => {
+  // The test client's fetch trusts the test certificate (for this file's worker only).
+  const previous = getGlobalDispatcher();
+  beforeAll(() => setGlobalDispatcher(new Agent({ connect: { ca: CERT } })));
+  afterAll(() => setGlobalDispatcher(previous));
+
+  it.each(['sse', 'poll'] as const)('%s over HTTPS through the port: a signal goes from one client to the other', async (transport) => {
+    const h = await start(true);
+    expect(h.url).toMatch(/^https:/);
+    const a = new TestClient(h.url, { transport, token: await token() });
+    const b = new TestClient(h.url, { transport, token: await token() });
+    open.push({ destroy: () => void a.close() }, { destroy: () => void b.close() });
+    await a.connect();
+    await b.connect();
+    a.send({ type: 'join', room: 'r' });
+    await a.next((f) => f.type === 'joined');
+    b.send({ type: 'join', room: 'r' });
+    await b.next((f) => f.type === 'joined');
+    b.send({ type: 'signal', to: a.peer, data: 'via 443' });
+    expect(await a.next((f) => f.type === 'signal')).toMatchObject({ from: b.peer, data: 'via 443' });
+    expect(await metric(h, 'pinhole_port_connections_total', 'https')).toBeGreaterThan(0);
   });
 });
 
