@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { type Socket, connect as tcpConnect } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { Agent, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -144,6 +144,19 @@ describe('shared port with TLS', () => {
     const got = await peer.next(5000);
     expect(got.data.toString()).toBe('through 443');
     expect(got.from.port).toBe(relayed.port);
+    expect(await metric(h, 'pinhole_port_connections_total', 'turn-tls')).toBe(1);
+  });
+
+  it('a client offering ALPN http/1.1 and stun.turn (as coturn\'s does) gets stun.turn and TURN', async () => {
+    const h = await start(true);
+    const s = await new Promise<TLSSocket>((resolve, reject) => {
+      const t = tlsConnect({ host: '127.0.0.1', port: h.port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1', 'stun.turn', 'stun.nat-discovery'] }, () => resolve(t));
+      t.once('error', reject);
+      open.push(t);
+    });
+    expect(s.alpnProtocol).toBe('stun.turn');
+    const response = await stunExchange(s, new StunMessage(Method.Binding, MessageClass.Request).encode({ fingerprint: true }));
+    expect(response.cls).toBe(MessageClass.SuccessResponse);
     expect(await metric(h, 'pinhole_port_connections_total', 'turn-tls')).toBe(1);
   });
 

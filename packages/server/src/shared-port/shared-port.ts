@@ -3,8 +3,9 @@
  * STUN/TURN over TCP without TLS), told apart per connection:
  *   1. the first bytes (see first-bytes.ts): a TLS ClientHello, a STUN header, an HTTP method;
  *   2. after a TLS handshake, the ALPN protocol the client offered (browsers offer
- *      `http/1.1`, RFC 7443 TURN clients `stun.turn`; TURN/TLS clients such as Chromium's
- *      offer none) or else the first decrypted bytes, classified the same way.
+ *      `h2, http/1.1` and get `http/1.1`; RFC 7443 clients such as coturn's offer `stun.turn`
+ *      and get it; Chromium's TURN/TLS client offers none) or else the first decrypted
+ *      bytes, classified the same way.
  * Bytes are peeked in paused mode and put back with `unshift`, so the handler that gets the
  * socket reads them again (a TLSSocket takes what its raw socket has buffered as received).
  * A connection that is not classified within `classifyTimeoutMs`, sends garbage, or would
@@ -23,9 +24,16 @@ export type SharedPortRefusal = 'over-limit' | 'timeout' | 'garbage' | 'tls-fail
 export const SHARED_PORT_PROTOCOLS: readonly SharedPortProtocol[] = ['http', 'https', 'turn-tcp', 'turn-tls'];
 export const SHARED_PORT_REFUSALS: readonly SharedPortRefusal[] = ['over-limit', 'timeout', 'garbage', 'tls-failed', 'unserved'];
 
-/** ALPN protocol IDs (IANA registry): HTTP/1.1, and STUN/TURN over TLS (RFC 7443). */
+/** ALPN protocol IDs (IANA registry): HTTP/1.1, and TURN and STUN over TLS (RFC 7443). */
 const ALPN_HTTP = 'http/1.1';
-const ALPN_STUN = 'stun.turn';
+const ALPN_TURN = 'stun.turn';
+const ALPN_STUN = 'stun.nat-discovery';
+/**
+ * In the server's order of preference, which is what OpenSSL picks by: coturn's client offers
+ * `http/1.1, stun.turn, stun.nat-discovery`, and must get `stun.turn`; browsers never offer
+ * the STUN ones. A client offering none of these fails the handshake (`tls-failed`).
+ */
+const ALPN_PROTOCOLS = [ALPN_TURN, ALPN_STUN, ALPN_HTTP];
 
 export interface SharedPortOptions {
   /** PEM certificate and key: HTTPS/WSS and TURN/TLS. Absent: plain HTTP and STUN/TURN over TCP. */
@@ -117,7 +125,7 @@ export function createSharedPort(options: SharedPortOptions): SharedPort {
     refuse: (reason: SharedPortRefusal, socket?: Socket) => void,
     accept: (protocol: SharedPortProtocol, handOn: () => void) => void,
   ): void => {
-    const socket = new TLSSocket(raw, { isServer: true, secureContext: context, ALPNProtocols: [ALPN_HTTP, ALPN_STUN] });
+    const socket = new TLSSocket(raw, { isServer: true, secureContext: context, ALPNProtocols: ALPN_PROTOCOLS });
     track(socket);
     socket.on('error', () => refuse('tls-failed', socket));
     socket.once('secure', () => {
@@ -127,7 +135,7 @@ export function createSharedPort(options: SharedPortOptions): SharedPort {
         else refuse('unserved', socket);
       };
       if (socket.alpnProtocol === ALPN_HTTP) return accept('https', () => options.http(socket));
-      if (socket.alpnProtocol === ALPN_STUN) return toStun();
+      if (socket.alpnProtocol === ALPN_TURN || socket.alpnProtocol === ALPN_STUN) return toStun();
       void peek(socket).then((head) => {
         const kind: FirstBytes = head ? classifyFirstBytes(head) : 'garbage';
         if (kind === 'http') accept('https', () => options.http(socket));
