@@ -26,6 +26,7 @@ export const serveHelp: CommandHelp = {
     'TLS: a self-signed certificate is generated once into <data-dir>/cert.pem and key.pem and',
     'reused; or give --tls-cert/--tls-key; or --no-tls behind a TLS-terminating proxy.',
     'Without --secret the hub runs in dev mode: anyone may join any room.',
+    'One port: --port 443 (or --single-port) also serves TURN over TLS and STUN/TURN over TCP on it.',
   ].join('\n'),
   table: serveOptions,
 };
