@@ -46,9 +46,9 @@ let identities = 0;
 const token = (): Promise<string> => mintToken(SECRET, { identity: `user-${++identities}` }, 600);
 
 /** A raw connection to the port; resolves once connected. */
-function raw(port: number): Promise<Socket> {
+function raw(port: number, localAddress = '127.0.0.1'): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = tcpConnect({ host: '127.0.0.1', port }, () => resolve(s));
+    const s = tcpConnect({ host: '127.0.0.1', port, localAddress }, () => resolve(s));
     s.once('error', reject);
     open.push(s);
   });
@@ -188,8 +188,10 @@ describe('shared port with TLS', () => {
     // A handshake record holding a one-byte ClientHello: OpenSSL rejects it at once.
     badTls.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0xff]));
     const silent = await raw(h.port);
+    const stalledHello = await raw(h.port); // the start of a ClientHello, then nothing (slowloris)
+    stalledHello.write(Buffer.from([0x16, 0x03, 0x01]));
     await Promise.all([garbage, notStun, plainHttp, badTls].map((s, i) => closedWithin(s, 1000).catch((e) => { throw new Error(`socket ${i}: ${e}`); })));
-    await closedWithin(silent, 10_000);
+    await Promise.all([closedWithin(silent, 10_000), closedWithin(stalledHello, 10_000)]);
 
     ws.send(JSON.stringify({ type: 'join', room: 'still-here', id: 1 }));
     await expect.poll(() => frames.map((f) => f.type), { timeout: 5000 }).toEqual(expect.arrayContaining(['welcome', 'joined']));
@@ -197,7 +199,33 @@ describe('shared port with TLS', () => {
     expect(await metric(h, 'pinhole_port_refused_total', 'garbage')).toBe(2);
     expect(await metric(h, 'pinhole_port_refused_total', 'unserved')).toBe(1);
     expect(await metric(h, 'pinhole_port_refused_total', 'tls-failed')).toBe(1);
-    expect(await metric(h, 'pinhole_port_refused_total', 'timeout')).toBe(1);
+    expect(await metric(h, 'pinhole_port_refused_total', 'timeout')).toBe(2);
+  });
+
+  it('a flood of garbage connections does not stop HTTPS requests or a live WebSocket', async () => {
+    const h = await start(true);
+    const ws = new WebSocket(`wss://127.0.0.1:${h.port}/v1/ws`, { rejectUnauthorized: false });
+    open.push({ destroy: () => ws.terminate() });
+    const frames: { type: string }[] = [];
+    ws.on('message', (d) => frames.push(JSON.parse(String(d)) as { type: string }));
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    ws.send(JSON.stringify({ type: 'hello', token: await token() }));
+    await expect.poll(() => frames.length, { timeout: 5000 }).toBeGreaterThan(0);
+
+    // From another address (the flooder's): past 64 undecided it is refused on arrival, the others are not.
+    const FLOOD = 200;
+    const flood = Array.from({ length: FLOOD }, (_, i) => raw(h.port, '127.0.0.5').then((s) => {
+      s.write(Buffer.from([0xff - (i % 64), ...Array.from({ length: 31 }, () => i % 256)]));
+      return closedWithin(s, 10_000);
+    }));
+    // While the flood is handled: requests and the session still work.
+    const during = await Promise.all([httpsJson(h.port, '/healthz'), httpsJson(h.port, '/healthz')]);
+    ws.send(JSON.stringify({ type: 'join', room: 'under-flood', id: 1 }));
+    await Promise.all(flood);
+    expect(during.map((r) => r.status)).toEqual([200, 200]);
+    await expect.poll(() => frames.map((f) => f.type), { timeout: 5000 }).toContain('joined');
+    const refused = (await metric(h, 'pinhole_port_refused_total', 'garbage')) + (await metric(h, 'pinhole_port_refused_total', 'over-limit'));
+    expect(refused).toBe(FLOOD);
   });
 
   it('undecided connections past the per-source limit are closed at once; decided ones do not count', async () => {
