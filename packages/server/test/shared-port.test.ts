@@ -202,6 +202,20 @@ describe('shared port with TLS', () => {
     expect(await metric(h, 'pinhole_port_refused_total', 'timeout')).toBe(2);
   });
 
+  it('on a dual-stack listener (::) IPv4 clients are limited per address, not as one IPv6 /64', async () => {
+    const t = await startTurnServer({ listeningIp: '127.0.0.1', udpPort: 0, tcpPort: 0, secret: SECRET });
+    hub = await startTestHub({ host: '::', secret: SECRET, tls: { cert: CERT, key: KEY }, singlePort: { stun: (s, tr) => t.acceptConnection(s, tr), maxPendingPerSource: 2 } });
+    try {
+      const first = [await raw(hub.port), await raw(hub.port)];
+      const other = await raw(hub.port, '127.0.0.5');
+      await new Promise((r) => setTimeout(r, 300));
+      expect([...first, other].every((s) => !s.destroyed && s.readyState === 'open')).toBe(true);
+      expect(await metric(hub, 'pinhole_port_refused_total', 'over-limit')).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('a flood of garbage connections does not stop HTTPS requests or a live WebSocket', async () => {
     const h = await start(true);
     const ws = new WebSocket(`wss://127.0.0.1:${h.port}/v1/ws`, { rejectUnauthorized: false });

@@ -72,7 +72,10 @@ export function createSharedPort(options: SharedPortOptions): SharedPort {
   };
 
   const server = createServer({ pauseOnConnect: true }, (raw) => {
-    const source = raw.remoteAddress === undefined ? undefined : limits.admit(raw.remoteAddress);
+    // On a dual-stack listener ('::') IPv4 clients arrive as ::ffff:a.b.c.d: counted per IPv4
+    // address, not all together in one IPv6 /64.
+    const address = raw.remoteAddress?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+    const source = address === undefined ? undefined : limits.admit(address);
     if (source === undefined) {
       options.onRefused?.('over-limit', raw.remoteAddress);
       raw.destroy();
