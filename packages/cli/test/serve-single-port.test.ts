@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { servedUrls } from '../src/addresses.js';
 import { TestTurnClient } from '../../turn/test/helpers/turn-client.js';
 import { freeUdpTcpPorts, get, hello, run, startServeCli, stopAll, tempDirs } from './support.js';
 
@@ -70,5 +71,16 @@ describe('pinhole serve --single-port', () => {
     const r = await run(['serve', '--host', '127.0.0.1', '--data-dir', dirs.make(), ...flags]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
+  });
+});
+
+describe('servedUrls', () => {
+  it.each([
+    [443, true, 'https://localhost/', 'wss://localhost/v1/ws'],
+    [80, false, 'http://localhost/', 'ws://localhost/v1/ws'],
+    [8443, true, 'https://localhost:8443/', 'wss://localhost:8443/v1/ws'],
+    [443, false, 'http://localhost:443/', 'ws://localhost:443/v1/ws'],
+  ])('port %i, TLS %s: %s', (port, tls, local, ws) => {
+    expect(servedUrls('0.0.0.0', port, tls, {})).toMatchObject({ local, ws, lan: [] });
   });
 });
