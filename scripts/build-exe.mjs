@@ -69,7 +69,7 @@ await build({
   format: 'cjs',
   target: 'node20',
   outfile: bundle,
-  // The bundle takes each package's Node build, never its "development" TypeScript sources.
+  // The bundle takes each package's Node build, never its TypeScript sources (the `pinhole-source` condition).
   conditions: ['node'],
   plugins: [nativeShim, optionalNative],
   logLevel: 'warning',

@@ -57,7 +57,7 @@ export function defaultWebRoot(): string | undefined {
   const bundled = bundledFiles();
   if (bundled) return bundled.webRoot;
   try {
-    return join(dirname(createRequire(import.meta.url).resolve('@pinhole/web/package.json')), 'dist');
+    return dirname(createRequire(import.meta.url).resolve('@pinhole/web/index.html'));
   } catch {
     return undefined;
   }

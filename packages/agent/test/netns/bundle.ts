@@ -25,7 +25,7 @@ export async function bundleCli(): Promise<string> {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    conditions: ['development'],
+    conditions: ['pinhole-source'],
     external: ['node-datachannel', 'node-datachannel/*', 'bufferutil', 'utf-8-validate', 'ioredis', 'mqtt', 'vite', 'playwright-core'],
     // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
     banner: { js: "import { createRequire as __pinholeRequire } from 'node:module'; const require = __pinholeRequire(import.meta.url);" },

@@ -40,7 +40,7 @@ export async function bundleForBrowser(entry: string | URL): Promise<string> {
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    conditions: ['development'],
+    conditions: ['pinhole-source'],
     sourcemap: 'inline',
     logLevel: 'warning',
   });

@@ -1,7 +1,7 @@
 /**
  * Hubs as real child processes of `pinhole serve --no-tls [--redis …]`, for tests that
  * need a process boundary (SIGKILL, a crash, the process's memory). The CLI is bundled
- * once from source with esbuild (the `development` condition, as vitest resolves it), so
+ * once from source with esbuild (the `pinhole-source` condition, as vitest resolves it), so
  * no `npm run build` is needed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -31,7 +31,7 @@ export function cliBundle(): Promise<string> {
     mkdirSync(tmp, { recursive: true });
     const dir = mkdtempSync(join(tmp, 'cli-'));
     const outfile = join(dir, 'pinhole.mjs');
-    await build({ entryPoints: [CLI_ENTRY], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', conditions: ['development'], plugins: [externalDependencies], logLevel: 'error' });
+    await build({ entryPoints: [CLI_ENTRY], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', conditions: ['pinhole-source'], plugins: [externalDependencies], logLevel: 'error' });
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     return outfile;
   })();
