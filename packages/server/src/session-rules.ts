@@ -92,6 +92,7 @@ export function welcomeFrame(o: ResolvedHubOptions, session: SessionFacts, resum
       rateBurst: o.rateBurst,
       maxMetaBytes: o.maxMetaBytes,
       pollHoldMs: o.pollHoldMs,
+      maxWriteBufferBytes: o.maxWriteBufferBytes,
     },
     rooms: [...session.rooms],
   };

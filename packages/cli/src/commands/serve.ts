@@ -130,6 +130,7 @@ export function buildHubOptions(
   } else if (values.rateBurst !== undefined) {
     options.rateBurst = values.rateBurst;
   }
+  if (values.maxWriteBuffer !== undefined) options.maxWriteBufferBytes = values.maxWriteBuffer;
   if (values.refuseWebsocket) options.refuseWebSocket = true;
   if (values.redis !== undefined) options.redis = values.redis;
   if (values.nodeId !== undefined) options.nodeId = values.nodeId;
