@@ -6,6 +6,9 @@
 import { pino } from 'pino';
 import type { ClientFrame, ErrorCode, HelloFrame, ServerFrame, WelcomeFrame } from '@pinhole/protocol';
 import { resolveOptions, type HubOptions } from '../../src/index.js';
+import { MemoryBus } from '../../src/bus/memory.js';
+import { MemoryRoomStore } from '../../src/rooms.js';
+import { splitOptions } from '../../src/server.js';
 import { Hub } from '../../src/hub.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { Session } from '../../src/session.js';
@@ -44,10 +47,9 @@ export type CoreHarness = ReturnType<typeof makeCore>;
 /** A memory core on a fake clock, quiet logs. */
 export function makeCore(options: HubOptions = {}) {
   let now = T0;
-  const hub: Hub = new Hub(
-    resolveOptions({ logger: pino({ level: 'silent' }), ...options, now: () => now }),
-    createMetrics(() => ({ connections: () => ({ ws: 0, sse: 0, poll: 0 }), stats: () => hub.stats() })),
-  );
+  const { limits, access, deps } = splitOptions(resolveOptions({ logger: pino({ level: 'silent' }), ...options, now: () => now }));
+  const metrics = createMetrics(() => ({ connections: () => ({ ws: 0, sse: 0, poll: 0 }), stats: () => hub.stats() }));
+  const hub: Hub = new Hub({ limits, access }, { logger: deps.logger, now: deps.now, metrics, bus: new MemoryBus(), rooms: new MemoryRoomStore() });
   const harness = {
     hub,
     now: () => now,
