@@ -107,12 +107,12 @@ export function createHubServer(options: HubOptions = {}): HubServer {
     redis !== undefined
       ? route(new ClusterHub(config, { ...deployment, redis }, coreDeps), context)
       : route(new Hub(config, { ...coreDeps, bus: deps.bus ?? new MemoryBus(), rooms: deps.rooms ?? new MemoryRoomStore() }), context);
-  const heartbeat = setInterval(() => router.heartbeat(), resolved.heartbeatMs);
-  const sweep = setInterval(() => hub.sweep(), Math.min(1000, Math.max(50, resolved.graceMs / 4)));
+  const heartbeat = setInterval(() => router.heartbeat(), limits.heartbeatMs);
+  const sweep = setInterval(() => hub.sweep(), Math.min(1000, Math.max(50, limits.graceMs / 4)));
   heartbeat.unref();
   sweep.unref();
-  if (resolved.secret === undefined) {
-    resolved.logger.warn('DEV MODE: no secret set, anyone may join any room. Set --secret / PINHOLE_SECRET in production.');
+  if (access.secret === undefined) {
+    deps.logger.warn('DEV MODE: no secret set, anyone may join any room. Set --secret / PINHOLE_SECRET in production.');
   }
   return {
     hub,
