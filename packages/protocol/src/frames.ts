@@ -155,6 +155,8 @@ export interface WelcomeLimits {
   maxMetaBytes: number;
   /** How long the hub holds a long-poll request before answering `[]`. */
   pollHoldMs: number;
+  /** Bytes one connection may hold that its client has not read; past it the session ends with `overflow`. */
+  maxWriteBufferBytes: number;
 }
 
 interface Sequenced {
