@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, DataError, type NodeConnectOptions, nodeFileSink, nodeFileSource, type ChannelMessage, type IncomingTransfer, type RemotePeer, type Room, type Session } from '../src/node.js';
 import { AiortcPeer, requireAiortc, type AiortcEvent } from './support/aiortc.js';
-import { startTestHub, until } from './support/hub.js';
+import { startTestHub } from '@pinhole/test-kit/hub';
+import { until } from '@pinhole/test-kit/wait';
 import { startTurnServer } from '@pinhole/turn';
 import { mintToken } from '@pinhole/server';
 

@@ -10,7 +10,7 @@ import { MAX_FRAME_DEPTH, type ErrorFrame, type Json, type ServerFrame, type Wel
 import type { HubOptions, RunningHub } from '../src/index.js';
 import type { TestClient } from './support/client.js';
 import { joined, startTestHub } from './support/hub.js';
-import { TestRedis } from './support/redis-server.js';
+import { TestRedis } from '@pinhole/test-kit/redis';
 
 const MAX_FRAME_BYTES = 16_384;
 const ROOM = 'deep';

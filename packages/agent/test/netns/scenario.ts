@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleCli } from './bundle.js';
-import { PUBLIC_IP, Topology, type Spawned } from './topology.js';
+import { bundleCli } from '@pinhole/test-kit/cli-bundle';
+import { PUBLIC_IP, Topology, type Spawned } from '@pinhole/test-kit/netns/topology';
 
 export const HUB_URL = `https://${PUBLIC_IP}:8443`;
 export const ROOM = 'netns';
