@@ -1,6 +1,6 @@
 /**
  * Interop with aiortc (Python), through a real hub: the Node SDK (node-datachannel) and
- * test/interop/aiortc_peer.py, a client written from docs/protocol.md alone. Both join
+ * test/interop/aiortc_peer.py, a client written from docs/protocol/ (hub.md, peer.md) alone. Both join
  * orders × both politeness roles (the impolite side offers, §12.1): the named channel both
  * sides open carries text, JSON and binary both ways, a file goes each way with its SHA-256
  * checked, sends are held to aiortc's a=max-message-size, and the SDK's trickle sequence
