@@ -5,7 +5,7 @@
  * packages are bundled from src, everything from node_modules stays external and resolves
  * from the repository's node_modules (the bundle is written below it).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -23,11 +23,33 @@ const externalDependencies: Plugin = {
 
 let bundled: Promise<string> | undefined;
 
-/** Bundles the CLI once per test process; resolves with the script's path (deleted at exit). */
+/** Whether process `pid` still runs (EPERM: it does, as another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Bundles of test workers that were killed rather than exited (no 'exit' event ran). */
+function removeOrphans(cache: string): void {
+  for (const name of readdirSync(cache)) {
+    const pid = Number(name.split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && !alive(pid)) rmSync(join(cache, name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Bundles the CLI once per test process; resolves with the script's path, which stays until
+ * the process exits (callers must not delete it: every test of the file shares it).
+ */
 export function bundleCli(): Promise<string> {
   bundled ??= (async () => {
     const cache = join(ROOT, 'node_modules/.cache/pinhole-cli');
     mkdirSync(cache, { recursive: true });
+    removeOrphans(cache);
     const dir = mkdtempSync(join(cache, `${process.pid}-`));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     // The CLI reads its version from ../package.json next to its script, as in dist/.

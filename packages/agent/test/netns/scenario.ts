@@ -105,7 +105,7 @@ export class Scenario {
   async destroy(): Promise<void> {
     await this.t.destroy();
     for (const d of this.#dirs) rmSync(d, { recursive: true, force: true });
-    rmSync(join(this.cli, '../..'), { recursive: true, force: true });
+    // The CLI bundle is shared by every scenario of the test file; bundleCli deletes it at exit.
   }
 
   #dir(): string {
