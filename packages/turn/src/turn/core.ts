@@ -51,14 +51,20 @@ export class TurnServerCore implements TurnContext {
     return this.deps.now();
   }
 
+  // TurnContext: what the method handlers may do (handlers/); not meant for embedders, who
+  // drive the core through handleClientPacket, handlePeerPacket, relayOpened/Failed and tick.
+
+  /** @internal */
   randomBytes(size: number): Buffer {
     return this.deps.randomBytes(size);
   }
 
+  /** @internal */
   count(counter: TurnCounter, by = 1): void {
     this.counters[counter] += by;
   }
 
+  /** @internal */
   relayed(direction: 'to-peer' | 'from-peer', bytes: number): void {
     const { counters } = this;
     if (direction === 'to-peer') {
@@ -70,18 +76,22 @@ export class TurnServerCore implements TurnContext {
     }
   }
 
+  /** @internal */
   isPeerAllowed(ip: string): boolean {
     return this.peers.isAllowed(ip);
   }
 
+  /** @internal */
   allocationOn(tupleKey: string): Allocation | undefined {
     return this.table.byTupleKey(tupleKey);
   }
 
+  /** @internal */
   hasQuotaFor(quotaKey: string): boolean {
     return this.table.countFor(quotaKey) < this.options.maxAllocationsPerUser && this.table.size < this.options.maxAllocations;
   }
 
+  /** @internal */
   addAllocation(make: (id: number) => Allocation, pending: PendingAllocate, usedReservation: Buffer | undefined): Allocation {
     const allocation = make(this.nextId++);
     this.table.add(allocation);
@@ -90,11 +100,13 @@ export class TurnServerCore implements TurnContext {
     return allocation;
   }
 
+  /** @internal */
   reservedFamily(token: Buffer): 4 | 6 | undefined {
     const reservation = this.reservations.get(token.toString('hex'));
     return reservation && this.now() < reservation.expiresAt ? reservation.family : undefined;
   }
 
+  /** @internal */
   reserve(token: Buffer, family: 4 | 6): void {
     this.reservations.set(token.toString('hex'), { expiresAt: this.now() + RESERVATION_LIFETIME_S * 1000, family });
   }
