@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { until } from '../../client/test/support/hub.js';
-import { launchChromium } from '../../client/test/support/browser.js';
-import { freeUdpTcpPorts, hello } from './support.js';
+import { launchChromium } from '@pinhole/test-kit/browser';
+import { freeUdpTcpPorts, hello } from '@pinhole/test-kit/cli';
+import { until } from '@pinhole/test-kit/wait';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');

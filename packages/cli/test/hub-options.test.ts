@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildHubOptions, planTurn, resolveOptions, serveOptions } from '../src/index.js';
-import { tempDirs } from './support.js';
+import { tempDirs } from '@pinhole/test-kit/cli';
 
 const dirs = tempDirs();
 afterEach(() => dirs.cleanup());

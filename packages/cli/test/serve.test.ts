@@ -5,8 +5,8 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadOrCreateSelfSigned, type EmbeddedTurnOptions, type StartTurn } from '../src/index.js';
-import { TestTurnClient } from '../../turn/test/helpers/turn-client.js';
-import { freeUdpTcpPorts, get, hello, run, startServeCli, stopAll, tempDirs } from './support.js';
+import { TestTurnClient } from '@pinhole/test-kit/turn-client';
+import { freeUdpTcpPorts, get, hello, run, startServeCli, stopAll, tempDirs } from '@pinhole/test-kit/cli';
 
 const dirs = tempDirs();
 afterEach(async () => {

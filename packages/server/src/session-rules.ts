@@ -1,6 +1,6 @@
 /**
  * The session rules both cores apply the same way: what a hello needs, what a resume
- * checks (docs/protocol.md §4.3, §6.3), what an HTTP request naming a session checks, and
+ * checks (docs/protocol/hub.md §4.3, §6.3), what an HTTP request naming a session checks, and
  * the `welcome` frame.
  */
 import { MAX_FRAME_DEPTH, PROTOCOL_VERSION, ProtocolError, type FrameId, type HelloFrame, type WelcomeFrame } from '@pinhole/protocol';

@@ -8,7 +8,7 @@ import type { PeerLeftFrame, ServerFrame } from '@pinhole/protocol';
 import type { HubOptions, RunningHub } from '../src/index.js';
 import { TestClient } from './support/client.js';
 import { joined, startTestHub } from './support/hub.js';
-import { TestRedis } from './support/redis-server.js';
+import { TestRedis } from '@pinhole/test-kit/redis';
 import { HttpSession } from './support/stalled.js';
 
 let redis: TestRedis | undefined;

@@ -12,7 +12,7 @@ export interface TransportContext {
   readonly metrics: HubMetrics;
 }
 
-/** What a client is told when its session ends by `overflow` (either bound, docs/protocol.md §4.2). */
+/** What a client is told when its session ends by `overflow` (either bound, docs/protocol/hub.md §4.2). */
 export const OVERFLOW_MESSAGE = 'the session overflowed (frames unacknowledged, or not read, past the bounds) and has ended; start a new one';
 
 /** The loose `error` frame a downstream writes just before the hub closes it. */

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { chromiumBinary } from '../../../turn/test/helpers/binaries.js';
+import { chromiumBinary } from './binaries.js';
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
