@@ -10,10 +10,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectivityReport } from '@pinhole/client';
-import { PUBLIC_IP, netnsUnavailable } from './netns/topology.js';
+import { PUBLIC_IP, netnsUnavailable } from '@pinhole/test-kit/netns/topology';
 import { ROOM, Scenario } from './netns/scenario.js';
-import { chromiumIn, type NamespacedChromium } from './netns/chromium.js';
-import { PROXY_PORT, PROXY_URL, squidIn } from './netns/squid.js';
+import { chromiumIn, type NamespacedChromium } from '@pinhole/test-kit/netns/chromium';
+import { PROXY_PORT, PROXY_URL, squidIn } from '@pinhole/test-kit/netns/squid';
 
 const unavailable = netnsUnavailable();
 if (unavailable) console.warn(`netns-one-port: skipped, ${unavailable}`);
@@ -33,7 +33,7 @@ describe.skipIf(unavailable !== undefined)(`one port 443 through a proxy that al
   let s: Scenario;
   const browsers = new Set<NamespacedChromium>();
   const browserIn = async (ns: string, args: string[] = []) => {
-    const b = await chromiumIn(ns, args);
+    const b = await chromiumIn(ns, new URL('./netns/browser-peer.ts', import.meta.url), args);
     browsers.add(b);
     return b;
   };

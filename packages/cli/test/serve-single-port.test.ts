@@ -4,8 +4,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { servedUrls } from '../src/addresses.js';
-import { TestTurnClient } from '../../turn/test/helpers/turn-client.js';
-import { freeUdpTcpPorts, get, hello, run, startServeCli, stopAll, tempDirs } from './support.js';
+import { TestTurnClient } from '@pinhole/test-kit/turn-client';
+import { freeUdpTcpPorts, get, hello, run, startServeCli, stopAll, tempDirs } from '@pinhole/test-kit/cli';
 
 const dirs = tempDirs();
 afterEach(async () => {

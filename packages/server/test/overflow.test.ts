@@ -8,7 +8,7 @@ import type { PeerLeftFrame, ServerFrame } from '@pinhole/protocol';
 import type { HubOptions, RunningHub } from '../src/index.js';
 import { TestClient } from './support/client.js';
 import { joined, startTestHub } from './support/hub.js';
-import { TestRedis } from './support/redis-server.js';
+import { TestRedis } from '@pinhole/test-kit/redis';
 import { HttpSession } from './support/stalled.js';
 
 let redis: TestRedis | undefined;
@@ -82,6 +82,7 @@ describe.each(['memory', 'redis'] as const)('%s core', (core) => {
     const h = await start(core, { maxReplayFrames: 100_000, maxReplayBytes: 64 * 1024 * 1024, maxWriteBufferBytes: 1024 * 1024 });
     const sender = await joined(h, 'unread');
     clients.push(sender);
+    expect(sender.welcome!.limits.maxWriteBufferBytes).toBe(1024 * 1024); // announced in welcome.limits (§3.3)
     const receiver = await HttpSession.open(h.url);
     await receiver.send({ type: 'join', room: 'unread' });
     expect((await poll(receiver, 0)).body).toEqual([expect.objectContaining({ type: 'joined', seq: 1 })]);

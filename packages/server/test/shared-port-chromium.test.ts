@@ -6,18 +6,16 @@
  * The test certificate's key is the only one trusted (--ignore-certificate-errors-spki-list).
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { IceServer } from '@pinhole/protocol';
 import { startTurnServer, type TurnServer } from '@pinhole/turn';
 import { mintToken, type RunningHub } from '../src/index.js';
-import { chromiumBinary } from '../../turn/test/helpers/binaries.js';
-import { browserPair } from '../../turn/test/helpers/webrtc.js';
+import { chromiumBinary } from '@pinhole/test-kit/binaries';
+import { TLS_CERT as CERT, TLS_KEY as KEY } from '@pinhole/test-kit/turn-server';
+import { browserPair } from '@pinhole/test-kit/webrtc';
 import { startTestHub } from './support/hub.js';
 
-const CERT = readFileSync(new URL('../../turn/test/fixtures/tls-cert.pem', import.meta.url));
-const KEY = readFileSync(new URL('../../turn/test/fixtures/tls-key.pem', import.meta.url));
 const SECRET = 'shared-port-chromium';
 const RELAY_IP = '127.0.0.2';
 
@@ -42,7 +40,7 @@ afterAll(async () => {
 });
 
 async function metric(name: string, label: string): Promise<number> {
-  const m = new RegExp(`^${name}\\{[^}]*="${label}"[^}]*\\} (\\d+)`, 'm').exec(await hub.hub.metrics.registry.metrics());
+  const m = new RegExp(`^${name}\\{[^}]*="${label}"[^}]*\\} (\\d+)`, 'm').exec(await hub.metrics.registry.metrics());
   return m ? Number(m[1]) : NaN;
 }
 

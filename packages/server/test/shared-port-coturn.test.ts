@@ -3,15 +3,16 @@
  * TURN over TCP and over TLS on the hub's HTTPS port, relaying to turnutils_peer. A client that is not ours shows that the
  * first-bytes / ALPN decision holds for another implementation's STUN and TLS.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTurnServer, turnCredentials, type TurnServer } from '@pinhole/turn';
 import type { RunningHub } from '../src/index.js';
-import { coturnBinary, freeUdpPort, parseUclient, run, startProcess } from '../../turn/test/helpers/coturn.js';
+import { coturnBinary } from '@pinhole/test-kit/binaries';
+import { parseUclient } from '@pinhole/test-kit/coturn';
+import { freeUdpPort } from '@pinhole/test-kit/ports';
+import { run, startProcess } from '@pinhole/test-kit/process';
+import { TLS_CERT as CERT, TLS_KEY as KEY } from '@pinhole/test-kit/turn-server';
 import { startTestHub } from './support/hub.js';
 
-const CERT = readFileSync(new URL('../../turn/test/fixtures/tls-cert.pem', import.meta.url));
-const KEY = readFileSync(new URL('../../turn/test/fixtures/tls-key.pem', import.meta.url));
 const SECRET = 'shared-port-coturn';
 
 let turn: TurnServer;
@@ -47,7 +48,7 @@ it.each([
   expect(summary, output).toBeDefined();
   expect(summary?.sent, output).toBeGreaterThanOrEqual(100);
   expect(summary?.received, output).toBeGreaterThan(0);
-  const metrics = await hub.hub.metrics.registry.metrics();
+  const metrics = await hub.metrics.registry.metrics();
   expect(metrics).toMatch(new RegExp(`^pinhole_port_connections_total\\{protocol="${protocol}"\\} [1-9]`, 'm'));
   expect(metrics).toMatch(/^pinhole_port_refused_total\{reason="garbage"\} 0$/m);
 });

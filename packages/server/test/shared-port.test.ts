@@ -3,7 +3,6 @@
  * real embedded TURN server behind it: what reaches which handler, and that connections
  * that are silent, garbage or too many are closed without disturbing the others.
  */
-import { readFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
@@ -12,12 +11,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MessageClass, Method, StreamFramer, StunMessage, decodeStunMessage, startTurnServer, turnCredentials, type TurnServer } from '@pinhole/turn';
 import { mintToken, type RunningHub, type SinglePortOptions } from '../src/index.js';
-import { TestTurnClient, udpPeer } from '../../turn/test/helpers/turn-client.js';
+import { TestTurnClient, udpPeer } from '@pinhole/test-kit/turn-client';
+import { TLS_CERT as CERT, TLS_KEY as KEY } from '@pinhole/test-kit/turn-server';
 import { TestClient } from './support/client.js';
 import { startTestHub } from './support/hub.js';
 
-const CERT = readFileSync(new URL('../../turn/test/fixtures/tls-cert.pem', import.meta.url));
-const KEY = readFileSync(new URL('../../turn/test/fixtures/tls-key.pem', import.meta.url));
 const SECRET = 'shared-port-secret';
 
 let turn: TurnServer | undefined;
@@ -83,7 +81,7 @@ function stunExchange(socket: Socket, request: Buffer): Promise<StunMessage> {
 }
 
 async function metric(h: RunningHub, name: string, label: string): Promise<number> {
-  const text = await h.hub.metrics.registry.metrics();
+  const text = await h.metrics.registry.metrics();
   const m = new RegExp(`^${name}\\{[^}]*="${label}"[^}]*\\} (\\d+)`, 'm').exec(text);
   return m ? Number(m[1]) : NaN;
 }

@@ -131,6 +131,7 @@ export function buildHubOptions(
   } else if (values.rateBurst !== undefined) {
     options.rateBurst = values.rateBurst;
   }
+  if (values.maxWriteBuffer !== undefined) options.maxWriteBufferBytes = values.maxWriteBuffer;
   if (values.refuseWebsocket) options.refuseWebSocket = true;
   if (values.redis !== undefined) options.redis = values.redis;
   if (values.nodeId !== undefined) options.nodeId = values.nodeId;
@@ -217,7 +218,7 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
     const single = singlePort ? { singlePort: sharedTurn && hubTurn ? { stun: sharedTurn, turnHost } : {} } : {};
     hub = await startHub({ ...hubOptions, ...single, fallback: webAppHandler() });
     // The embedded TURN server's counters on the hub's /metrics (pinhole_turn_*).
-    if (turn?.stats) registerTurnMetrics(hub.hub.metrics.registry, turn.stats);
+    if (turn?.stats) registerTurnMetrics(hub.metrics.registry, turn.stats);
   } catch (err) {
     await turn?.close().catch(() => undefined);
     if (err instanceof CliError) throw err;

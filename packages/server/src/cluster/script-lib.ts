@@ -11,7 +11,7 @@ local function skey(sid) return P .. 's:' .. sid end
 local function sidOf(peer) return redis.call('GET', P .. 'p:' .. peer) end
 local function str(s) return cjson.encode(s) end
 
--- Numbers, queues and announces a frame to a session (docs/protocol.md §4.1-4.2).
+-- Numbers, queues and announces a frame to a session (docs/protocol/hub.md §4.1-4.2).
 local function push(sid, ftype, body)
   if not sid then return end
   local sk = skey(sid)
@@ -62,7 +62,7 @@ local function ack(sk, sid, upTo)
   redis.call('HINCRBY', sk, 'bytes', -b)
 end
 
--- Records a client frame id; false for a retry (docs/protocol.md §4.5).
+-- Records a client frame id; false for a retry (docs/protocol/hub.md §4.5).
 local function firstSight(sk, sid, kind, id)
   if kind == 's' then
     local z = P .. 'si:' .. sid
