@@ -58,7 +58,7 @@ export interface TurnConfig {
 
 /**
  * The numbers: what a session, a connection and a room may do, and for how long. Both
- * cores enforce the same ones (docs/protocol.md §7).
+ * cores enforce the same ones (docs/protocol/hub.md §7).
  */
 export interface HubLimits {
   graceMs: number;
