@@ -7,7 +7,7 @@
 // distort it: CPU µs per forwarded packet (idle cost of the open connections subtracted),
 // the packets/s one core would carry at that cost, memory per subscriber, and loss.
 //   npm run bench:sfu   (node --expose-gc bench/sfu/run.mjs)
-// Env: ENGINES (default "node-datachannel,werift"), SUBSCRIBERS (default "25,100"),
+// Env: ENGINES (default "node-datachannel,werift,sfu"; "sfu" is the whole SFU of packages/sfu/dist), SUBSCRIBERS (default "25,100"),
 //      RATE (packets/s per subscriber, default 150 ≈ 1.5 Mbps), SECONDS (default 10), RESULTS_FILE.
 import { fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { ndcEngine, weriftEngine } from './engines.mjs';
 
-const ENGINES = (process.env.ENGINES ?? 'node-datachannel,werift').split(',');
+const ENGINES = (process.env.ENGINES ?? 'node-datachannel,werift,sfu').split(',');
 const SUBSCRIBERS = (process.env.SUBSCRIBERS ?? '25,100').split(',').map(Number);
 const RATE = Number(process.env.RATE ?? 150);
 const SECONDS = Number(process.env.SECONDS ?? 10);
@@ -39,11 +39,27 @@ function receivers() {
   const child = fork(new URL('./receivers.mjs', import.meta.url), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map();
   let countWaiter;
+  let publisherOffer;
+  let stopped;
   child.on('message', (msg) => {
     if (msg.type === 'answer') pending.get(msg.id)?.(msg.sdp);
     else if (msg.type === 'count') countWaiter?.(msg.received);
+    else if (msg.type === 'publisher-offer') publisherOffer?.(msg.sdp);
+    else if (msg.type === 'stopped') stopped?.(msg.sent);
   });
   return {
+    publish: (rate) =>
+      new Promise((resolve) => {
+        publisherOffer = resolve;
+        child.send({ type: 'publish', rate });
+      }),
+    publisherAnswer: (sdp) => child.send({ type: 'publisher-answer', sdp }),
+    start: () => child.send({ type: 'start' }),
+    stop: () =>
+      new Promise((resolve) => {
+        stopped = resolve;
+        child.send({ type: 'stop' });
+      }),
     answerFor: (id, sdp) =>
       new Promise((resolve) => {
         pending.set(id, resolve);
@@ -68,7 +84,83 @@ function packetFor(template, ssrc, seq, timestamp) {
   return p;
 }
 
+/**
+ * The whole SFU (packages/sfu/dist, default engine): a node-datachannel publisher in the child
+ * process sends one VP8 stream at RATE packets/s, the SFU receives it (werift: one decrypt per
+ * packet), rewrites it per subscriber and sends it to N subscribers (node-datachannel). CPU per
+ * forwarded packet here includes the receive side, spread over the N copies.
+ */
+async function sfuTrial(n) {
+  const { Sfu } = await import('../../packages/sfu/dist/index.js');
+  const rx = receivers();
+  const before = heap();
+  const sfu = new Sfu();
+  const room = sfu.room('bench');
+  const offer = await rx.publish(RATE);
+  rx.publisherAnswer(await room.publish('publisher', offer));
+  await sleep(1000);
+  rx.start(); // a few packets so the publisher's track is known to the SFU
+  await sleep(500);
+  await rx.stop();
+  let connected = 0;
+  const failures = [];
+  for (let i = 0; i < n; i += 10) {
+    const batch = [];
+    for (let j = i; j < Math.min(n, i + 10); j++) {
+      batch.push((async () => {
+        try {
+          const subOffer = await room.subscribe(`s${j}`, 'publisher');
+          await room.acceptAnswer(`s${j}`, 'publisher', await rx.answerFor(j, subOffer));
+          connected++;
+        } catch (err) {
+          failures.push(err.message);
+        }
+      })());
+    }
+    await Promise.all(batch);
+  }
+  await sleep(1000);
+  const after = heap();
+  const idle0 = cpuMicros();
+  const idleStart = performance.now();
+  await sleep(3000);
+  const idleRate = (cpuMicros() - idle0) / (performance.now() - idleStart);
+  const sentBefore = 0;
+  const cpu0 = cpuMicros();
+  const start = performance.now();
+  const baseline = (await rx.count()).reduce((a, b) => a + (b ?? 0), 0);
+  rx.start();
+  await sleep(SECONDS * 1000);
+  const published = await rx.stop();
+  const wall = performance.now() - start;
+  const cpu = cpuMicros() - cpu0 - idleRate * wall;
+  await sleep(1500);
+  const got = (await rx.count()).reduce((a, b) => a + (b ?? 0), 0) - baseline;
+  sfu.close();
+  await rx.close();
+  if (failures.length) console.error(`${failures.length} of ${n} subscribers failed to connect: ${[...new Set(failures)].join('; ')}`);
+  n = connected;
+  const inWindow = published - sentBefore;
+  const sent = got; // forwarded packets that arrived; loss is against what the publisher sent × n
+  const perPacket = cpu / Math.max(1, sent);
+  return {
+    engine: 'whole SFU (werift in, node-datachannel out)',
+    failedSetups: failures.length,
+    n,
+    sent,
+    loss: 1 - got / (inWindow * n),
+    pktsPerSec: sent / (wall / 1000),
+    cpuShare: cpu / (wall * 1000),
+    perPacket,
+    perCore: 1e6 / perPacket,
+    idleCpuShare: idleRate / 1000,
+    rssPerSub: (after.rss - before.rss) / n,
+    jsPerSub: (after.js - before.js) / n,
+  };
+}
+
 async function trial(engineName, n) {
+  if (engineName === 'sfu') return sfuTrial(n);
   const engine = await makers[engineName]();
   const rx = receivers();
   const before = heap();

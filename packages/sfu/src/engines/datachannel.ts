@@ -89,6 +89,12 @@ export class DataChannelSubscriber implements SubscriberTransport {
     try {
       this.pc.setRemoteDescription(answerSdp, 'answer');
     } catch (err) {
+      // Seen under load: the transport failed (ICE) before the answer came, and libdatachannel
+      // then refuses the answer's candidates. That is the transport's failure, not the answer's.
+      if (this.closed || /without ICE transport/.test((err as Error).message)) {
+        this.close();
+        throw new SfuError('closed', `subscriber transport failed before its answer: ${(err as Error).message}`);
+      }
       throw new SfuError('bad-sdp', `subscriber answer rejected: ${(err as Error).message}`);
     }
     await waitUntil(() => this.closed || (this.connected && this.tracks.every((t) => t.isOpen())), 'subscriber connection');
