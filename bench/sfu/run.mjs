@@ -6,7 +6,7 @@
 // (getrusage: every thread, native ones included) so that other load on the machine does not
 // distort it: CPU µs per forwarded packet (idle cost of the open connections subtracted),
 // the packets/s one core would carry at that cost, memory per subscriber, and loss.
-//   npm run bench:sfu   (node --expose-gc bench/sfu/run.mjs)
+//   npm run bench:sfu   (builds packages/sfu/dist for the whole-SFU row, then node --expose-gc bench/sfu/run.mjs)
 // Env: ENGINES (default "node-datachannel,werift,sfu"; "sfu" is the whole SFU of packages/sfu/dist), SUBSCRIBERS (default "25,100"),
 //      RATE (packets/s per subscriber, default 150 ≈ 1.5 Mbps), SECONDS (default 10), RESULTS_FILE.
 import { fork, spawn } from 'node:child_process';
