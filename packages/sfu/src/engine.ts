@@ -1,0 +1,131 @@
+/**
+ * The engine seam: everything the SFU core needs from a WebRTC stack, and nothing more, so that
+ * a faster engine can replace the default one (see docs/architecture.md, "Media server").
+ *
+ * Signaling is plain SDP, complete with candidates (non-trickle): a publisher's offer goes in,
+ * its answer comes out; the SFU offers to a subscriber and takes its answer. Each maps onto one
+ * `signal` frame of the hub (offer / answer) in the next slice.
+ *
+ * RTP travels as raw packets (Buffer, RFC 3550 layout, decrypted): the core reads and rewrites
+ * the fixed header fields itself, so no engine parses a packet the SFU only forwards.
+ */
+
+export type MediaKind = 'audio' | 'video';
+
+/** A codec as negotiated on one leg (payload types differ between legs). */
+export interface Codec {
+  /** e.g. "video/VP8", "video/H264", "audio/opus" (case as in SDP rtpmap). */
+  mimeType: string;
+  payloadType: number;
+  clockRate: number;
+}
+
+/** One incoming RTP stream of a publisher: a track, or one simulcast layer (RID) of it. */
+export interface IncomingStream {
+  /** The transceiver's MID: the layers of one simulcast track share it. */
+  readonly mid: string;
+  readonly kind: MediaKind;
+  /** RFC 8851 restriction identifier ("q", "h", "f" as Chromium's sendEncodings name them), or undefined without simulcast. */
+  readonly rid: string | undefined;
+  /** 0 until known (a simulcast layer's SSRC comes with its first packet). */
+  readonly ssrc: number;
+  readonly codec: Codec;
+  /** Every decrypted RTP packet of this stream. One listener (the core's). */
+  onRtp(listener: (packet: Buffer) => void): void;
+  /** Asks the publisher for a keyframe of this stream (RTCP PLI, RFC 4585 §6.3.1). */
+  requestKeyframe(): void;
+}
+
+export interface PublisherTransport {
+  readonly id: string;
+  /** Applies the publisher's offer and returns the complete answer (all local candidates included). */
+  answer(offerSdp: string): Promise<string>;
+  /** Each stream as its first packet (or its SDP) makes it known; layers of one track arrive as separate streams. */
+  onStream(listener: (stream: IncomingStream) => void): void;
+  /** The transport failed or was closed by the peer. */
+  onClose(listener: () => void): void;
+  close(): void;
+}
+
+/** A send-only track on a subscriber's transport, with an SSRC the SFU chooses. */
+export interface OutgoingTrack {
+  readonly kind: MediaKind;
+  readonly ssrc: number;
+  /** The codec this leg negotiated (payload type to write into forwarded packets). */
+  readonly codec: Codec;
+  /** Sends one RTP packet whose SSRC and payload type are already this track's. */
+  send(packet: Buffer): void;
+  /** The subscriber asked for a keyframe (PLI or FIR). */
+  onKeyframeRequest(listener: () => void): void;
+}
+
+export interface SubscriberTransport {
+  readonly id: string;
+  /** Adds a send-only track offering exactly this codec (the publisher's: the SFU does not transcode); call before createOffer. */
+  addTrack(mimeType: string): OutgoingTrack;
+  /** The SFU's offer, complete with candidates. */
+  createOffer(): Promise<string>;
+  /** Applies the subscriber's answer; resolves when the transport can send media. */
+  acceptAnswer(answerSdp: string): Promise<void>;
+  onClose(listener: () => void): void;
+  close(): void;
+}
+
+/** Live resources of an engine: tests assert these return to zero when everyone has left. */
+export interface EngineCounts {
+  publishers: number;
+  subscribers: number;
+}
+
+/** Receives publishers (one decrypt per incoming packet). */
+export interface PublisherEngine {
+  readonly name: string;
+  createPublisherTransport(): PublisherTransport;
+  /** Live publisher transports. */
+  publisherCount(): number;
+  close(): void;
+}
+
+/** Sends to subscribers (one encrypt and send per subscriber: the hot path that decides capacity). */
+export interface SubscriberEngine {
+  readonly name: string;
+  createSubscriberTransport(): SubscriberTransport;
+  /** Live subscriber transports. */
+  subscriberCount(): number;
+  close(): void;
+}
+
+/** What the SFU runs on: possibly two engines, one per direction (see combineEngines). */
+export interface Engine {
+  readonly name: string;
+  createPublisherTransport(): PublisherTransport;
+  createSubscriberTransport(): SubscriberTransport;
+  counts(): EngineCounts;
+  /** Closes every transport the engine still holds. */
+  close(): void;
+}
+
+/** One engine receiving publishers, another sending to subscribers. */
+export function combineEngines(publishers: PublisherEngine, subscribers: SubscriberEngine): Engine {
+  return {
+    name: publishers.name === subscribers.name ? publishers.name : `${publishers.name}+${subscribers.name}`,
+    createPublisherTransport: () => publishers.createPublisherTransport(),
+    createSubscriberTransport: () => subscribers.createSubscriberTransport(),
+    counts: () => ({ publishers: publishers.publisherCount(), subscribers: subscribers.subscriberCount() }),
+    close: () => {
+      publishers.close();
+      if (subscribers !== (publishers as unknown)) subscribers.close();
+    },
+  };
+}
+
+/** Typed failure of an engine operation (bad SDP, missing simulcast, closed transport…). */
+export class SfuError extends Error {
+  constructor(
+    readonly code: 'bad-sdp' | 'unsupported-codec' | 'closed' | 'timeout' | 'not-found' | 'bad-request',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SfuError';
+  }
+}

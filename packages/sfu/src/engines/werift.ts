@@ -1,0 +1,264 @@
+/**
+ * werift engine (pure TypeScript, SRTP through node:crypto): receives publishers, Chromium's
+ * three-layer simulcast included (RID header extension, RFC 8852), and can send to subscribers
+ * too — about 5× the CPU per sent packet of node-datachannel (bench/sfu/RESULTS.md), so the
+ * default engine uses it for publishers only.
+ */
+import {
+  MediaStreamTrack,
+  RTCPeerConnection,
+  type RTCRtpCodecParameters,
+  useH264,
+  useOPUS,
+  usePCMU,
+  useRepairedRtpStreamId,
+  useSdesMid,
+  useSdesRTPStreamId,
+  useVP8,
+  type RTCRtpTransceiver,
+} from 'werift';
+import {
+  SfuError,
+  type Codec,
+  type IncomingStream,
+  type MediaKind,
+  type OutgoingTrack,
+  type PublisherEngine,
+  type SubscriberEngine,
+  type PublisherTransport,
+  type SubscriberTransport,
+} from '../engine.js';
+import { asksKeyframe, nextId, offeredCodec, waitUntil } from './common.js';
+
+export interface WeriftOptions {
+  /** UDP ports for ICE, inclusive (default: any). */
+  portRange?: [number, number];
+}
+
+type Closer = () => void;
+
+const WERIFT_CODECS: Record<string, (p: Partial<RTCRtpCodecParameters>) => RTCRtpCodecParameters> = {
+  'video/vp8': useVP8,
+  'video/h264': useH264,
+  'audio/opus': useOPUS,
+  'audio/pcmu': usePCMU,
+  'audio/pcma': (p) => usePCMU({ ...p, mimeType: 'audio/PCMA', payloadType: 8 }),
+};
+
+function baseConfig(options: WeriftOptions): ConstructorParameters<typeof RTCPeerConnection>[0] {
+  return { iceUseIpv6: false, ...(options.portRange ? { icePortRange: options.portRange } : {}) };
+}
+
+const codecOf = (c: RTCRtpCodecParameters): Codec => ({ mimeType: c.mimeType, payloadType: c.payloadType, clockRate: c.clockRate });
+
+async function completeLocal(pc: RTCPeerConnection): Promise<string> {
+  await waitUntil(() => pc.iceGatheringState === 'complete', 'ICE gathering');
+  const sdp = pc.localDescription?.sdp;
+  if (!sdp) throw new SfuError('closed', 'no local description');
+  return sdp;
+}
+
+function watchClose(pc: RTCPeerConnection, onClosed: Closer): void {
+  pc.connectionStateChange.subscribe((state) => {
+    if (state === 'failed' || state === 'closed') onClosed();
+  });
+}
+
+export class WeriftPublisher implements PublisherTransport {
+  readonly id = nextId('wpub');
+  private readonly pc: RTCPeerConnection;
+  private readonly streamListeners: ((s: IncomingStream) => void)[] = [];
+  private readonly closeListeners: Closer[] = [];
+  private closed = false;
+
+  constructor(options: WeriftOptions, private readonly released: Closer) {
+    this.pc = new RTCPeerConnection({
+      ...baseConfig(options),
+      // No transport-cc: werift's TWCC feedback, timed in a busy JS event loop, made Chromium's
+      // delay-based estimate fall (300 → 30 kbit/s in the E2E test), leaving only the lowest layer.
+      // Congestion feedback of the SFU's own (REMB from measured receive rates) is the next slice.
+      codecs: { video: [useVP8(), useH264()], audio: [useOPUS(), usePCMU()] },
+      headerExtensions: {
+        video: [useSdesMid(), useSdesRTPStreamId(), useRepairedRtpStreamId()],
+        audio: [useSdesMid()],
+      },
+    });
+    // werift's pc.onTrack fires once per media section, with its first layer only; the other
+    // simulcast layers (one track per RID) are on the receiver and in the transceiver's onTrack.
+    const announced = new Set<MediaStreamTrack>();
+    const announce = (track: MediaStreamTrack, transceiver: RTCRtpTransceiver): void => {
+      if (announced.has(track)) return;
+      announced.add(track);
+      this.announce(track, transceiver);
+    };
+    this.pc.onTrack.subscribe((first) => {
+      const transceiver = this.pc.getTransceivers().find((t) => t.receiver.tracks.includes(first) || t.receiver.track === first);
+      if (!transceiver) return;
+      const tracks = transceiver.receiver.tracks.length > 0 ? transceiver.receiver.tracks : [first];
+      for (const track of tracks) announce(track, transceiver);
+      transceiver.onTrack.subscribe((track) => announce(track, transceiver));
+    });
+    watchClose(this.pc, () => this.close());
+  }
+
+  private announce(track: MediaStreamTrack, transceiver: RTCRtpTransceiver): void {
+    const codec = track.codec ?? transceiver.codecs[0];
+    if (!codec) return;
+    const receiver = transceiver.receiver;
+    // werift leaves track.ssrc unset for a simulcast layer: take it from the layer's packets.
+    let ssrc = track.ssrc ?? 0;
+    const stream: IncomingStream = {
+      mid: transceiver.mid ?? '',
+      kind: track.kind as MediaKind,
+      rid: track.rid,
+      get ssrc() {
+        return ssrc;
+      },
+      codec: codecOf(codec),
+      onRtp: (listener) => {
+        track.onReceiveRtp.subscribe((rtp) => {
+          ssrc = rtp.header.ssrc;
+          listener(rtp.serialize());
+        });
+      },
+      requestKeyframe: () => {
+        if (!this.closed && ssrc !== 0) receiver.sendRtcpPLI(ssrc).catch(() => undefined);
+      },
+    };
+    for (const l of this.streamListeners) l(stream);
+  }
+
+  async answer(offerSdp: string): Promise<string> {
+    if (this.closed) throw new SfuError('closed', 'publisher transport closed');
+    try {
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+    } catch (err) {
+      throw new SfuError('bad-sdp', `publisher offer rejected: ${(err as Error).message}`);
+    }
+    if (!this.pc.getTransceivers().some((t) => t.kind === 'video' || t.kind === 'audio')) {
+      throw new SfuError('bad-sdp', 'publisher offer has no audio or video');
+    }
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    return completeLocal(this.pc);
+  }
+
+  onStream(listener: (stream: IncomingStream) => void): void {
+    this.streamListeners.push(listener);
+  }
+
+  onClose(listener: Closer): void {
+    this.closeListeners.push(listener);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    void this.pc.close();
+    this.released();
+    for (const l of this.closeListeners) l();
+  }
+}
+
+export class WeriftSubscriber implements SubscriberTransport {
+  readonly id = nextId('wsub');
+  private readonly pc: RTCPeerConnection;
+  private readonly closeListeners: Closer[] = [];
+  private closed = false;
+
+  constructor(options: WeriftOptions, private readonly released: Closer) {
+    this.pc = new RTCPeerConnection({
+      ...baseConfig(options),
+      codecs: { video: [useVP8(), useH264()], audio: [useOPUS(), usePCMU()] },
+      headerExtensions: { video: [useSdesMid()], audio: [useSdesMid()] },
+    });
+    watchClose(this.pc, () => this.close());
+  }
+
+  addTrack(mimeType: string): OutgoingTrack {
+    const offered = offeredCodec(mimeType);
+    const track = new MediaStreamTrack({ kind: offered.kind });
+    const transceiver = this.pc.addTransceiver(track, { direction: 'sendonly' });
+    // Offer exactly the publisher's codec: the SFU forwards, it does not transcode.
+    transceiver.codecs = [WERIFT_CODECS[offered.mimeType.toLowerCase()]!({ payloadType: offered.payloadType })];
+    const keyframeListeners: Closer[] = [];
+    transceiver.sender.onRtcp.subscribe((packet) => {
+      if (asksKeyframe([packet])) for (const l of keyframeListeners) l();
+    });
+    const sender = transceiver.sender;
+    return {
+      kind: offered.kind,
+      get ssrc() {
+        return sender.ssrc;
+      },
+      get codec() {
+        const c = sender.codec;
+        return c ? codecOf(c) : { mimeType: offered.mimeType, payloadType: offered.payloadType, clockRate: offered.clockRate };
+      },
+      send: (packet) => {
+        if (!this.closed) track.writeRtp(packet);
+      },
+      onKeyframeRequest: (listener) => keyframeListeners.push(listener),
+    };
+  }
+
+  async createOffer(): Promise<string> {
+    if (this.closed) throw new SfuError('closed', 'subscriber transport closed');
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    return completeLocal(this.pc);
+  }
+
+  async acceptAnswer(answerSdp: string): Promise<void> {
+    try {
+      await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
+    } catch (err) {
+      throw new SfuError('bad-sdp', `subscriber answer rejected: ${(err as Error).message}`);
+    }
+    await waitUntil(() => this.pc.connectionState === 'connected' || this.closed, 'subscriber connection');
+    if (this.closed) throw new SfuError('closed', 'subscriber transport closed');
+  }
+
+  onClose(listener: Closer): void {
+    this.closeListeners.push(listener);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    void this.pc.close();
+    this.released();
+    for (const l of this.closeListeners) l();
+  }
+}
+
+/** werift for both directions, or for either one in combineEngines. */
+export class WeriftEngine implements PublisherEngine, SubscriberEngine {
+  readonly name = 'werift';
+  private readonly publishers = new Set<WeriftPublisher>();
+  private readonly subscribers = new Set<WeriftSubscriber>();
+
+  constructor(private readonly options: WeriftOptions = {}) {}
+
+  createPublisherTransport(): WeriftPublisher {
+    const t: WeriftPublisher = new WeriftPublisher(this.options, () => this.publishers.delete(t));
+    this.publishers.add(t);
+    return t;
+  }
+
+  createSubscriberTransport(): WeriftSubscriber {
+    const t: WeriftSubscriber = new WeriftSubscriber(this.options, () => this.subscribers.delete(t));
+    this.subscribers.add(t);
+    return t;
+  }
+
+  publisherCount(): number {
+    return this.publishers.size;
+  }
+
+  subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  close(): void {
+    for (const t of [...this.publishers, ...this.subscribers]) t.close();
+  }
+}

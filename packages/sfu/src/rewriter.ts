@@ -1,0 +1,86 @@
+/**
+ * SSRC, sequence number and timestamp rewriting (RFC 3550 §5.1 fields, RFC 7667 §3.7 "selective
+ * forwarding middlebox"): whatever source feeds a subscriber's track — one simulcast layer, then
+ * another — the subscriber sees one stream with one SSRC, sequence numbers that continue by one
+ * and timestamps that advance with wall-clock time across a switch.
+ */
+
+/** Smallest RTP packet: the 12-byte fixed header (RFC 3550 §5.1). */
+export const RTP_HEADER_BYTES = 12;
+
+export interface RewriteTarget {
+  ssrc: number;
+  payloadType: number;
+  /** RTP clock rate of the codec (90000 for video): converts the wall-clock gap of a switch into timestamp units. */
+  clockRate: number;
+}
+
+/** True when 16-bit sequence number a comes after b (serial number arithmetic, RFC 1982, with wraparound). */
+export function seqNewer(a: number, b: number): boolean {
+  const d = (a - b) & 0xffff;
+  return d !== 0 && d < 0x8000;
+}
+
+/** A plausible RTP packet: version 2 and at least the fixed header. Anything else is dropped, not parsed. */
+export function isRtp(packet: Buffer): boolean {
+  return packet.length >= RTP_HEADER_BYTES && packet[0]! >> 6 === 2;
+}
+
+export const readSsrc = (packet: Buffer): number => packet.readUInt32BE(8);
+export const readSeq = (packet: Buffer): number => packet.readUInt16BE(2);
+export const readTimestamp = (packet: Buffer): number => packet.readUInt32BE(4);
+
+export class RtpRewriter {
+  private source: number | undefined;
+  private seqOffset = 0;
+  private tsOffset = 0;
+  private lastSeq = 0;
+  private lastTs = 0;
+  private lastAt = 0;
+  /** Source changes seen (the first source included). */
+  switches = 0;
+
+  constructor(
+    private readonly target: RewriteTarget,
+    /** Milliseconds, monotonic; injectable so tests can set the gap of a switch. */
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /**
+   * Returns a rewritten copy of `packet` (the original may go to other subscribers), or
+   * undefined when it is not RTP. A packet from a new SSRC starts a new source: its first
+   * packet follows the last one sent by one sequence number and by the elapsed time.
+   */
+  rewrite(packet: Buffer): Buffer | undefined {
+    if (!isRtp(packet)) return undefined;
+    const ssrc = readSsrc(packet);
+    const seq = readSeq(packet);
+    const ts = readTimestamp(packet);
+    const at = this.now();
+    if (ssrc !== this.source) {
+      if (this.source !== undefined) {
+        const elapsed = Math.max(1, Math.round(((at - this.lastAt) * this.target.clockRate) / 1000));
+        this.seqOffset = (this.lastSeq + 1 - seq) & 0xffff;
+        this.tsOffset = (this.lastTs + elapsed - ts) >>> 0;
+      }
+      this.source = ssrc;
+      this.switches++;
+      this.lastSeq = (seq + this.seqOffset - 1) & 0xffff;
+    }
+    const outSeq = (seq + this.seqOffset) & 0xffff;
+    const outTs = (ts + this.tsOffset) >>> 0;
+    // Late (reordered) packets keep their place but do not move the stream's head.
+    if (seqNewer(outSeq, this.lastSeq)) {
+      this.lastSeq = outSeq;
+      this.lastTs = outTs;
+      this.lastAt = at;
+    }
+    const out = Buffer.allocUnsafe(packet.length);
+    packet.copy(out);
+    out[1] = (packet[1]! & 0x80) | (this.target.payloadType & 0x7f);
+    out.writeUInt16BE(outSeq, 2);
+    out.writeUInt32BE(outTs, 4);
+    out.writeUInt32BE(this.target.ssrc >>> 0, 8);
+    return out;
+  }
+}

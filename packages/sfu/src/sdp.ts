@@ -1,0 +1,31 @@
+/** What a publisher's offer announces: its media sections, with their simulcast layers. */
+import { SessionDescription } from 'werift';
+import { SfuError, type MediaKind } from './engine.js';
+
+export interface OfferedTrack {
+  mid: string;
+  kind: MediaKind;
+  /** RIDs the publisher sends (a=simulcast:send, RFC 8853), in the offer's order; empty without simulcast. */
+  rids: string[];
+}
+
+/** Media sections that send audio or video (sendonly / sendrecv); data channels and recvonly sections are not publications. */
+export function describeOffer(sdp: string): OfferedTrack[] {
+  let parsed: SessionDescription;
+  try {
+    parsed = SessionDescription.parse(sdp);
+  } catch (err) {
+    throw new SfuError('bad-sdp', `offer does not parse: ${(err as Error).message}`);
+  }
+  const tracks: OfferedTrack[] = [];
+  for (const media of parsed.media) {
+    if (media.kind !== 'audio' && media.kind !== 'video') continue;
+    if (media.direction !== 'sendonly' && media.direction !== 'sendrecv') continue;
+    const mid = media.rtp.muxId;
+    if (mid === undefined) throw new SfuError('bad-sdp', 'media section without a=mid (BUNDLE needs one)');
+    const rids = media.simulcastParameters.filter((p) => p.direction === 'send').map((p) => p.rid);
+    tracks.push({ mid, kind: media.kind, rids });
+  }
+  if (tracks.length === 0) throw new SfuError('bad-sdp', 'offer sends no audio or video');
+  return tracks;
+}

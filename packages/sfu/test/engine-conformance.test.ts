@@ -1,0 +1,123 @@
+/**
+ * What every engine behind the seam must do, run against each one: a node-datachannel peer on
+ * the other side, real DTLS-SRTP on loopback. Subscriber engines: werift and node-datachannel
+ * (the default fan-out); publisher engines: werift (node-datachannel cannot receive simulcast).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { DataChannelEngine, SfuError, WeriftEngine, type PublisherEngine, type SubscriberEngine } from '../src/index.js';
+import { waitUntil } from '../src/wait.js';
+import { rtp, vp8Key } from './rtp-fixtures.js';
+import { answeringPeer, publishingPeer } from './support/ndc-peer.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+const subscriberEngines: [string, () => SubscriberEngine][] = [
+  ['node-datachannel', () => new DataChannelEngine()],
+  ['werift', () => new WeriftEngine()],
+];
+const publisherEngines: [string, () => PublisherEngine][] = [['werift', () => new WeriftEngine()]];
+
+describe.each(subscriberEngines)('subscriber engine %s', (_name, make) => {
+  it('offers exactly the codecs asked, sends RTP with the SSRC and payload type it announced, relays PLI, and releases on close', async () => {
+    const engine = make();
+    cleanups.push(() => engine.close());
+    const transport = engine.createSubscriberTransport();
+    expect(engine.subscriberCount()).toBe(1);
+    const video = transport.addTrack('video/VP8');
+    const audio = transport.addTrack('audio/opus');
+    const offer = await transport.createOffer();
+    expect(offer).toMatch(/m=video [^\r\n]*\r?\n/);
+    expect(offer).toMatch(/a=rtpmap:\d+ VP8\/90000/i);
+    expect(offer).not.toMatch(/H264|VP9|AV1/i);
+    expect(offer).toMatch(/a=rtpmap:\d+ opus\/48000/i);
+    expect(offer).toMatch(/a=sendonly/);
+
+    const peer = await answeringPeer(offer);
+    cleanups.push(() => peer.close());
+    await transport.acceptAnswer(peer.answer);
+
+    let keyframeRequests = 0;
+    video.onKeyframeRequest(() => keyframeRequests++);
+    for (let i = 0; i < 30; i++) {
+      video.send(rtp({ ssrc: video.ssrc, seq: 1000 + i, ts: i * 3000, pt: video.codec.payloadType, payload: vp8Key() }));
+      audio.send(rtp({ ssrc: audio.ssrc, seq: 50 + i, ts: i * 960, pt: audio.codec.payloadType, payload: Buffer.from([0xfc, 1, 2]) }));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await waitUntil(() => (peer.received.get(video.ssrc) ?? 0) >= 20 && (peer.received.get(audio.ssrc) ?? 0) >= 20, 'RTP at the peer');
+    expect([...peer.received.keys()].sort()).toEqual([video.ssrc, audio.ssrc].sort());
+
+    await waitUntil(() => {
+      peer.requestKeyframes();
+      return keyframeRequests > 0;
+    }, 'the PLI to reach onKeyframeRequest');
+
+    let closed = 0;
+    transport.onClose(() => closed++);
+    transport.close();
+    transport.close();
+    expect(closed).toBe(1);
+    expect(engine.subscriberCount()).toBe(0);
+  });
+
+  it('refuses a codec it does not forward and a malformed answer with typed errors, and releases the transport', async () => {
+    const engine = make();
+    cleanups.push(() => engine.close());
+    const transport = engine.createSubscriberTransport();
+    expect(() => transport.addTrack('video/AV2')).toThrow(SfuError);
+    transport.addTrack('video/VP8');
+    await transport.createOffer();
+    const err = await transport.acceptAnswer('v=0\r\nthis is not SDP\r\n').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SfuError);
+    transport.close();
+    expect(engine.subscriberCount()).toBe(0);
+  });
+});
+
+describe.each(publisherEngines)('publisher engine %s', (_name, make) => {
+  it('answers an offer, announces the stream, delivers its RTP, sends PLI to the publisher, and releases on close', async () => {
+    const engine = make();
+    cleanups.push(() => engine.close());
+    const transport = engine.createPublisherTransport();
+    expect(engine.publisherCount()).toBe(1);
+    const streams: { kind: string; rid: string | undefined; ssrc: () => number; packets: Buffer[]; requestKeyframe(): void }[] = [];
+    transport.onStream((s) => {
+      const entry = { kind: s.kind, rid: s.rid, ssrc: () => s.ssrc, packets: [] as Buffer[], requestKeyframe: () => s.requestKeyframe() };
+      s.onRtp((p) => entry.packets.push(p));
+      streams.push(entry);
+    });
+    const peer = await publishingPeer();
+    cleanups.push(() => peer.close());
+    const answer = await transport.answer(peer.offer);
+    expect(answer).toMatch(/a=recvonly/);
+    await peer.accept(answer);
+    await waitUntil(() => {
+      peer.send(rtp({ ssrc: peer.ssrc, seq: streams[0]?.packets.length ?? 0, ts: 0, pt: 96, payload: vp8Key() }));
+      return (streams[0]?.packets.length ?? 0) >= 5;
+    }, 'RTP through the publisher transport');
+    expect(streams).toHaveLength(1);
+    expect(streams[0]).toMatchObject({ kind: 'video', rid: undefined });
+    expect(streams[0]!.packets[0]!.readUInt32BE(8)).toBe(peer.ssrc);
+    expect(streams[0]!.ssrc()).toBe(peer.ssrc);
+
+    await waitUntil(() => {
+      streams[0]!.requestKeyframe();
+      return peer.rtcp.some((m) => m[1] === 206 && (m[0]! & 0x1f) === 1);
+    }, 'a PLI at the publisher');
+
+    transport.close();
+    expect(engine.publisherCount()).toBe(0);
+  });
+
+  it('rejects a malformed offer with a typed error', async () => {
+    const engine = make();
+    cleanups.push(() => engine.close());
+    const transport = engine.createPublisherTransport();
+    const err = await transport.answer('v=0\r\ngarbage\r\n').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SfuError);
+    transport.close();
+    expect(engine.publisherCount()).toBe(0);
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * Room lifecycle on the default engine (werift in, node-datachannel out) with node-datachannel
+ * peers: media forwarded with the subscriber's SSRC; a subscriber or publisher that leaves
+ * releases its transports (counts back to 0); bad requests get typed errors and leave nothing.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Sfu, SfuError } from '../src/index.js';
+import { waitUntil } from '../src/wait.js';
+import { rtp, vp8Key } from './rtp-fixtures.js';
+import { answeringPeer, publishingPeer, type PublishingPeer } from './support/ndc-peer.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+async function publishedRoom(): Promise<{ sfu: Sfu; publisher: PublishingPeer; pump: () => void }> {
+  const sfu = new Sfu();
+  cleanups.push(() => sfu.close());
+  const publisher = await publishingPeer();
+  cleanups.push(() => publisher.close());
+  const answer = await sfu.room('r').publish('alice', publisher.offer);
+  await publisher.accept(answer);
+  let seq = 0;
+  const timer = setInterval(() => publisher.send(rtp({ ssrc: publisher.ssrc, seq: seq++, ts: seq * 3000, payload: vp8Key() })), 10);
+  cleanups.push(() => clearInterval(timer));
+  return { sfu, publisher, pump: () => clearInterval(timer) };
+}
+
+describe('Room on the default engine', () => {
+  it('forwards a single-layer publisher to two subscribers, each with its own SSRC; leaving releases everything', async () => {
+    const { sfu } = await publishedRoom();
+    const room = sfu.room('r');
+    const peers: Awaited<ReturnType<typeof answeringPeer>>[] = [];
+    for (const name of ['bob', 'carol']) {
+      const offer = await room.subscribe(name, 'alice');
+      const peer = await answeringPeer(offer);
+      cleanups.push(() => peer.close());
+      await room.acceptAnswer(name, 'alice', peer.answer);
+      peers.push(peer);
+    }
+    await waitUntil(() => peers.every((p) => [...p.received.values()].some((n) => n >= 10)), 'media at both subscribers');
+    const [bobSsrc] = [...peers[0]!.received.keys()];
+    const [carolSsrc] = [...peers[1]!.received.keys()];
+    expect(bobSsrc).not.toBe(carolSsrc);
+    expect(sfu.counts()).toEqual({ rooms: 1, publishers: 1, subscribers: 2 });
+
+    sfu.leave('r', 'bob');
+    expect(sfu.counts()).toEqual({ rooms: 1, publishers: 1, subscribers: 1 });
+    // A publisher that leaves ends its forwards: carol's transport goes too.
+    sfu.leave('r', 'alice');
+    expect(sfu.counts()).toEqual({ rooms: 0, publishers: 0, subscribers: 0 });
+    expect(room.counts()).toEqual({ publishers: 0, subscriptions: 0 });
+  });
+
+  it('a subscriber transport that closes by itself is dropped from the room', async () => {
+    const { sfu } = await publishedRoom();
+    const room = sfu.room('r');
+    const peer = await answeringPeer(await room.subscribe('bob', 'alice'));
+    await room.acceptAnswer('bob', 'alice', peer.answer);
+    await waitUntil(() => [...peer.received.values()].some((n) => n > 0), 'media at bob');
+    const closedAt = Date.now();
+    // The remote end goes away without a word the SFU acts on: libdatachannel notices when ICE
+    // consent lapses (about 30 s here, RFC 7675), then the transport closes itself.
+    peer.close();
+    await waitUntil(() => room.counts().subscriptions === 0, "bob's subscription to end", 50_000);
+    console.log(`remote close noticed after ${Date.now() - closedAt} ms`);
+    expect(sfu.engine.counts().subscribers).toBe(0);
+  }, 80_000);
+
+  it('bad requests get typed errors and leave no transport behind', async () => {
+    const { sfu } = await publishedRoom();
+    const room = sfu.room('r');
+    await expect(room.subscribe('bob', 'nobody')).rejects.toMatchObject({ code: 'not-found' });
+    await expect(room.subscribe('bob', 'alice', { layer: 'x' })).resolves.toBeTypeOf('string'); // single layer: no RID to check
+    sfu.leave('r', 'bob');
+    await expect(room.publish('dave', 'v=0\r\nnot sdp\r\n')).rejects.toBeInstanceOf(SfuError);
+    await expect(room.publish('alice', 'v=0\r\n')).rejects.toMatchObject({ code: 'bad-request' });
+    await expect(room.acceptAnswer('erin', 'alice', 'v=0\r\n')).rejects.toMatchObject({ code: 'not-found' });
+    expect(() => room.setLayer('erin', 'alice', 'f')).toThrow(SfuError);
+    expect(sfu.counts()).toEqual({ rooms: 1, publishers: 1, subscribers: 0 });
+    sfu.leave('r', 'alice');
+    expect(sfu.counts()).toEqual({ rooms: 0, publishers: 0, subscribers: 0 });
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * node-datachannel peers on the other end of an engine's transports (the conformance suite's
+ * stand-ins for browsers): they answer an SFU offer and count what arrives, or publish one
+ * send-only VP8 track. Non-trickle, like the seam: the whole SDP once gathering is complete.
+ */
+import nodeDataChannel from 'node-datachannel';
+import { waitUntil } from '../../src/wait.js';
+
+const { PeerConnection, RtcpReceivingSession, Video } = nodeDataChannel;
+type Pc = InstanceType<typeof PeerConnection>;
+type Track = ReturnType<Pc['addTrack']>;
+
+async function complete(pc: Pc): Promise<string> {
+  await waitUntil(() => pc.gatheringState() === 'complete', 'client ICE gathering');
+  return pc.localDescription()!.sdp;
+}
+
+export interface ReceivingPeer {
+  answer: string;
+  /** RTP packets received, by SSRC. */
+  received: Map<number, number>;
+  /** Sends a PLI for every received track (the subscriber lost its picture). */
+  requestKeyframes(): void;
+  close(): void;
+}
+
+export async function answeringPeer(offer: string): Promise<ReceivingPeer> {
+  const pc = new PeerConnection('client', { iceServers: [] });
+  const tracks: Track[] = []; // held: callbacks stop once a Track object is collected
+  const received = new Map<number, number>();
+  pc.onTrack((track) => {
+    tracks.push(track);
+    track.setMediaHandler(new RtcpReceivingSession());
+    track.onMessage((msg) => {
+      if (msg.length < 12 || (msg[1]! >= 192 && msg[1]! <= 223)) return;
+      const ssrc = msg.readUInt32BE(8);
+      received.set(ssrc, (received.get(ssrc) ?? 0) + 1);
+    });
+  });
+  pc.setRemoteDescription(offer, 'offer');
+  const answer = await complete(pc);
+  return {
+    answer,
+    received,
+    requestKeyframes: () => tracks.forEach((t) => t.requestKeyframe()),
+    close: () => pc.close(),
+  };
+}
+
+export interface PublishingPeer {
+  offer: string;
+  ssrc: number;
+  accept(answer: string): Promise<void>;
+  send(packet: Buffer): void;
+  /** RTCP messages received on the track (PLI from the SFU among them). */
+  rtcp: Buffer[];
+  close(): void;
+}
+
+export async function publishingPeer(ssrc = 0x1234_5678): Promise<PublishingPeer> {
+  const pc = new PeerConnection('publisher', { iceServers: [], disableAutoNegotiation: true });
+  const video = new Video('v0', 'SendOnly');
+  video.addVP8Codec(96);
+  video.addSSRC(ssrc, 'client', 'stream', 'video');
+  const track = pc.addTrack(video);
+  const rtcp: Buffer[] = [];
+  track.onMessage((msg) => rtcp.push(msg));
+  let open = false;
+  track.onOpen(() => (open = true));
+  pc.setLocalDescription('offer');
+  const offer = await complete(pc);
+  return {
+    offer,
+    ssrc,
+    rtcp,
+    accept: async (answer) => {
+      pc.setRemoteDescription(answer, 'answer');
+      await waitUntil(() => open, 'publisher track open');
+    },
+    send: (packet) => {
+      track.sendMessageBinary(packet);
+    },
+    close: () => {
+      track.close();
+      pc.close();
+    },
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * Chromium pages that publish to and subscribe from the SFU with plain RTCPeerConnection code
+ * (no SDK yet: the hub integration is the next slice). Served by request interception on
+ * http://localhost, a secure context, so getUserMedia works with the fake camera.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM_ARGS, launchChromium } from '@pinhole/test-kit/browser';
+
+export { CHROMIUM_ARGS, launchChromium };
+
+const PAGE = 'http://localhost/sfu-test';
+
+/** Runs in the page: RTCPeerConnection helpers the tests call with page.evaluate. */
+const SCRIPT = `
+const gathered = (pc) => new Promise((resolve) => {
+  if (pc.iceGatheringState === 'complete') return resolve();
+  pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && resolve());
+});
+window.sfuTest = {
+  pc: null,
+  bitrateHint: true,
+  async publishOffer(layers) {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720, frameRate: 30 } });
+    const pc = (this.pc = new RTCPeerConnection());
+    const [video] = stream.getVideoTracks();
+    video.contentHint = 'detail';
+    const sendEncodings = layers
+      ? [{ rid: 'q', scaleResolutionDownBy: 4 }, { rid: 'h', scaleResolutionDownBy: 2 }, { rid: 'f' }]
+      : undefined;
+    const vt = pc.addTransceiver(video, { direction: 'sendonly', streams: [stream], sendEncodings });
+    const vp8 = RTCRtpSender.getCapabilities('video').codecs.filter((c) => /vp8|rtx/i.test(c.mimeType));
+    vt.setCodecPreferences(vp8);
+    const params = vt.sender.getParameters();
+    params.degradationPreference = 'maintain-resolution';
+    await vt.sender.setParameters(params);
+    pc.addTransceiver(stream.getAudioTracks()[0], { direction: 'sendonly', streams: [stream] });
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    return pc.localDescription.sdp;
+  },
+  async acceptAnswer(sdp) {
+    // The SFU sends no congestion feedback yet, so Chromium's estimate would stay at its 300 kbit/s
+    // start and send the lowest layer only: these fmtp hints (Chromium's own) give it 2.5 Mbit/s.
+    if (this.bitrateHint) sdp = sdp.replace(/a=rtpmap:(\\d+) VP8\\/90000\\r\\n/, (line, pt) => line + 'a=fmtp:' + pt + ' x-google-start-bitrate=2500;x-google-min-bitrate=2500;x-google-max-bitrate=4000\\r\\n');
+    await this.pc.setRemoteDescription({ type: 'answer', sdp });
+  },
+  async answerOffer(sdp) {
+    const pc = (this.pc = new RTCPeerConnection());
+    this.received = [];
+    pc.ontrack = (e) => {
+      this.received.push(e.track.kind);
+      const el = document.createElement(e.track.kind);
+      el.autoplay = true;
+      el.muted = e.track.kind === 'video';
+      el.srcObject = new MediaStream([e.track]);
+      document.body.append(el);
+    };
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    await gathered(pc);
+    return pc.localDescription.sdp;
+  },
+  async inbound() {
+    const out = {};
+    (await this.pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp') out[s.kind] = { packets: s.packetsReceived, frames: s.framesDecoded, width: s.frameWidth, height: s.frameHeight, energy: s.totalAudioEnergy, samples: s.totalSamplesReceived, freezes: s.freezeCount };
+    });
+    return out;
+  },
+  async outbound() {
+    const out = [];
+    (await this.pc.getStats()).forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video') out.push({ rid: s.rid, width: s.frameWidth, frames: s.framesEncoded, active: s.active, limit: s.qualityLimitationReason, target: s.targetBitrate });
+      if (s.type === 'candidate-pair' && s.nominated) out.push({ available: s.availableOutgoingBitrate });
+    });
+    return out;
+  },
+  state() { return this.pc.connectionState; },
+  close() { this.pc.close(); },
+};
+`;
+
+export interface TestPage {
+  page: Page;
+  call<T>(expression: string): Promise<T>;
+}
+
+export async function openPage(browser: Browser, name: string): Promise<TestPage> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('console', (m) => m.type() === 'error' && console.error(`[${name}] ${m.text()}`));
+  await page.route(`${PAGE}**`, (route) =>
+    route.fulfill({ contentType: 'text/html', body: `<!doctype html><meta charset="utf-8"><body><script>${SCRIPT}</script></body>` }),
+  );
+  await page.goto(PAGE);
+  return { page, call: (expression) => page.evaluate(expression) };
+}
