@@ -86,6 +86,7 @@ export class Hub implements HubCore {
   }
 
   /** Looks up a session for an HTTP request carrying `session` and `key`. */
+  // Twin: cluster/lua/ops.lua op 'info'.
   authenticate(sessionId: string | null, key: string | null): Session {
     const found = sessionId ? this.sessions.get(sessionId) : undefined;
     const session = found && !found.ended ? found : undefined;
@@ -136,6 +137,7 @@ export class Hub implements HubCore {
   }
 
   /** Returns a promise only when the frame needs an async step. Never throws. */
+  // Twin: cluster/lua/apply.lua apply, ops.lua ops 'frame' and 'reject'.
   #apply(session: Session, frame: Inbound): Promise<void> | undefined {
     if (session.ended) return undefined;
     if (frame instanceof ProtocolError) {
@@ -194,6 +196,7 @@ export class Hub implements HubCore {
     this.receive(session, err);
   }
 
+  // Twin: cluster/lua/ops.lua op 'overflow'.
   overflow(session: Session): void {
     if (session.ended) return;
     this.options.logger.warn({ session: session.id }, 'write buffer overflow (the client is not reading): ending session');
@@ -201,6 +204,7 @@ export class Hub implements HubCore {
   }
 
   /** Sends a sequenced error frame to a session. */
+  // Twin: cluster/lua/lib.lua pushError.
   sendError(session: Session, code: ErrorCode, message: string, ref?: FrameId, frameType?: string): void {
     this.metrics.error(code);
     const error: OutboundFrame = { type: 'error', code, message };
@@ -209,6 +213,7 @@ export class Hub implements HubCore {
     this.deliver(session, error);
   }
 
+  // Twin (with #broadcast, #join, #leave; same error texts): cluster/lua/apply.lua apply.
   #signal(session: Session, frame: SignalFrame): void {
     const { to, room } = frame;
     const rooms = this.options.rooms;
@@ -277,6 +282,7 @@ export class Hub implements HubCore {
     this.deliver(session, left);
   }
 
+  // Twin: cluster/lua/lib.lua leaveRoom.
   async #leaveRoom(session: Session, room: string, reason: PeerLeftReason): Promise<void> {
     const o = this.options;
     if (!(await o.rooms.leave(room, session.peer))) return;
@@ -286,6 +292,7 @@ export class Hub implements HubCore {
   // ------------------------------------------------------------ delivery and lifetime
 
   /** Hands a frame to a session hosted here (called by the bus). */
+  // Twin (with Session.push): cluster/lua/lib.lua push.
   deliver(session: Session, frame: OutboundFrame): void {
     if (session.ended) return;
     if (session.push(frame)) {
@@ -297,6 +304,7 @@ export class Hub implements HubCore {
   }
 
   /** Ends a session: it leaves its rooms (room-mates get `peer-left`) and cannot be resumed. */
+  // Twin: cluster/lua/lib.lua endSession.
   async end(session: Session, reason: EndReason): Promise<void> {
     if (session.ended) return;
     session.ended = true;
@@ -321,6 +329,7 @@ export class Hub implements HubCore {
   }
 
   /** Ends sessions detached for longer than the grace period. Called periodically. */
+  // Twin: cluster/lua/ops.lua op 'sweep'.
   sweep(): void {
     const deadline = this.options.now() - this.options.graceMs;
     for (const session of this.sessions.values()) {
@@ -338,6 +347,7 @@ export class Hub implements HubCore {
     return this.options.rooms.members(room);
   }
 
+  // Twin: cluster/lua/ops.lua op 'rest'.
   async relay(room: string, to: string | undefined, data: Json, id: string | undefined): Promise<{ delivered: number; duplicate?: true }> {
     const { rooms, bus } = this.options;
     if (to !== undefined && !rooms.has(room, to)) throw new ProtocolError('unknown-peer', `peer "${to}" is not in room "${room}"`);
