@@ -13,7 +13,7 @@ local function apply(sid, sk, peer, now, ftype, ref, a)
     if room ~= '' then
       if not inRoom(sid, room) then return pushError(sid, 'not-in-room', 'you are not in room "' .. room .. '"', ref, ftype) end
       if redis.call('HEXISTS', P .. 'r:' .. room, to) == 0 then
-        return pushError(sid, 'unknown-peer', 'peer ' .. str(to) .. ' is not in room "' .. room .. '"', ref, ftype)
+        return pushError(sid, 'unknown-peer', 'peer "' .. to .. '" is not in room "' .. room .. '"', ref, ftype)
       end
       push(sidOf(to), 'signal', '{"from":"' .. peer .. '","room":"' .. room .. '","data":' .. data .. '}')
       return ''
@@ -25,7 +25,7 @@ local function apply(sid, sk, peer, now, ftype, ref, a)
         return ''
       end
     end
-    return pushError(sid, 'unknown-peer', 'peer ' .. str(to) .. ' shares no room with you', ref, ftype)
+    return pushError(sid, 'unknown-peer', 'peer "' .. to .. '" shares no room with you', ref, ftype)
   elseif ftype == 'broadcast' then
     local room, data, canData = a[1], a[2], a[3]
     if not inRoom(sid, room) then return pushError(sid, 'not-in-room', 'you are not in room "' .. room .. '"', ref, ftype) end

@@ -15,6 +15,9 @@ local MAXSTRINGIDS, MAXIDSABOVE = tonumber(ARGV[10]), tonumber(ARGV[11])
 -- The operation (A[1]) and its arguments (A[2]…).
 local A = { unpack(ARGV, 12) }
 local overflowed = 0
+-- The code of the error frame this call sent its caller, if any: the calling node counts it
+-- (pinhole_errors_total), as hub.ts Hub.sendError does.
+local errorCode = ''
 
 local function fmt(n) return string.format('%d', n) end
 local function skey(sid) return P .. 's:' .. sid end
@@ -50,6 +53,7 @@ end
 
 -- A sequenced error frame. Twin: hub.ts Hub.sendError.
 local function pushError(sid, code, message, ref, frame)
+  errorCode = code
   local body = '{"code":"' .. code .. '","message":' .. str(message)
   if ref then body = body .. ',"ref":' .. ref end
   if frame and frame ~= '' then body = body .. ',"frame":"' .. frame .. '"' end
@@ -192,9 +196,9 @@ local function refOf(kind, id)
   return nil
 end
 
--- What a client frame's call returns: lastId, seq, flags (cluster-hub.ts FrameResult).
+-- What a client frame's call returns: lastId, seq, flags, error code (cluster-hub.ts FrameResult).
 local function result(sk, flags)
   local st = redis.call('HMGET', sk, 'lastId', 'seq')
   if overflowed == 1 then flags = flags .. 'o' end
-  return { tonumber(st[1]) or 0, tonumber(st[2]) or 0, flags }
+  return { tonumber(st[1]) or 0, tonumber(st[2]) or 0, flags, errorCode }
 end
