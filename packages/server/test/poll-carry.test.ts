@@ -10,7 +10,9 @@ const cores = testCores();
 describe.each(cores)('$name core', (core) => {
   let hub: RunningHub;
   beforeEach(async () => {
-    hub = await core.start({ pollHoldMs: 1500, maxFrameBytes: 4096 });
+    // Two tests wait a whole hold (a poll with nothing to answer): long enough for b's held
+    // poll to outlast a's POST, no longer.
+    hub = await core.start({ pollHoldMs: 800, maxFrameBytes: 4096 });
   });
   afterEach(async () => {
     await hub.close();

@@ -4,7 +4,7 @@
  * test without a build. Native and optional modules stay external and resolve from the
  * repository's node_modules (the bundle is written below it).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -31,5 +31,8 @@ export async function bundleCli(): Promise<string> {
     banner: { js: "import { createRequire as __pinholeRequire } from 'node:module'; const require = __pinholeRequire(import.meta.url);" },
     logLevel: 'error',
   });
+  // The hub's cluster script is read at start from lua/ next to the module that loads it
+  // (packages/server/src/cluster/script-source.ts), which is this bundle now.
+  cpSync(join(ROOT, 'packages/server/src/cluster/lua'), join(dir, 'dist/lua'), { recursive: true });
   return outfile;
 }

@@ -5,7 +5,7 @@
  * no `npm run build` is needed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,8 @@ import { build, type Plugin } from 'esbuild';
 import { freePort, waitForPort } from './redis-server.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('../../../cli/src/bin.ts', import.meta.url));
+/** The cluster script, read at start from `lua/` next to the module that loads it (script-source.ts). */
+const LUA_DIR = fileURLToPath(new URL('../../src/cluster/lua/', import.meta.url));
 
 /** Workspace packages are bundled from source; everything from node_modules stays external. */
 const externalDependencies: Plugin = {
@@ -32,6 +34,7 @@ export function cliBundle(): Promise<string> {
     const dir = mkdtempSync(join(tmp, 'cli-'));
     const outfile = join(dir, 'pinhole.mjs');
     await build({ entryPoints: [CLI_ENTRY], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', conditions: ['development'], plugins: [externalDependencies], logLevel: 'error' });
+    cpSync(LUA_DIR, join(dir, 'lua'), { recursive: true }); // the bundle is that module now
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     return outfile;
   })();
