@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, expect, it } from 'vitest';
-import { freeUdpTcpPorts, get, hello } from '../packages/cli/test/support.js';
+import { freeUdpTcpPorts, get, hello } from '@pinhole/test-kit/cli';
 
 const root = resolve(import.meta.dirname, '..');
 const run = promisify(execFile);

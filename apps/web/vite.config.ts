@@ -1,6 +1,6 @@
 /**
  * Builds the meeting app into dist/ (served by `pinhole serve` at /). The SDK and the
- * protocol package are bundled from their TypeScript sources through the `development`
+ * protocol package are bundled from their TypeScript sources through the `pinhole-source`
  * export condition, so the app never depends on a stale packages/client/dist.
  */
 import { defineConfig, defaultClientConditions } from 'vite';
@@ -8,7 +8,7 @@ import { defineConfig, defaultClientConditions } from 'vite';
 export default defineConfig({
   root: import.meta.dirname,
   base: '/',
-  resolve: { conditions: ['development', ...defaultClientConditions] },
+  resolve: { conditions: ['pinhole-source', ...defaultClientConditions] },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -58,7 +58,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  conditions: ['development'], // @pinhole/* from src, like vitest
+  conditions: ['pinhole-source'], // @pinhole/* from src, like vitest
   plugins: [
     {
       name: 'npm-external', // only our TypeScript is bundled; npm packages load from node_modules

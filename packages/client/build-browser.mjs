@@ -9,6 +9,6 @@ await build({
   platform: 'browser',
   target: 'es2022',
   sourcemap: true,
-  conditions: ['development'],
+  conditions: ['pinhole-source'],
   logLevel: 'warning',
 });

@@ -1,5 +1,5 @@
 /**
- * The "no server" page's codes: the SDK's manual strings (docs/protocol.md §14.3, "PH1…"),
+ * The "no server" page's codes: the SDK's manual strings (docs/protocol/rendezvous.md §14.3, "PH1…"),
  * called the *invitation* (the offer) and the *answer* on the page. Reading one checks it
  * before anything is applied and says what is wrong in plain words; nothing here touches
  * the DOM, so it is tested without a browser.

@@ -1,6 +1,6 @@
 /**
  * Room names: random readable ones for new rooms ("amber-otter-417"), and cleaning what
- * people type into what the hub accepts (docs/protocol.md: [A-Za-z0-9_.~-]{1,128}, not
+ * people type into what the hub accepts (docs/protocol/hub.md §3.1: [A-Za-z0-9_.~-]{1,128}, not
  * only dots).
  */
 const ADJECTIVES = [

@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { freeUdpTcpPorts } from '../../../packages/cli/test/support.js';
-import { startCoturn } from '../../../packages/turn/test/helpers/turnserver.js';
+import { freeUdpTcpPorts } from '@pinhole/test-kit/cli';
+import { startCoturn } from '@pinhole/test-kit/coturn';
 import { cleanupDirs, connectedStats, freshCast, join, launchChromium, startHub, waitForStats, waitForVideoFrom, type Hub, type Participant } from './support.js';
 
 const SECRET = 'web-e2e-coturn-secret';

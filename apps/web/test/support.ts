@@ -14,8 +14,8 @@ import { join as joinPath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { onTestFailed, onTestFinished } from 'vitest';
-import { launchChromium } from '../../../packages/client/test/support/browser.js';
-import { freeUdpTcpPorts, startServeCli, tempDirs, type Served } from '../../../packages/cli/test/support.js';
+import { launchChromium } from '@pinhole/test-kit/browser';
+import { freeUdpTcpPorts, startServeCli, tempDirs, type Served } from '@pinhole/test-kit/cli';
 
 export { launchChromium };
 

@@ -7,7 +7,7 @@
 export const FORWARD_LABEL_PREFIX = 'pinhole-forward:';
 /** Subprotocol of forward-stream data channels. */
 export const FORWARD_PROTOCOL = 'pinhole-forward';
-/** Named channels of the services (see docs/protocol.md §13). */
+/** Named channels of the services (see docs/protocol/agent.md §13). */
 export const SERVICE_CHANNELS = { agent: 'agent', echo: 'echo', files: 'files' } as const;
 /** Version of the agent's service protocols, announced in its room meta and `info`. */
 export const AGENT_PROTOCOL_VERSION = 1;

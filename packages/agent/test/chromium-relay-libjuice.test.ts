@@ -22,9 +22,10 @@ import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TurnServer } from '@pinhole/turn';
-import { creds, eventually, startTestServer } from '../../turn/test/helpers/server.js';
-import { libdatachannelIceServer } from '../../turn/test/helpers/webrtc.js';
-import { launchChromium } from '../../client/test/support/browser.js';
+import { creds, startTestServer } from '@pinhole/test-kit/turn-server';
+import { eventually } from '@pinhole/test-kit/wait';
+import { libdatachannelIceServer } from '@pinhole/test-kit/webrtc';
+import { launchChromium } from '@pinhole/test-kit/browser';
 
 const ICE_CONTROLLING = 0x802a;
 const ICE_CONTROLLED = 0x8029;

@@ -6,7 +6,7 @@
  * Real processes: `pinhole serve` (embedded TURN), `pinhole agent`, `pinhole connect`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PUBLIC_IP, PUBLIC_NET, netnsUnavailable } from './netns/topology.js';
+import { PUBLIC_IP, PUBLIC_NET, netnsUnavailable } from '@pinhole/test-kit/netns/topology';
 import { Scenario, egressOnly } from './netns/scenario.js';
 
 const unavailable = netnsUnavailable();

@@ -6,7 +6,7 @@
  * says which. Real processes: `pinhole serve`, `pinhole agent`, `pinhole connect`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { netnsUnavailable } from './netns/topology.js';
+import { netnsUnavailable } from '@pinhole/test-kit/netns/topology';
 import { Scenario } from './netns/scenario.js';
 
 const unavailable = netnsUnavailable();

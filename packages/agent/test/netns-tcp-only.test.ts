@@ -18,10 +18,10 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectivityReport } from '@pinhole/client';
-import { PUBLIC_IP, netnsUnavailable } from './netns/topology.js';
+import { PUBLIC_IP, netnsUnavailable } from '@pinhole/test-kit/netns/topology';
 import { HUB_URL, ROOM, Scenario, egressOnly } from './netns/scenario.js';
-import { chromiumIn, type NamespacedChromium } from './netns/chromium.js';
-import { PROXY_PORT, PROXY_URL, squidIn } from './netns/squid.js';
+import { chromiumIn, type NamespacedChromium } from '@pinhole/test-kit/netns/chromium';
+import { PROXY_PORT, PROXY_URL, squidIn } from '@pinhole/test-kit/netns/squid';
 
 const unavailable = netnsUnavailable();
 if (unavailable) console.warn(`netns-tcp-only: skipped, ${unavailable}`);
@@ -38,7 +38,7 @@ describe.skipIf(unavailable !== undefined)(`Chromium clients where only TCP gets
   let s: Scenario;
   const browsers = new Set<NamespacedChromium>();
   const browserIn = async (ns: string, args: string[] = []) => {
-    const b = await chromiumIn(ns, args);
+    const b = await chromiumIn(ns, new URL('./netns/browser-peer.ts', import.meta.url), args);
     browsers.add(b);
     return b;
   };

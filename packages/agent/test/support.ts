@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import type { RunningHub } from '@pinhole/server';
 import { connect, type Session } from '@pinhole/client';
 import { Agent, AgentClient, type AgentOptions } from '../src/index.js';
-import { startTestHub } from '../../client/test/support/hub.js';
+import { startTestHub } from '@pinhole/test-kit/hub';
 
-export { until } from '../../client/test/support/hub.js';
+export { until } from '@pinhole/test-kit/wait';
 
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 

@@ -1,5 +1,6 @@
 /** `runCli`: dispatches a command, maps errors to one stderr line and an exit code. */
 import { readFileSync } from 'node:fs';
+import { bundledFiles } from './bundled.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
 import { renderMainHelp, type CommandHelp } from './help.js';
 import { defaultIO, type CliIO } from './io.js';
@@ -27,8 +28,10 @@ const COMMANDS: readonly Command[] = [
   { help: answerHelp, run: answerCommand },
 ];
 
-/** The version in this package's package.json (one level above both src/ and dist/). */
+/** The version in this package's package.json (one level above both src/ and dist/), or the executable's. */
 export function cliVersion(): string {
+  const bundled = bundledFiles();
+  if (bundled) return bundled.version;
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }

@@ -301,6 +301,7 @@ export const serveOptions = {
   maxConnectionsPerIp: count({ help: 'concurrent connections per client address' }),
   rate: rate({ help: 'frames per second per session (0: unlimited)' }),
   rateBurst: count({ help: 'burst allowance of the rate limit; default 2 × --rate' }),
+  maxWriteBuffer: count({ help: "bytes one connection may hold unread by its client before its session ends (overflow); default 2 × the replay buffer's 4 MiB", value: 'BYTES' }),
   refuseWebsocket: flag({ help: 'diagnostics: refuse WebSocket upgrades, as a hostile proxy would, so clients fall back to SSE or long-poll' }),
   redis: {
     ...text({ help: 'Redis shared by several hub nodes behind a load balancer (scale-out), e.g. redis://10.0.0.5:6379', value: 'URL' }),

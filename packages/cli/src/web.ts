@@ -12,6 +12,7 @@ import { createReadStream, statSync, type Stats } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, resolve, sep } from 'node:path';
+import { bundledFiles } from './bundled.js';
 
 /** By extension; anything else is application/octet-stream (and nosniff keeps it so). */
 const CONTENT_TYPES: Record<string, string> = {
@@ -48,10 +49,15 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** apps/web/dist through the workspace package, or undefined when @pinhole/web is not installed. */
+/**
+ * apps/web/dist through the workspace package (or as the single executable wrote it out),
+ * or undefined when @pinhole/web is not installed.
+ */
 export function defaultWebRoot(): string | undefined {
+  const bundled = bundledFiles();
+  if (bundled) return bundled.webRoot;
   try {
-    return join(dirname(createRequire(import.meta.url).resolve('@pinhole/web/package.json')), 'dist');
+    return dirname(createRequire(import.meta.url).resolve('@pinhole/web/index.html'));
   } catch {
     return undefined;
   }

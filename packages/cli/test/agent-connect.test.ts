@@ -8,8 +8,9 @@ import { createServer, connect as tcpConnect, type AddressInfo, type Server } fr
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHub } from '@pinhole/server';
 import { runCli } from '../src/index.js';
-import { startTestHub, until } from '../../client/test/support/hub.js';
-import { capture, run, tempDirs } from './support.js';
+import { startTestHub } from '@pinhole/test-kit/hub';
+import { until } from '@pinhole/test-kit/wait';
+import { capture, run, tempDirs } from '@pinhole/test-kit/cli';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 let hub: RunningHub;

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { get, tempDirs } from './support.js';
+import { get, tempDirs } from '@pinhole/test-kit/cli';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 /** What npm links as `pinhole`: in git, so a fresh clone's `npm ci` links it before the build. */

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliError, resolveOptions, serveOptions, tokenOptions, type Source } from '../src/index.js';
-import { run, tempDirs } from './support.js';
+import { run, tempDirs } from '@pinhole/test-kit/cli';
 
 const dirs = tempDirs();
 afterEach(() => dirs.cleanup());

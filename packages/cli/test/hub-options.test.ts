@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildHubOptions, planTurn, resolveOptions, serveOptions } from '../src/index.js';
-import { tempDirs } from './support.js';
+import { tempDirs } from '@pinhole/test-kit/cli';
 
 const dirs = tempDirs();
 afterEach(() => dirs.cleanup());
@@ -24,6 +24,7 @@ describe('buildHubOptions', () => {
     ['--rate 0 is unlimited', ['--rate', '0'], { ratePerSecond: Infinity }],
     ['--origin → allowedOrigins', ['--origin', 'https://a.example'], { allowedOrigins: ['https://a.example'] }],
     ['--secret', ['--secret', 'abc'], { secret: 'abc' }],
+    ['--max-write-buffer', ['--max-write-buffer', '65536'], { maxWriteBufferBytes: 65_536 }],
     ['limits', ['--max-peers-per-room', '2', '--max-rooms-per-session', '3', '--max-connections-per-ip', '4'], { maxPeersPerRoom: 2, maxRoomsPerSession: 3, maxConnectionsPerIp: 4 }],
   ])('%s', (_name, argv, want) => {
     expect(build(argv)).toMatchObject(want);

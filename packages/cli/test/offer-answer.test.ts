@@ -6,7 +6,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/index.js';
-import { capture, type Captured } from './support.js';
+import { capture, type Captured } from '@pinhole/test-kit/cli';
 
 async function until(pred: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

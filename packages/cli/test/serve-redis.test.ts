@@ -3,9 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { TestRedis, freePort } from '../../server/test/support/redis-server.js';
+import { TestRedis } from '@pinhole/test-kit/redis';
+import { freeTcpPort } from '@pinhole/test-kit/ports';
 import { buildHubOptions, resolveOptions, serveOptions } from '../src/index.js';
-import { get, run, startServeCli, stopAll, tempDirs } from './support.js';
+import { get, run, startServeCli, stopAll, tempDirs } from '@pinhole/test-kit/cli';
 
 const dirs = tempDirs();
 let redis: TestRedis;
@@ -49,7 +50,7 @@ it('serves as a cluster node: /healthz names the node and its Redis, and an unre
   const metrics = await get(`http://127.0.0.1:${served.server.port}/metrics`);
   expect(metrics.body).toContain('pinhole_redis_up{node="cli-node"} 1');
 
-  const nobody = await freePort();
+  const nobody = await freeTcpPort();
   const failed = await run(['serve', '--no-tls', '--host', '127.0.0.1', '--port', '0', '--turn-port', '0', '--data-dir', dirs.make(), '--redis', `redis://127.0.0.1:${nobody}`]);
   expect(failed.code).toBe(1);
   expect(failed.stderr).toMatch(/hub failed to start on 127\.0\.0\.1:0: cannot reach Redis/);

@@ -5,8 +5,8 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadOrCreateSelfSigned, type EmbeddedTurnOptions, type StartTurn } from '../src/index.js';
-import { TestTurnClient } from '../../turn/test/helpers/turn-client.js';
-import { freeUdpTcpPorts, get, hello, run, startServeCli, stopAll, tempDirs } from './support.js';
+import { TestTurnClient } from '@pinhole/test-kit/turn-client';
+import { freeUdpTcpPorts, get, hello, run, startServeCli, stopAll, tempDirs } from '@pinhole/test-kit/cli';
 
 const dirs = tempDirs();
 afterEach(async () => {
@@ -119,7 +119,7 @@ describe('options reach the hub', () => {
     const dataDir = dirs.make();
     const secret = 'hub-secret-'.repeat(4);
     const s = await startServeCli(
-      [...base(dataDir), '--max-peers-per-room', '3', '--max-rooms-per-session', '2', '--grace', '7s', '--rate', '10', '--stun-url', 'stun:stun.example:3478'],
+      [...base(dataDir), '--max-peers-per-room', '3', '--max-rooms-per-session', '2', '--grace', '7s', '--rate', '10', '--max-write-buffer', '1048576', '--stun-url', 'stun:stun.example:3478'],
       { PINHOLE_SECRET: secret, PINHOLE_TURN_URLS: 'turn:turn.example:3478?transport=udp', PINHOLE_TURN_SECRET: 'coturn-secret' },
     );
     const token = (await run(['token', '--identity', 'ann', '--room', 'team-*', '--secret', secret, '--data-dir', dataDir])).stdout.trim();
@@ -128,7 +128,7 @@ describe('options reach the hub', () => {
       type: 'welcome',
       identity: 'ann',
       grace: 7000,
-      limits: { maxPeersPerRoom: 3, maxRoomsPerSession: 2, ratePerSecond: 10, rateBurst: 20 },
+      limits: { maxPeersPerRoom: 3, maxRoomsPerSession: 2, ratePerSecond: 10, rateBurst: 20, maxWriteBufferBytes: 1_048_576 },
     });
     expect(welcome.iceServers[0]).toEqual({ urls: ['stun:stun.example:3478'] });
     const turn = welcome.iceServers[1]!;

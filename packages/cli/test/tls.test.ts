@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CERT_FILE, KEY_FILE, loadOrCreateSelfSigned, loadTlsFiles, selfSignedAltNames } from '../src/index.js';
-import { tempDirs } from './support.js';
+import { tempDirs } from '@pinhole/test-kit/cli';
 
 const dirs = tempDirs();
 afterEach(() => dirs.cleanup());

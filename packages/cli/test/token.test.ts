@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyToken } from '@pinhole/server';
-import { run, tempDirs } from './support.js';
+import { run, tempDirs } from '@pinhole/test-kit/cli';
 
 const dirs = tempDirs();
 afterEach(() => dirs.cleanup());

@@ -1,7 +1,7 @@
 /**
  * `pinhole turn` (in-process and as the built executable), `--turn-allow-peer` and the TURN
  * TCP/TLS connection limits on turn and serve, and the pinhole_turn_* metrics on `turn --metrics-port` and on the hub's /metrics.
- * Real sockets throughout: the TURN test client of packages/turn allocates against them.
+ * Real sockets throughout: the TURN test client of @pinhole/test-kit allocates against them.
  */
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
@@ -11,11 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageClass, Method, StunMessage, turnCredentials } from '@pinhole/turn';
 import { runCli, type RunningTurn } from '../src/index.js';
-import { TestTurnClient, udpPeer } from '../../turn/test/helpers/turn-client.js';
-import { capture, freeUdpTcpPorts, get, run, startServeCli, stopAll, tempDirs } from './support.js';
+import { TestTurnClient, udpPeer } from '@pinhole/test-kit/turn-client';
+import { TLS_CERT_PATH, TLS_KEY_PATH } from '@pinhole/test-kit/turn-server';
+import { capture, freeUdpTcpPorts, get, run, startServeCli, stopAll, tempDirs } from '@pinhole/test-kit/cli';
 
 const SECRET = 'turn-command-secret';
-const FIXTURES = fileURLToPath(new URL('../../turn/test/fixtures/', import.meta.url));
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
 const dirs = tempDirs();
@@ -66,7 +66,7 @@ describe('pinhole turn', () => {
   it('serves STUN/TURN over UDP, TCP and TLS with REST credentials, prints what it listens on, stops cleanly', async () => {
     const t = await startTurnCli([
       '--turn-port', '0', '--turn-tls-port', '0', '--secret', SECRET,
-      '--tls-cert', join(FIXTURES, 'tls-cert.pem'), '--tls-key', join(FIXTURES, 'tls-key.pem'),
+      '--tls-cert', TLS_CERT_PATH, '--tls-key', TLS_KEY_PATH,
     ]);
     const ports = t.turn.turn.ports!;
     expect(ports.tls).toBeGreaterThan(0);

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WelcomeFrame } from '@pinhole/protocol';
-import { freeUdpPort } from '../../turn/test/helpers/coturn.js';
-import { startCoturn } from '../../turn/test/helpers/turnserver.js';
-import { connectPeers, libdatachannelIceServer, relayPeer, type IceServerInit } from '../../turn/test/helpers/webrtc.js';
-import { freeUdpTcpPorts, hello, startServeCli, stopAll, tempDirs } from './support.js';
+import { freeUdpPort } from '@pinhole/test-kit/ports';
+import { startCoturn } from '@pinhole/test-kit/coturn';
+import { connectPeers, libdatachannelIceServer, relayPeer, type IceServerInit } from '@pinhole/test-kit/webrtc';
+import { freeUdpTcpPorts, hello, startServeCli, stopAll, tempDirs } from '@pinhole/test-kit/cli';
 
 const dirs = tempDirs();
 const RELAY_IP = '127.0.0.2';

@@ -9,10 +9,10 @@ import { connectMqtt, connectRedis, nodePlatform } from '../src/node.js';
 import { HubSignaler } from '../src/signaling/hub-signaler.js';
 import { SignalerChain, type ChainRung } from '../src/signaling/chain.js';
 import type { Room } from '../src/room.js';
-import { Mosquitto } from './support/mosquitto.js';
-import { TestRedis } from '../../server/test/support/redis-server.js';
-import { freeTcpPort } from './support/ports.js';
-import { startTestHub } from './support/hub.js';
+import { Mosquitto } from '@pinhole/test-kit/mosquitto';
+import { TestRedis } from '@pinhole/test-kit/redis';
+import { freeTcpPort } from '@pinhole/test-kit/ports';
+import { startTestHub } from '@pinhole/test-kit/hub';
 import { echoOverDataChannel, meet, nodeRoom } from './support/rendezvous.js';
 
 let broker: Mosquitto;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { connect, nodeFileSink, nodeFileSource, type Session, type TransferProgress } from '../src/node.js';
-import { startTestHub } from './support/hub.js';
+import { startTestHub } from '@pinhole/test-kit/hub';
 
 const dir = mkdtempSync(join(tmpdir(), 'pinhole-e2e-files-'));
 const cleanup: (() => Promise<unknown> | unknown)[] = [() => rmSync(dir, { recursive: true, force: true })];

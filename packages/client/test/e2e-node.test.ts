@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type Session } from '../src/node.js';
-import { startTestHub, until } from './support/hub.js';
+import { startTestHub } from '@pinhole/test-kit/hub';
+import { until } from '@pinhole/test-kit/wait';
 import type { TransportName } from '../src/signaling/link.js';
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTurnServer, type TurnServer } from '@pinhole/turn';
 import type { RunningHub } from '@pinhole/server';
 import { connect, type Session } from '../src/node.js';
-import { startTestHub, until } from './support/hub.js';
+import { startTestHub } from '@pinhole/test-kit/hub';
+import { until } from '@pinhole/test-kit/wait';
 
 const SECRET = 'relay-test-secret-'.padEnd(40, 'x');
 let turn: TurnServer;

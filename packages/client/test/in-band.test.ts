@@ -15,8 +15,8 @@ import { ANSWERER_ID, ManualSignaler, OFFERER_ID } from '../src/signaling/manual
 import { InBandSignaler } from '../src/signaling/in-band.js';
 import type { SignalingError } from '../src/signaling/errors.js';
 import { connectMqtt } from '../src/node.js';
-import { Mosquitto } from './support/mosquitto.js';
-import { until } from './support/hub.js';
+import { Mosquitto } from '@pinhole/test-kit/mosquitto';
+import { until } from '@pinhole/test-kit/wait';
 import { echoOverDataChannel, meet, nodeRoom } from './support/rendezvous.js';
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];

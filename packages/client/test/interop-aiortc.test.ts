@@ -1,6 +1,6 @@
 /**
  * Interop with aiortc (Python), through a real hub: the Node SDK (node-datachannel) and
- * test/interop/aiortc_peer.py, a client written from docs/protocol.md alone. Both join
+ * test/interop/aiortc_peer.py, a client written from docs/protocol/ (hub.md, peer.md) alone. Both join
  * orders × both politeness roles (the impolite side offers, §12.1): the named channel both
  * sides open carries text, JSON and binary both ways, a file goes each way with its SHA-256
  * checked, sends are held to aiortc's a=max-message-size, and the SDK's trickle sequence
@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, DataError, type NodeConnectOptions, nodeFileSink, nodeFileSource, type ChannelMessage, type IncomingTransfer, type RemotePeer, type Room, type Session } from '../src/node.js';
 import { AiortcPeer, requireAiortc, type AiortcEvent } from './support/aiortc.js';
-import { startTestHub, until } from './support/hub.js';
+import { startTestHub } from '@pinhole/test-kit/hub';
+import { until } from '@pinhole/test-kit/wait';
 import { startTurnServer } from '@pinhole/turn';
 import { mintToken } from '@pinhole/server';
 

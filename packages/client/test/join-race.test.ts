@@ -26,9 +26,9 @@ import { HubSignaler } from '../src/signaling/hub-signaler.js';
 import { SignalerChain } from '../src/signaling/chain.js';
 import type { Signaler } from '../src/signaling/signaler.js';
 import type { Room } from '../src/room.js';
-import { TestRedis } from '../../server/test/support/redis-server.js';
-import { Mosquitto } from './support/mosquitto.js';
-import { startTestHub } from './support/hub.js';
+import { TestRedis } from '@pinhole/test-kit/redis';
+import { Mosquitto } from '@pinhole/test-kit/mosquitto';
+import { startTestHub } from '@pinhole/test-kit/hub';
 import { nodeRoom } from './support/rendezvous.js';
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];

@@ -8,8 +8,8 @@ import { connect as mqttConnect } from 'mqtt';
 import { connectMqtt } from '../src/node.js';
 import type { MqttSignaler } from '../src/signaling/mqtt.js';
 import type { SignalingError } from '../src/signaling/errors.js';
-import { Mosquitto } from './support/mosquitto.js';
-import { until } from './support/hub.js';
+import { Mosquitto } from '@pinhole/test-kit/mosquitto';
+import { until } from '@pinhole/test-kit/wait';
 import { echoOverDataChannel, meet, nodeRoom, presenceScenario } from './support/rendezvous.js';
 
 let broker: Mosquitto;

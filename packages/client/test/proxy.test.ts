@@ -8,8 +8,9 @@ import type { RunningHub } from '@pinhole/server';
 import { HubSignaler } from '../src/signaling/hub-signaler.js';
 import { nodePlatform } from '../src/signaling/node-platform.js';
 import type { TransportName } from '../src/signaling/link.js';
-import { selfSigned, startTestHub, until } from './support/hub.js';
-import { Squid } from './support/squid.js';
+import { selfSigned, startTestHub } from '@pinhole/test-kit/hub';
+import { until } from '@pinhole/test-kit/wait';
+import { Squid } from '@pinhole/test-kit/squid';
 
 let hub: RunningHub;
 let squid: Squid;

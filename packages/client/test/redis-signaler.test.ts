@@ -7,9 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { connectRedis, type RedisSignaler } from '../src/node.js';
 import type { SignalingError } from '../src/signaling/errors.js';
-import { TestRedis } from '../../server/test/support/redis-server.js';
-import { freeTcpPort } from './support/ports.js';
-import { until } from './support/hub.js';
+import { TestRedis } from '@pinhole/test-kit/redis';
+import { freeTcpPort } from '@pinhole/test-kit/ports';
+import { until } from '@pinhole/test-kit/wait';
 import { echoOverDataChannel, meet, nodeRoom, presenceScenario } from './support/rendezvous.js';
 
 let server: TestRedis;

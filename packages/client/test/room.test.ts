@@ -8,7 +8,8 @@ import type { Json } from '@pinhole/protocol';
 import { HubSignaler } from '../src/signaling/hub-signaler.js';
 import { nodePlatform } from '../src/signaling/node-platform.js';
 import { Room } from '../src/room.js';
-import { startTestHub, until } from './support/hub.js';
+import { startTestHub } from '@pinhole/test-kit/hub';
+import { until } from '@pinhole/test-kit/wait';
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {

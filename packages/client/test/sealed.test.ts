@@ -9,8 +9,9 @@ import { connect as mqttConnect } from 'mqtt';
 import { connectMqtt, nodePlatform, SealedSignaler, type MqttSignaler } from '../src/node.js';
 import { HubSignaler } from '../src/signaling/hub-signaler.js';
 import type { SignalingError } from '../src/signaling/errors.js';
-import { Mosquitto } from './support/mosquitto.js';
-import { startTestHub, until } from './support/hub.js';
+import { Mosquitto } from '@pinhole/test-kit/mosquitto';
+import { startTestHub } from '@pinhole/test-kit/hub';
+import { until } from '@pinhole/test-kit/wait';
 import { echoOverDataChannel, meet, nodeRoom } from './support/rendezvous.js';
 
 let broker: Mosquitto;

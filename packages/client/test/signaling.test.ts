@@ -10,7 +10,8 @@ import { HubSignaler, HubError } from '../src/signaling/hub-signaler.js';
 import { nodePlatform } from '../src/signaling/node-platform.js';
 import type { TransportName } from '../src/signaling/link.js';
 import type { HubConnectionOptions } from '../src/signaling/hub-connection.js';
-import { startTestHub, until } from './support/hub.js';
+import { startTestHub } from '@pinhole/test-kit/hub';
+import { until } from '@pinhole/test-kit/wait';
 import { Front } from './support/front.js';
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];

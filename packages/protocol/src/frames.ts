@@ -1,6 +1,6 @@
 /**
  * Pinhole signaling frames. Every frame is a JSON object with a `type`.
- * docs/protocol.md is the normative description; this file is its typed mirror.
+ * docs/protocol/hub.md is the normative description; this file is its typed mirror.
  */
 
 /** Protocol version announced in `welcome`. */
@@ -155,6 +155,8 @@ export interface WelcomeLimits {
   maxMetaBytes: number;
   /** How long the hub holds a long-poll request before answering `[]`. */
   pollHoldMs: number;
+  /** Bytes one connection may hold that its client has not read; past it the session ends with `overflow`. */
+  maxWriteBufferBytes: number;
 }
 
 interface Sequenced {
@@ -246,7 +248,7 @@ export type ServerFrame = WelcomeFrame | SequencedFrame | ErrorFrame | PongFrame
 
 // ---------------------------------------------------------------- errors
 
-/** Every error code the hub sends. docs/protocol.md lists them with their meaning. */
+/** Every error code the hub sends. docs/protocol/hub.md §8 lists them with their meaning. */
 export const ERROR_CODES = [
   'bad-json',
   'bad-frame',

@@ -4,8 +4,9 @@
  * `ClusterHub` (state in Redis, shared by every node). Transports and the router only
  * see these two interfaces, so a request of a session may land on any node.
  */
+import type { Logger } from 'pino';
 import type { ClientFrame, FrameId, HelloFrame, Json, PeerInfo, ProtocolError, WelcomeFrame } from '@pinhole/protocol';
-import type { ResolvedHubOptions } from './defaults.js';
+import type { HubAccess, HubLimits } from './defaults.js';
 import type { HubMetrics } from './metrics.js';
 import type { Downstream } from './transports/transport.js';
 
@@ -28,6 +29,19 @@ export interface SessionHandle {
   detach(downstream: Downstream, now: number): void;
 }
 
+/** What a core is configured with: the limits it enforces and the access rules of `hello`. */
+export interface CoreConfig {
+  readonly limits: HubLimits;
+  readonly access: HubAccess;
+}
+
+/** What a core uses and does not own (each core adds its own: the memory core a bus and a room store). */
+export interface CoreDeps {
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly metrics: HubMetrics;
+}
+
 /** Session figures for /metrics and /healthz. */
 export interface CoreStats {
   /** Sessions this node knows: all of them in memory mode, attached here in cluster mode. */
@@ -46,27 +60,29 @@ export interface CoreHealth {
   [field: string]: Json | undefined;
 }
 
-export interface HubCore {
-  readonly options: ResolvedHubOptions;
-  readonly metrics: HubMetrics;
+/**
+ * `S` is the core's own session type: what `hello` and `authenticate` hand out is what
+ * the other methods get back, so a core never casts a handle to its session.
+ */
+export interface HubCore<S extends SessionHandle = SessionHandle> {
   /** Resolves once the core can serve (cluster: Redis connected, scripts loaded). */
   ready(): Promise<void>;
   /** Authenticates a hello; returns a new or resumed session. Throws ProtocolError. */
-  hello(frame: HelloFrame): Promise<{ session: SessionHandle; resumed: boolean }>;
-  welcome(session: SessionHandle, resumed: boolean, ref?: FrameId): WelcomeFrame;
+  hello(frame: HelloFrame): Promise<{ session: S; resumed: boolean }>;
+  welcome(session: S, resumed: boolean, ref?: FrameId): WelcomeFrame;
   /** Looks up a session for an HTTP request carrying `session` and `key`. Throws ProtocolError. */
-  authenticate(sessionId: string | null, key: string | null): SessionHandle | Promise<SessionHandle>;
+  authenticate(sessionId: string | null, key: string | null): S | Promise<S>;
   /** Applies a client frame; frames of a session are applied in arrival order. */
-  receive(session: SessionHandle, frame: Inbound): void;
+  receive(session: S, frame: Inbound): void;
   /** Answers a frame that failed decoding or validation (its id is consumed). */
-  reject(session: SessionHandle, err: ProtocolError): void;
+  reject(session: S, err: ProtocolError): void;
   /** Resolves once every frame received so far for `session` has been applied. */
-  settled(session: SessionHandle): Promise<void>;
+  settled(session: S): Promise<void>;
   /**
    * Ends a session whose connection holds more than `maxWriteBufferBytes` unsent (its
    * client stopped reading): `overflow`, as for a full replay buffer.
    */
-  overflow(session: SessionHandle): void;
+  overflow(session: S): void;
   /** REST: the members of a room. */
   roomPeers(room: string): Promise<PeerInfo[]>;
   /**

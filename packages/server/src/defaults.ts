@@ -1,6 +1,7 @@
 /**
- * Every tunable of the hub, with its default. Public `HubOptions` is a partial of
- * `ResolvedHubOptions`; `resolveOptions` merges once at start-up.
+ * Every tunable of the hub, with its default, and the option types. Public `HubOptions`
+ * is a partial of `ResolvedHubOptions`; `resolveOptions` merges once at start-up and
+ * `splitOptions` separates limits, access, deployment and dependencies.
  */
 import type { Logger } from 'pino';
 import type { Bus } from './bus/bus.js';
@@ -55,15 +56,11 @@ export interface TurnConfig {
   ttlSeconds?: number;
 }
 
-export interface ResolvedHubOptions {
-  /** Shared secret for tokens and TURN credentials. Undefined = dev mode: anyone may join any room. */
-  secret: string | undefined;
-  /** Extra bearer keys accepted by the REST API (besides the secret and admin tokens). */
-  apiKeys: string[];
-  /** Browser origins allowed to connect; empty = any. */
-  allowedOrigins: string[];
-  /** Use the first X-Forwarded-For address as the client IP (behind a trusted proxy only). */
-  trustProxy: boolean;
+/**
+ * The numbers: what a session, a connection and a room may do, and for how long. Both
+ * cores enforce the same ones (docs/protocol.md §7).
+ */
+export interface HubLimits {
   graceMs: number;
   heartbeatMs: number;
   pollHoldMs: number;
@@ -79,26 +76,75 @@ export interface ResolvedHubOptions {
   maxRoomsPerSession: number;
   maxPeersPerRoom: number;
   maxMetaBytes: number;
+}
+
+/** Who may connect and from where, and the ICE servers a session is handed. */
+export interface HubAccess {
+  /** Shared secret for tokens and TURN credentials. Undefined = dev mode: anyone may join any room. */
+  secret: string | undefined;
+  /** Extra bearer keys accepted by the REST API (besides the secret and admin tokens). */
+  apiKeys: string[];
+  /** Browser origins allowed to connect; empty = any. */
+  allowedOrigins: string[];
+  /** Use the first X-Forwarded-For address as the client IP (behind a trusted proxy only). */
+  trustProxy: boolean;
   /** STUN URLs handed out as-is, e.g. ['stun:example.com:3478']. */
   stunUrls: string[];
   turn: TurnConfig | undefined;
-  logger: Logger;
+}
+
+/** Where the state lives: this process (`redis` undefined), or a Redis shared by several nodes. */
+export interface HubDeployment {
   /**
    * `redis://…` URL of a Redis shared by several hub nodes (scale-out): sessions, rooms and
    * delivery then live in Redis and any request of a session may land on any node.
-   * Undefined: one process, state in memory (`bus` and `rooms`).
+   * Undefined: one process, state in memory.
    */
   redis: string | undefined;
   redisPrefix: string;
   /** This node's id in Redis, logs and metrics labels; default `<hostname>-<random>`. */
   nodeId: string;
   nodeTimeoutMs: number;
-  bus: Bus;
-  rooms: RoomStore;
-  /** Injected clock (ms since epoch), for tests. */
+}
+
+/** A deployment on Redis: what the Redis core is built with. */
+export interface ClusterDeployment extends HubDeployment {
+  redis: string;
+}
+
+/** What the hub uses but does not own: injected, so embedders and tests can replace them. */
+export interface HubDependencies {
+  logger: Logger;
+  /** The clock (ms since epoch); tests move it by hand. */
   now: () => number;
-  /** Test switch: refuse WebSocket upgrades (as a hostile proxy would), forcing SSE / long-poll. */
+  /**
+   * Delivery to a peer id and room membership of the one-process core. Unset: memory ones,
+   * made for that core only. The Redis core does not use them (its state is in Redis).
+   */
+  bus: Bus | undefined;
+  rooms: RoomStore | undefined;
+}
+
+/** Switches for tests and diagnostics, never needed in production. */
+export interface HubTestSwitches {
+  /** Refuse WebSocket upgrades (as a hostile proxy would), forcing SSE / long-poll. */
   refuseWebSocket: boolean;
 }
 
+/**
+ * Every option, merged with its default: one flat object, as `startHub` takes it. At
+ * assembly it is split (`splitOptions`) so that each part of the hub gets only what it
+ * uses: a core its limits, access rules and dependencies; the Redis core its deployment.
+ */
+export interface ResolvedHubOptions extends HubLimits, HubAccess, HubDeployment, HubDependencies, HubTestSwitches {}
+
 export type HubOptions = Partial<ResolvedHubOptions>;
+
+/** The parts of the options, each a separate object. */
+export interface HubParts {
+  limits: HubLimits;
+  access: HubAccess;
+  deployment: HubDeployment;
+  deps: HubDependencies;
+  switches: HubTestSwitches;
+}

@@ -1,13 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
 import { ProtocolError, httpStatusOf, validateClientFrame } from '@pinhole/protocol';
 import type { ConnectionTracker } from './connections.js';
 import type { HubCore, SessionHandle } from './core.js';
+import type { HubAccess, HubTestSwitches } from './defaults.js';
 import { readBody, sendJson, sendProtocolError, seqParam } from './http-util.js';
 import { RestApi } from './rest.js';
 import { applyFrames, checkSingleSize, type FramesIn } from './transports/frames-in.js';
 import { PollTransport } from './transports/poll.js';
 import { SseTransport } from './transports/sse.js';
+import type { TransportContext } from './transports/transport.js';
 import { WsTransport } from './transports/ws.js';
 
 /** A POST /v1/send body may batch frames, up to this many times `maxFrameBytes`. */
@@ -41,29 +44,37 @@ export function parseTarget(raw = '/'): Target {
   return { path: url.pathname, rawPath: hash === -1 ? path : path.slice(0, hash), query: url.searchParams };
 }
 
+/** What the router needs besides the core; given at assembly (server.ts), never read off the core. */
+export interface RouterContext extends TransportContext {
+  readonly access: HubAccess;
+  readonly switches: HubTestSwitches;
+  readonly logger: Logger;
+  readonly connections: ConnectionTracker;
+}
+
 /**
  * Routes the hub's HTTP surface. `request` and `upgrade` return false for paths that
  * are not the hub's, so a host server (the CLI, serving the web app) can take them.
  */
-export class HubRouter {
-  readonly ws: WsTransport;
-  readonly sse: SseTransport;
-  readonly poll: PollTransport;
+export class HubRouter<S extends SessionHandle> {
+  readonly ws: WsTransport<S>;
+  readonly sse: SseTransport<S>;
+  readonly poll: PollTransport<S>;
   readonly rest: RestApi;
   readonly #started = Date.now();
 
   constructor(
-    private readonly hub: HubCore,
-    private readonly connections: ConnectionTracker,
+    private readonly hub: HubCore<S>,
+    private readonly ctx: RouterContext,
   ) {
-    this.ws = new WsTransport(hub, (ip) => connections.close(ip, 'ws'));
-    this.sse = new SseTransport(hub);
-    this.poll = new PollTransport(hub);
-    this.rest = new RestApi(hub);
+    this.ws = new WsTransport(hub, ctx, (ip) => ctx.connections.close(ip, 'ws'));
+    this.sse = new SseTransport(hub, ctx);
+    this.poll = new PollTransport(hub, ctx);
+    this.rest = new RestApi(hub, ctx.access, ctx.limits.maxFrameBytes, ctx.now);
   }
 
   clientIp(req: IncomingMessage): string {
-    if (this.hub.options.trustProxy) {
+    if (this.ctx.access.trustProxy) {
       const forwarded = req.headers['x-forwarded-for'];
       const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
       if (first) return first;
@@ -75,13 +86,13 @@ export class HubRouter {
   #cors(req: IncomingMessage): Record<string, string> {
     const origin = req.headers.origin;
     if (origin === undefined) return {};
-    const allowed = this.hub.options.allowedOrigins;
+    const allowed = this.ctx.access.allowedOrigins;
     if (allowed.length > 0 && !allowed.includes(origin)) throw new ProtocolError('origin-not-allowed', `origin ${origin} is not allowed`);
     return { 'access-control-allow-origin': origin, 'access-control-expose-headers': 'pinhole-last-id', vary: 'Origin' };
   }
 
   /** A transport error (a reset, a write the socket refused) ends one connection, never the process. */
-  readonly #ignore = (err: Error): void => this.hub.options.logger.debug({ err: err.message }, 'connection error');
+  readonly #ignore = (err: Error): void => this.ctx.logger.debug({ err: err.message }, 'connection error');
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     if (parseTarget(req.url).path !== '/v1/ws') return false;
@@ -92,10 +103,10 @@ export class HubRouter {
       socket.end(`HTTP/1.1 ${httpStatusOf(err.code)} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     };
     try {
-      if (this.hub.options.refuseWebSocket) throw new ProtocolError('forbidden', 'WebSocket upgrades are refused here (test switch); use SSE or long-poll');
+      if (this.ctx.switches.refuseWebSocket) throw new ProtocolError('forbidden', 'WebSocket upgrades are refused here (test switch); use SSE or long-poll');
       this.#cors(req);
       const ip = this.clientIp(req);
-      if (!this.connections.open(ip, 'ws')) throw new ProtocolError('too-many-connections', `more than ${this.hub.options.maxConnectionsPerIp} connections from ${ip}`);
+      if (!this.ctx.connections.open(ip, 'ws')) throw new ProtocolError('too-many-connections', `more than ${this.ctx.limits.maxConnectionsPerIp} connections from ${ip}`);
       this.ws.upgrade(req, socket, head, ip);
     } catch (err) {
       refuse(err instanceof ProtocolError ? err : new ProtocolError('internal', 'upgrade failed'));
@@ -113,16 +124,16 @@ export class HubRouter {
       return true;
     }
     if (path === '/metrics') {
-      void this.hub.metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': this.hub.metrics.registry.contentType });
+      void this.ctx.metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': this.ctx.metrics.registry.contentType });
         res.end(text);
       });
       return true;
     }
     if (!path.startsWith('/v1/')) return false;
     this.#v1(req, res, url).catch((err: unknown) => {
-      if (!(err instanceof ProtocolError)) this.hub.options.logger.error({ err, path }, 'request failed');
-      else this.hub.metrics.error(err.code);
+      if (!(err instanceof ProtocolError)) this.ctx.logger.error({ err, path }, 'request failed');
+      else this.ctx.metrics.error(err.code);
       sendProtocolError(res, err);
     });
     return true;
@@ -164,7 +175,7 @@ export class HubRouter {
 
   #stream(req: IncomingMessage, res: ServerResponse, url: Target, transport: 'sse' | 'poll'): void | Promise<void> {
     const q = url.query;
-    let found: SessionHandle | Promise<SessionHandle>;
+    let found: S | Promise<S>;
     try {
       found = this.hub.authenticate(q.get('session'), q.get('key'));
     } catch (err) {
@@ -187,13 +198,13 @@ export class HubRouter {
    */
   #overflowed(res: ServerResponse, transport: 'sse' | 'poll', err: unknown): void {
     if (!(err instanceof ProtocolError) || err.code !== 'overflow') throw err;
-    this.hub.metrics.error('overflow');
+    this.ctx.metrics.error('overflow');
     const text = JSON.stringify(err.toFrame());
     if (transport === 'poll') sendJson(res, 200, `[${text}]`);
     else this.sse.told(res, text);
   }
 
-  #open(req: IncomingMessage, res: ServerResponse, url: Target, transport: 'sse' | 'poll', session: SessionHandle): void {
+  #open(req: IncomingMessage, res: ServerResponse, url: Target, transport: 'sse' | 'poll', session: S): void {
     const { from, release } = this.#admit(req, url, transport, session);
     if (transport === 'sse') this.sse.open(req, res, session, from, release);
     else this.poll.open(res, session, from, release);
@@ -203,7 +214,7 @@ export class HubRouter {
    * Checks a stream's starting point and takes a connection slot of its client address;
    * `release` gives the slot back (once, however often it is called).
    */
-  #admit(req: IncomingMessage, url: Target, transport: 'sse' | 'poll', session: SessionHandle): { from: number; release: () => void } {
+  #admit(req: IncomingMessage, url: Target, transport: 'sse' | 'poll', session: S): { from: number; release: () => void } {
     const q = url.query;
     const lastEventId = req.headers['last-event-id'];
     // An EventSource reconnects to the same URL with a newer Last-Event-ID: take the larger.
@@ -213,10 +224,10 @@ export class HubRouter {
         : (seqParam(q.get('ack'), 'ack') ?? 0);
     if (from > session.seq) throw new ProtocolError('bad-frame', `${transport === 'sse' ? 'lastSeq' : 'ack'} ${from} is ahead of the session (seq ${session.seq})`);
     const ip = this.clientIp(req);
-    if (!this.connections.open(ip, transport)) throw new ProtocolError('too-many-connections', `more than ${this.hub.options.maxConnectionsPerIp} connections from ${ip}`);
+    if (!this.ctx.connections.open(ip, transport)) throw new ProtocolError('too-many-connections', `more than ${this.ctx.limits.maxConnectionsPerIp} connections from ${ip}`);
     let held = true;
     const release = (): void => {
-      if (held) this.connections.close(ip, transport);
+      if (held) this.ctx.connections.close(ip, transport);
       held = false;
     };
     return { from, release };
@@ -224,7 +235,7 @@ export class HubRouter {
 
   /** Reads and parses a body of frames: one frame, or an array of them. */
   async #readFrames(req: IncomingMessage): Promise<FramesIn> {
-    const body = await readBody(req, this.hub.options.maxFrameBytes * BATCH_FACTOR);
+    const body = await readBody(req, this.ctx.limits.maxFrameBytes * BATCH_FACTOR);
     try {
       return { value: JSON.parse(body), bytes: Buffer.byteLength(body) };
     } catch (err) {
@@ -232,14 +243,14 @@ export class HubRouter {
     }
   }
 
-  async #session(url: Target): Promise<SessionHandle> {
+  async #session(url: Target): Promise<S> {
     const found = this.hub.authenticate(url.query.get('session'), url.query.get('key'));
     return found instanceof Promise ? await found : found; // no extra tick for the memory core
   }
 
   /** `POST /v1/send`: a hello (no session yet), or frames of a session. */
   async #send(req: IncomingMessage, res: ServerResponse, url: Target): Promise<void> {
-    const max = this.hub.options.maxFrameBytes;
+    const max = this.ctx.limits.maxFrameBytes;
     const body = await this.#readFrames(req);
     if (url.query.get('session') === null) {
       const frame = validateClientFrame(body.value);
@@ -250,8 +261,8 @@ export class HubRouter {
       return;
     }
     const session = await this.#session(url);
-    checkSingleSize(this.hub, body);
-    applyFrames(this.hub, session, body);
+    checkSingleSize(max, body);
+    applyFrames(this.hub, max, session, body);
     await this.hub.settled(session);
     sendJson(res, 200, { ok: true, lastId: session.lastId, seq: session.seq });
   }
@@ -264,18 +275,19 @@ export class HubRouter {
    */
   async #pollWithFrames(req: IncomingMessage, res: ServerResponse, url: Target): Promise<void> {
     const body = await this.#readFrames(req);
-    let session: SessionHandle;
+    let session: S;
     try {
       session = await this.#session(url);
     } catch (err) {
       return this.#overflowed(res, 'poll', err);
     }
-    checkSingleSize(this.hub, body);
+    const max = this.ctx.limits.maxFrameBytes;
+    checkSingleSize(max, body);
     const { from, release } = this.#admit(req, url, 'poll', session);
     let settle!: (done: Promise<void>) => void;
     const applied = new Promise<void>((resolve) => (settle = resolve));
     this.poll.open(res, session, from, release, applied);
-    applyFrames(this.hub, session, body);
+    applyFrames(this.hub, max, session, body);
     settle(this.hub.settled(session));
   }
 

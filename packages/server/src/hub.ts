@@ -14,11 +14,11 @@ import {
   type WelcomeFrame,
 } from '@pinhole/protocol';
 import { roomAllowed } from './auth.js';
-import type { OutboundFrame } from './bus/bus.js';
-import type { ResolvedHubOptions } from './defaults.js';
-import type { HubMetrics } from './metrics.js';
+import type { Bus, OutboundFrame } from './bus/bus.js';
 import { BoundedSet } from './bounded-set.js';
-import type { CoreHealth, CoreStats, HubCore, Inbound } from './core.js';
+import type { CoreConfig, CoreDeps, CoreHealth, CoreStats, HubCore, Inbound } from './core.js';
+import type { HubLimits } from './defaults.js';
+import type { RoomStore } from './rooms.js';
 import { SERVER_PEER } from './rest.js';
 import { Session } from './session.js';
 import { checkResume, checkSessionRequest, helloGrant, newSessionGrant, welcomeFrame } from './session-rules.js';
@@ -33,6 +33,12 @@ const MAX_REST_IDS = 4096;
 /** Sessions ended by overflow remembered (for `graceMs`), so their clients hear why. */
 const MAX_TOMBSTONES = 4096;
 
+/** The one-process core's dependencies: delivery to a peer id and room membership, in this process. */
+export interface MemoryCoreDeps extends CoreDeps {
+  readonly bus: Bus;
+  readonly rooms: RoomStore;
+}
+
 interface Queued {
   backlog: Inbound[];
   idle: (() => void)[];
@@ -43,7 +49,7 @@ interface Queued {
  * decoded client frames and attach themselves to sessions; deliveries between sessions
  * go through the bus, never by direct reference, so a target may live on another node.
  */
-export class Hub implements HubCore {
+export class Hub implements HubCore<Session> {
   readonly sessions = new Map<string, Session>();
   readonly #restIds = new BoundedSet<string>(MAX_REST_IDS);
   readonly #tombstones = new Tombstones(MAX_TOMBSTONES);
@@ -51,13 +57,13 @@ export class Hub implements HubCore {
   /** Sessions waiting on an async step (join/leave); later frames queue behind it. */
   readonly #blocked = new Map<Session, Queued>();
 
-  constructor(
-    readonly options: ResolvedHubOptions,
-    readonly metrics: HubMetrics,
-  ) {}
+  readonly #limits: HubLimits;
 
-  get devMode(): boolean {
-    return this.options.secret === undefined;
+  constructor(
+    private readonly config: CoreConfig,
+    private readonly deps: MemoryCoreDeps,
+  ) {
+    this.#limits = config.limits;
   }
 
   async ready(): Promise<void> {}
@@ -66,23 +72,23 @@ export class Hub implements HubCore {
 
   /** Authenticates a hello and returns a new or resumed session. Throws ProtocolError. */
   async hello(frame: HelloFrame): Promise<{ session: Session; resumed: boolean }> {
-    const now = this.options.now();
-    const grant = await helloGrant(this.options, frame, now);
+    const now = this.deps.now();
+    const grant = await helloGrant(this.config.access, frame, now);
     if (frame.resume) {
       const found = this.sessions.get(frame.resume.session);
       const { session, grant: current } = checkResume(frame, found && !found.ended ? found : undefined, grant, now);
       session.grant = current;
-      this.metrics.resumes.inc();
+      this.deps.metrics.resumes.inc();
       return { session, resumed: true };
     }
-    const session = new Session(newSessionGrant(this.options, frame, grant), this.options, now);
+    const session = new Session(newSessionGrant(this.config.access, frame, grant), this.#limits, now);
     this.sessions.set(session.id, session);
-    this.#unsubscribe.set(session, this.options.bus.subscribe(session.peer, (f) => this.deliver(session, f)));
+    this.#unsubscribe.set(session, this.deps.bus.subscribe(session.peer, (f) => this.deliver(session, f)));
     return { session, resumed: false };
   }
 
   welcome(session: Session, resumed: boolean, ref?: FrameId): WelcomeFrame {
-    return welcomeFrame(this.options, session, resumed, ref);
+    return welcomeFrame(this.config, this.deps.now(), session, resumed, ref);
   }
 
   /** Looks up a session for an HTTP request carrying `session` and `key`. */
@@ -90,7 +96,7 @@ export class Hub implements HubCore {
   authenticate(sessionId: string | null, key: string | null): Session {
     const found = sessionId ? this.sessions.get(sessionId) : undefined;
     const session = found && !found.ended ? found : undefined;
-    const now = this.options.now();
+    const now = this.deps.now();
     // The tombstones are looked at only for a session not found (not on the hot path).
     return checkSessionRequest(session, key, now, session || !sessionId ? undefined : this.#tombstones.key(sessionId, now));
   }
@@ -144,14 +150,14 @@ export class Hub implements HubCore {
       if (frame.ref === undefined || session.firstSight(frame.ref)) this.sendError(session, frame.code, frame.message, frame.ref, frame.frame);
       return undefined;
     }
-    this.metrics.frameIn(frame.type);
+    this.deps.metrics.frameIn(frame.type);
     if (frame.ack !== undefined) session.ack(frame.ack);
     if (frame.type === 'ack') session.ack(frame.seq);
     if (frame.id !== undefined && !session.firstSight(frame.id)) return undefined;
     if (frame.type === 'ack') return undefined;
     try {
-      if (!session.bucket.take(this.options.now())) {
-        throw new ProtocolError('rate-limited', `more than ${this.options.ratePerSecond} frames/s; slow down and resend under a new id`);
+      if (!session.bucket.take(this.deps.now())) {
+        throw new ProtocolError('rate-limited', `more than ${this.#limits.ratePerSecond} frames/s; slow down and resend under a new id`);
       }
       switch (frame.type) {
         case 'signal':
@@ -165,7 +171,7 @@ export class Hub implements HubCore {
         case 'leave':
           return this.#leave(session, frame).catch((err: unknown) => this.#fail(session, frame, err));
         case 'ping':
-          session.downstream?.writeLoose(JSON.stringify({ type: 'pong', ref: frame.id, time: this.options.now(), lastId: session.lastId }));
+          session.downstream?.writeLoose(JSON.stringify({ type: 'pong', ref: frame.id, time: this.deps.now(), lastId: session.lastId }));
           return undefined;
         case 'bye':
           return this.end(session, 'leave');
@@ -183,7 +189,7 @@ export class Hub implements HubCore {
       this.sendError(session, err.code, err.message, frame.id, frame.type);
       return;
     }
-    this.options.logger.error({ err, session: session.id, frame: frame.type }, 'frame handler failed');
+    this.deps.logger.error({ err, session: session.id, frame: frame.type }, 'frame handler failed');
     this.sendError(session, 'internal', 'internal error', frame.id, frame.type);
   }
 
@@ -199,14 +205,14 @@ export class Hub implements HubCore {
   // Twin: cluster/lua/ops.lua op 'overflow'.
   overflow(session: Session): void {
     if (session.ended) return;
-    this.options.logger.warn({ session: session.id }, 'write buffer overflow (the client is not reading): ending session');
+    this.deps.logger.warn({ session: session.id }, 'write buffer overflow (the client is not reading): ending session');
     void this.end(session, 'overflow');
   }
 
   /** Sends a sequenced error frame to a session. */
   // Twin: cluster/lua/lib.lua pushError.
   sendError(session: Session, code: ErrorCode, message: string, ref?: FrameId, frameType?: string): void {
-    this.metrics.error(code);
+    this.deps.metrics.error(code);
     const error: OutboundFrame = { type: 'error', code, message };
     if (ref !== undefined) error.ref = ref;
     if (frameType !== undefined) error.frame = frameType;
@@ -216,16 +222,16 @@ export class Hub implements HubCore {
   // Twin (with #broadcast, #join, #leave; same error texts): cluster/lua/apply.lua apply.
   #signal(session: Session, frame: SignalFrame): void {
     const { to, room } = frame;
-    const rooms = this.options.rooms;
+    const rooms = this.deps.rooms;
     if (room !== undefined) {
       if (!session.rooms.has(room)) throw new ProtocolError('not-in-room', `you are not in room "${room}"`, frame.id, 'signal');
       if (!rooms.has(room, to)) throw new ProtocolError('unknown-peer', `peer "${to}" is not in room "${room}"`, frame.id, 'signal');
-      this.options.bus.publish(to, { type: 'signal', from: session.peer, room, data: frame.data });
+      this.deps.bus.publish(to, { type: 'signal', from: session.peer, room, data: frame.data });
       return;
     }
     for (const r of session.rooms) {
       if (rooms.has(r, to)) {
-        this.options.bus.publish(to, { type: 'signal', from: session.peer, data: frame.data });
+        this.deps.bus.publish(to, { type: 'signal', from: session.peer, data: frame.data });
         return;
       }
     }
@@ -237,14 +243,15 @@ export class Hub implements HubCore {
     if (!session.rooms.has(room)) throw new ProtocolError('not-in-room', `you are not in room "${room}"`, frame.id, 'broadcast');
     if (!session.grant.perms.has('data')) throw new ProtocolError('forbidden', 'your token does not allow sending data', frame.id, 'broadcast');
     const out: OutboundFrame = { type: 'broadcast', from: session.peer, room, data: frame.data };
-    for (const member of this.options.rooms.members(room)) {
-      if (member.peer !== session.peer) this.options.bus.publish(member.peer, out);
+    for (const member of this.deps.rooms.members(room)) {
+      if (member.peer !== session.peer) this.deps.bus.publish(member.peer, out);
     }
   }
 
   async #join(session: Session, frame: JoinFrame): Promise<void> {
     const { room, id } = frame;
-    const o = this.options;
+    const o = this.#limits;
+    const { rooms, bus } = this.deps;
     if (!session.grant.perms.has('join')) throw new ProtocolError('forbidden', 'your token does not allow joining rooms', id, 'join');
     if (!roomAllowed(session.grant, room)) throw new ProtocolError('forbidden', `your token does not allow room "${room}"`, id, 'join');
     const meta = frame.meta ?? {};
@@ -252,24 +259,24 @@ export class Hub implements HubCore {
     if (metaBytes > o.maxMetaBytes) throw new ProtocolError('too-large', `join: "meta" is ${metaBytes} bytes, over the limit of ${o.maxMetaBytes}`, id, 'join');
     if (session.rooms.has(room)) {
       // Already in: answer again (a retry after a lost reply), leaving presence as it is.
-      const peers = o.rooms.members(room).filter((p) => p.peer !== session.peer);
+      const peers = rooms.members(room).filter((p) => p.peer !== session.peer);
       this.deliver(session, id === undefined ? { type: 'joined', room, peer: session.peer, peers } : { type: 'joined', room, peer: session.peer, peers, ref: id });
       return;
     }
     if (session.rooms.size >= o.maxRoomsPerSession) {
       throw new ProtocolError('too-many-rooms', `a session may be in at most ${o.maxRoomsPerSession} rooms`, id, 'join');
     }
-    const result = await o.rooms.join(room, { peer: session.peer, meta }, o.maxPeersPerRoom);
+    const result = await rooms.join(room, { peer: session.peer, meta }, o.maxPeersPerRoom);
     if (result === 'full') throw new ProtocolError('room-full', `room "${room}" already has ${o.maxPeersPerRoom} peers`, id, 'join');
     if (session.ended) {
-      await o.rooms.leave(room, session.peer);
+      await rooms.leave(room, session.peer);
       return;
     }
     session.rooms.add(room);
     const joined: OutboundFrame = { type: 'joined', room, peer: session.peer, peers: result };
     if (id !== undefined) joined.ref = id;
     this.deliver(session, joined);
-    for (const other of result) o.bus.publish(other.peer, { type: 'peer-joined', room, peer: session.peer, meta });
+    for (const other of result) bus.publish(other.peer, { type: 'peer-joined', room, peer: session.peer, meta });
   }
 
   async #leave(session: Session, frame: LeaveFrame): Promise<void> {
@@ -284,9 +291,9 @@ export class Hub implements HubCore {
 
   // Twin: cluster/lua/lib.lua leaveRoom.
   async #leaveRoom(session: Session, room: string, reason: PeerLeftReason): Promise<void> {
-    const o = this.options;
-    if (!(await o.rooms.leave(room, session.peer))) return;
-    for (const member of o.rooms.members(room)) o.bus.publish(member.peer, { type: 'peer-left', room, peer: session.peer, reason });
+    const { rooms, bus } = this.deps;
+    if (!(await rooms.leave(room, session.peer))) return;
+    for (const member of rooms.members(room)) bus.publish(member.peer, { type: 'peer-left', room, peer: session.peer, reason });
   }
 
   // ------------------------------------------------------------ delivery and lifetime
@@ -296,10 +303,10 @@ export class Hub implements HubCore {
   deliver(session: Session, frame: OutboundFrame): void {
     if (session.ended) return;
     if (session.push(frame)) {
-      this.metrics.framesOut.inc();
+      this.deps.metrics.framesOut.inc();
       return;
     }
-    this.options.logger.warn({ session: session.id, unacked: session.unacked }, 'replay buffer overflow: ending session');
+    this.deps.logger.warn({ session: session.id, unacked: session.unacked }, 'replay buffer overflow: ending session');
     void this.end(session, 'overflow');
   }
 
@@ -314,10 +321,10 @@ export class Hub implements HubCore {
     const downstream = session.downstream;
     session.downstream = undefined;
     if (reason === 'overflow') {
-      const now = this.options.now();
-      this.#tombstones.add(session.id, session.key, now + this.options.graceMs, now);
+      const now = this.deps.now();
+      this.#tombstones.add(session.id, session.key, now + this.#limits.graceMs, now);
       if (downstream) {
-        this.metrics.error('overflow');
+        this.deps.metrics.error('overflow');
         downstream.close('overflow', OVERFLOW_MESSAGE);
       }
     } else {
@@ -331,7 +338,7 @@ export class Hub implements HubCore {
   /** Ends sessions detached for longer than the grace period. Called periodically. */
   // Twin: cluster/lua/ops.lua op 'sweep'.
   sweep(): void {
-    const deadline = this.options.now() - this.options.graceMs;
+    const deadline = this.deps.now() - this.#limits.graceMs;
     for (const session of this.sessions.values()) {
       if (session.detachedAt !== undefined && session.detachedAt <= deadline) void this.end(session, 'timeout');
     }
@@ -344,12 +351,12 @@ export class Hub implements HubCore {
   // ------------------------------------------------------------ REST, metrics, health
 
   async roomPeers(room: string): Promise<PeerInfo[]> {
-    return this.options.rooms.members(room);
+    return this.deps.rooms.members(room);
   }
 
   // Twin: cluster/lua/ops.lua op 'rest'.
   async relay(room: string, to: string | undefined, data: Json, id: string | undefined): Promise<{ delivered: number; duplicate?: true }> {
-    const { rooms, bus } = this.options;
+    const { rooms, bus } = this.deps;
     if (to !== undefined && !rooms.has(room, to)) throw new ProtocolError('unknown-peer', `peer "${to}" is not in room "${room}"`);
     // Only a delivered message consumes its id: a retry after an error is tried again.
     if (id !== undefined && !this.#restIds.add(`${room}\n${id}`)) return { delivered: 0, duplicate: true };
@@ -365,7 +372,7 @@ export class Hub implements HubCore {
   stats(): CoreStats {
     // A long-poll session is detached for a moment between two polls: count only
     // sessions gone for over a second, the ones really waiting for a resume.
-    const gone = this.options.now() - 1000;
+    const gone = this.deps.now() - 1000;
     let detached = 0;
     let unacked = 0;
     let maxUnacked = 0;
@@ -376,7 +383,7 @@ export class Hub implements HubCore {
       maxUnacked = Math.max(maxUnacked, s.unacked);
       memberships += s.rooms.size;
     }
-    return { sessions: this.sessions.size, detached, unacked, maxUnacked, rooms: this.options.rooms.roomCount(), memberships };
+    return { sessions: this.sessions.size, detached, unacked, maxUnacked, rooms: this.deps.rooms.roomCount(), memberships };
   }
 
   health(): CoreHealth {

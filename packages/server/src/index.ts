@@ -15,12 +15,19 @@ export {
   DEFAULT_TURN_TTL_SECONDS,
   type HubOptions,
   type ResolvedHubOptions,
+  type HubLimits,
+  type HubAccess,
+  type HubDeployment,
+  type HubDependencies,
+  type HubTestSwitches,
   type TurnConfig,
 } from './defaults.js';
 export { mintToken, verifyToken, PERMISSIONS, DEFAULT_PERMISSIONS, type Permission, type TokenClaims, type Grant } from './auth.js';
 export { turnCredentials, type TurnCredentials } from '@pinhole/turn';
 export { registerTurnMetrics, createTurnMetricsRegistry, TURN_METRIC_NAMES } from './turn-metrics.js';
-export { Hub } from './hub.js';
+export { Hub, type MemoryCoreDeps } from './hub.js';
+export type { HubCore, SessionHandle, CoreConfig, CoreDeps } from './core.js';
+export type { HubMetrics } from './metrics.js';
 export type { Bus, OutboundFrame } from './bus/bus.js';
 export { MemoryBus } from './bus/memory.js';
 export { MemoryRoomStore, type RoomStore } from './rooms.js';

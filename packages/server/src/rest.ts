@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProtocolError, checkFrameDepth, isRoomName, type Json } from '@pinhole/protocol';
 import { keyMatches, verifyToken } from './auth.js';
 import type { HubCore } from './core.js';
+import type { HubAccess } from './defaults.js';
 import { readBody, sendJson } from './http-util.js';
 
 /** `from` of frames sent through the REST API: no hub-assigned peer id starts with '@'. */
@@ -12,18 +13,23 @@ export const SERVER_PEER = '@server';
  * containers): one HTTPS request relays a signal, no connection is kept.
  */
 export class RestApi {
-  constructor(private readonly hub: HubCore) {}
+  constructor(
+    private readonly hub: Pick<HubCore, 'roomPeers' | 'relay'>,
+    private readonly access: Pick<HubAccess, 'secret' | 'apiKeys'>,
+    private readonly maxBodyBytes: number,
+    private readonly now: () => number,
+  ) {}
 
   /** Bearer: the hub secret, an API key, or a token with the `admin` permission. */
   async authorize(req: IncomingMessage): Promise<void> {
-    const { secret, apiKeys } = this.hub.options;
+    const { secret, apiKeys } = this.access;
     if (secret === undefined && apiKeys.length === 0) return; // dev mode
     const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     if (!match) throw new ProtocolError('unauthorized', 'send "Authorization: Bearer <secret, API key or admin token>"');
     const bearer = match[1]!;
     if (keyMatches(bearer, [secret, ...apiKeys])) return;
     if (secret === undefined || bearer.split('.').length !== 3) throw new ProtocolError('unauthorized', 'unknown API key');
-    const grant = await verifyToken(secret, bearer, this.hub.options.now());
+    const grant = await verifyToken(secret, bearer, this.now());
     if (!grant.perms.has('admin')) throw new ProtocolError('forbidden', 'this token lacks the admin permission');
   }
 
@@ -38,7 +44,7 @@ export class RestApi {
   async message(req: IncomingMessage, res: ServerResponse, room: string): Promise<void> {
     await this.authorize(req);
     this.#checkRoom(room);
-    const body = await readBody(req, this.hub.options.maxFrameBytes);
+    const body = await readBody(req, this.maxBodyBytes);
     let value: unknown;
     try {
       value = JSON.parse(body);

@@ -8,14 +8,14 @@ import { pino } from 'pino';
 import { ProtocolError } from '@pinhole/protocol';
 import { MemoryBus } from './bus/memory.js';
 import { ClusterHub } from './cluster/cluster-hub.js';
-import type { HubCore } from './core.js';
+import type { CoreConfig, CoreDeps, HubCore, SessionHandle } from './core.js';
 import { ConnectionTracker } from './connections.js';
 import * as d from './defaults.js';
-import type { HubOptions, ResolvedHubOptions } from './defaults.js';
+import type { HubOptions, HubParts, ResolvedHubOptions } from './defaults.js';
 import { Hub } from './hub.js';
-import { HubRouter } from './http.js';
+import { HubRouter, type RouterContext } from './http.js';
 import { sendProtocolError } from './http-util.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type HubMetrics } from './metrics.js';
 import { MemoryRoomStore } from './rooms.js';
 
 export function resolveOptions(options: HubOptions = {}): ResolvedHubOptions {
@@ -46,11 +46,37 @@ export function resolveOptions(options: HubOptions = {}): ResolvedHubOptions {
     redisPrefix: d.DEFAULT_REDIS_PREFIX,
     nodeId: `${hostname()}-${randomBytes(4).toString('hex')}`,
     nodeTimeoutMs: d.DEFAULT_NODE_TIMEOUT_MS,
-    bus: new MemoryBus(),
-    rooms: new MemoryRoomStore(),
+    // Made by the memory core's assembly only (createHubServer): the Redis core has no use for them.
+    bus: undefined,
+    rooms: undefined,
     now: Date.now,
     refuseWebSocket: false,
     ...defined,
+  };
+}
+
+/** Splits the merged options into the parts the hub's pieces get (see `HubParts`). */
+export function splitOptions(o: ResolvedHubOptions): HubParts {
+  return {
+    limits: {
+      graceMs: o.graceMs,
+      heartbeatMs: o.heartbeatMs,
+      pollHoldMs: o.pollHoldMs,
+      maxFrameBytes: o.maxFrameBytes,
+      maxReplayFrames: o.maxReplayFrames,
+      maxReplayBytes: o.maxReplayBytes,
+      maxWriteBufferBytes: o.maxWriteBufferBytes,
+      ratePerSecond: o.ratePerSecond,
+      rateBurst: o.rateBurst,
+      maxConnectionsPerIp: o.maxConnectionsPerIp,
+      maxRoomsPerSession: o.maxRoomsPerSession,
+      maxPeersPerRoom: o.maxPeersPerRoom,
+      maxMetaBytes: o.maxMetaBytes,
+    },
+    access: { secret: o.secret, apiKeys: o.apiKeys, allowedOrigins: o.allowedOrigins, trustProxy: o.trustProxy, stunUrls: o.stunUrls, turn: o.turn },
+    deployment: { redis: o.redis, redisPrefix: o.redisPrefix, nodeId: o.nodeId, nodeTimeoutMs: o.nodeTimeoutMs },
+    deps: { logger: o.logger, now: o.now, bus: o.bus, rooms: o.rooms },
+    switches: { refuseWebSocket: o.refuseWebSocket },
   };
 }
 
@@ -58,6 +84,8 @@ export function resolveOptions(options: HubOptions = {}): ResolvedHubOptions {
 export interface HubServer {
   readonly hub: HubCore;
   readonly options: ResolvedHubOptions;
+  /** Its /metrics registry and counters (e.g. to register more metrics on the same endpoint). */
+  readonly metrics: HubMetrics;
   /** Handles hub paths; false for others (serve them yourself, or 404). */
   request(req: IncomingMessage, res: ServerResponse): boolean;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
@@ -68,21 +96,28 @@ export interface HubServer {
 
 export function createHubServer(options: HubOptions = {}): HubServer {
   const resolved = resolveOptions(options);
-  const connections = new ConnectionTracker(resolved.maxConnectionsPerIp);
-  const clustered = resolved.redis !== undefined;
-  const metrics = createMetrics(() => ({ connections: () => ({ ...connections.byTransport }), stats: () => hub.stats() }), clustered ? resolved.nodeId : undefined);
-  const hub: HubCore = clustered ? new ClusterHub(resolved, metrics) : new Hub(resolved, metrics);
-  const router = new HubRouter(hub, connections);
-  const heartbeat = setInterval(() => router.heartbeat(), resolved.heartbeatMs);
-  const sweep = setInterval(() => hub.sweep(), Math.min(1000, Math.max(50, resolved.graceMs / 4)));
+  const { limits, access, deployment, deps, switches } = splitOptions(resolved);
+  const connections = new ConnectionTracker(limits.maxConnectionsPerIp);
+  const redis = deployment.redis;
+  const metrics = createMetrics(() => ({ connections: () => ({ ...connections.byTransport }), stats: () => hub.stats() }), redis !== undefined ? deployment.nodeId : undefined);
+  const config: CoreConfig = { limits, access };
+  const coreDeps: CoreDeps = { logger: deps.logger, now: deps.now, metrics };
+  const context: RouterContext = { limits, access, switches, logger: deps.logger, now: deps.now, metrics, connections };
+  const { hub, router } =
+    redis !== undefined
+      ? route(new ClusterHub(config, { ...deployment, redis }, coreDeps), context)
+      : route(new Hub(config, { ...coreDeps, bus: deps.bus ?? new MemoryBus(), rooms: deps.rooms ?? new MemoryRoomStore() }), context);
+  const heartbeat = setInterval(() => router.heartbeat(), limits.heartbeatMs);
+  const sweep = setInterval(() => hub.sweep(), Math.min(1000, Math.max(50, limits.graceMs / 4)));
   heartbeat.unref();
   sweep.unref();
-  if (resolved.secret === undefined) {
-    resolved.logger.warn('DEV MODE: no secret set, anyone may join any room. Set --secret / PINHOLE_SECRET in production.');
+  if (access.secret === undefined) {
+    deps.logger.warn('DEV MODE: no secret set, anyone may join any room. Set --secret / PINHOLE_SECRET in production.');
   }
   return {
     hub,
     options: resolved,
+    metrics,
     request: (req, res) => router.request(req, res),
     upgrade: (req, socket, head) => router.upgrade(req, socket, head),
     ready: () => hub.ready(),
@@ -93,6 +128,11 @@ export function createHubServer(options: HubOptions = {}): HubServer {
       await hub.close();
     },
   };
+}
+
+/** A core and its router, typed by the core's own session type (so neither casts a handle). */
+function route<S extends SessionHandle>(hub: HubCore<S>, context: RouterContext): { hub: HubCore<S>; router: HubRouter<S> } {
+  return { hub, router: new HubRouter(hub, context) };
 }
 
 export interface ListenOptions {

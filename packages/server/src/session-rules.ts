@@ -1,11 +1,12 @@
 /**
  * The session rules both cores apply the same way: what a hello needs, what a resume
- * checks (docs/protocol.md §4.3, §6.3), what an HTTP request naming a session checks, and
+ * checks (docs/protocol/hub.md §4.3, §6.3), what an HTTP request naming a session checks, and
  * the `welcome` frame.
  */
 import { MAX_FRAME_DEPTH, PROTOCOL_VERSION, ProtocolError, type FrameId, type HelloFrame, type WelcomeFrame } from '@pinhole/protocol';
 import { DEV_GRANT, keyMatches, verifyToken, type Grant } from './auth.js';
-import type { ResolvedHubOptions } from './defaults.js';
+import type { CoreConfig } from './core.js';
+import type { HubAccess } from './defaults.js';
 import { iceServersFor } from './ice.js';
 import { OVERFLOW_MESSAGE } from './transports/transport.js';
 
@@ -21,14 +22,14 @@ export interface SessionFacts {
 }
 
 /** The hello's token, verified (undefined without one, or in dev mode). Throws ProtocolError. */
-export async function helloGrant(options: ResolvedHubOptions, frame: HelloFrame, now: number): Promise<Grant | undefined> {
-  return frame.token !== undefined && options.secret !== undefined ? verifyToken(options.secret, frame.token, now) : undefined;
+export async function helloGrant(access: HubAccess, frame: HelloFrame, now: number): Promise<Grant | undefined> {
+  return frame.token !== undefined && access.secret !== undefined ? verifyToken(access.secret, frame.token, now) : undefined;
 }
 
 /** The grant of a new session: the token's, or the dev grant. Throws `unauthorized` in secret mode without one. */
-export function newSessionGrant(options: ResolvedHubOptions, frame: HelloFrame, grant: Grant | undefined): Grant {
+export function newSessionGrant(access: HubAccess, frame: HelloFrame, grant: Grant | undefined): Grant {
   if (grant) return grant;
-  if (options.secret !== undefined) throw new ProtocolError('unauthorized', 'a token is required (this hub has a secret)', frame.id, 'hello');
+  if (access.secret !== undefined) throw new ProtocolError('unauthorized', 'a token is required (this hub has a secret)', frame.id, 'hello');
   return DEV_GRANT;
 }
 
@@ -69,7 +70,8 @@ export function checkSessionRequest<S extends SessionFacts>(session: S | undefin
   return session;
 }
 
-export function welcomeFrame(o: ResolvedHubOptions, session: SessionFacts, resumed: boolean, ref?: FrameId): WelcomeFrame {
+/** `now`: the clock, for the TURN credentials' expiry. */
+export function welcomeFrame({ limits: o, access }: CoreConfig, now: number, session: SessionFacts, resumed: boolean, ref?: FrameId): WelcomeFrame {
   const welcome: WelcomeFrame = {
     type: 'welcome',
     protocol: PROTOCOL_VERSION,
@@ -82,7 +84,7 @@ export function welcomeFrame(o: ResolvedHubOptions, session: SessionFacts, resum
     lastId: session.lastId,
     heartbeat: o.heartbeatMs,
     grace: o.graceMs,
-    iceServers: iceServersFor(o, session.grant.identity),
+    iceServers: iceServersFor(access, session.grant.identity, now),
     limits: {
       maxFrameBytes: o.maxFrameBytes,
       maxFrameDepth: MAX_FRAME_DEPTH,
@@ -92,6 +94,7 @@ export function welcomeFrame(o: ResolvedHubOptions, session: SessionFacts, resum
       rateBurst: o.rateBurst,
       maxMetaBytes: o.maxMetaBytes,
       pollHoldMs: o.pollHoldMs,
+      maxWriteBufferBytes: o.maxWriteBufferBytes,
     },
     rooms: [...session.rooms],
   };

@@ -100,7 +100,7 @@ export class Session {
   /**
    * Cumulative ack: frames with seq ≤ `upTo` are dropped from the replay buffer. A client
    * cannot have frames not sent yet: an ack beyond them is clamped, so it cannot empty the
-   * buffer of frames still to come (docs/protocol.md §4.1).
+   * buffer of frames still to come (docs/protocol/hub.md §4.1).
    */
   // Twin: cluster/lua/lib.lua ack.
   ack(upTo: number): void {

@@ -1,7 +1,7 @@
 /**
  * Sessions that ended by overflow, remembered for a while (id → key) so that their
  * client's next poll or stream gets `overflow` rather than `session-unknown`
- * (docs/protocol.md §4.2). Bounded: past `capacity`, the oldest are forgotten first.
+ * (docs/protocol/hub.md §4.2). Bounded: past `capacity`, the oldest are forgotten first.
  */
 export class Tombstones {
   /** In insertion order, which is expiry order (one lifetime for all). */

@@ -10,7 +10,7 @@ import { connect, type Room, type Session } from '@pinhole/client';
 import type { Json } from '@pinhole/protocol';
 import { TestClient } from './support/client.js';
 import { HubProcess } from './support/hub-process.js';
-import { TestRedis } from './support/redis-server.js';
+import { TestRedis } from '@pinhole/test-kit/redis';
 import { RoundRobinProxy } from './support/round-robin.js';
 
 let redis: TestRedis;

@@ -10,7 +10,7 @@ import type { ServerFrame } from '@pinhole/protocol';
 import type { HubOptions, RunningHub } from '../src/index.js';
 import { TestClient } from './support/client.js';
 import { joined, startTestHub } from './support/hub.js';
-import { TestRedis } from './support/redis-server.js';
+import { TestRedis } from '@pinhole/test-kit/redis';
 
 let redis: TestRedis;
 const hubs: RunningHub[] = [];

@@ -1,5 +1,5 @@
 /**
- * The nesting limit (MAX_FRAME_DEPTH, protocol.md §7) on every path that takes client frames,
+ * The nesting limit (MAX_FRAME_DEPTH, protocol/hub.md §7) on every path that takes client frames,
  * on both cores: frames at the limit go through; frames one level over, and a ~10 KB frame
  * nested 5,000 deep, get `bad-frame` with their `ref` before anything else reads them. Their
  * ids are consumed (`lastId` moves) and no receiver's `seq` skips a number.

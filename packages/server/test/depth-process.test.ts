@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import type { ServerFrame, WelcomeFrame } from '@pinhole/protocol';
 import { mintToken } from '../src/index.js';
 import { HubProcess } from './support/hub-process.js';
-import { TestRedis } from './support/redis-server.js';
+import { TestRedis } from '@pinhole/test-kit/redis';
 
 const SECRET = 'depth-secret-0123456789';
 const DEEP = '['.repeat(5000) + ']'.repeat(5000);

@@ -74,6 +74,7 @@ describe.each(testCores())('$name core', (core) => {
     const h = await start(core, { maxReplayFrames: 100_000, maxReplayBytes: 64 * 1024 * 1024, maxWriteBufferBytes: 1024 * 1024 });
     const sender = await joined(h, 'unread');
     clients.push(sender);
+    expect(sender.welcome!.limits.maxWriteBufferBytes).toBe(1024 * 1024); // announced in welcome.limits (§3.3)
     const receiver = await HttpSession.open(h.url);
     await receiver.send({ type: 'join', room: 'unread' });
     expect((await poll(receiver, 0)).body).toEqual([expect.objectContaining({ type: 'joined', seq: 1 })]);

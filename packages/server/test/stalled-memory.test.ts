@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PeerLeftFrame } from '@pinhole/protocol';
 import { TestClient } from './support/client.js';
 import { HubProcess } from './support/hub-process.js';
-import { TestRedis } from './support/redis-server.js';
+import { TestRedis } from '@pinhole/test-kit/redis';
 import { HttpSession, PausedWs } from './support/stalled.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

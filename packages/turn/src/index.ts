@@ -49,7 +49,7 @@ export { StreamFramer } from './stun/framing.js';
 
 // The sans-IO core, for embedding behind other socket layers.
 export { TurnServerCore } from './turn/core.js';
-export type { CoreDeps, CoreOptions } from './turn/core.js';
+export type { CoreDeps, CoreOptions } from './turn/context.js';
 export type { TurnAction } from './turn/actions.js';
 export type { FiveTuple, ClientTransport } from './turn/five-tuple.js';
 export { PeerFilter, DEFAULT_DENIED_PEER_RANGES } from './turn/peer-filter.js';

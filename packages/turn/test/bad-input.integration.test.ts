@@ -3,8 +3,9 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, MessageClass, Method, StunMessage, TurnError, type TurnServer, decodeStunMessage, longTermKey, startTurnServer } from '../src/index.js';
-import { TestTurnClient, udpPeer } from './helpers/turn-client.js';
-import { SECRET, creds, eventually, startTestServer } from './helpers/server.js';
+import { TestTurnClient, udpPeer } from '@pinhole/test-kit/turn-client';
+import { SECRET, creds, startTestServer } from '@pinhole/test-kit/turn-server';
+import { eventually } from '@pinhole/test-kit/wait';
 
 let server: TurnServer;
 beforeAll(async () => {

@@ -4,8 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TurnServer } from '../src/index.js';
-import { coturnBinary, freeUdpPort, parseUclient, run, startProcess } from './helpers/coturn.js';
-import { creds, startTestServer } from './helpers/server.js';
+import { coturnBinary } from '@pinhole/test-kit/binaries';
+import { freeUdpPort } from '@pinhole/test-kit/ports';
+import { parseUclient } from '@pinhole/test-kit/coturn';
+import { run, startProcess } from '@pinhole/test-kit/process';
+import { creds, startTestServer } from '@pinhole/test-kit/turn-server';
 
 let server: TurnServer;
 let peer: ReturnType<typeof startProcess>;

@@ -2,8 +2,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { restPassword, turnCredentials, verifyRestUsername } from '../src/index.js';
-import { coturnBinary, freeUdpPort, parseUclient, run, startProcess } from './helpers/coturn.js';
-import { startCoturn } from './helpers/turnserver.js';
+import { coturnBinary } from '@pinhole/test-kit/binaries';
+import { freeUdpPort } from '@pinhole/test-kit/ports';
+import { parseUclient } from '@pinhole/test-kit/coturn';
+import { run, startProcess } from '@pinhole/test-kit/process';
+import { startCoturn } from '@pinhole/test-kit/coturn';
 
 const NOW = 1_700_000_000_000;
 

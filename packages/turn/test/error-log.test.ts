@@ -25,7 +25,7 @@ describe('ErrorLog: rate-limited error lines (issue 13 item 7)', () => {
     const h = makeCore({}, logger);
     const { core } = h;
     // A fault inside a handler, standing in for a bug a packet could trigger.
-    core.table.byTupleKey = () => {
+    core.allocationOn = () => {
       throw new Error('simulated fault');
     };
     const client = CoreClient.rest(h);

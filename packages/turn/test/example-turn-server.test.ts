@@ -1,7 +1,7 @@
 /** Smoke test of examples/turn-server: its iceServers allocate a relay and data reaches a peer. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { startExampleTurn, type ExampleTurn } from '../../../examples/turn-server/server.js';
-import { TestTurnClient, udpPeer } from './helpers/turn-client.js';
+import { TestTurnClient, udpPeer } from '@pinhole/test-kit/turn-client';
 
 let turn: ExampleTurn | undefined;
 afterAll(() => turn?.close());

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Attributes, ErrorCode, Method, type TurnServer } from '../src/index.js';
 import { recordingLogger } from './helpers/recording-logger.js';
-import { creds, startTestServer } from './helpers/server.js';
-import { TestTurnClient } from './helpers/turn-client.js';
+import { creds, startTestServer } from '@pinhole/test-kit/turn-server';
+import { TestTurnClient } from '@pinhole/test-kit/turn-client';
 
 const XOR_PEER_ADDRESS = Attributes['XOR-PEER-ADDRESS'].type;
 const logger = recordingLogger();

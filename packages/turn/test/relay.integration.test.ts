@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TurnServer } from '../src/index.js';
-import { freeUdpPort } from './helpers/coturn.js';
-import { TestTurnClient, type TestTransport, udpPeer } from './helpers/turn-client.js';
-import { creds, startTestServer } from './helpers/server.js';
+import { freeUdpPort } from '@pinhole/test-kit/ports';
+import { TestTurnClient, type TestTransport, udpPeer } from '@pinhole/test-kit/turn-client';
+import { creds, startTestServer } from '@pinhole/test-kit/turn-server';
 
 let server: TurnServer;
 beforeAll(async () => {

@@ -2,8 +2,9 @@ import { type Socket, connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageClass, Method, StunMessage, type TurnServer, type TurnServerOptions } from '../src/index.js';
 import { connectionSource } from '../src/node/connection-limits.js';
-import { creds, eventually, startTestServer } from './helpers/server.js';
-import { type TestTransport, TestTurnClient } from './helpers/turn-client.js';
+import { creds, startTestServer } from '@pinhole/test-kit/turn-server';
+import { eventually } from '@pinhole/test-kit/wait';
+import { type TestTransport, TestTurnClient } from '@pinhole/test-kit/turn-client';
 
 /**
  * Issue 13 item 6: a TURN TCP/TLS connection lives no longer than its allocation, one that never

@@ -18,21 +18,12 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TurnServer, turnCredentials } from '../src/index.js';
-import { chromiumBinary } from './helpers/binaries.js';
-import { freeUdpPort } from './helpers/coturn.js';
-import { SECRET, TLS_CERT, eventually, startTestServer } from './helpers/server.js';
-import { startCoturn } from './helpers/turnserver.js';
-import {
-  type IceServerInit,
-  type PairResult,
-  browserPair,
-  connectPeers,
-  gatherOnly,
-  libdatachannelIceServer,
-  nativeIceServer,
-  relayPeer,
-  statsPair,
-} from './helpers/webrtc.js';
+import { chromiumBinary } from '@pinhole/test-kit/binaries';
+import { freeUdpPort } from '@pinhole/test-kit/ports';
+import { SECRET, TLS_CERT, startTestServer } from '@pinhole/test-kit/turn-server';
+import { eventually } from '@pinhole/test-kit/wait';
+import { startCoturn } from '@pinhole/test-kit/coturn';
+import { type IceServerInit, type PairResult, browserPair, connectPeers, gatherOnly, libdatachannelIceServer, nativeIceServer, relayPeer, statsPair } from '@pinhole/test-kit/webrtc';
 
 const RELAY_IP = '127.0.0.2';
 const MIN_PORT = 40000;

@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleCli } from './bundle.js';
-import { PUBLIC_IP, Topology, type Spawned } from './topology.js';
+import { bundleCli } from '@pinhole/test-kit/cli-bundle';
+import { PUBLIC_IP, Topology, type Spawned } from '@pinhole/test-kit/netns/topology';
 
 export const HUB_URL = `https://${PUBLIC_IP}:8443`;
 export const ROOM = 'netns';
@@ -105,7 +105,7 @@ export class Scenario {
   async destroy(): Promise<void> {
     await this.t.destroy();
     for (const d of this.#dirs) rmSync(d, { recursive: true, force: true });
-    rmSync(join(this.cli, '../..'), { recursive: true, force: true });
+    // The CLI bundle is shared by every scenario of the test file; bundleCli deletes it at exit.
   }
 
   #dir(): string {

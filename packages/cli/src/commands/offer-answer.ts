@@ -1,6 +1,6 @@
 /**
  * `pinhole offer` / `pinhole answer`: two peers connect with no server at all, by handing
- * each other one string (or its QR code) each way (docs/protocol.md §14.3). The offering
+ * each other one string (or its QR code) each way (docs/protocol/rendezvous.md §14.3). The offering
  * side prints its offer and reads the answer from stdin; the answering side takes the
  * offer (argument or first stdin line) and prints its answer. Once connected, both run a
  * line chat over a data channel: stdin lines go to the peer, the peer's lines come out on
@@ -18,7 +18,7 @@ import { duration, flag, list, serveOptions } from '../options.js';
 
 /** How long the peer connection may take to come up once both strings are exchanged. */
 export const DEFAULT_CONNECT_WAIT_MS = 30_000;
-/** The data channel the chat runs on (docs/protocol.md §14.3). */
+/** The data channel the chat runs on (docs/protocol/rendezvous.md §14.3). */
 export const CHAT_CHANNEL = 'chat';
 
 const manualOptions = {
@@ -148,7 +148,7 @@ async function manualCommand(role: Role, argv: readonly string[], io: CliIO): Pr
   }
 }
 
-/** The line chat (docs/protocol.md §14.3): `t` + a line of text; `e` = this side's input ended. */
+/** The line chat (docs/protocol/rendezvous.md §14.3): `t` + a line of text; `e` = this side's input ended. */
 const EOF = 'e';
 /** Answers `e`: everything the peer sent before it arrived. */
 const ACK = 'a';

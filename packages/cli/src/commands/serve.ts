@@ -130,6 +130,7 @@ export function buildHubOptions(
   } else if (values.rateBurst !== undefined) {
     options.rateBurst = values.rateBurst;
   }
+  if (values.maxWriteBuffer !== undefined) options.maxWriteBufferBytes = values.maxWriteBuffer;
   if (values.refuseWebsocket) options.refuseWebSocket = true;
   if (values.redis !== undefined) options.redis = values.redis;
   if (values.nodeId !== undefined) options.nodeId = values.nodeId;
@@ -201,7 +202,7 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
     // The meeting web app (apps/web/dist) on every path the hub does not claim.
     hub = await startHub({ ...hubOptions, fallback: webAppHandler() });
     // The embedded TURN server's counters on the hub's /metrics (pinhole_turn_*).
-    if (turn?.stats) registerTurnMetrics(hub.hub.metrics.registry, turn.stats);
+    if (turn?.stats) registerTurnMetrics(hub.metrics.registry, turn.stats);
   } catch (err) {
     await turn?.close().catch(() => undefined);
     if (err instanceof CliError) throw err;

@@ -196,7 +196,7 @@ export class Negotiation {
   }
 
   /**
-   * The trickle sequence (docs/protocol.md §12.1): the description first, then each
+   * The trickle sequence (docs/protocol/peer.md §12.1): the description first, then each
    * candidate its SDP did not hold, once, then one `null`. Why so careful: libdatachannel
    * reports candidates after a description that already holds them (with no ICE servers
    * gathering is over before the description goes out, and its SDP then says

@@ -1,7 +1,7 @@
 /**
  * The payloads peers exchange through a Signaler to set up and repair a connection.
  * They travel inside `signal` frames as `{ pinhole: 'rtc', … }` so they never clash with an
- * application's own messages (docs/protocol.md, "Peer-connection signals").
+ * application's own messages (docs/protocol/peer.md §12.1, "Peer-connection signals").
  */
 export interface RtcDescriptionSignal {
   pinhole: 'rtc';

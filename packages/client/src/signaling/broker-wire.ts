@@ -1,6 +1,6 @@
 /**
  * The JSON messages the MQTT and Redis signalers exchange through a broker
- * (docs/protocol.md §14). Decoding validates everything: a malformed message becomes a
+ * (docs/protocol/rendezvous.md §14). Decoding validates everything: a malformed message becomes a
  * `bad-payload` SignalingError, never an exception in a broker callback.
  */
 import type { Json, PeerMeta } from '@pinhole/protocol';

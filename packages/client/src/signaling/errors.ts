@@ -7,7 +7,7 @@
 import { CodedError } from '../coded-error.js';
 
 export type SignalingErrorCode =
-  /** A broker message that is not valid Pinhole rendezvous JSON (docs/protocol.md §14). */
+  /** A broker message that is not valid Pinhole rendezvous JSON (docs/protocol/rendezvous.md §14). */
   | 'bad-payload'
   /** A manual offer/answer string that cannot be decoded (wrong prefix, base64, deflate, fields). */
   | 'bad-manual-string'

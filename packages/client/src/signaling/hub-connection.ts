@@ -4,7 +4,7 @@
  * exponential backoff and jitter, and the protocol's delivery rules — integer frame ids
  * retained until the hub reports `lastId`, `seq` deduplication, cumulative acks, resume.
  * Result: frames are neither lost, duplicated nor reordered across drops and transport
- * changes (docs/protocol.md §4).
+ * changes (docs/protocol/hub.md §4).
  */
 import type { ClientFrame, HelloFrame, ServerFrame, WelcomeFrame } from '@pinhole/protocol';
 import { Emitter } from '../emitter.js';

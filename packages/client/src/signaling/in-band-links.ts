@@ -1,6 +1,6 @@
 /**
  * The peer connections a signaler was handed (`Signaler.attach`) and in-band signaling on
- * their control channels (docs/protocol.md §14.6): frames received are validated and given
+ * their control channels (docs/protocol/rendezvous.md §14.6): frames received are validated and given
  * to `deliver` as signals from that peer in that room; refused ones are reported and
  * answered with an error frame. InBandSignaler and ManualSignaler both keep one of these;
  * each decides for itself when a signal goes in-band.

@@ -1,5 +1,5 @@
 /**
- * The frames of in-band signaling on a connection's control channel (docs/protocol.md
+ * The frames of in-band signaling on a connection's control channel (docs/protocol/rendezvous.md
  * §14.6): one UTF-8 JSON text message per frame, either a peer-connection signal of §12.1
  * exactly as it travels through any signaler, or an error answering a frame that was
  * refused. Decoding validates every field, so nothing malformed reaches the negotiation.

@@ -1,5 +1,5 @@
 /**
- * In-band signaling (docs/protocol.md §14.6): a Signaler wrapper that, once a peer
+ * In-band signaling (docs/protocol/rendezvous.md §14.6): a Signaler wrapper that, once a peer
  * connection is up, carries that peer's later negotiation — renegotiation offers and
  * answers (a track added, a screen share), in-place ICE restarts, late candidates — over the
  * connection's own control channel (the negotiated channel every SDK connection has, id

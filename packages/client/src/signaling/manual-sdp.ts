@@ -1,5 +1,5 @@
 /**
- * Manual / QR rendezvous strings (docs/protocol.md §14.3): a complete (non-trickle) offer or
+ * Manual / QR rendezvous strings (docs/protocol/rendezvous.md §14.3): a complete (non-trickle) offer or
  * answer in a few hundred characters. For a data-channel-only description, only what the
  * remote needs is kept — ICE ufrag/pwd, the DTLS fingerprint and setup role, the
  * candidates, the mid, SCTP port and max message size — and a valid SDP is rebuilt from it
@@ -132,7 +132,7 @@ export function compactDescription(description: ManualDescription, extraCandidat
   };
 }
 
-/** The compact text: space-separated fields (docs/protocol.md §14.3). */
+/** The compact text: space-separated fields (docs/protocol/rendezvous.md §14.3). */
 export function compactText(c: CompactDescription): string {
   return [
     c.type === 'offer' ? 'o' : 'a',

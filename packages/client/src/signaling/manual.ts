@@ -7,10 +7,10 @@
  * which the offering side `remote(answer)`s. A room over it has exactly one other member.
  *
  * Ids: the offering side is 'offerer', the answering side 'answerer', so the offering side
- * is the impolite one that makes the offer (perfect negotiation, docs/protocol.md §12.1).
+ * is the impolite one that makes the offer (perfect negotiation, docs/protocol/peer.md §12.1).
  * The strings carry the first offer and answer only. Everything later — renegotiation, an
  * in-place ICE restart, late candidates — travels in-band over the connection's control
- * channel once it is open (docs/protocol.md §14.6; the room hands the signaler its
+ * channel once it is open (docs/protocol/rendezvous.md §14.6; the room hands the signaler its
  * connection through `attach`). A rebuild after the connection failed cannot (it replaces
  * that connection) and is reported as an `unsupported` error: a new exchange is needed.
  */

@@ -1,5 +1,5 @@
 /**
- * An MQTT 5 broker as a Signaler (docs/protocol.md §14.1): Node over TCP/TLS (`mqtt://`,
+ * An MQTT 5 broker as a Signaler (docs/protocol/rendezvous.md §14.1): Node over TCP/TLS (`mqtt://`,
  * `mqtts://`), browsers over WebSocket (`ws://`, `wss://`). mqtt.js is injected (`connect`)
  * so the browser bundle does not carry it unless the application does; the Node entry's
  * `connectMqtt()` passes it.

@@ -1,5 +1,5 @@
 /**
- * Redis pub/sub as a Signaler, Node only (docs/protocol.md §14.4). ioredis, two
+ * Redis pub/sub as a Signaler, Node only (docs/protocol/rendezvous.md §14.4). ioredis, two
  * connections: one in subscriber mode, one for commands (a subscribed connection may run
  * nothing else).
  *

@@ -1,6 +1,6 @@
 /** Defaults of the rendezvous signalers (MQTT, Redis, manual/QR, sealed, chain). */
 
-/** MQTT topic prefix (docs/protocol.md §14.1). */
+/** MQTT topic prefix (docs/protocol/rendezvous.md §14.1). */
 export const DEFAULT_MQTT_PREFIX = 'pinhole/v1';
 /**
  * A presence is valid this long without a refresh; members refresh it every third of it,
@@ -19,7 +19,7 @@ export const DEFAULT_GATHER_TIMEOUT_MS = 5_000;
 export const MAX_MANUAL_INFLATED_BYTES = 64 * 1024;
 /** Chain: opening a rung's signaler and joining the rooms on it may take this long. */
 export const DEFAULT_RUNG_CONNECT_TIMEOUT_MS = 8_000;
-/** Redis key and channel prefix (docs/protocol.md §14.4). */
+/** Redis key and channel prefix (docs/protocol/rendezvous.md §14.4). */
 export const DEFAULT_REDIS_PREFIX = 'pinhole:v1';
 /** Sealed signaling: PBKDF2-SHA-256 iterations deriving a room's key from its passphrase (§14.5). */
 export const SEAL_PBKDF2_ITERATIONS = 200_000;

@@ -1,5 +1,5 @@
 /**
- * Sealed signaling (docs/protocol.md §14.5): a Signaler wrapper that encrypts every
+ * Sealed signaling (docs/protocol/rendezvous.md §14.5): a Signaler wrapper that encrypts every
  * signal and broadcast payload, and the join meta, with AES-256-GCM under a key derived
  * from a room passphrase (PBKDF2-SHA-256), so the broker or hub in the middle carries
  * SDPs, candidates and names it cannot read or alter. WebCrypto only: browsers and Node 20.

@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openHarness, type Harness } from '../support/browser.js';
+import { openHarness, type Harness } from '@pinhole/test-kit/browser';
 
 let harness: Harness;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON returned by the page

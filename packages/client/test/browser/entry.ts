@@ -1,5 +1,5 @@
 /**
- * Runs inside Chromium (bundled by test/support/browser.ts). Each scenario builds real
+ * Runs inside Chromium (bundled by @pinhole/test-kit/browser). Each scenario builds real
  * PeerConnections over the browser's own RTCPeerConnection, wired through an in-page signal
  * pipe that delivers asynchronously (like a hub would), and returns plain JSON for the
  * test to assert on.

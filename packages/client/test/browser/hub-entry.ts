@@ -1,5 +1,5 @@
 /**
- * Runs inside Chromium (bundled by test/support/browser.ts): the browser build of the SDK
+ * Runs inside Chromium (bundled by @pinhole/test-kit/browser): the browser build of the SDK
  * (`connect` from src/index.ts, the browser's WebSocket, fetch and RTCPeerConnection)
  * against a real hub, with a Node peer on the other side. The test drives it through
  * `window.pinhole`.

@@ -8,8 +8,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHub } from '@pinhole/server';
 import { connect, type Session } from '../../src/node.js';
-import { openHarness, type Harness } from '../support/browser.js';
-import { startTestHub } from '../support/hub.js';
+import { openHarness, type Harness } from '@pinhole/test-kit/browser';
+import { startTestHub } from '@pinhole/test-kit/hub';
 
 let harness: Harness;
 let hub: RunningHub;

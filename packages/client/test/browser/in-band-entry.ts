@@ -1,5 +1,5 @@
 /**
- * Runs inside Chromium (bundled by test/support/browser.ts): two rooms in one page, on
+ * Runs inside Chromium (bundled by @pinhole/test-kit/browser): two rooms in one page, on
  * Chromium's RTCPeerConnection, connected by exchanging only the manual offer and answer
  * strings (ManualSignaler, which goes in-band by itself once the connection is up).
  * Afterwards everything the two strings cannot carry — renegotiation for a camera track and

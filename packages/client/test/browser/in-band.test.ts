@@ -5,7 +5,7 @@
  * and stay connected. The scenarios live in in-band-entry.ts and run in the page.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openHarness, type Harness } from '../support/browser.js';
+import { openHarness, type Harness } from '@pinhole/test-kit/browser';
 
 let harness: Harness;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON returned by the page

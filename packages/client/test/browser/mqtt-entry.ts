@@ -1,5 +1,5 @@
 /**
- * Runs inside Chromium (bundled by test/support/browser.ts): what a browser application does
+ * Runs inside Chromium (bundled by @pinhole/test-kit/browser): what a browser application does
  * to meet peers through an MQTT broker — mqtt.js's browser build (`import mqtt from 'mqtt'`,
  * which esbuild resolves to its `browser` export) handed to the SDK's MqttSignaler over
  * MQTT-over-WebSocket, optionally sealed with a room passphrase, and a Room on Chromium's

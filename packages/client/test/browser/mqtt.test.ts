@@ -10,9 +10,9 @@ import { connect as mqttConnect } from 'mqtt';
 import { connectMqtt } from '../../src/node.js';
 import { SealedSignaler } from '../../src/signaling/sealed.js';
 import type { Signaler } from '../../src/signaling/signaler.js';
-import { openHarness, type Harness } from '../support/browser.js';
-import { Mosquitto } from '../support/mosquitto.js';
-import { until } from '../support/hub.js';
+import { openHarness, type Harness } from '@pinhole/test-kit/browser';
+import { Mosquitto } from '@pinhole/test-kit/mosquitto';
+import { until } from '@pinhole/test-kit/wait';
 import { nodeRoom } from '../support/rendezvous.js';
 
 let harness: Harness;

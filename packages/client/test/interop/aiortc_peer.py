@@ -1,5 +1,5 @@
-"""A Pinhole peer built on aiortc, written from docs/protocol.md alone (sections 2.1, 3
-and 12), as an outside implementer would: it talks to the hub over WebSocket, joins a
+"""A Pinhole peer built on aiortc, written from docs/protocol/ alone (hub.md
+sections 2.1 and 3, peer.md section 12), as an outside implementer would: it talks to the hub over WebSocket, joins a
 room and, for every other member, builds one RTCPeerConnection with the SDK's
 conventions (control channel, perfect-negotiation roles, trickled candidates, named
 channels, file transfers).

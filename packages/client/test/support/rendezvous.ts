@@ -5,7 +5,7 @@ import { NodeRTCPeerConnection } from '../../src/node.js';
 import type { Signaler } from '../../src/signaling/signaler.js';
 import type { RemotePeer } from '../../src/remote-peer.js';
 import type { BrokerSignaler } from '../../src/signaling/broker-signaler.js';
-import { until } from './hub.js';
+import { until } from '@pinhole/test-kit/wait';
 
 /** Joins `name` on `signaler` with node-datachannel peer connections (host candidates only). */
 export function nodeRoom(signaler: Signaler, name: string, meta = {}, options: { connectTimeoutMs?: number } = {}): Promise<Room> {

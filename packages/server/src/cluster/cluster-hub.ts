@@ -18,9 +18,8 @@ import {
   type WelcomeFrame,
 } from '@pinhole/protocol';
 import { roomAllowed, type Grant, type Permission } from '../auth.js';
-import type { CoreHealth, CoreStats, HubCore, Inbound, SessionHandle } from '../core.js';
-import { DEFAULT_REST_ID_TTL_SECONDS, type ResolvedHubOptions } from '../defaults.js';
-import type { HubMetrics } from '../metrics.js';
+import type { CoreConfig, CoreDeps, CoreHealth, CoreStats, HubCore, Inbound, SessionHandle } from '../core.js';
+import { DEFAULT_REST_ID_TTL_SECONDS, type ClusterDeployment } from '../defaults.js';
 import { randomId } from '../session.js';
 import { checkResume, checkSessionRequest, helloGrant, newSessionGrant, welcomeFrame } from '../session-rules.js';
 import { OVERFLOW_MESSAGE, type Downstream } from '../transports/transport.js';
@@ -44,7 +43,7 @@ function loadGrant(text: string): Grant {
 }
 
 /** A session as this node last saw it. Any node may hold one for the same session. */
-class ClusterSession implements SessionHandle {
+export class ClusterSession implements SessionHandle {
   /** The last frame call sent for this session from this handle; POST replies wait for it. */
   last: Promise<unknown> = Promise.resolve();
 
@@ -74,7 +73,7 @@ class ClusterSession implements SessionHandle {
  */
 type FrameResult = [number, number, string, string];
 
-export class ClusterHub implements HubCore {
+export class ClusterHub implements HubCore<ClusterSession> {
   readonly store: ClusterStore;
   readonly delivery: Delivery;
   readonly #node: string;
@@ -85,19 +84,21 @@ export class ClusterHub implements HubCore {
   readonly #storeErrors: Counter;
 
   constructor(
-    readonly options: ResolvedHubOptions,
-    readonly metrics: HubMetrics,
+    private readonly config: CoreConfig,
+    private readonly deployment: ClusterDeployment,
+    private readonly deps: CoreDeps,
   ) {
-    const o = options;
-    this.#node = o.nodeId;
-    this.delivery = new Delivery((session, after) => this.#fetch(session, after), o.logger, {
+    const o = config.limits;
+    const { logger, metrics } = deps;
+    this.#node = deployment.nodeId;
+    this.delivery = new Delivery((session, after) => this.#fetch(session, after), logger, {
       written: (n) => metrics.framesOut.inc(n),
       overflowed: () => metrics.error('overflow'),
     });
     this.store = new ClusterStore(
-      o.redis!,
+      deployment.redis,
       {
-        prefix: o.redisPrefix,
+        prefix: deployment.redisPrefix,
         maxReplayFrames: o.maxReplayFrames,
         maxReplayBytes: o.maxReplayBytes,
         ratePerSecond: o.ratePerSecond,
@@ -107,8 +108,8 @@ export class ClusterHub implements HubCore {
         restIdTtlSeconds: DEFAULT_REST_ID_TTL_SECONDS,
         tombstoneMs: o.graceMs,
       },
-      o.nodeId,
-      o.logger,
+      deployment.nodeId,
+      logger,
       { message: (text) => this.delivery.message(text), resubscribed: () => this.delivery.resyncAll() },
     );
     const registry = metrics.registry;
@@ -125,36 +126,36 @@ export class ClusterHub implements HubCore {
 
   async ready(): Promise<void> {
     await this.store.connect();
-    this.options.logger.info({ node: this.#node, prefix: this.options.redisPrefix }, 'cluster node joined (Redis connected)');
+    this.deps.logger.info({ node: this.#node, prefix: this.deployment.redisPrefix }, 'cluster node joined (Redis connected)');
     this.sweep();
   }
 
   // ------------------------------------------------------------ hello / resume
 
   async hello(frame: HelloFrame): Promise<{ session: ClusterSession; resumed: boolean }> {
-    const now = this.options.now();
-    const grant = await helloGrant(this.options, frame, now);
+    const now = this.deps.now();
+    const grant = await helloGrant(this.config.access, frame, now);
     if (frame.resume) {
       const { session, grant: current } = checkResume(frame, (await this.#load(frame.resume.session)).session, grant, now);
       if (current !== session.grant) {
         session.grant = current;
         await this.#call('grant', session.id, storeGrant(current));
       }
-      this.metrics.resumes.inc();
+      this.deps.metrics.resumes.inc();
       return { session, resumed: true };
     }
-    const session = new ClusterSession(this, randomId(12), randomId(18), randomId(8), newSessionGrant(this.options, frame, grant), 0, 0, []);
+    const session = new ClusterSession(this, randomId(12), randomId(18), randomId(8), newSessionGrant(this.config.access, frame, grant), 0, 0, []);
     await this.#call('create', session.id, session.key, session.peer, storeGrant(session.grant), now);
     return { session, resumed: false };
   }
 
-  welcome(session: SessionHandle, resumed: boolean, ref?: FrameId): WelcomeFrame {
-    return welcomeFrame(this.options, session as ClusterSession, resumed, ref);
+  welcome(session: ClusterSession, resumed: boolean, ref?: FrameId): WelcomeFrame {
+    return welcomeFrame(this.config, this.deps.now(), session, resumed, ref);
   }
 
   async authenticate(sessionId: string | null, key: string | null): Promise<ClusterSession> {
     const { session, overflowedKey } = sessionId ? await this.#load(sessionId) : {};
-    return checkSessionRequest(session, key, this.options.now(), overflowedKey);
+    return checkSessionRequest(session, key, this.deps.now(), overflowedKey);
   }
 
   /** A live session, or (ended by overflow a short while ago) the key it had. */
@@ -194,14 +195,13 @@ export class ClusterHub implements HubCore {
 
   // ------------------------------------------------------------ client frames
 
-  receive(handle: SessionHandle, frame: Inbound): void {
-    const session = handle as ClusterSession;
+  receive(session: ClusterSession, frame: Inbound): void {
     if (frame instanceof ProtocolError) {
       const [kind, id] = idArgs(frame.ref);
       this.#frameCall(session, 'reject', [session.id, kind, id, frame.code, frame.message, frame.frame ?? '']);
       return;
     }
-    this.metrics.frameIn(frame.type);
+    this.deps.metrics.frameIn(frame.type);
     const [kind, id] = idArgs(frame.id);
     if (frame.type === 'hello') {
       this.#frameCall(session, 'reject', [session.id, kind, id, 'already-welcomed', 'this connection already has a session', 'hello']);
@@ -213,26 +213,26 @@ export class ClusterHub implements HubCore {
     } catch (err) {
       // Encoding failed (validation bounds the nesting, so not from the wire): answer as the
       // memory core does, consuming the id, rather than throw into a socket handler.
-      this.options.logger.error({ err, session: session.id, frame: frame.type }, 'frame handler failed');
+      this.deps.logger.error({ err, session: session.id, frame: frame.type }, 'frame handler failed');
       this.#frameCall(session, 'reject', [session.id, kind, id, 'internal', 'internal error', frame.type]);
       return;
     }
-    this.#frameCall(session, 'frame', [session.id, this.options.now(), frame.ack ?? '', kind, id, frame.type, ...typeArgs]);
+    this.#frameCall(session, 'frame', [session.id, this.deps.now(), frame.ack ?? '', kind, id, frame.type, ...typeArgs]);
   }
 
-  reject(session: SessionHandle, err: ProtocolError): void {
+  reject(session: ClusterSession, err: ProtocolError): void {
     this.receive(session, err);
   }
 
   /** Drops the connection here at once, then ends the session in Redis (room-mates get `peer-left`). */
-  overflow(session: SessionHandle): void {
-    this.options.logger.warn({ session: session.id }, 'write buffer overflow (the client is not reading): ending session');
+  overflow(session: ClusterSession): void {
+    this.deps.logger.warn({ session: session.id }, 'write buffer overflow (the client is not reading): ending session');
     this.delivery.close(session.id, undefined, 'overflow', OVERFLOW_MESSAGE);
     this.#call('overflow', session.id).catch(() => undefined); // counted and logged by #call; the grace period ends it otherwise
   }
 
-  settled(session: SessionHandle): Promise<void> {
-    return (session as ClusterSession).last.then(() => undefined);
+  settled(session: ClusterSession): Promise<void> {
+    return session.last.then(() => undefined);
   }
 
   /** The checks that depend only on the frame and the grant happen here; the rest in Redis. */
@@ -243,7 +243,7 @@ export class ClusterHub implements HubCore {
       case 'broadcast':
         return [frame.room, JSON.stringify(frame.data), session.grant.perms.has('data') ? '1' : '0'];
       case 'join': {
-        const o = this.options;
+        const o = this.config.limits;
         const meta = JSON.stringify(frame.meta ?? {});
         const metaBytes = Buffer.byteLength(meta);
         let refusal: [string, string] = ['', ''];
@@ -266,7 +266,7 @@ export class ClusterHub implements HubCore {
       const [lastId, seq, flags, error] = result as FrameResult;
       if (flags.includes('g')) return;
       // Counted by the node that took the frame, as the memory core counts in Hub.sendError.
-      if (error !== '') this.metrics.error(error as ErrorCode);
+      if (error !== '') this.deps.metrics.error(error as ErrorCode);
       session.lastId = lastId;
       session.seq = seq;
       if (flags.includes('o')) this.sweep(); // end the overflowed session now
@@ -274,7 +274,7 @@ export class ClusterHub implements HubCore {
     call.catch((err: unknown) => {
       // The frame may not have been applied: drop the connection so the client resumes
       // and resends what the hub has not confirmed (ids make the resend safe).
-      this.options.logger.warn({ err: (err as Error).message, session: session.id }, 'applying a frame failed; closing the connection');
+      this.deps.logger.warn({ err: (err as Error).message, session: session.id }, 'applying a frame failed; closing the connection');
       this.delivery.close(session.id, undefined);
     });
     session.last = session.last.then(() => call);
@@ -312,8 +312,8 @@ export class ClusterHub implements HubCore {
   /** Heartbeat of this node, detaching dead nodes' sessions, ending expired ones: one call. */
   sweep(): void {
     if (this.#closing || !this.store.up) return;
-    const o = this.options;
-    this.#call('sweep', this.#node, o.now(), o.graceMs, o.nodeTimeoutMs).then(
+    const { logger, now } = this.deps;
+    this.#call('sweep', this.#node, now(), this.config.limits.graceMs, this.deployment.nodeTimeoutMs).then(
       (result) => {
         const [sessions, detached, nodes, ended, dead, fresh] = result as number[];
         Object.assign(this.#cluster, { sessions, detached, nodes });
@@ -321,12 +321,12 @@ export class ClusterHub implements HubCore {
           // Declared dead by another node (a long stall), or Redis lost everything: Redis
           // no longer routes frames here, so the connections here would starve. Their
           // clients resume (elsewhere or here) and get everything from the replay buffers.
-          o.logger.warn({ connections: this.delivery.size }, 'this node was not registered in Redis (heartbeat lapsed, or Redis restarted empty): closing its connections');
+          logger.warn({ connections: this.delivery.size }, 'this node was not registered in Redis (heartbeat lapsed, or Redis restarted empty): closing its connections');
           this.delivery.closeAll();
         }
         this.#swept = true;
-        if (dead! > 0) o.logger.warn({ nodes: dead }, 'detached the sessions of nodes whose heartbeat lapsed');
-        if (ended! > 0) o.logger.debug({ ended }, 'sessions ended after their grace period');
+        if (dead! > 0) logger.warn({ nodes: dead }, 'detached the sessions of nodes whose heartbeat lapsed');
+        if (ended! > 0) logger.debug({ ended }, 'sessions ended after their grace period');
       },
       () => undefined, // counted and logged by #call
     );
@@ -337,7 +337,7 @@ export class ClusterHub implements HubCore {
     if (this.#closing) return;
     this.#closing = true;
     this.delivery.closeAll();
-    if (this.store.up) await this.#call('leave-node', this.#node, this.options.now()).catch(() => undefined);
+    if (this.store.up) await this.#call('leave-node', this.#node, this.deps.now()).catch(() => undefined);
     await this.store.close();
   }
 

@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import type { ErrorCode } from '@pinhole/protocol';
 import type { HubCore, SessionHandle } from '../core.js';
-import { closingError, endWithin, type Downstream, type Encoded } from './transport.js';
+import { closingError, endWithin, type Downstream, type Encoded, type TransportContext } from './transport.js';
 
-class PollDownstream implements Downstream {
+class PollDownstream<S extends SessionHandle> implements Downstream {
   readonly name = 'poll';
   #frames: string[] = [];
   #done = false;
@@ -12,12 +12,12 @@ class PollDownstream implements Downstream {
 
   constructor(
     private readonly res: ServerResponse,
-    private readonly session: SessionHandle,
-    private readonly transport: PollTransport,
+    private readonly session: S,
+    private readonly transport: PollTransport<S>,
     /** Answering waits for this (the frames a POST /v1/poll carried being applied). */
     private readonly ready?: Promise<void>,
   ) {
-    this.#timer = setTimeout(() => this.flush(), transport.hub.options.pollHoldMs);
+    this.#timer = setTimeout(() => this.flush(), transport.ctx.limits.pollHoldMs);
   }
 
   write(frames: readonly Encoded[]): void {
@@ -49,9 +49,9 @@ class PollDownstream implements Downstream {
       // Lets a client trim the frames it retains without waiting for a POST /v1/send reply.
       'pinhole-last-id': this.session.lastId,
     });
-    const options = this.transport.hub.options;
-    endWithin(this.res, options.heartbeatMs, body);
-    this.session.detach(this, options.now());
+    const { limits, now } = this.transport.ctx;
+    endWithin(this.res, limits.heartbeatMs, body);
+    this.session.detach(this, now());
     this.transport.answered(this.session, this.res);
   }
 
@@ -60,7 +60,7 @@ class PollDownstream implements Downstream {
     if (this.#done) return;
     this.#done = true;
     clearTimeout(this.#timer);
-    this.session.detach(this, this.transport.hub.options.now());
+    this.session.detach(this, this.transport.ctx.now());
   }
 
   #schedule(): void {
@@ -76,7 +76,7 @@ class PollDownstream implements Downstream {
  * after `ack`, or holds until one arrives (at most `pollHoldMs`). `ack` acknowledges
  * cumulatively; the `pinhole-last-id` header reports the session's `lastId`.
  */
-export class PollTransport {
+export class PollTransport<S extends SessionHandle> {
   /**
    * Per session, the answers its client has not taken yet: its poll connections' write
    * buffers, bounded together (a client may leave each answer unread and poll again on
@@ -84,10 +84,13 @@ export class PollTransport {
    */
   readonly #unread = new Map<string, Set<ServerResponse>>();
 
-  constructor(readonly hub: HubCore) {}
+  constructor(
+    private readonly hub: HubCore<S>,
+    readonly ctx: TransportContext,
+  ) {}
 
   /** `onClose` runs once the request is over, answered or not. */
-  open(res: ServerResponse, session: SessionHandle, ack: number, onClose: () => void, ready?: Promise<void>): void {
+  open(res: ServerResponse, session: S, ack: number, onClose: () => void, ready?: Promise<void>): void {
     const conn = new PollDownstream(res, session, this, ready);
     res.on('close', () => {
       conn.abort();
@@ -97,7 +100,7 @@ export class PollTransport {
   }
 
   /** An answer went out: past the bound, its session ends (`overflow`) and its unread answers are dropped. */
-  answered(session: SessionHandle, res: ServerResponse): void {
+  answered(session: S, res: ServerResponse): void {
     if (res.writableFinished) return;
     let unread = this.#unread.get(session.id);
     if (!unread) this.#unread.set(session.id, (unread = new Set()));
@@ -109,7 +112,7 @@ export class PollTransport {
     });
     let waiting = 0;
     for (const r of mine) waiting += r.writableLength;
-    if (waiting <= this.hub.options.maxWriteBufferBytes) return;
+    if (waiting <= this.ctx.limits.maxWriteBufferBytes) return;
     for (const r of mine) r.destroy();
     this.hub.overflow(session);
   }

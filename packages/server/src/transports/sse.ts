@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '@pinhole/protocol';
 import type { HubCore, SessionHandle } from '../core.js';
-import { WriteBound, closingError, corkForTick, endWithin, type Downstream, type Encoded } from './transport.js';
+import { WriteBound, closingError, corkForTick, endWithin, type Downstream, type Encoded, type TransportContext } from './transport.js';
 
 /** EventSource reconnection delay suggested to browsers. */
 const RETRY_MS = 1000;
@@ -85,24 +85,27 @@ class SseDownstream implements Downstream {
  * seq, so a browser EventSource resumes by itself through `Last-Event-ID`.
  * Client frames go through `POST /v1/send`.
  */
-export class SseTransport {
+export class SseTransport<S extends SessionHandle> {
   readonly #open = new Set<SseDownstream>();
 
-  constructor(private readonly hub: HubCore) {}
+  constructor(
+    private readonly hub: HubCore<S>,
+    private readonly ctx: TransportContext,
+  ) {}
 
   /** `onClose` runs once the stream is over. CORS headers, if any, were set on `res` by the router. */
-  open(req: IncomingMessage, res: ServerResponse, session: SessionHandle, lastSeq: number, onClose: () => void): void {
-    const o = this.hub.options;
+  open(req: IncomingMessage, res: ServerResponse, session: S, lastSeq: number, onClose: () => void): void {
+    const o = this.ctx.limits;
     const conn = new SseDownstream(res, new WriteBound(o.maxWriteBufferBytes, () => this.hub.overflow(session)), o.heartbeatMs);
     this.#open.add(conn);
-    req.socket.setKeepAlive(true, this.hub.options.heartbeatMs);
+    req.socket.setKeepAlive(true, o.heartbeatMs);
     req.socket.setNoDelay(true);
     res.writeHead(200, STREAM_HEAD);
     // A first comment makes buffering proxies pass the response head through at once.
     res.write(`retry: ${RETRY_MS}\n: ${' '.repeat(2048)}\n\n`);
     res.on('close', () => {
       this.#open.delete(conn);
-      session.detach(conn, this.hub.options.now());
+      session.detach(conn, this.ctx.now());
       onClose();
     });
     session.attach(conn, lastSeq);
@@ -111,7 +114,7 @@ export class SseTransport {
   /** A stream that only tells its client a loose frame (an `error`) and ends. */
   told(res: ServerResponse, text: string): void {
     res.writeHead(200, STREAM_HEAD);
-    endWithin(res, this.hub.options.heartbeatMs, `data: ${text}\n\n`);
+    endWithin(res, this.ctx.limits.heartbeatMs, `data: ${text}\n\n`);
   }
 
   /** A stream that has ended stays in `#open` until its socket closes, but gets no heartbeat. */

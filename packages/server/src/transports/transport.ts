@@ -1,9 +1,18 @@
 import type { ServerResponse } from 'node:http';
 import { ProtocolError, type ErrorCode } from '@pinhole/protocol';
+import type { HubLimits } from '../defaults.js';
+import type { HubMetrics } from '../metrics.js';
 
 export type TransportName = 'ws' | 'sse' | 'poll';
 
-/** What a client is told when its session ends by `overflow` (either bound, docs/protocol.md §4.2). */
+/** What a transport needs besides the core: the limits it enforces itself, the clock, the metrics. */
+export interface TransportContext {
+  readonly limits: HubLimits;
+  readonly now: () => number;
+  readonly metrics: HubMetrics;
+}
+
+/** What a client is told when its session ends by `overflow` (either bound, docs/protocol/hub.md §4.2). */
 export const OVERFLOW_MESSAGE = 'the session overflowed (frames unacknowledged, or not read, past the bounds) and has ended; start a new one';
 
 /** The loose `error` frame a downstream writes just before the hub closes it. */

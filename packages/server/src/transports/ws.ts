@@ -5,7 +5,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { ProtocolError, decodeClientFrame, type ClientFrame, type ErrorCode } from '@pinhole/protocol';
 import type { HubCore, SessionHandle } from '../core.js';
 import { applyFrames } from './frames-in.js';
-import { WriteBound, closingError, corkForTick, type Downstream, type Encoded } from './transport.js';
+import { WriteBound, closingError, corkForTick, type Downstream, type Encoded, type TransportContext } from './transport.js';
 
 /** Frames up to this many times `maxFrameBytes` get a `too-large` error; beyond, ws closes with 1009. */
 const HARD_CAP_FACTOR = 4;
@@ -13,9 +13,9 @@ const HARD_CAP_FACTOR = 4;
 /** Close codes sent when the hub ends a connection on purpose (4000 + HTTP-like status). */
 const CLOSE_CODES: Partial<Record<ErrorCode, number>> = { replaced: 4409, overflow: 4429 };
 
-class WsDownstream implements Downstream {
+class WsDownstream<S extends SessionHandle> implements Downstream {
   readonly name = 'ws';
-  session: SessionHandle | undefined;
+  session: S | undefined;
   alive = true;
   /** Frames that arrived while the hello was being checked. */
   early: ClientFrame[] | undefined;
@@ -73,17 +73,18 @@ class WsDownstream implements Downstream {
 }
 
 /** `GET /v1/ws`: one WebSocket per connection, frames as JSON text messages. */
-export class WsTransport {
+export class WsTransport<S extends SessionHandle> {
   readonly #wss: WebSocketServer;
-  readonly #open = new Set<WsDownstream>();
+  readonly #open = new Set<WsDownstream<S>>();
 
   constructor(
-    private readonly hub: HubCore,
+    private readonly hub: HubCore<S>,
+    private readonly ctx: TransportContext,
     private readonly onClose: (ip: string) => void,
   ) {
     this.#wss = new WebSocketServer({
       noServer: true,
-      maxPayload: hub.options.maxFrameBytes * HARD_CAP_FACTOR,
+      maxPayload: ctx.limits.maxFrameBytes * HARD_CAP_FACTOR,
       perMessageDeflate: false,
       clientTracking: false,
     });
@@ -95,8 +96,8 @@ export class WsTransport {
 
   #connection(ws: WebSocket, socket: Socket, ip: string): void {
     // Past the bound: the session ends (`overflow`); before the welcome there is none, only the connection.
-    const bound = new WriteBound(this.hub.options.maxWriteBufferBytes, () => (conn.session ? this.hub.overflow(conn.session) : ws.terminate()));
-    const conn = new WsDownstream(ws, socket, bound);
+    const bound = new WriteBound(this.ctx.limits.maxWriteBufferBytes, () => (conn.session ? this.hub.overflow(conn.session) : ws.terminate()));
+    const conn = new WsDownstream<S>(ws, socket, bound);
     this.#open.add(conn);
     ws.on('message', (data, isBinary) => {
       conn.alive = true;
@@ -107,17 +108,17 @@ export class WsTransport {
     ws.on('close', () => {
       this.#open.delete(conn);
       this.onClose(ip);
-      conn.session?.detach(conn, this.hub.options.now());
+      conn.session?.detach(conn, this.ctx.now());
     });
   }
 
-  #message(conn: WsDownstream, data: RawData, isBinary: boolean): void {
+  #message(conn: WsDownstream<S>, data: RawData, isBinary: boolean): void {
     let frame: ClientFrame;
     try {
       if (isBinary) throw new ProtocolError('bad-frame', 'binary messages are not part of the protocol; send JSON text');
       const buf = data as Buffer;
       if (buf[0] === 0x5b) return this.#batch(conn, buf); // '[': an array of frames
-      frame = decodeClientFrame(buf.toString(), this.hub.options.maxFrameBytes, buf.length);
+      frame = decodeClientFrame(buf.toString(), this.ctx.limits.maxFrameBytes, buf.length);
     } catch (err) {
       this.#reject(conn, err as ProtocolError);
       return;
@@ -153,7 +154,7 @@ export class WsTransport {
   }
 
   /** A message holding an array of frames, applied in order like a POST /v1/send body. */
-  #batch(conn: WsDownstream, buf: Buffer): void {
+  #batch(conn: WsDownstream<S>, buf: Buffer): void {
     if (!conn.session) throw new ProtocolError('hello-required', 'an array of frames is accepted once the welcome has come; send the hello alone');
     let value: unknown;
     try {
@@ -161,16 +162,16 @@ export class WsTransport {
     } catch (err) {
       throw new ProtocolError('bad-json', `message is not valid JSON: ${(err as Error).message}`);
     }
-    applyFrames(this.hub, conn.session, { value, bytes: buf.length });
+    applyFrames(this.hub, this.ctx.limits.maxFrameBytes, conn.session, { value, bytes: buf.length });
   }
 
   /** Reports a bad frame: sequenced once the connection has a session, loose before. */
-  #reject(conn: WsDownstream, err: ProtocolError): void {
+  #reject(conn: WsDownstream<S>, err: ProtocolError): void {
     if (conn.session) {
       this.hub.reject(conn.session, err);
       return;
     }
-    this.hub.metrics.error(err.code);
+    this.ctx.metrics.error(err.code);
     conn.writeLoose(JSON.stringify(err.toFrame()));
   }
 

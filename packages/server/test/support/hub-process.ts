@@ -1,45 +1,14 @@
 /**
  * Hubs as real child processes of `pinhole serve --no-tls [--redis …]`, for tests that
  * need a process boundary (SIGKILL, a crash, the process's memory). The CLI is bundled
- * once from source with esbuild (the `development` condition, as vitest resolves it), so
- * no `npm run build` is needed.
+ * once from source (@pinhole/test-kit/cli-bundle), so no `npm run build` is needed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
-import { freePort, waitForPort } from './redis-server.js';
-
-const CLI_ENTRY = fileURLToPath(new URL('../../../cli/src/bin.ts', import.meta.url));
-/** The cluster script, read at start from `lua/` next to the module that loads it (script-source.ts). */
-const LUA_DIR = fileURLToPath(new URL('../../src/cluster/lua/', import.meta.url));
-
-/** Workspace packages are bundled from source; everything from node_modules stays external. */
-const externalDependencies: Plugin = {
-  name: 'external-dependencies',
-  setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@pinhole/') ? undefined : { path: args.path, external: true }));
-  },
-};
-
-let bundled: Promise<string> | undefined;
-
-/** Bundles the CLI into a temp dir under the repo (so node_modules resolve); once per test file. */
-export function cliBundle(): Promise<string> {
-  bundled ??= (async () => {
-    const tmp = fileURLToPath(new URL('../../../../bench/.tmp/', import.meta.url));
-    mkdirSync(tmp, { recursive: true });
-    const dir = mkdtempSync(join(tmp, 'cli-'));
-    const outfile = join(dir, 'pinhole.mjs');
-    await build({ entryPoints: [CLI_ENTRY], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', conditions: ['development'], plugins: [externalDependencies], logLevel: 'error' });
-    cpSync(LUA_DIR, join(dir, 'lua'), { recursive: true }); // the bundle is that module now
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    return outfile;
-  })();
-  return bundled;
-}
+import { bundleCli } from '@pinhole/test-kit/cli-bundle';
+import { freeTcpPort, waitForTcp } from '@pinhole/test-kit/ports';
 
 export interface HubProcessOptions {
   /** Absent: the memory core (one process). */
@@ -86,7 +55,7 @@ export class HubProcess {
   }
 
   static async start(options: HubProcessOptions): Promise<HubProcess> {
-    const [bundle, port] = await Promise.all([cliBundle(), freePort()]);
+    const [bundle, port] = await Promise.all([bundleCli(), freeTcpPort()]);
     const dataDir = mkdtempSync(join(tmpdir(), 'pinhole-node-'));
     const args = ['serve', '--no-tls', '--host', '127.0.0.1', '--port', String(port), '--turn-port', '0', '--data-dir', dataDir, '--rate', '0', '--log-level', 'warn', ...(options.args ?? [])];
     if (options.redis !== undefined) args.push('--redis', options.redis);
@@ -98,7 +67,7 @@ export class HubProcess {
     process.once('exit', orphan);
     proc.once('exit', () => process.off('exit', orphan));
     try {
-      await waitForPort(port, 30_000, () => (proc.exitCode !== null ? `(exited ${proc.exitCode}: ${hub.output})` : hub.output));
+      await waitForTcp(port, 30_000, () => (proc.exitCode !== null ? `hub exited ${proc.exitCode}: ${hub.output}` : undefined), () => hub.output);
     } catch (err) {
       await hub.kill();
       throw err;

@@ -2,7 +2,7 @@ import { afterAll } from 'vitest';
 import { pino } from 'pino';
 import { startHub, type HubOptions, type RunningHub } from '../../src/index.js';
 import { TestClient, type ClientOptions, type TransportName } from './client.js';
-import { TestRedis } from './redis-server.js';
+import { TestRedis } from '@pinhole/test-kit/redis';
 
 export type CoreName = 'memory' | 'redis';
 

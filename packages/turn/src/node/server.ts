@@ -140,7 +140,7 @@ export async function startTurnServer(options: TurnServerOptions = {}): Promise<
     },
     hasAllocation: (client: FiveTuple) => core.hasAllocation(client),
     onRefused: (remoteAddress: string | undefined) => {
-      core.counters.refusedConnections++;
+      core.connectionRefused();
       log?.debug({ remoteAddress }, 'turn: connection over the limit closed');
     },
   };

@@ -41,8 +41,28 @@ function fiveTupleOf(socket: Socket, transport: ClientTransport): FiveTuple | un
  * garbage, are over a connection limit, or hold no allocation `idleTimeoutMs` after connecting.
  */
 export function serveStream(server: Server, transport: ClientTransport, handlers: StreamHandlers, policy: StreamPolicy): void {
+  /** Frame a connection's bytes and report them; `socket` is the TCP socket, or the TLS one after the handshake. */
+  const accept = (socket: Socket, client: FiveTuple): void => {
+    const key = fiveTupleKey(client);
+    const framer = new StreamFramer(MAX_STREAM_BUFFER_BYTES, { requireStunFirst: true });
+    socket.setNoDelay(true);
+    handlers.onOpen(client, key, socket);
+    socket.on('data', (chunk: Buffer) => {
+      let frames: Buffer[];
+      try {
+        frames = framer.push(chunk);
+      } catch {
+        socket.destroy();
+        return;
+      }
+      for (const frame of frames) handlers.onFrame(client, frame);
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => handlers.onClose(client, key));
+  };
   // Limits and the timeout apply to the TCP connection ('connection' comes before any TLS
-  // handshake), so a client that never completes the handshake is bounded the same way.
+  // handshake), so a client that never completes the handshake is bounded the same way. Over
+  // TCP this is also the client's socket: its 5-tuple is taken once, here.
   server.on('connection', (raw: Socket) => {
     const client = fiveTupleOf(raw, transport);
     const source = client && policy.limits.admit(client.clientAddress);
@@ -62,29 +82,16 @@ export function serveStream(server: Server, transport: ClientTransport, handlers
       clearTimeout(idle);
       policy.limits.release(source);
     });
+    if (transport === 'tcp') accept(raw, client);
   });
-  const event = transport === 'tls' ? 'secureConnection' : 'connection';
-  server.on(event, (socket: Socket) => {
+  if (transport !== 'tls') return;
+  // The TLS socket is another object than the raw one, and Node offers no public link between
+  // the two, so its 5-tuple is read again once the handshake is done.
+  server.on('secureConnection', (socket: Socket) => {
     const client = socket.destroyed ? undefined : fiveTupleOf(socket, transport);
-    if (!client) return;
-    const key = fiveTupleKey(client);
-    const framer = new StreamFramer(MAX_STREAM_BUFFER_BYTES, { requireStunFirst: true });
-    socket.setNoDelay(true);
-    handlers.onOpen(client, key, socket);
-    socket.on('data', (chunk: Buffer) => {
-      let frames: Buffer[];
-      try {
-        frames = framer.push(chunk);
-      } catch {
-        socket.destroy();
-        return;
-      }
-      for (const frame of frames) handlers.onFrame(client, frame);
-    });
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => handlers.onClose(client, key));
+    if (client) accept(socket, client);
   });
-  if (transport === 'tls') server.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
+  server.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
 }
 
 /**

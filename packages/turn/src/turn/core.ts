@@ -1,14 +1,16 @@
+import { RESERVATION_LIFETIME_S } from '../defaults.js';
 import { StunDecodeError } from '../errors.js';
-import type { ResolvedTurnServerOptions, TurnLogger } from '../options.js';
 import { type TransportAddress, canonicalIp } from '../stun/address.js';
 import { looksLikeChannelData } from '../stun/channel-data.js';
 import { ErrorCode, Method, MessageClass, type MessageClassCode, reasonPhrase } from '../stun/constants.js';
 import { StunMessage, decodeStunMessage, looksLikeStun } from '../stun/message.js';
 import type { TurnAction } from './actions.js';
 import { AllocationTable } from './allocation-table.js';
-import { type Authenticated, CredentialStore, OFFERED_PASSWORD_ALGORITHMS, type Rejected, authenticate } from './auth.js';
+import { CredentialStore, OFFERED_PASSWORD_ALGORITHMS, type Rejected, authenticate } from './auth.js';
 import { type FiveTuple, fiveTupleKey } from './five-tuple.js';
-import { handleAllocate, handleRefresh, relayFailed, relayOpened } from './handlers/allocate.js';
+import type { Allocation } from './allocation.js';
+import type { AuthenticatedRequest, CoreDeps, CoreOptions, PendingAllocate, RequestContext, TurnContext, TurnCounter } from './context.js';
+import { answerAllocate, handleAllocate, handleRefresh } from './handlers/allocate.js';
 import { handleBinding } from './handlers/binding.js';
 import { handleChannelBind, handleCreatePermission } from './handlers/permissions.js';
 import { handleClientChannelData, handlePeerData, handleSendIndication } from './handlers/relay.js';
@@ -17,62 +19,19 @@ import { NonceIssuer } from './nonce.js';
 import { PeerFilter } from './peer-filter.js';
 import { type TurnStats, emptyStats } from './stats.js';
 
-/** The options the sans-IO core needs (a subset of ResolvedTurnServerOptions). */
-export type CoreOptions = Pick<
-  ResolvedTurnServerOptions,
-  | 'realm'
-  | 'software'
-  | 'secret'
-  | 'staticUsers'
-  | 'allowPeers'
-  | 'maxAllocationsPerUser'
-  | 'maxAllocations'
-  | 'bandwidthBytesPerSecond'
-  | 'nonceLifetimeSeconds'
-  | 'defaultLifetimeSeconds'
-  | 'maxLifetimeSeconds'
-  | 'allowLegacyChannelNumbers'
-> & {
-  /** Family of the relayed addresses this server hands out (that of relayIp). */
-  readonly relayFamily: 4 | 6;
-};
-
-/** What the core gets from its environment: a clock, randomness and maybe a logger. */
-export interface CoreDeps {
-  /** Milliseconds; tests pass a fake clock. */
-  now(): number;
-  randomBytes(size: number): Buffer;
-  readonly logger?: TurnLogger | undefined;
-}
-
-/** A request being handled: message, origin, and (after authentication) the credentials. */
-export interface RequestContext {
-  readonly request: StunMessage;
-  readonly client: FiveTuple;
-  readonly tupleKey: string;
-  readonly auth?: Authenticated;
-}
-
-/** A request that passed authentication. */
-export type AuthenticatedRequest = RequestContext & { readonly auth: Authenticated };
-
-/** A pending Allocate, answered when the relay socket is open (or failed). */
-export interface PendingAllocate {
-  readonly rc: AuthenticatedRequest;
-  readonly reserveToken: Buffer | undefined;
-}
+export type { CoreDeps, CoreOptions } from './context.js';
 
 /**
  * The TURN server without I/O (RFC 8656): feed it client packets, peer datagrams, relay socket
  * results and clock ticks; it returns the actions to perform. Never throws from its inputs.
  */
-export class TurnServerCore {
-  readonly table = new AllocationTable();
-  readonly counters: TurnStats = emptyStats();
-  readonly peers: PeerFilter;
-  readonly pending = new Map<number, PendingAllocate>();
+export class TurnServerCore implements TurnContext {
+  private readonly table = new AllocationTable();
+  private readonly counters: TurnStats = emptyStats();
+  private readonly peers: PeerFilter;
+  private readonly pending = new Map<number, PendingAllocate>();
   /** RESERVATION-TOKEN (hex) → expiry and family (RFC 8656 §14.9). */
-  readonly reservations = new Map<string, { expiresAt: number; family: 4 | 6 }>();
+  private readonly reservations = new Map<string, { expiresAt: number; family: 4 | 6 }>();
   private readonly store: CredentialStore;
   private readonly nonces: NonceIssuer;
   private readonly errorLog: ErrorLog;
@@ -92,8 +51,64 @@ export class TurnServerCore {
     return this.deps.now();
   }
 
-  newAllocationId(): number {
-    return this.nextId++;
+  // TurnContext: what the method handlers may do (handlers/); not meant for embedders, who
+  // drive the core through handleClientPacket, handlePeerPacket, relayOpened/Failed and tick.
+
+  /** @internal */
+  randomBytes(size: number): Buffer {
+    return this.deps.randomBytes(size);
+  }
+
+  /** @internal */
+  count(counter: TurnCounter, by = 1): void {
+    this.counters[counter] += by;
+  }
+
+  /** @internal */
+  relayed(direction: 'to-peer' | 'from-peer', bytes: number): void {
+    const { counters } = this;
+    if (direction === 'to-peer') {
+      counters.packetsToPeers++;
+      counters.bytesToPeers += bytes;
+    } else {
+      counters.packetsFromPeers++;
+      counters.bytesFromPeers += bytes;
+    }
+  }
+
+  /** @internal */
+  isPeerAllowed(ip: string): boolean {
+    return this.peers.isAllowed(ip);
+  }
+
+  /** @internal */
+  allocationOn(tupleKey: string): Allocation | undefined {
+    return this.table.byTupleKey(tupleKey);
+  }
+
+  /** @internal */
+  hasQuotaFor(quotaKey: string): boolean {
+    return this.table.countFor(quotaKey) < this.options.maxAllocationsPerUser && this.table.size < this.options.maxAllocations;
+  }
+
+  /** @internal */
+  addAllocation(make: (id: number) => Allocation, pending: PendingAllocate, usedReservation: Buffer | undefined): Allocation {
+    const allocation = make(this.nextId++);
+    this.table.add(allocation);
+    this.pending.set(allocation.id, pending);
+    if (usedReservation) this.reservations.delete(usedReservation.toString('hex'));
+    return allocation;
+  }
+
+  /** @internal */
+  reservedFamily(token: Buffer): 4 | 6 | undefined {
+    const reservation = this.reservations.get(token.toString('hex'));
+    return reservation && this.now() < reservation.expiresAt ? reservation.family : undefined;
+  }
+
+  /** @internal */
+  reserve(token: Buffer, family: 4 | 6): void {
+    this.reservations.set(token.toString('hex'), { expiresAt: this.now() + RESERVATION_LIFETIME_S * 1000, family });
   }
 
   /**
@@ -125,12 +140,25 @@ export class TurnServerCore {
 
   /** The socket layer opened the relay socket of a pending allocation. */
   relayOpened(allocationId: number, relay: TransportAddress, reserved: boolean): TurnAction[] {
-    return relayOpened(this, allocationId, relay, reserved);
+    const pending = this.pending.get(allocationId);
+    const allocation = this.table.get(allocationId);
+    this.pending.delete(allocationId);
+    if (!pending || !allocation) return [{ type: 'close-relay', allocationId }];
+    return answerAllocate(this, pending, allocation, relay, reserved);
   }
 
-  /** The socket layer could not open the relay socket: answer 508. */
+  /** The socket layer could not open the relay socket: 508 (Insufficient Capacity), and forget the allocation. */
   relayFailed(allocationId: number): TurnAction[] {
-    return relayFailed(this, allocationId);
+    const pending = this.pending.get(allocationId);
+    const allocation = this.table.get(allocationId);
+    this.pending.delete(allocationId);
+    if (allocation) this.table.delete(allocation);
+    return pending ? this.error(pending.rc, ErrorCode.InsufficientCapacity) : [];
+  }
+
+  /** A TCP/TLS connection closed on arrival for being over a connection limit (the socket layer's count). */
+  connectionRefused(): void {
+    this.counters.refusedConnections++;
   }
 
   /** A TCP/TLS client went away: its allocation goes too (RFC 8656 §3.1). */
@@ -167,7 +195,7 @@ export class TurnServerCore {
    * (RFC 8656 §3.1: a 5-tuple holds at most one); otherwise one user could keep connections
    * open without limit. Put these actions after any response still owed to the client.
    */
-  deleteAllocation(allocation: { id: number }): TurnAction[] {
+  deleteAllocation(allocation: Allocation): TurnAction[] {
     const found = this.table.get(allocation.id);
     if (!found) return [];
     this.table.delete(found);
@@ -257,7 +285,7 @@ export class TurnServerCore {
   }
 }
 
-type Handler = (core: TurnServerCore, rc: AuthenticatedRequest) => TurnAction[];
+type Handler = (ctx: TurnContext, rc: AuthenticatedRequest) => TurnAction[];
 
 const AUTHENTICATED_HANDLERS = new Map<number, Handler>([
   [Method.Allocate, handleAllocate],

@@ -24,7 +24,7 @@ local function skey(sid) return P .. 's:' .. sid end
 local function sidOf(peer) return redis.call('GET', P .. 'p:' .. peer) end
 local function str(s) return cjson.encode(s) end
 
--- Numbers, queues and announces a frame to a session (docs/protocol.md §4.1-4.2). Over the
+-- Numbers, queues and announces a frame to a session (docs/protocol/hub.md §4.1-4.2). Over the
 -- replay bounds the session ends. Twin: session.ts Session.push + hub.ts Hub.deliver.
 local function push(sid, ftype, body)
   if not sid then return end
@@ -79,7 +79,7 @@ local function ack(sk, sid, upTo)
   redis.call('HINCRBY', sk, 'bytes', -b)
 end
 
--- Records a client frame id; false for a retry (docs/protocol.md §4.5). Remembers the last
+-- Records a client frame id; false for a retry (docs/protocol/hub.md §4.5). Remembers the last
 -- MAXSTRINGIDS string ids and MAXIDSABOVE integer ids above lastId. Twin: session.ts Session.firstSight.
 local function firstSight(sk, sid, kind, id)
   if kind == 's' then

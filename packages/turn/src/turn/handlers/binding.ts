@@ -1,5 +1,5 @@
 import type { TurnAction } from '../actions.js';
-import type { RequestContext, TurnServerCore } from '../core.js';
+import type { RequestContext, TurnContext } from '../context.js';
 import { clientAddress } from './allocate.js';
 
 /**
@@ -7,6 +7,6 @@ import { clientAddress } from './allocate.js';
  * transport address of the request. No authentication (RFC 8489 §9: STUN servers serving
  * only Binding need none).
  */
-export function handleBinding(core: TurnServerCore, rc: RequestContext): TurnAction[] {
-  return core.success(rc, (m) => m.add('XOR-MAPPED-ADDRESS', clientAddress(rc)));
+export function handleBinding(ctx: TurnContext, rc: RequestContext): TurnAction[] {
+  return ctx.success(rc, (m) => m.add('XOR-MAPPED-ADDRESS', clientAddress(rc)));
 }

@@ -13,7 +13,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { onPath } from '../../../turn/test/helpers/binaries.js';
+import { onPath } from '../binaries.js';
 
 export const PUBLIC_NET = '198.18.0';
 export const PUBLIC_IP = `${PUBLIC_NET}.1`;

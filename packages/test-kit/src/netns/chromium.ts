@@ -2,19 +2,21 @@
  * Debian's Chromium inside a network namespace: playwright-core launches the browser
  * through a pipe, so a wrapper script that `ip netns exec`s the real binary puts the whole
  * browser (and its network service) in the namespace. The page is served by request
- * interception, so the browser needs no route to any web server; the SDK entry is
- * ./browser-peer.ts. The hub's self-signed certificate (HTTPS and TURN/TLS) is accepted.
+ * interception, so the browser needs no route to any web server; the page runs the test's
+ * entry, which sets `globalThis.peer`. The hub's self-signed certificate (HTTPS and TURN/TLS)
+ * is accepted.
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
-import { chromiumBinary } from '../../../turn/test/helpers/binaries.js';
-import { CHROMIUM_ARGS, bundleForBrowser } from '../../../client/test/support/browser.js';
+import { chromiumBinary } from '../binaries.js';
+import { CHROMIUM_ARGS, bundleForBrowser } from '../browser.js';
 
 const PAGE = 'http://pinhole.test/';
 
-let bundle: Promise<string> | undefined;
+/** One bundle per entry and test process (building it costs seconds). */
+const bundles = new Map<string, Promise<string>>();
 
 export interface NamespacedChromium {
   page: Page;
@@ -23,12 +25,14 @@ export interface NamespacedChromium {
   close(): Promise<void>;
 }
 
-export async function chromiumIn(ns: string, extraArgs: string[] = []): Promise<NamespacedChromium> {
+/** Chromium in namespace `ns`, on a page running `entry` (bundled for the browser). */
+export async function chromiumIn(ns: string, entry: URL, extraArgs: string[] = []): Promise<NamespacedChromium> {
   const dir = mkdtempSync(join(tmpdir(), 'pinhole-chromium-'));
   const wrapper = join(dir, 'chromium');
   writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${ns} ${chromiumBinary()} "$@"\n`);
   chmodSync(wrapper, 0o755);
-  bundle ??= bundleForBrowser(new URL('./browser-peer.ts', import.meta.url));
+  let bundle = bundles.get(entry.href);
+  if (!bundle) bundles.set(entry.href, (bundle = bundleForBrowser(entry)));
   const script = await bundle;
   const browser = await chromium.launch({ executablePath: wrapper, args: [...CHROMIUM_ARGS, '--ignore-certificate-errors', ...extraArgs] }).catch((err: unknown) => {
     rmSync(dir, { recursive: true, force: true });

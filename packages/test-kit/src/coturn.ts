@@ -1,4 +1,6 @@
-import { coturnBinary, startProcess } from './coturn.js';
+/** coturn for interop tests and as the external TURN server of the relay tests. */
+import { coturnBinary } from './binaries.js';
+import { startProcess } from './process.js';
 
 /**
  * coturn's turnserver on 127.0.0.1 with TURN REST API auth (`use-auth-secret`), loopback peers
@@ -35,4 +37,19 @@ export async function startCoturn(opts: { port: number; secret: string; realm: s
   }
   await new Promise((r) => setTimeout(r, 300));
   return proc;
+}
+
+/** Figures parsed from turnutils_uclient's closing summary. */
+export interface UclientSummary {
+  sent: number;
+  received: number;
+  lost: number;
+  lossPercent: number;
+}
+
+export function parseUclient(output: string): UclientSummary | undefined {
+  const totals = /tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$/m.exec(output);
+  const loss = /Total lost packets (\d+) \(([\d.]+)%\)/.exec(output);
+  if (!totals || !loss) return undefined;
+  return { sent: Number(totals[1]), received: Number(totals[2]), lost: Number(loss[1]), lossPercent: Number(loss[2]) };
 }

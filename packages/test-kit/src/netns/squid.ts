@@ -3,12 +3,12 @@
  * PROXY_URL, CONNECT allowed to HTTPS ports only (443, and the test hub's 8443), nothing
  * else. The client's namespace can then reach the hub through CONNECT and TURN only as
  * TURN/TLS on 443, tunnelled by the same proxy. Its access log shows each tunnel.
- * (packages/client/test/support/squid.ts runs squid on loopback for the SDK's proxy tests;
+ * (../squid.ts runs squid on loopback for the SDK's proxy tests;
  * this one lives inside a namespace and answers other namespaces.)
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { SQUID, writeSquidConfig } from '../../../client/test/support/squid.js';
+import { SQUID, writeSquidConfig } from '../squid.js';
 import { PUBLIC_IP, type Topology } from './topology.js';
 
 export const PROXY_PORT = 3128;

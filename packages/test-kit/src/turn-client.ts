@@ -15,7 +15,7 @@ import {
   encodeChannelData,
   longTermKey,
   looksLikeChannelData,
-} from '../../src/index.js';
+} from '@pinhole/turn';
 
 export type TestTransport = 'udp' | 'tcp' | 'tls';
 

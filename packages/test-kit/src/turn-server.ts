@@ -1,9 +1,14 @@
+/** Pinhole's TURN server for tests: loopback, ephemeral ports, TLS with the kit's test certificate, REST credentials. */
 import { readFileSync } from 'node:fs';
-import { type TurnServer, type TurnServerOptions, startTurnServer, turnCredentials } from '../../src/index.js';
+import { fileURLToPath } from 'node:url';
+import { type TurnServer, type TurnServerOptions, startTurnServer, turnCredentials } from '@pinhole/turn';
 
 export const SECRET = 'test-secret';
-export const TLS_CERT = readFileSync(new URL('../fixtures/tls-cert.pem', import.meta.url));
-export const TLS_KEY = readFileSync(new URL('../fixtures/tls-key.pem', import.meta.url));
+/** A self-signed certificate and key for TLS listeners in tests (files, for CLI flags, and contents). */
+export const TLS_CERT_PATH = fileURLToPath(new URL('../fixtures/tls-cert.pem', import.meta.url));
+export const TLS_KEY_PATH = fileURLToPath(new URL('../fixtures/tls-key.pem', import.meta.url));
+export const TLS_CERT = readFileSync(TLS_CERT_PATH);
+export const TLS_KEY = readFileSync(TLS_KEY_PATH);
 
 /** Our server on 127.0.0.1 with ephemeral ports, loopback peers allowed, TLS on. */
 export function startTestServer(options: TurnServerOptions = {}): Promise<TurnServer> {
@@ -24,13 +29,4 @@ export function startTestServer(options: TurnServerOptions = {}): Promise<TurnSe
 export function creds(identity = 'alice', ttlSeconds = 600): { username: string; password: string } {
   const c = turnCredentials(SECRET, identity, ttlSeconds);
   return { username: c.username, password: c.credential };
-}
-
-/** Poll `check` until it is true or `timeoutMs` passes. */
-export async function eventually(check: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { chromiumBinary } from '../../../turn/test/helpers/binaries.js';
+import { chromiumBinary } from './binaries.js';
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -40,7 +40,7 @@ export async function bundleForBrowser(entry: string | URL): Promise<string> {
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    conditions: ['development'],
+    conditions: ['pinhole-source'],
     sourcemap: 'inline',
     logLevel: 'warning',
   });

@@ -17,11 +17,3 @@ export async function selfSigned(): Promise<{ cert: string; key: string }> {
   } as never);
   return { cert: pems.cert, key: pems.private };
 }
-
-export async function until(pred: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

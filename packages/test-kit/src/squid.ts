@@ -4,16 +4,17 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer, connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeTcpPort } from './ports.js';
 
 export const SQUID = ['/usr/sbin/squid', '/usr/bin/squid'].find((p) => existsSync(p));
 
 /**
  * A temporary directory with a squid.conf: `rules` (http_port, ACLs, http_access), then logs,
  * pid file and core dumps inside the directory, no cache, and no idle cut-off of held-open
- * long-polls and event streams. Shared with the namespace proxy (agent/test/netns/squid.ts).
+ * long-polls and event streams. Shared with the namespace proxy (netns/squid.ts).
  */
 export function writeSquidConfig(rules: string[], hostname: string): { dir: string; conf: string } {
   const dir = mkdtempSync(join(tmpdir(), 'pinhole-squid-'));
@@ -37,14 +38,6 @@ export function writeSquidConfig(rules: string[], hostname: string): { dir: stri
   return { dir, conf };
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 export class Squid {
   constructor(
     readonly url: string,
@@ -54,7 +47,7 @@ export class Squid {
 
   static async start(): Promise<Squid> {
     if (!SQUID) throw new Error('squid is not installed (apt-get install squid); scripts/test.sh installs it');
-    const port = await freePort();
+    const port = await freeTcpPort();
     const { dir, conf } = writeSquidConfig(
       [`http_port 127.0.0.1:${port}`, 'acl CONNECT method CONNECT', 'http_access allow localhost', 'http_access deny all'],
       'pinhole-test',

@@ -1,4 +1,4 @@
-/** Executables the tests use (coturn, Chromium), found on PATH; no other imports, so any test project can use it. */
+/** Executables the tests use (coturn, Chromium, ip, nft), found on PATH. */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -28,4 +28,14 @@ export function chromiumBinary(): string {
     if (found) return found;
   }
   throw new Error('Chromium not found: install it (apt-get install -y chromium) or set PINHOLE_CHROMIUM');
+}
+
+/**
+ * Absolute path of a coturn binary, or a loud failure: these tests must not skip silently.
+ * CI installs coturn; locally run `apt-get install -y coturn`.
+ */
+export function coturnBinary(name: string): string {
+  const found = onPath(name);
+  if (found) return found;
+  throw new Error(`${name} not found in PATH: install coturn (apt-get install -y coturn) to run the interop tests`);
 }

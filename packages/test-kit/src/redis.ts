@@ -3,32 +3,7 @@
  * restart on the same port (the "Redis restarts" tests). Stopped by `stop()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer, type AddressInfo } from 'node:net';
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Resolves once something accepts TCP connections on 127.0.0.1:`port`. */
-export async function waitForPort(port: number, timeoutMs = 10_000, why = () => ''): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms ${why()}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
+import { freeTcpPort, waitForTcp } from './ports.js';
 
 export class TestRedis {
   #proc: ChildProcess | undefined;
@@ -40,7 +15,7 @@ export class TestRedis {
   }
 
   static async start(): Promise<TestRedis> {
-    const redis = new TestRedis(await freePort());
+    const redis = new TestRedis(await freeTcpPort());
     await redis.restart();
     return redis;
   }
@@ -58,7 +33,8 @@ export class TestRedis {
     const orphan = (): void => void proc.kill('SIGKILL');
     process.once('exit', orphan);
     proc.once('exit', () => process.off('exit', orphan));
-    await Promise.race([waitForPort(this.port, 10_000, () => stderr), spawnFailed]);
+    const exited = (): string | undefined => (proc.exitCode !== null ? `redis-server exited: ${stderr}` : undefined);
+    await Promise.race([waitForTcp(this.port, 10_000, exited, () => stderr), spawnFailed]);
   }
 
   async stop(): Promise<void> {

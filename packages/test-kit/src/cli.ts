@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { WelcomeFrame } from '@pinhole/protocol';
-import { runCli, type CliIO, type RunningServe } from '../src/index.js';
+import { runCli, type CliIO, type RunningServe } from '@pinhole/cli';
 
 export interface Captured {
   write(chunk: string): boolean;
