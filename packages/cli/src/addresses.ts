@@ -34,10 +34,12 @@ export interface ServedUrls {
 export function servedUrls(host: string, port: number, tls: boolean, interfaces?: Interfaces): ServedUrls {
   const scheme = tls ? 'https' : 'http';
   const local = isWildcard(host) ? 'localhost' : host;
+  // The scheme's default port (443 with --port 443) is left out, as browsers show it.
+  const p = port === (tls ? 443 : 80) ? '' : `:${port}`;
   return {
-    local: `${scheme}://${hostInUrl(local)}:${port}/`,
-    ws: `${tls ? 'wss' : 'ws'}://${hostInUrl(local)}:${port}/v1/ws`,
-    lan: lanAddresses(host, interfaces).map((a) => `${scheme}://${hostInUrl(a)}:${port}/`),
+    local: `${scheme}://${hostInUrl(local)}${p}/`,
+    ws: `${tls ? 'wss' : 'ws'}://${hostInUrl(local)}${p}/v1/ws`,
+    lan: lanAddresses(host, interfaces).map((a) => `${scheme}://${hostInUrl(a)}${p}/`),
   };
 }
 

@@ -230,6 +230,8 @@ export function staticUsersOf(items: readonly string[]): Record<string, string> 
 
 /** Default hub port: HTTPS alt port, no root needed. */
 export const DEFAULT_PORT = 8443;
+/** `--port 443` means one port for everything (`--single-port`): the port proxies and firewalls let through. */
+export const SINGLE_PORT = 443;
 /** Default STUN/TURN port (RFC 8489 §18.1 / RFC 8656 registered port). */
 export const DEFAULT_TURN_PORT = 3478;
 /** TURN over TLS (RFC 8656 §3.2), when the hub serves TLS. */
@@ -287,8 +289,11 @@ export const serveOptions = {
   tlsCert: path({ help: 'TLS certificate (PEM); with --tls-key, replaces the self-signed one' }),
   tlsKey: path({ help: 'TLS private key (PEM)' }),
   noTls: flag({ help: 'serve plain HTTP (behind a TLS-terminating proxy)' }),
+  singlePort: flag({
+    help: `serve HTTPS/WSS, TURN over TLS and STUN/TURN over TCP all on --port, told apart per connection (always on with --port ${SINGLE_PORT}); replaces --turn-tls-port`,
+  }),
   turnPort: port({ help: 'embedded STUN/TURN port (UDP and TCP); 0: no embedded TURN' }, DEFAULT_TURN_PORT),
-  turnTlsPort: port({ help: 'embedded TURN-over-TLS port, with the hub certificate (e.g. 443); 0: none; off with --no-tls' }, DEFAULT_TURN_TLS_PORT),
+  turnTlsPort: port({ help: 'embedded TURN-over-TLS port, with the hub certificate; 0: none; off with --no-tls or --single-port' }, DEFAULT_TURN_TLS_PORT),
   ...turnServer,
   turnUrls: list({ flag: 'turn-url', help: 'external TURN server URL handed to clients, e.g. turn:host:3478 (repeatable)', value: 'URL' }, turnUrl),
   turnSecret: text({ help: 'TURN REST API secret of the external TURN server (coturn static-auth-secret); default: --secret', value: 'S' }),

@@ -3,7 +3,7 @@
  * starts it on the hub's host with the hub's TURN secret, and turns its bound ports into
  * the `stun:` / `turn:` / `turns:` URLs the hub hands out in `welcome`.
  */
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { startTurnServer, type TurnServerPorts, type TurnStats } from '@pinhole/turn';
 
@@ -49,6 +49,8 @@ export interface EmbeddedTurn {
   /** Bound ports and the advertised relay address (absent from custom `startTurn` hooks). */
   ports?: TurnServerPorts;
   relayIp?: string;
+  /** Serves TURN on a connection of the hub's shared port (`--single-port`); absent from custom hooks. */
+  acceptConnection?: (socket: Socket, transport: 'tcp' | 'tls') => void;
   /** The server's counters, exported as pinhole_turn_* metrics (absent: no TURN metrics). */
   stats?: () => TurnStats;
   close(): Promise<void>;
@@ -93,6 +95,7 @@ export async function startEmbeddedTurn(options: EmbeddedTurnOptions): Promise<E
     turnUrls: [`turn:${h}:${udp}?transport=udp`, `turn:${h}:${tcp}?transport=tcp`, ...(tlsPort ? [`turns:${h}:${tlsPort}?transport=tcp`] : [])],
     ports: server.ports,
     relayIp: server.relayIp,
+    acceptConnection: (socket, transport) => server.acceptConnection(socket, transport),
     stats: () => server.stats(),
     close: () => server.close(),
   };

@@ -58,7 +58,7 @@ export interface TurnConfig {
 
 /**
  * The numbers: what a session, a connection and a room may do, and for how long. Both
- * cores enforce the same ones (docs/protocol.md §7).
+ * cores enforce the same ones (docs/protocol/hub.md §7).
  */
 export interface HubLimits {
   graceMs: number;
@@ -148,3 +148,12 @@ export interface HubParts {
   deps: HubDependencies;
   switches: HubTestSwitches;
 }
+
+/**
+ * Shared port (`singlePort`): how long a connection may take to show what it speaks (first
+ * bytes, TLS handshake, first decrypted bytes), and how many may be undecided at once, in
+ * total and per client address (IPv6: per /64). Past either it is closed (`over-limit`).
+ */
+export const DEFAULT_SHARED_PORT_CLASSIFY_TIMEOUT_MS = 10_000;
+export const DEFAULT_SHARED_PORT_MAX_PENDING = 1024;
+export const DEFAULT_SHARED_PORT_MAX_PENDING_PER_SOURCE = 64;

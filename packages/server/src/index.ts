@@ -1,4 +1,7 @@
 export { startHub, createHubServer, resolveOptions, type HubServer, type RunningHub, type ListenOptions } from './server.js';
+export { SHARED_PORT_METRIC_NAMES, type SinglePortOptions } from './shared-port/listen.js';
+export { classifyFirstBytes, type FirstBytes } from './shared-port/first-bytes.js';
+export type { SharedPortProtocol, SharedPortRefusal } from './shared-port/shared-port.js';
 export {
   DEFAULT_GRACE_MS,
   DEFAULT_HEARTBEAT_MS,

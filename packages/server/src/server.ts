@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { pino } from 'pino';
@@ -17,6 +17,8 @@ import { HubRouter, type RouterContext } from './http.js';
 import { sendProtocolError } from './http-util.js';
 import { createMetrics, type HubMetrics } from './metrics.js';
 import { MemoryRoomStore } from './rooms.js';
+import { hubSharedPort, sharedPortTurnUrl, type SinglePortOptions } from './shared-port/listen.js';
+import type { SharedPort } from './shared-port/shared-port.js';
 
 export function resolveOptions(options: HubOptions = {}): ResolvedHubOptions {
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as HubOptions;
@@ -148,6 +150,11 @@ export interface ListenOptions {
    * under `/v1/` stay the hub's (its 404), and WebSocket upgrades are never passed on.
    */
   fallback?: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * One port for everything (see shared-port/): HTTP(S)/WSS and, with `stun`, STUN/TURN
+   * over TCP and TLS on `port`, told apart per connection. Absent: an HTTP(S) server only.
+   */
+  singlePort?: SinglePortOptions;
 }
 
 export interface RunningHub extends HubServer {
@@ -159,8 +166,11 @@ export interface RunningHub extends HubServer {
 
 /** Starts a hub on its own HTTP(S) server; other paths go to `fallback`, or answer 404. */
 export async function startHub(options: HubOptions & ListenOptions = {}): Promise<RunningHub> {
-  const { host = '0.0.0.0', port = 8443, tls, fallback, ...hubOptions } = options;
-  const hubServer = createHubServer(hubOptions);
+  const { host = '0.0.0.0', port = 8443, tls, fallback, singlePort, ...hubOptions } = options;
+  // The shared port's TURN URL names the bound port (port 0 picks one), known only after
+  // listening: the hub gets its own copy of the URL list, completed before it serves anyone.
+  const turnUrls = hubOptions.turn ? [...hubOptions.turn.urls] : [];
+  const hubServer = createHubServer(hubOptions.turn ? { ...hubOptions, turn: { ...hubOptions.turn, urls: turnUrls } } : hubOptions);
   try {
     await hubServer.ready();
   } catch (err) {
@@ -178,19 +188,32 @@ export async function startHub(options: HubOptions & ListenOptions = {}): Promis
       sendProtocolError(res, new ProtocolError('internal', 'request handler failed'));
     }
   };
-  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, onRequest) : createHttpServer(onRequest);
+  // On a shared port the port does TLS itself and hands this server decrypted sockets.
+  const server: Server = tls && !singlePort ? createHttpsServer({ cert: tls.cert, key: tls.key }, onRequest) : createHttpServer(onRequest);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!hubServer.upgrade(req, socket, head)) socket.destroy();
   });
   server.on('clientError', (_err, socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
+  const shared: SharedPort | undefined = singlePort && hubSharedPort(singlePort, server, tls, hubServer.metrics.registry);
+  const listener: NetServer = shared?.server ?? server;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(port, host, () => {
+        listener.off('error', reject);
+        resolve();
+      });
     });
-  });
-  const bound = (server.address() as AddressInfo).port;
+  } catch (err) {
+    await hubServer.close();
+    throw err;
+  }
+  // An http.Server starts tracking its connections on 'listening' (closeAllConnections, and
+  // the headersTimeout/requestTimeout checks that end slow requests). Behind a shared port
+  // it never listens itself, so it is told when the port does.
+  if (shared) server.emit('listening');
+  const bound = (listener.address() as AddressInfo).port;
+  if (singlePort?.stun && singlePort.turnHost !== undefined && hubOptions.turn) turnUrls.push(sharedPortTurnUrl(singlePort.turnHost, bound, tls !== undefined));
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
     ...hubServer,
@@ -199,8 +222,11 @@ export async function startHub(options: HubOptions & ListenOptions = {}): Promis
     url: `${tls ? 'https' : 'http'}://${shownHost}:${bound}`,
     async close() {
       await hubServer.close();
+      shared?.destroyAll();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Behind a shared port this only stops the HTTP server's timers (it has no socket of its own).
+      if (shared) server.close(() => undefined);
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
     },
   };
 }

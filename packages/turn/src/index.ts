@@ -5,6 +5,7 @@
  */
 export { startTurnServer } from './node/server.js';
 export type { TurnServer, TurnServerPorts } from './node/server.js';
+export { ConnectionLimits, connectionSource } from './node/connection-limits.js';
 export { resolveOptions } from './options.js';
 export type { ResolvedTurnServerOptions, TurnLogger, TurnServerOptions, TurnTlsOptions } from './options.js';
 export { restPassword, turnCredentials, verifyRestUsername } from './credentials.js';

@@ -41,12 +41,15 @@ export class Scenario {
     return new Scenario(Topology.create(), cli);
   }
 
-  /** `pinhole serve` in pub, relaying for every address of the test networks. */
-  async hub(): Promise<Spawned> {
+  /**
+   * `pinhole serve` in pub, relaying for every address of the test networks: by default the
+   * hub on 8443 and TURN/TLS on 443 of its own; `ports` replaces those flags (e.g. one port 443).
+   */
+  async hub(ports: string[] = ['--port', '8443', '--turn-tls-port', '443']): Promise<Spawned> {
     const dataDir = this.#dir();
     const hub = this.t.spawn(this.t.pub, [
-      process.execPath, this.cli, 'serve', '--host', PUBLIC_IP, '--port', '8443', '--data-dir', dataDir,
-      '--turn-port', '3478', '--turn-tls-port', '443', '--turn-allow-peer', '198.18.0.0/15', '--turn-allow-peer', '10.0.0.0/8',
+      process.execPath, this.cli, 'serve', '--host', PUBLIC_IP, ...ports, '--data-dir', dataDir,
+      '--turn-port', '3478', '--turn-allow-peer', '198.18.0.0/15', '--turn-allow-peer', '10.0.0.0/8',
     ]);
     await hub.waitFor(/"msg":"hub listening"/);
     return hub;

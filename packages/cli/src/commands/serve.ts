@@ -12,7 +12,7 @@ import type { CommandHelp } from '../help.js';
 import { renderCommandHelp } from '../help.js';
 import type { CliIO } from '../io.js';
 import { createLogger } from '../logger.js';
-import { serveOptions, staticUsersOf, type ServeValues, type TurnValues } from '../options.js';
+import { SINGLE_PORT, serveOptions, staticUsersOf, type ServeValues, type TurnValues } from '../options.js';
 import { loadOrCreateSelfSigned, loadTlsFiles, type TlsMaterial } from '../tls.js';
 import { EMBEDDED_TURN_UNAVAILABLE, startEmbeddedTurn, type EmbeddedTurn, type EmbeddedTurnOptions } from '../turn.js';
 import { webAppHandler } from '../web.js';
@@ -26,6 +26,7 @@ export const serveHelp: CommandHelp = {
     'TLS: a self-signed certificate is generated once into <data-dir>/cert.pem and key.pem and',
     'reused; or give --tls-cert/--tls-key; or --no-tls behind a TLS-terminating proxy.',
     'Without --secret the hub runs in dev mode: anyone may join any room.',
+    'One port: --port 443 (or --single-port) also serves TURN over TLS and STUN/TURN over TCP on it.',
   ].join('\n'),
   table: serveOptions,
 };
@@ -141,7 +142,15 @@ export function buildHubOptions(
   return options;
 }
 
-function checkCombinations(values: ServeValues): void {
+/** Whether HTTP(S) and TURN share `--port` (`--single-port`, implied by `--port 443`). */
+export function isSinglePort(values: Pick<ServeValues, 'singlePort' | 'port'>): boolean {
+  return values.singlePort || values.port === SINGLE_PORT;
+}
+
+function checkCombinations(values: ServeValues, sources: Resolved<typeof serveOptions>['sources']): void {
+  if (isSinglePort(values) && sources.turnTlsPort !== 'default' && values.turnTlsPort > 0) {
+    throw usageError(`--turn-tls-port contradicts ${values.singlePort ? '--single-port' : `--port ${SINGLE_PORT}`}: TURN over TLS is on the shared port`);
+  }
   if ((values.tlsCert === undefined) !== (values.tlsKey === undefined)) {
     throw usageError('--tls-cert and --tls-key go together');
   }
@@ -151,7 +160,8 @@ function checkCombinations(values: ServeValues): void {
 /** Starts TURN (if planned) and the hub, prints the banner; the caller decides when to close. */
 export async function startServe(resolved: Resolved<typeof serveOptions>, io: CliIO): Promise<RunningServe> {
   const { values } = resolved;
-  checkCombinations(values);
+  checkCombinations(values, resolved.sources);
+  const singlePort = isSinglePort(values);
   const plan = planTurn(values, resolved.sources);
   const tls = values.noTls
     ? undefined
@@ -162,18 +172,20 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
   const notes: string[] = [];
 
   let turn: EmbeddedTurn | undefined;
+  const turnHost = values.turnExternalIp ?? publicHost(values.host);
   let hubTurn: { urls: string[]; secret?: string } | undefined;
   const stunUrls = [...values.stunUrls];
   if (plan.kind === 'embedded') {
     const start = io.startTurn ?? startEmbeddedTurn;
     try {
-      const turnTls = tls && values.turnTlsPort > 0 ? { tls: { cert: tls.cert, key: tls.key, port: values.turnTlsPort } } : {};
+      // With a shared port, TURN over TLS is served there instead of on a port of its own.
+      const turnTls = tls && values.turnTlsPort > 0 && !singlePort ? { tls: { cert: tls.cert, key: tls.key, port: values.turnTlsPort } } : {};
       turn = await start({
         host: values.host,
         port: plan.port,
         secret: plan.secret,
         realm: values.turnRealm,
-        publicHost: values.turnExternalIp ?? publicHost(values.host),
+        publicHost: turnHost,
         logger,
         ...turnServerOptions(values),
         ...turnTls,
@@ -195,12 +207,16 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
     notes.push('TURN: none (--turn-port 0, no --turn-url): peers behind strict NATs may not connect');
   }
 
+  const sharedTurn = turn?.acceptConnection;
   const hubOptions = buildHubOptions(values, { logger, tls, turn: hubTurn, stunUrls });
   let hub: RunningHub;
   try {
     const { startHub, registerTurnMetrics } = await import('@pinhole/server');
     // The meeting web app (apps/web/dist) on every path the hub does not claim.
-    hub = await startHub({ ...hubOptions, fallback: webAppHandler() });
+    // The shared port hands STUN/TURN connections to the embedded TURN server, and the
+    // welcome names it as turns:host:port (turn: without TLS) once the port is bound.
+    const single = singlePort ? { singlePort: sharedTurn && hubTurn ? { stun: sharedTurn, turnHost } : {} } : {};
+    hub = await startHub({ ...hubOptions, ...single, fallback: webAppHandler() });
     // The embedded TURN server's counters on the hub's /metrics (pinhole_turn_*).
     if (turn?.stats) registerTurnMetrics(hub.metrics.registry, turn.stats);
   } catch (err) {
@@ -212,7 +228,11 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
   // The hub itself logs the dev-mode warning; the banner repeats it for humans.
   const devMode = values.secret === undefined;
   const urls = servedUrls(values.host, hub.port, tls !== undefined);
-  io.stderr.write(renderBanner({ urls, tls, devMode, turnUrls: hubTurn?.urls ?? [], notes, secretLength: values.secret?.length }));
+  if (singlePort) {
+    const turnToo = sharedTurn && hubTurn ? (tls ? ', TURN over TLS, STUN/TURN over TCP' : ', STUN/TURN over TCP') : '';
+    notes.push(`One port: ${tls ? 'HTTPS/WSS' : 'HTTP/WS'}${turnToo} all on ${hub.port}`);
+  }
+  io.stderr.write(renderBanner({ urls, tls, devMode, turnUrls: hub.options.turn?.urls ?? [], notes, secretLength: values.secret?.length }));
   logger.info({ url: hub.url, port: hub.port, tls: tls?.origin ?? 'none', devMode, ...(values.redis !== undefined ? { node: hub.options.nodeId } : {}) }, 'hub listening');
 
   let closing: Promise<void> | undefined;

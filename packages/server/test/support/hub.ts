@@ -1,6 +1,6 @@
 import { afterAll } from 'vitest';
 import { pino } from 'pino';
-import { startHub, type HubOptions, type RunningHub } from '../../src/index.js';
+import { startHub, type HubOptions, type ListenOptions, type RunningHub } from '../../src/index.js';
 import { TestClient, type ClientOptions, type TransportName } from './client.js';
 import { TestRedis } from '@pinhole/test-kit/redis';
 
@@ -23,13 +23,13 @@ export interface TestCore {
     localStats: boolean;
   };
   /** A hub on a free loopback port, quiet logs; closed by `close`. */
-  start(options?: HubOptions): Promise<RunningHub>;
+  start(options?: HubOptions & ListenOptions): Promise<RunningHub>;
 }
 
 let prefixes = 0;
 let redis: Promise<TestRedis> | undefined;
 
-const quiet = (options: HubOptions): Promise<RunningHub> => startHub({ host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), ...options });
+const quiet = (options: HubOptions & ListenOptions): Promise<RunningHub> => startHub({ host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), ...options });
 
 const memory: TestCore = { name: 'memory', capabilities: { localStats: true }, start: (options = {}) => quiet(options) };
 
@@ -58,8 +58,8 @@ export function testCores(): TestCore[] {
   return [memory, onRedis];
 }
 
-/** A hub with exactly `options` (memory core unless they name a Redis): the cluster tests. */
-export async function startTestHub(options: HubOptions = {}): Promise<RunningHub> {
+/** A hub with exactly `options` (memory core unless they name a Redis): tests of the cluster and of the listener (TLS, the shared port). */
+export async function startTestHub(options: HubOptions & ListenOptions = {}): Promise<RunningHub> {
   return memory.start(options);
 }
 

@@ -29,6 +29,13 @@ export interface TurnServer {
   readonly ports: TurnServerPorts;
   /** The address advertised in XOR-RELAYED-ADDRESS. */
   readonly relayIp: string;
+  /**
+   * Serve TURN on a connection accepted elsewhere, e.g. on a port shared with HTTPS:
+   * `transport` 'tcp' for a plain socket, 'tls' for a TLSSocket whose handshake is done.
+   * Bytes the caller peeked must be back in the socket (`unshift`). The connection limits
+   * and idle timeout of the server's own TCP/TLS listeners apply to it too.
+   */
+  acceptConnection(socket: Socket, transport: 'tcp' | 'tls'): void;
   /** Counters and gauges; see TurnStats. */
   stats(): TurnStats;
   /** Stop listening, drop every allocation and close every socket. */
@@ -196,11 +203,25 @@ export async function startTurnServer(options: TurnServerOptions = {}): Promise<
         throw bindFailed(`TLS ${opts.listeningIp}:${opts.tls?.port}`, err);
       });
     }
+    // Connections accepted elsewhere enter through servers that never listen: the same
+    // serveStream code then frames them, maps their 5-tuple and applies the same limits.
+    const adopted = { tcp: createServer(), tls: createServer() };
+    serveStream(adopted.tcp, 'tcp', streamHandlers, streamPolicy);
+    serveStream(adopted.tls, 'tls', streamHandlers, streamPolicy);
+    const acceptConnection = (socket: Socket, transport: 'tcp' | 'tls'): void => {
+      if (closed) {
+        socket.destroy();
+        return;
+      }
+      adopted[transport].emit('connection', socket);
+      if (transport === 'tls') adopted.tls.emit('secureConnection', socket);
+    };
     const ports = { udp: serverPort, tcp: tcpPort, tls: tlsPort };
     log?.info({ ports, relayIp: opts.relayIp, realm: opts.realm }, 'turn: listening');
     return {
       ports,
       relayIp: opts.relayIp,
+      acceptConnection,
       stats: () => ({ ...core.stats(), connections: connections.size }),
       close: shutdown,
     };
