@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -59,6 +59,21 @@ const optionalNative = {
   },
 };
 
+// The hub's cluster script (packages/server/src/cluster/lua/*.lua) is read at start from lua/
+// next to the module that loads it, dist/cluster/script-source.js; in the executable that
+// module is replaced by one holding the text, read here from the package build.
+const scriptSource = join(root, 'packages/server/dist/cluster/script-source.js');
+const lua = await import(pathToFileURL(scriptSource).href);
+const inlineClusterScript = {
+  name: 'pinhole-cluster-script',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]server[\\/]dist[\\/]cluster[\\/]script-source\.js$/ }, () => ({
+      contents: ['LUA_FILES', 'LUA_PARTS', 'CLUSTER_SCRIPT'].map((name) => `export const ${name} = ${JSON.stringify(lua[name])};`).join('\n'),
+      loader: 'js',
+    }));
+  },
+};
+
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 const bundle = join(work, 'pinhole.cjs');
@@ -71,7 +86,7 @@ await build({
   outfile: bundle,
   // The bundle takes each package's Node build, never its TypeScript sources (the `pinhole-source` condition).
   conditions: ['node'],
-  plugins: [nativeShim, optionalNative],
+  plugins: [nativeShim, optionalNative, inlineClusterScript],
   logLevel: 'warning',
   // Code that reads import.meta.url is bypassed in the executable (bundled.ts), but esbuild
   // still sees it; an empty import.meta there is expected.

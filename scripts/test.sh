@@ -10,6 +10,8 @@ command -v turnserver >/dev/null 2>&1 || need+=(coturn)
 [ -x /usr/sbin/squid ] || command -v squid >/dev/null 2>&1 || need+=(squid)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
+# luacheck (Debian: lua-check): lints the cluster's Lua script (packages/server/test/lua-lint.test.ts).
+command -v luacheck >/dev/null 2>&1 || need+=(lua-check)
 # nftables: firewalls and NAT of the network-namespace topologies (packages/agent/test/netns-*).
 [ -x /usr/sbin/nft ] || command -v nft >/dev/null 2>&1 || need+=(nftables)
 # aiortc (Python) and python3-websockets: the SDK interop test (packages/client/test/interop-aiortc.test.ts).

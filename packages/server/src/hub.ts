@@ -92,6 +92,7 @@ export class Hub implements HubCore<Session> {
   }
 
   /** Looks up a session for an HTTP request carrying `session` and `key`. */
+  // Twin: cluster/lua/ops.lua op 'info'.
   authenticate(sessionId: string | null, key: string | null): Session {
     const found = sessionId ? this.sessions.get(sessionId) : undefined;
     const session = found && !found.ended ? found : undefined;
@@ -142,6 +143,7 @@ export class Hub implements HubCore<Session> {
   }
 
   /** Returns a promise only when the frame needs an async step. Never throws. */
+  // Twin: cluster/lua/apply.lua apply, ops.lua ops 'frame' and 'reject'.
   #apply(session: Session, frame: Inbound): Promise<void> | undefined {
     if (session.ended) return undefined;
     if (frame instanceof ProtocolError) {
@@ -200,6 +202,7 @@ export class Hub implements HubCore<Session> {
     this.receive(session, err);
   }
 
+  // Twin: cluster/lua/ops.lua op 'overflow'.
   overflow(session: Session): void {
     if (session.ended) return;
     this.deps.logger.warn({ session: session.id }, 'write buffer overflow (the client is not reading): ending session');
@@ -207,6 +210,7 @@ export class Hub implements HubCore<Session> {
   }
 
   /** Sends a sequenced error frame to a session. */
+  // Twin: cluster/lua/lib.lua pushError.
   sendError(session: Session, code: ErrorCode, message: string, ref?: FrameId, frameType?: string): void {
     this.deps.metrics.error(code);
     const error: OutboundFrame = { type: 'error', code, message };
@@ -215,6 +219,7 @@ export class Hub implements HubCore<Session> {
     this.deliver(session, error);
   }
 
+  // Twin (with #broadcast, #join, #leave; same error texts): cluster/lua/apply.lua apply.
   #signal(session: Session, frame: SignalFrame): void {
     const { to, room } = frame;
     const rooms = this.deps.rooms;
@@ -284,6 +289,7 @@ export class Hub implements HubCore<Session> {
     this.deliver(session, left);
   }
 
+  // Twin: cluster/lua/lib.lua leaveRoom.
   async #leaveRoom(session: Session, room: string, reason: PeerLeftReason): Promise<void> {
     const { rooms, bus } = this.deps;
     if (!(await rooms.leave(room, session.peer))) return;
@@ -293,6 +299,7 @@ export class Hub implements HubCore<Session> {
   // ------------------------------------------------------------ delivery and lifetime
 
   /** Hands a frame to a session hosted here (called by the bus). */
+  // Twin (with Session.push): cluster/lua/lib.lua push.
   deliver(session: Session, frame: OutboundFrame): void {
     if (session.ended) return;
     if (session.push(frame)) {
@@ -304,6 +311,7 @@ export class Hub implements HubCore<Session> {
   }
 
   /** Ends a session: it leaves its rooms (room-mates get `peer-left`) and cannot be resumed. */
+  // Twin: cluster/lua/lib.lua endSession.
   async end(session: Session, reason: EndReason): Promise<void> {
     if (session.ended) return;
     session.ended = true;
@@ -328,6 +336,7 @@ export class Hub implements HubCore<Session> {
   }
 
   /** Ends sessions detached for longer than the grace period. Called periodically. */
+  // Twin: cluster/lua/ops.lua op 'sweep'.
   sweep(): void {
     const deadline = this.deps.now() - this.#limits.graceMs;
     for (const session of this.sessions.values()) {
@@ -345,6 +354,7 @@ export class Hub implements HubCore<Session> {
     return this.deps.rooms.members(room);
   }
 
+  // Twin: cluster/lua/ops.lua op 'rest'.
   async relay(room: string, to: string | undefined, data: Json, id: string | undefined): Promise<{ delivered: number; duplicate?: true }> {
     const { rooms, bus } = this.deps;
     if (to !== undefined && !rooms.has(room, to)) throw new ProtocolError('unknown-peer', `peer "${to}" is not in room "${room}"`);

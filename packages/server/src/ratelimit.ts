@@ -13,6 +13,7 @@ export class TokenBucket {
   }
 
   /** Takes one token; false when the bucket is empty. */
+  // Twin: cluster/lua/lib.lua take.
   take(now: number): boolean {
     if (this.rate === Infinity || this.rate === 0) return true; // 0 = no limit, as welcome.limits says
     const elapsed = now - this.#last;

@@ -42,6 +42,7 @@ export class MemoryRoomStore implements RoomStore {
     return this.#rooms.get(room)?.has(peer) ?? false;
   }
 
+  // Twin: cluster/lua/lib.lua peersJson, ops.lua op 'peers'.
   members(room: string): PeerInfo[] {
     return [...(this.#rooms.get(room)?.values() ?? [])];
   }

@@ -6,10 +6,10 @@ import { BoundedSet } from './bounded-set.js';
 import { TokenBucket } from './ratelimit.js';
 import type { Downstream, Encoded } from './transports/transport.js';
 
-/** String ids remembered for deduplication. */
-const MAX_STRING_IDS = 1024;
+/** String ids remembered for deduplication (the cluster script's too: lua/lib.lua firstSight). */
+export const MAX_STRING_IDS = 1024;
 /** Integer ids above `lastId` remembered while a gap is open. */
-const MAX_IDS_ABOVE = 4096;
+export const MAX_IDS_ABOVE = 4096;
 
 export function randomId(bytes: number): string {
   return randomBytes(bytes).toString('base64url');
@@ -79,6 +79,7 @@ export class Session {
    * Numbers, encodes and buffers a frame, and writes it if a transport is attached.
    * Returns false when the replay buffer is over its bounds: the caller ends the session.
    */
+  // Twin: cluster/lua/lib.lua push.
   push(frame: OutboundFrame): boolean {
     const seq = this.seq + 1;
     // `type` then `seq` lead the JSON (the spread keeps `type` in first place). The seq is
@@ -101,6 +102,7 @@ export class Session {
    * cannot have frames not sent yet: an ack beyond them is clamped, so it cannot empty the
    * buffer of frames still to come (docs/protocol/hub.md §4.1).
    */
+  // Twin: cluster/lua/lib.lua ack.
   ack(upTo: number): void {
     upTo = Math.min(upTo, this.#sent);
     const buffer = this.#buffer;
@@ -122,6 +124,7 @@ export class Session {
   }
 
   /** Buffered frames with seq > `after`, oldest first. */
+  // Twin: cluster/lua/ops.lua op 'fetch'.
   framesAfter(after: number): Encoded[] {
     const out: Encoded[] = [];
     for (let i = this.#head; i < this.#buffer.length; i++) {
@@ -135,6 +138,7 @@ export class Session {
    * Attaches a transport, closing the one it replaces, and replays what the client
    * has not seen (seq > lastSeq). `before` runs first (the transport writes `welcome`).
    */
+  // Twin: cluster/lua/ops.lua op 'attach'.
   attach(downstream: Downstream, lastSeq: number): void {
     const previous = this.downstream;
     this.downstream = downstream;
@@ -147,6 +151,7 @@ export class Session {
   }
 
   /** Detaches `downstream` if it is the current one; the grace period starts. */
+  // Twin: cluster/lua/ops.lua op 'detach'.
   detach(downstream: Downstream, now: number): void {
     if (this.downstream !== downstream) return;
     this.downstream = undefined;
@@ -157,6 +162,7 @@ export class Session {
    * Records a client frame id. Returns false if a frame with this id was already
    * applied (the frame is a retry and must be ignored).
    */
+  // Twin: cluster/lua/lib.lua firstSight.
   firstSight(id: FrameId): boolean {
     if (typeof id === 'string') {
       return this.#stringIds.add(id);

@@ -4,36 +4,24 @@
  * nested 5,000 deep, get `bad-frame` with their `ref` before anything else reads them. Their
  * ids are consumed (`lastId` moves) and no receiver's `seq` skips a number.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MAX_FRAME_DEPTH, type ErrorFrame, type Json, type ServerFrame, type WelcomeFrame } from '@pinhole/protocol';
-import type { HubOptions, RunningHub } from '../src/index.js';
+import type { RunningHub } from '../src/index.js';
 import type { TestClient } from './support/client.js';
-import { joined, startTestHub } from './support/hub.js';
-import { TestRedis } from '@pinhole/test-kit/redis';
+import { joined, testCores } from './support/hub.js';
 
 const MAX_FRAME_BYTES = 16_384;
 const ROOM = 'deep';
 
-let redis: TestRedis;
 let hub: RunningHub;
 let receiver: TestClient;
-beforeAll(async () => {
-  redis = await TestRedis.start();
-});
-afterAll(async () => {
-  await redis.stop();
-});
 afterEach(async () => {
   await receiver?.close();
   await hub?.close();
 });
 
-let prefixes = 0;
-const CORES: { core: string; options: () => HubOptions }[] = [
-  { core: 'memory', options: () => ({}) },
-  { core: 'redis', options: () => ({ redis: redis.url, redisPrefix: `depth${++prefixes}:` }) },
-];
+const cores = testCores();
 
 /** `levels` nested arrays around `leaf`, built as text: no recursion on this side either. */
 const nested = (levels: number, leaf = '0'): string => '['.repeat(levels) + leaf + ']'.repeat(levels);
@@ -125,9 +113,9 @@ function send(path: Path, texts: string[]): Promise<Sent> {
 const seqs = (list: ServerFrame[]): number[] => list.map((f) => (f as { seq: number }).seq);
 const upTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 
-describe.each(CORES)('$core core', ({ options }) => {
+describe.each(cores)('$name core', (core) => {
   const start = async (): Promise<void> => {
-    hub = await startTestHub({ maxFrameBytes: MAX_FRAME_BYTES, ratePerSecond: Infinity, ...options() });
+    hub = await core.start({ maxFrameBytes: MAX_FRAME_BYTES, ratePerSecond: Infinity });
     receiver = await joined(hub, ROOM);
   };
 

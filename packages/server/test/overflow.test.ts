@@ -3,15 +3,13 @@
  * attached (a long-poll between two polls), and acks of frames never sent. Both cores:
  * memory, and a node on a real Redis.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerLeftFrame, ServerFrame } from '@pinhole/protocol';
 import type { HubOptions, RunningHub } from '../src/index.js';
 import { TestClient } from './support/client.js';
-import { joined, startTestHub } from './support/hub.js';
-import { TestRedis } from '@pinhole/test-kit/redis';
+import { joined, testCores, type TestCore } from './support/hub.js';
 import { HttpSession } from './support/stalled.js';
 
-let redis: TestRedis | undefined;
 let hub: RunningHub | undefined;
 const clients: TestClient[] = [];
 afterEach(async () => {
@@ -19,15 +17,9 @@ afterEach(async () => {
   await hub?.close();
   hub = undefined;
 });
-afterAll(async () => {
-  await redis?.stop();
-});
 
-let prefix = 0;
-async function start(core: 'memory' | 'redis', options: HubOptions): Promise<RunningHub> {
-  if (core === 'redis') redis ??= await TestRedis.start();
-  const cluster: HubOptions = core === 'redis' ? { redis: redis!.url, redisPrefix: `o${++prefix}:`, nodeId: 'node-o' } : {};
-  hub = await startTestHub({ ratePerSecond: Infinity, pollHoldMs: 1000, ...cluster, ...options });
+async function start(core: TestCore, options: HubOptions): Promise<RunningHub> {
+  hub = await core.start({ ratePerSecond: Infinity, pollHoldMs: 1000, ...options });
   return hub;
 }
 
@@ -43,7 +35,7 @@ async function errorsTotal(code: string): Promise<number> {
   return line === undefined ? 0 : Number(line.split(' ').pop());
 }
 
-describe.each(['memory', 'redis'] as const)('%s core', (core) => {
+describe.each(testCores())('$name core', (core) => {
   it('a long-poll session that overflows between two polls: the next poll is answered with the overflow error (not 404), and it is counted', async () => {
     const h = await start(core, { maxReplayFrames: 20 });
     const sender = await joined(h, 'flood');

@@ -42,7 +42,7 @@ describe.each(['memory', 'redis'] as const)('%s core', (core) => {
       if (redis) await redis.restart();
       else redis = await TestRedis.start();
     }
-    hub = await HubProcess.start({ ...(core === 'redis' ? { redis: redis!.url, nodeId: 'stalled' } : {}), args: ['--heartbeat', '1s'] });
+    hub = await HubProcess.start({ ...(core === 'redis' ? { redis: redis!.url, nodeId: 'stalled' } : {}), args: ['--heartbeat', '500ms'] });
     feeder = new TestClient(hub.url);
     await feeder.connect();
   }, 60_000);
@@ -98,8 +98,8 @@ describe.each(['memory', 'redis'] as const)('%s core', (core) => {
     await fill(over.session, 'over', 140, false);
     expect(await over.session.send({ type: 'ping' })).toMatchObject({ code: 'overflow' });
 
-    // Heartbeats come every second: a few of them pass over the ended streams.
-    await sleep(3500);
+    // Heartbeats come every 500 ms: a few of them (3.5 intervals) pass over the ended streams.
+    await sleep(1750);
     expect(hub.alive).toBe(true);
     expect((await fetch(`${hub.url}/healthz`)).status).toBe(200);
     // The ended streams are let go (after a heartbeat's time to drain), not kept for as long

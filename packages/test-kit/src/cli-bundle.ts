@@ -5,7 +5,7 @@
  * packages are bundled from src, everything from node_modules stays external and resolves
  * from the repository's node_modules (the bundle is written below it).
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -68,6 +68,9 @@ export function bundleCli(): Promise<string> {
       plugins: [externalDependencies],
       logLevel: 'error',
     });
+    // The hub's cluster script is read at start from lua/ next to the module that loads it
+    // (packages/server/src/cluster/script-source.ts), which is this bundle now.
+    cpSync(join(ROOT, 'packages/server/src/cluster/lua'), join(dir, 'dist/lua'), { recursive: true });
     return outfile;
   })();
   return bundled;

@@ -10,6 +10,7 @@ import { Counter, Gauge } from 'prom-client';
 import {
   ProtocolError,
   type ClientFrame,
+  type ErrorCode,
   type FrameId,
   type HelloFrame,
   type Json,
@@ -66,8 +67,11 @@ export class ClusterSession implements SessionHandle {
   }
 }
 
-/** What the script returns for a client frame: lastId, seq, flags (b: bye, o: a session overflowed, g: gone). */
-type FrameResult = [number, number, string];
+/**
+ * What the script returns for a client frame: lastId, seq, flags (b: bye, o: a session
+ * overflowed, g: gone), and the code of the error frame it answered with ('' none).
+ */
+type FrameResult = [number, number, string, string];
 
 export class ClusterHub implements HubCore<ClusterSession> {
   readonly store: ClusterStore;
@@ -259,8 +263,10 @@ export class ClusterHub implements HubCore<ClusterSession> {
 
   #frameCall(session: ClusterSession, op: 'frame' | 'reject', args: ScriptArg[]): void {
     const call = this.#call(op, ...args).then((result) => {
-      const [lastId, seq, flags] = result as FrameResult;
+      const [lastId, seq, flags, error] = result as FrameResult;
       if (flags.includes('g')) return;
+      // Counted by the node that took the frame, as the memory core counts in Hub.sendError.
+      if (error !== '') this.deps.metrics.error(error as ErrorCode);
       session.lastId = lastId;
       session.seq = seq;
       if (flags.includes('o')) this.sweep(); // end the overflowed session now

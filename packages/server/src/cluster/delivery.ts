@@ -32,7 +32,9 @@ interface Attachment {
   pending: Encoded[];
 }
 
-const entry = (seq: number, text: string): Encoded => ({ seq, text, bytes: text.length });
+// `bytes` is the UTF-8 size (as session.ts counts it): SSE frames its chunks by it, so a count
+// of UTF-16 units cut multi-byte streams short (test/stream-framing.test.ts, Redis core, sse).
+const entry = (seq: number, text: string): Encoded => ({ seq, text, bytes: Buffer.byteLength(text) });
 
 /** Encodes the frames of a replay: the buffer holds seq `last - n + 1 … last`. */
 function numbered(last: number, frames: string[]): Encoded[] {

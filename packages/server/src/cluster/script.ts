@@ -1,7 +1,9 @@
 /**
- * The cluster's state machine, as one Redis Lua script. Every change of shared state (a
- * client frame, an attach, a sweep) is one call, so it is atomic across nodes: seq numbers
- * are assigned, frames queued and the owning node woken up in one step, in seq order.
+ * The cluster's state machine, as one Redis Lua script (lua/*.lua, joined by
+ * script-source.ts). Every change of shared state (a client frame, an attach, a sweep) is
+ * one call, so it is atomic across nodes: seq numbers are assigned, frames queued and the
+ * owning node woken up in one step, in seq order. Each Lua rule names its memory-core twin
+ * (hub.ts, session.ts …) and each twin names it back.
  *
  * Keys (P = prefix):
  *   P s:<sid>   hash: key peer grant seq acked bytes sent lastId node conn det tok tokAt sic over
@@ -23,9 +25,11 @@
  *   `x <sid> <conn>` that connection was replaced; `e <sid> <reason>` the session ended.
  */
 
-import { LUA_LIB } from './script-lib.js';
-import { LUA_OPS } from './script-ops.js';
+import { MAX_IDS_ABOVE, MAX_STRING_IDS } from '../session.js';
 
+export { CLUSTER_SCRIPT } from './script-source.js';
+
+/** What the script takes as its leading arguments (lua/lib.lua reads them). */
 export interface ScriptLimits {
   prefix: string;
   maxReplayFrames: number;
@@ -40,13 +44,14 @@ export interface ScriptLimits {
   tombstoneMs: number;
 }
 
-const lua = (s: string): string => JSON.stringify(s); // a Lua string literal (JSON escapes are valid Lua)
-
-export function clusterScript(l: ScriptLimits): string {
+/**
+ * The arguments every call of the script starts with, in the order lua/lib.lua reads them
+ * (ARGV[1..11]); the operation and its arguments follow. Limits travel as arguments, not as
+ * script text: the script (and its SHA) is the same whatever a node is configured with.
+ * The id bounds are the memory core's (session.ts), so both cores forget ids alike.
+ */
+export function limitArgs(l: ScriptLimits): string[] {
   const rate = Number.isFinite(l.ratePerSecond) ? l.ratePerSecond : 0;
-  return `
-local P = ${lua(l.prefix)}
-local MAXF, MAXB, RATE, BURST = ${l.maxReplayFrames}, ${l.maxReplayBytes}, ${rate}, ${l.rateBurst}
-local MAXROOMS, MAXPEERS, RESTTTL, TOMBMS = ${l.maxRoomsPerSession}, ${l.maxPeersPerRoom}, ${l.restIdTtlSeconds}, ${l.tombstoneMs}
-${LUA_LIB}${LUA_OPS}`;
+  const limits = [l.maxReplayFrames, l.maxReplayBytes, rate, l.rateBurst, l.maxRoomsPerSession, l.maxPeersPerRoom, l.restIdTtlSeconds, l.tombstoneMs, MAX_STRING_IDS, MAX_IDS_ABOVE];
+  return [l.prefix, ...limits.map(String)];
 }

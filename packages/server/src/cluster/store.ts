@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { clusterScript, type ScriptLimits } from './script.js';
+import { CLUSTER_SCRIPT, limitArgs, type ScriptLimits } from './script.js';
 
 /** Longest pause between two reconnect attempts to Redis. */
 const MAX_RECONNECT_DELAY_MS = 2000;
@@ -24,8 +24,10 @@ export class ClusterStore {
   readonly channel: string;
   readonly #cmd: Redis;
   readonly #sub: Redis;
-  readonly #script: string;
-  readonly #sha: string;
+  readonly #script = CLUSTER_SCRIPT;
+  readonly #sha = createHash('sha1').update(CLUSTER_SCRIPT).digest('hex');
+  /** The prefix and limits, leading every call's arguments (script.ts limitArgs). */
+  readonly #limits: string[];
   #closing = false;
   #connectedOnce = false;
   /** The last Redis failure, until both connections are ready again. */
@@ -39,8 +41,7 @@ export class ClusterStore {
     private readonly events: StoreEvents,
   ) {
     this.channel = `${limits.prefix}node:${node}`;
-    this.#script = clusterScript(limits);
-    this.#sha = createHash('sha1').update(this.#script).digest('hex');
+    this.#limits = limitArgs(limits);
     const common: RedisOptions = {
       lazyConnect: true,
       retryStrategy: (times) => (this.#closing ? null : Math.min(times * 100, MAX_RECONNECT_DELAY_MS)),
@@ -99,7 +100,7 @@ export class ClusterStore {
   /** Runs one operation of the cluster script. */
   async run(op: string, ...args: ScriptArg[]): Promise<unknown> {
     try {
-      return await this.#cmd.evalsha(this.#sha, 0, op, ...args);
+      return await this.#cmd.evalsha(this.#sha, 0, ...this.#limits, op, ...args);
     } catch (err) {
       // Scripts flushed under us: load again, and fail this call (its caller retries safely;
       // re-sending it here could apply it after calls sent later).

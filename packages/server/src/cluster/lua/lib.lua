@@ -1,17 +1,31 @@
-/**
- * The cluster script's functions (see script.ts for the keys and channels): numbering and
- * queueing a frame, acks, frame-id dedupe, the token bucket, rooms, ending a session, and
- * applying one client frame. Plain Lua text; script.ts prepends the limits.
- */
-export const LUA_LIB = `
+-- The cluster script, part 1 of 3: its limits and shared functions. script-source.ts loads
+-- lib.lua, apply.lua and ops.lua as ONE script (Redis runs it, luacheck lints it, in that
+-- order), so the later parts use these locals. Keys and channels: script.ts.
+--
+-- Every call passes the prefix and the limits first (script.ts limitArgs, in this order),
+-- then the operation and its arguments: the script text is the same for every hub
+-- configuration, and one SHA serves every node.
+local P = ARGV[1]
+local MAXF, MAXB = tonumber(ARGV[2]), tonumber(ARGV[3])
+-- RATE 0: unlimited.
+local RATE, BURST = tonumber(ARGV[4]), tonumber(ARGV[5])
+local MAXROOMS, MAXPEERS = tonumber(ARGV[6]), tonumber(ARGV[7])
+local RESTTTL, TOMBMS = tonumber(ARGV[8]), tonumber(ARGV[9])
+local MAXSTRINGIDS, MAXIDSABOVE = tonumber(ARGV[10]), tonumber(ARGV[11])
+-- The operation (A[1]) and its arguments (A[2]…).
+local A = { unpack(ARGV, 12) }
 local overflowed = 0
+-- The code of the error frame this call sent its caller, if any: the calling node counts it
+-- (pinhole_errors_total), as hub.ts Hub.sendError does.
+local errorCode = ''
 
 local function fmt(n) return string.format('%d', n) end
 local function skey(sid) return P .. 's:' .. sid end
 local function sidOf(peer) return redis.call('GET', P .. 'p:' .. peer) end
 local function str(s) return cjson.encode(s) end
 
--- Numbers, queues and announces a frame to a session (docs/protocol/hub.md §4.1-4.2).
+-- Numbers, queues and announces a frame to a session (docs/protocol/hub.md §4.1-4.2). Over the
+-- replay bounds the session ends. Twin: session.ts Session.push + hub.ts Hub.deliver.
 local function push(sid, ftype, body)
   if not sid then return end
   local sk = skey(sid)
@@ -37,7 +51,9 @@ local function push(sid, ftype, body)
   redis.call('PUBLISH', P .. 'node:' .. st[4], 'f ' .. sid .. ' ' .. fmt(seq) .. ' ' .. text)
 end
 
+-- A sequenced error frame. Twin: hub.ts Hub.sendError.
 local function pushError(sid, code, message, ref, frame)
+  errorCode = code
   local body = '{"code":"' .. code .. '","message":' .. str(message)
   if ref then body = body .. ',"ref":' .. ref end
   if frame and frame ~= '' then body = body .. ',"frame":"' .. frame .. '"' end
@@ -45,7 +61,8 @@ local function pushError(sid, code, message, ref, frame)
 end
 
 -- Cumulative ack: drops frames with seq <= upTo from the replay buffer. An ack beyond the
--- frames sent to a node (\`sent\`) is clamped: it cannot drop frames still to be delivered.
+-- frames sent to a node (`sent`) is clamped: it cannot drop frames still to be delivered.
+-- Twin: session.ts Session.ack.
 local function ack(sk, sid, upTo)
   local st = redis.call('HMGET', sk, 'seq', 'acked', 'sent')
   local seq, acked = tonumber(st[1]), tonumber(st[2])
@@ -62,13 +79,14 @@ local function ack(sk, sid, upTo)
   redis.call('HINCRBY', sk, 'bytes', -b)
 end
 
--- Records a client frame id; false for a retry (docs/protocol/hub.md §4.5).
+-- Records a client frame id; false for a retry (docs/protocol/hub.md §4.5). Remembers the last
+-- MAXSTRINGIDS string ids and MAXIDSABOVE integer ids above lastId. Twin: session.ts Session.firstSight.
 local function firstSight(sk, sid, kind, id)
   if kind == 's' then
     local z = P .. 'si:' .. sid
     if redis.call('ZSCORE', z, id) then return false end
     redis.call('ZADD', z, redis.call('HINCRBY', sk, 'sic', 1), id)
-    if redis.call('ZCARD', z) > 1024 then redis.call('ZPOPMIN', z) end
+    if redis.call('ZCARD', z) > MAXSTRINGIDS then redis.call('ZPOPMIN', z) end
     return true
   end
   local n = tonumber(id)
@@ -80,7 +98,7 @@ local function firstSight(sk, sid, kind, id)
   else
     if redis.call('ZSCORE', ia, id) then return false end
     redis.call('ZADD', ia, n, id)
-    if redis.call('ZCARD', ia) > 4096 then
+    if redis.call('ZCARD', ia) > MAXIDSABOVE then
       -- The client skipped ids: close the gap rather than remember without bound.
       last = tonumber(redis.call('ZPOPMIN', ia)[2])
     end
@@ -92,7 +110,7 @@ local function firstSight(sk, sid, kind, id)
   return true
 end
 
--- Token bucket per session (rate 0: unlimited).
+-- Token bucket per session (rate 0: unlimited). Twin: ratelimit.ts TokenBucket.take.
 local function take(sk, now)
   if RATE == 0 then return true end
   local st = redis.call('HMGET', sk, 'tok', 'tokAt')
@@ -109,6 +127,7 @@ local function take(sk, now)
   return true
 end
 
+-- A room's presence as JSON, without `except`. Twin: rooms.ts MemoryRoomStore.members.
 local function peersJson(rk, except)
   local all = redis.call('HGETALL', rk)
   local out = {}
@@ -118,6 +137,7 @@ local function peersJson(rk, except)
   return '[' .. table.concat(out, ',') .. ']'
 end
 
+-- Removes a peer from a room's presence; the rest get peer-left. Twin: hub.ts Hub.#leaveRoom.
 local function leaveRoom(peer, room, reason)
   local rk = P .. 'r:' .. room
   if redis.call('HDEL', rk, peer) == 0 then return end
@@ -127,13 +147,14 @@ local function leaveRoom(peer, room, reason)
 end
 
 -- Ends a session: it leaves its rooms (room-mates get peer-left) and cannot be resumed.
+-- Twin: hub.ts Hub.end.
 local function endSession(sid, reason)
   local sk = skey(sid)
   local st = redis.call('HMGET', sk, 'peer', 'node', 'key')
   if not st[1] then return end
   local peer = st[1]
   redis.call('HSET', sk, 'over', '1')
-  -- Its client's next poll or stream is told \`overflow\`, not \`session-unknown\` (§4.2).
+  -- Its client's next poll or stream is told `overflow`, not `session-unknown` (§4.2).
   if reason == 'overflow' then redis.call('SET', P .. 't:' .. sid, st[3], 'PX', TOMBMS) end
   local rs = P .. 'rs:' .. sid
   local rooms = redis.call('SMEMBERS', rs)
@@ -151,8 +172,9 @@ end
 
 local function inRoom(sid, room) return redis.call('SISMEMBER', P .. 'rs:' .. sid, room) == 1 end
 
--- Forgets a node: the sessions still on it are detached as of \`at\` (their grace runs from
--- then, so their clients can resume on another node). Returns how many it had.
+-- Forgets a node: the sessions still on it are detached as of `at` (their grace runs from
+-- then, so their clients can resume on another node). Returns how many it had. No twin:
+-- one process has no other node.
 local function detachNode(node, at)
   local sids = redis.call('SMEMBERS', P .. 'n:' .. node)
   for j = 1, #sids do
@@ -167,97 +189,16 @@ local function detachNode(node, at)
   return #sids
 end
 
--- One client frame after dedupe and rate limit. Returns flags for the node.
-local function apply(sid, sk, peer, now, ftype, ref, a)
-  if not take(sk, now) then
-    pushError(sid, 'rate-limited', 'more than ' .. tostring(RATE) .. ' frames/s; slow down and resend under a new id', ref, ftype)
-    return ''
-  end
-  if ftype == 'signal' then
-    local to, room, data = a[1], a[2], a[3]
-    if room ~= '' then
-      if not inRoom(sid, room) then return pushError(sid, 'not-in-room', 'you are not in room "' .. room .. '"', ref, ftype) end
-      if redis.call('HEXISTS', P .. 'r:' .. room, to) == 0 then
-        return pushError(sid, 'unknown-peer', 'peer ' .. str(to) .. ' is not in room "' .. room .. '"', ref, ftype)
-      end
-      push(sidOf(to), 'signal', '{"from":"' .. peer .. '","room":"' .. room .. '","data":' .. data .. '}')
-      return ''
-    end
-    local rooms = redis.call('SMEMBERS', P .. 'rs:' .. sid)
-    for i = 1, #rooms do
-      if redis.call('HEXISTS', P .. 'r:' .. rooms[i], to) == 1 then
-        push(sidOf(to), 'signal', '{"from":"' .. peer .. '","data":' .. data .. '}')
-        return ''
-      end
-    end
-    return pushError(sid, 'unknown-peer', 'peer ' .. str(to) .. ' shares no room with you', ref, ftype)
-  elseif ftype == 'broadcast' then
-    local room, data, canData = a[1], a[2], a[3]
-    if not inRoom(sid, room) then return pushError(sid, 'not-in-room', 'you are not in room "' .. room .. '"', ref, ftype) end
-    if canData ~= '1' then return pushError(sid, 'forbidden', 'your token does not allow sending data', ref, ftype) end
-    local body = '{"from":"' .. peer .. '","room":"' .. room .. '","data":' .. data .. '}'
-    local members = redis.call('HKEYS', P .. 'r:' .. room)
-    for i = 1, #members do
-      if members[i] ~= peer then push(sidOf(members[i]), 'broadcast', body) end
-    end
-  elseif ftype == 'join' then
-    local room, meta, preCode, preMsg = a[1], a[2], a[3], a[4]
-    if preCode ~= '' then return pushError(sid, preCode, preMsg, ref, ftype) end
-    local rk = P .. 'r:' .. room
-    local tail = '}'
-    if ref then tail = ',"ref":' .. ref .. '}' end
-    if inRoom(sid, room) then
-      -- Already in: answer again (a retry after a lost reply), leaving presence as it is.
-      push(sid, 'joined', '{"room":"' .. room .. '","peer":"' .. peer .. '","peers":' .. peersJson(rk, peer) .. tail)
-      return ''
-    end
-    if redis.call('SCARD', P .. 'rs:' .. sid) >= MAXROOMS then
-      return pushError(sid, 'too-many-rooms', 'a session may be in at most ' .. MAXROOMS .. ' rooms', ref, ftype)
-    end
-    if redis.call('HLEN', rk) >= MAXPEERS then
-      return pushError(sid, 'room-full', 'room "' .. room .. '" already has ' .. MAXPEERS .. ' peers', ref, ftype)
-    end
-    local others = peersJson(rk, peer)
-    redis.call('HSET', rk, peer, meta)
-    redis.call('SADD', P .. 'rs:' .. sid, room)
-    push(sid, 'joined', '{"room":"' .. room .. '","peer":"' .. peer .. '","peers":' .. others .. tail)
-    local body = '{"room":"' .. room .. '","peer":"' .. peer .. '","meta":' .. meta .. '}'
-    local members = redis.call('HKEYS', rk)
-    for i = 1, #members do
-      if members[i] ~= peer then push(sidOf(members[i]), 'peer-joined', body) end
-    end
-  elseif ftype == 'leave' then
-    local room = a[1]
-    if not inRoom(sid, room) then return pushError(sid, 'not-in-room', 'you are not in room "' .. room .. '"', ref, ftype) end
-    redis.call('SREM', P .. 'rs:' .. sid, room)
-    leaveRoom(peer, room, 'leave')
-    local body = '{"room":"' .. room .. '"}'
-    if ref then body = '{"room":"' .. room .. '","ref":' .. ref .. '}' end
-    push(sid, 'left', body)
-  elseif ftype == 'ping' then
-    local st = redis.call('HMGET', sk, 'node', 'lastId')
-    if st[1] ~= '' then
-      local pong = '{"type":"pong"'
-      if ref then pong = pong .. ',"ref":' .. ref end
-      pong = pong .. ',"time":' .. fmt(now) .. ',"lastId":' .. st[2] .. '}'
-      redis.call('PUBLISH', P .. 'node:' .. st[1], 'l ' .. sid .. ' ' .. pong)
-    end
-  elseif ftype == 'bye' then
-    endSession(sid, 'leave')
-    return 'b'
-  end
-  return ''
-end
-
+-- The `ref` of an answer, as JSON: a frame id sent as kind ('' none, 'i', 's') and text.
 local function refOf(kind, id)
   if kind == 'i' then return id end
   if kind == 's' then return str(id) end
   return nil
 end
 
+-- What a client frame's call returns: lastId, seq, flags, error code (cluster-hub.ts FrameResult).
 local function result(sk, flags)
   local st = redis.call('HMGET', sk, 'lastId', 'seq')
   if overflowed == 1 then flags = flags .. 'o' end
-  return { tonumber(st[1]) or 0, tonumber(st[2]) or 0, flags }
+  return { tonumber(st[1]) or 0, tonumber(st[2]) or 0, flags, errorCode }
 end
-`;
