@@ -9,7 +9,7 @@
  * Any other first character is reserved; such a frame is reported as `bad-message` and
  * dropped.
  */
-import { MAX_MESSAGE_BYTES } from './defaults.js';
+import { MAX_MESSAGE_BYTES } from '../defaults.js';
 import { DataError } from './errors.js';
 
 export type MessageKind = 'json' | 'text' | 'binary';

@@ -14,7 +14,7 @@ import { Emitter } from '../emitter.js';
 import { HeldEvents } from '../held-events.js';
 import type { Signaler, SignalerEvents, SignalerState } from './signaler.js';
 import { SignalingError, withTimeout } from './errors.js';
-import { DEFAULT_RUNG_CONNECT_TIMEOUT_MS } from './rendezvous-defaults.js';
+import { DEFAULT_RUNG_CONNECT_TIMEOUT_MS } from '../defaults.js';
 
 export interface ChainRung {
   /** Names the rung in events and errors; default the opened signaler's kind. */

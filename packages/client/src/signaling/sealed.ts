@@ -13,7 +13,7 @@ import { Emitter } from '../emitter.js';
 import type { Signaler, SignalerEvents, SignalerState } from './signaler.js';
 import { SignalingError } from './errors.js';
 import { base64url, fromBase64url } from './broker-wire.js';
-import { SEAL_PBKDF2_ITERATIONS, SEAL_SALT_PREFIX } from './rendezvous-defaults.js';
+import { SEAL_PBKDF2_ITERATIONS, SEAL_SALT_PREFIX } from '../defaults.js';
 
 export const SEALED_VERSION = 1;
 
