@@ -245,7 +245,7 @@ export class SignalerChain extends Emitter<SignalerChainEvents> implements Signa
         }
         this.emit('signal', payload);
       })),
-      (signaler as unknown as Emitter<{ error: Error }>).on('error', (err) => signaler === this.#active && this.emit('error', err)),
+      signaler.on('error', (err) => signaler === this.#active && this.emit('error', err)),
     ];
   }
 }

@@ -54,19 +54,18 @@ export class SealedSignaler extends Emitter<SealedSignalerEvents> implements Sig
     if (options.passphrase.length === 0) throw new SignalingError('unsupported', 'a sealed signaler needs a non-empty passphrase');
     this.inner = inner;
     this.#passphrase = options.passphrase;
-    const events = inner as unknown as Emitter<SealedSignalerEvents>;
-    events.on('state', (s) => this.emit('state', s));
-    events.on('error', (e) => this.emit('error', e));
-    events.on('peer-joined', ({ room, peer }) =>
+    inner.on('state', (s) => this.emit('state', s));
+    inner.on('error', (e) => this.emit('error', e));
+    inner.on('peer-joined', ({ room, peer }) =>
       this.#in(async () => {
         const opened = await this.#openMember(room, peer);
         if (opened) this.emit('peer-joined', { room, peer: opened });
       }),
     );
-    events.on('peer-left', (e) => this.#in(async () => this.#members.get(e.room)?.delete(e.peer) && this.emit('peer-left', e)));
-    events.on('rejoined', ({ room, peers }) => this.#in(async () => this.#members.has(room) && this.emit('rejoined', { room, peers: await this.#openMembers(room, peers) })));
-    events.on('signal', (e) => this.#in(async () => this.#openData('signal', e.room, e.from, e.data, (room, data) => this.emit('signal', { room, from: e.from, data }))));
-    events.on('broadcast', (e) => this.#in(async () => this.#openData('broadcast', e.room, e.from, e.data, (room, data) => this.emit('broadcast', { room, from: e.from, data }))));
+    inner.on('peer-left', (e) => this.#in(async () => this.#members.get(e.room)?.delete(e.peer) && this.emit('peer-left', e)));
+    inner.on('rejoined', ({ room, peers }) => this.#in(async () => this.#members.has(room) && this.emit('rejoined', { room, peers: await this.#openMembers(room, peers) })));
+    inner.on('signal', (e) => this.#in(async () => this.#openData('signal', e.room, e.from, e.data, (room, data) => this.emit('signal', { room, from: e.from, data }))));
+    inner.on('broadcast', (e) => this.#in(async () => this.#openData('broadcast', e.room, e.from, e.data, (room, data) => this.emit('broadcast', { room, from: e.from, data }))));
   }
 
   get kind(): string {
