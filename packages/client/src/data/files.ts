@@ -54,7 +54,7 @@ export function resolveFileOptions(options: FileTransferOptions = {}): ResolvedF
     sha256: options.sha256 ?? nobleSha256,
   };
   if (resolved.chunkBytes < 1 || resolved.chunkBytes > MAX_MESSAGE_BYTES) {
-    throw new RangeError(`chunkBytes must be 1…${MAX_MESSAGE_BYTES} (MAX_MESSAGE_BYTES)`);
+    throw new DataError('bad-value', `chunkBytes must be 1…${MAX_MESSAGE_BYTES} (MAX_MESSAGE_BYTES)`);
   }
   return resolved;
 }

@@ -1,4 +1,5 @@
 import { DEFAULT_RECONNECT } from '../defaults.js';
+import { SignalingError } from './errors.js';
 
 /** Exponential backoff with jitter for reconnect attempts; each field defaults to its DEFAULT_RECONNECT entry. */
 export interface ReconnectOptions {
@@ -22,7 +23,7 @@ export class Backoff {
     this.options = { ...DEFAULT_RECONNECT, ...options };
     const o = this.options;
     if (!(o.initialDelayMs >= 0 && o.maxDelayMs >= o.initialDelayMs && o.factor >= 1 && o.jitter >= 0 && o.jitter <= 1 && o.maxAttempts >= 1)) {
-      throw new RangeError(`invalid reconnect options ${JSON.stringify(o)}`);
+      throw new SignalingError('bad-option', `invalid reconnect options ${JSON.stringify(o)}`);
     }
   }
 

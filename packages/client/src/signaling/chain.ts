@@ -111,7 +111,7 @@ export class SignalerChain extends Emitter<SignalerChainEvents> implements Signa
       this.#armSignalingTimer();
       return peers;
     } catch (err) {
-      this.emit('error', err instanceof Error ? err : new Error(String(err)));
+      this.emit('error', err instanceof Error ? err : new SignalingError('connect-failed', String(err), { cause: err }));
       if (this.#index + 1 >= this.#rungs.length) {
         this.#rooms.delete(room);
         throw err;

@@ -13,6 +13,7 @@ import { openWsLink } from './link-ws.js';
 import { openPollLink, openSseLink } from './link-http.js';
 import type { Platform } from './platform.js';
 import { Backoff, type ReconnectOptions } from './backoff.js';
+import { SignalingError } from './errors.js';
 import {
   ACK_DELAY_MS,
   ACK_EVERY_FRAMES,
@@ -100,9 +101,9 @@ export class HubConnection extends Emitter<HubConnectionEvents> {
   ) {
     super();
     this.urls = typeof urls === 'string' ? [urls] : [...urls];
-    if (this.urls.length === 0) throw new TypeError('no hub URL given');
+    if (this.urls.length === 0) throw new SignalingError('bad-option', 'no hub URL given');
     this.transports = options.transports?.length ? [...options.transports] : [...TRANSPORTS];
-    for (const t of this.transports) if (!TRANSPORTS.includes(t)) throw new TypeError(`unknown transport '${t}' (use ws, sse or poll)`);
+    for (const t of this.transports) if (!TRANSPORTS.includes(t)) throw new SignalingError('bad-option', `unknown transport '${t}' (use ws, sse or poll)`);
     this.#openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
     this.#maxRetained = options.maxRetained ?? DEFAULT_MAX_RETAINED;
     if (options.reconnect !== false) this.#backoff = new Backoff(options.reconnect);
@@ -126,10 +127,13 @@ export class HubConnection extends Emitter<HubConnectionEvents> {
     return this.welcome!;
   }
 
-  /** Sends a frame (numbered, retained until the hub confirms it, resent after a resume). */
+  /**
+   * Sends a frame (numbered, retained until the hub confirms it, resent after a resume).
+   * Throws a SignalingError: `closed`, or `queue-full` past `maxRetained` unconfirmed frames.
+   */
   send(frame: ClientFrame): number {
-    if (this.state === 'closed') throw new Error('the hub connection is closed');
-    if (this.#retained.length >= this.#maxRetained) throw new Error(`more than ${this.#maxRetained} frames waiting for the hub`);
+    if (this.state === 'closed') throw new SignalingError('closed', 'the hub connection is closed');
+    if (this.#retained.length >= this.#maxRetained) throw new SignalingError('queue-full', `more than ${this.#maxRetained} frames waiting for the hub`);
     const out = { ...frame, id: this.#nextId++ } as Outgoing;
     this.#retained.push(out);
     this.#link?.send([{ ...out, ack: this.lastSeq }]);

@@ -130,7 +130,7 @@ export class SealedSignaler extends Emitter<SealedSignalerEvents> implements Sig
   }
 
   #out(work: () => Promise<void>): void {
-    this.#outbound = this.#outbound.then(work).catch((err: unknown) => this.emit('error', err instanceof Error ? err : new Error(String(err))));
+    this.#outbound = this.#outbound.then(work).catch((err: unknown) => this.emit('error', err instanceof Error ? err : new SignalingError('unsupported', String(err), { cause: err })));
   }
 
   #in<T>(work: () => Promise<T>): Promise<T> {
