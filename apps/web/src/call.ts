@@ -4,7 +4,7 @@
  * about themselves (mic, camera, screen) travels as a small `state` message through the
  * hub (exactly once, even across reconnects); names come from the room meta.
  */
-import { connect, type JsonValue, type LocalMedia, type NamedChannel, type RemotePeer, type Room, type Session } from '@pinhole/client';
+import { connect, type Json, type LocalMedia, type NamedChannel, type RemotePeer, type Room, type Session } from '@pinhole/client';
 import { describeConnection } from './badge.js';
 import { Chat, type ChatWire } from './chat.js';
 import { chatPanel } from './chat-view.js';
@@ -43,7 +43,7 @@ interface StateMessage {
 /** Sends on a named channel; a full or closed channel drops it (the chat resends unacknowledged messages). */
 function trySend(channel: NamedChannel, data: ChatWire): void {
   try {
-    channel.send(data as unknown as JsonValue);
+    channel.send(data as unknown as Json);
   } catch {
     // queue-full or closed: the message stays pending in Chat and goes again on the next open
   }

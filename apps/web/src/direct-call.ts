@@ -5,7 +5,7 @@
  * as a small `peer` message, and a connection that fails cannot be rebuilt: the page says
  * so and offers to start over.
  */
-import type { JsonValue, LocalMedia, NamedChannel } from '@pinhole/client';
+import type { Json, LocalMedia, NamedChannel } from '@pinhole/client';
 import { describeConnection } from './badge.js';
 import { Chat, type ChatWire } from './chat.js';
 import { chatPanel } from './chat-view.js';
@@ -197,7 +197,7 @@ export function showDirectCall(app: HTMLElement, options: DirectCallOptions): vo
 /** A full or closed channel drops the message (chat resends unacknowledged ones on reopen). */
 function trySend(channel: NamedChannel, data: ChatWire | PeerMessage): void {
   try {
-    channel.send(data as unknown as JsonValue);
+    channel.send(data as unknown as Json);
   } catch {
     // queue-full or closed
   }

@@ -4,6 +4,8 @@
  * the others: its error is reported on `globalThis.reportError` when present, else rethrown
  * asynchronously, so one bad handler cannot break the SDK's state machines.
  */
+import { CodedError } from './coded-error.js';
+
 export type EventMap = { [event: string]: unknown };
 type Listener<T> = (payload: T) => void;
 
@@ -29,7 +31,7 @@ export class Emitter<E extends EventMap> {
     this.#listeners.get(event)?.delete(listener as Listener<never>);
   }
 
-  /** Resolves with the next payload of `event` (rejects after `timeoutMs` when given). */
+  /** Resolves with the next payload of `event`; after `timeoutMs` (when given) rejects with a CodedError `timeout`. */
   next<K extends keyof E>(event: K, timeoutMs?: number): Promise<E[K]> {
     return new Promise((resolve, reject) => {
       const off = this.once(event, (payload) => {
@@ -41,7 +43,7 @@ export class Emitter<E extends EventMap> {
           ? undefined
           : setTimeout(() => {
               off();
-              reject(new Error(`timed out after ${timeoutMs} ms waiting for '${String(event)}'`));
+              reject(new CodedError('timeout', `timed out after ${timeoutMs} ms waiting for '${String(event)}'`));
             }, timeoutMs);
     });
   }

@@ -1,4 +1,6 @@
 /** The public API shared by the browser and Node entries. */
+/** The one JSON type of the SDK and the wire (signals, metadata, channel messages). */
+export type { Json } from '@pinhole/protocol';
 export { Session, type ConnectOptions, type SessionEvents } from './session.js';
 export { Room, type RoomOptions, type RoomEvents } from './room.js';
 export { RemotePeer, type RemotePeerEvents } from './remote-peer.js';

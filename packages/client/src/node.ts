@@ -14,6 +14,7 @@ import { nodePlatform, type NodeTlsOptions } from './signaling/node-platform.js'
 import type { RTCPeerConnectionConstructor } from './peer/peer-connection.js';
 import { MqttSignaler, type MqttSignalerOptions } from './signaling/mqtt.js';
 import { RedisSignaler, type RedisSignalerOptions } from './signaling/redis.js';
+import { INTERFACE_POLL_MS } from './defaults.js';
 
 export * from './exports.js';
 export { nodeFileSink, nodeFileSource, nodeSha256, type NodeFileSinkOptions } from './data/node-fs.js';
@@ -88,7 +89,7 @@ function nativePeerConnection(configuration: RTCConfiguration): NativePeerConnec
 }
 
 /** Polls the interface list (Node has no event for it); fires when addresses change. */
-export function watchInterfaces(listener: () => void, everyMs = 3000): () => void {
+export function watchInterfaces(listener: () => void, everyMs = INTERFACE_POLL_MS): () => void {
   const snapshot = (): string =>
     JSON.stringify(
       Object.entries(networkInterfaces())

@@ -14,6 +14,7 @@ import { FileTransfers, type FileTransferOptions, type SendInfo } from './data/f
 import type { FileSource } from './data/io.js';
 import type { OutgoingTransfer } from './data/outgoing.js';
 import type { IncomingTransfer } from './data/incoming.js';
+import { PeerError } from './peer/errors.js';
 
 export type RemotePeerEvents = {
   /** The peer connection's state (connecting → connected; failed/disconnected while repairing). */
@@ -57,7 +58,7 @@ export class RemotePeer extends Emitter<RemotePeerEvents> {
 
   /** Opens (or returns) the named channel `name` to this peer. */
   channel(name: string, options?: ChannelOptions): NamedChannel {
-    if (!this.channels) throw new Error(`room '${this.room.name}' was joined with connect: false: no data channels`);
+    if (!this.channels) throw new PeerError('unsupported', `room '${this.room.name}' was joined with connect: false: no data channels`);
     return this.channels.open(name, options);
   }
 
@@ -66,13 +67,13 @@ export class RemotePeer extends Emitter<RemotePeerEvents> {
    * chunked with backpressure, SHA-256 checked, resumed after a reconnect.
    */
   sendFile(source: FileSource | Blob, info?: SendInfo): OutgoingTransfer {
-    if (!this.files) throw new Error(`room '${this.room.name}' was joined with connect: false: no file transfer`);
+    if (!this.files) throw new PeerError('unsupported', `room '${this.room.name}' was joined with connect: false: no file transfer`);
     return this.files.send(source, info);
   }
 
   /** Connectivity: candidate types, protocol, RTT, bitrates and the signaling transport. */
   async report(): Promise<ConnectivityReport> {
-    if (!this.connection) throw new Error('no peer connection in this room');
+    if (!this.connection) throw new PeerError('unsupported', 'no peer connection in this room');
     return this.connection.report();
   }
 

@@ -14,6 +14,7 @@ import { RemotePeer } from './remote-peer.js';
 import type { LocalMedia } from './media/local-media.js';
 import type { FileTransferOptions } from './data/files.js';
 import type { IncomingTransfer } from './data/incoming.js';
+import { PeerError } from './peer/errors.js';
 
 export interface RoomOptions {
   /** Open a peer connection to every member (mesh). Default true. */
@@ -161,7 +162,7 @@ export class Room extends Emitter<RoomEvents> {
 
   #connect(remoteId: string): PeerConnection {
     const { RTCPeerConnection } = this.options;
-    if (!RTCPeerConnection) throw new Error('no RTCPeerConnection implementation: pass one, or use connect: false');
+    if (!RTCPeerConnection) throw new PeerError('unsupported', 'no RTCPeerConnection implementation: pass one, or use connect: false');
     const configuration = (): RTCConfiguration => this.options.configuration?.() ?? {};
     const filter = (s: RtcSignal): RtcSignal | undefined => (configuration().iceTransportPolicy === 'relay' ? relayOnly(s) : s);
     return new PeerConnection({

@@ -11,6 +11,7 @@ import type { TransportName } from './signaling/link.js';
 import type { Platform } from './signaling/platform.js';
 import { Room, type RoomOptions } from './room.js';
 import type { RTCPeerConnectionConstructor } from './peer/peer-connection.js';
+import { SignalingError } from './signaling/errors.js';
 
 export interface ConnectOptions extends Omit<HubConnectionOptions, 'platform'> {
   /** ICE servers for peer connections; default: the hub's (`welcome.iceServers`). */
@@ -86,7 +87,7 @@ export class Session extends Emitter<SessionEvents> {
 
   /** Joins a room; resolves once joined, with the members present in `room.peers`. */
   async join(name: string, meta: PeerMeta = {}, options: Omit<RoomOptions, 'RTCPeerConnection' | 'configuration'> = {}): Promise<Room> {
-    if (this.rooms.has(name)) throw new Error(`already in room '${name}'`);
+    if (this.rooms.has(name)) throw new SignalingError('already-joined', `already in room '${name}'`);
     const room = await Room.join(this.signaler, name, meta, {
       RTCPeerConnection: this.options.RTCPeerConnection,
       configuration: () => ({ iceServers: this.iceServers, iceTransportPolicy: this.options.iceTransportPolicy ?? 'all' }),

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { blobSink, FileTransfers, nodeFileSink, nodeFileSource } from '../src/data/node.js';
 import type { FileSink, IncomingTransfer, OutgoingTransfer, TransferProgress } from '../src/data/node.js';
-import { DEFAULT_HIGH_WATER_BYTES, DEFAULT_WINDOW_BYTES } from '../src/data/defaults.js';
+import { DEFAULT_HIGH_WATER_BYTES, DEFAULT_WINDOW_BYTES } from '../src/defaults.js';
 import { connectPair } from './support/channel-host.js';
 import type { HostPair } from './support/channel-host.js';
 

@@ -9,7 +9,7 @@
  * (node-datachannel cannot renegotiate or restart ICE in place; that part runs in Chromium:
  * test/browser/in-band.test.ts.)
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Json } from '@pinhole/protocol';
 import { ANSWERER_ID, ManualSignaler, OFFERER_ID } from '../src/signaling/manual.js';
 import { InBandSignaler } from '../src/signaling/in-band.js';
@@ -27,11 +27,45 @@ afterEach(async () => {
 /** How long after the answer is made the offering side applies it (see manualPair). */
 const HUMAN_PACE_MS = 1000;
 
+/** Manual exchanges redone because libdatachannel lost its DTLS race (see manualPair); reported at the end. */
+let redone = 0;
+afterAll(() => {
+  if (redone > 0) console.warn(`${redone} manual exchange(s) redone after libdatachannel's DTLS race`);
+});
+
 /**
  * Two rooms connected by exchanging only the manual strings. A ManualSignaler goes in-band by
  * itself; `wrapped` puts each in an InBandSignaler as well (what a chain or hub would need).
+ *
+ * A manual exchange can lose libdatachannel's race on a loaded machine (14 of 44 exchanges
+ * in ten runs of this file at a load average of 12–33): ICE and the early DTLS handshake
+ * start inside the offering side's setRemoteDescription(answer), before the answer's
+ * fingerprint is stored, the certificate
+ * check fails and both connections close (docs/architecture.md, "peer/"). A one-shot
+ * exchange cannot be repaired (the SDK says `unsupported`: a new exchange is needed), so the
+ * test does what a person would: it exchanges new strings (at most twice more).
  */
 async function manualPair(wrapped = false) {
+  for (let attempt = 1; ; attempt++) {
+    const pair = await manualExchange(wrapped);
+    const closed = () => [pair.pa.connection, pair.pb.connection].some((c) => c!.connectionState === 'closed' || c!.gen > 0);
+    await until(() => closed() || [pair.pa, pair.pb].every((p) => p.connection!.connectionState === 'connected'), 20_000, 'both connected (or closed)');
+    if (closed() && attempt < 3) {
+      redone++;
+      await pair.close();
+      continue;
+    }
+    const states = () => [pair.pa, pair.pb].map((p) => `${p.connection!.connectionState} gen ${p.connection!.gen}`).join(', ');
+    const echoed = await echoOverDataChannel(pair.pa, pair.pb).catch((err: Error) => {
+      throw new Error(`${err.message} (attempt ${attempt}; connections: ${states()})`);
+    });
+    expect(echoed).toEqual({ echo: { hello: 'echo' } });
+    await until(() => !!pair.offering.inBand(ANSWERER_ID)?.open && !!pair.answering.inBand(OFFERER_ID)?.open, 10_000, 'both control channels open');
+    return pair;
+  }
+}
+
+async function manualExchange(wrapped: boolean) {
   const offerManual = new ManualSignaler({ role: 'offer' });
   const answerManual = new ManualSignaler({ role: 'answer' });
   const offering = wrapped ? new InBandSignaler(offerManual) : offerManual;
@@ -52,9 +86,11 @@ async function manualPair(wrapped = false) {
   await new Promise((resolve) => setTimeout(resolve, HUMAN_PACE_MS));
   await offerManual.remote(answer);
   const { pa, pb } = await meet(ra, rb);
-  expect(await echoOverDataChannel(pa, pb)).toEqual({ echo: { hello: 'echo' } });
-  await until(() => !!offering.inBand(ANSWERER_ID)?.open && !!answering.inBand(OFFERER_ID)?.open, 10_000, 'both control channels open');
-  return { offering, answering, ra, rb, pa, pb, errors };
+  const close = async () => {
+    await Promise.all([ra.leave(), rb.leave()]);
+    await Promise.all([offering.close(), answering.close()]);
+  };
+  return { offering, answering, ra, rb, pa, pb, errors, close };
 }
 
 /** A late trickled candidate of generation `gen` (a host candidate nobody listens on: ICE tries it and moves on). */

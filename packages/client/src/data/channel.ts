@@ -13,7 +13,7 @@
  * acknowledge what they received, are lossless across a reset.
  */
 import { Emitter } from '../emitter.js';
-import { DEFAULT_HIGH_WATER_BYTES, DEFAULT_LOW_WATER_BYTES, DEFAULT_MAX_QUEUED_BYTES } from './defaults.js';
+import { DEFAULT_HIGH_WATER_BYTES, DEFAULT_LOW_WATER_BYTES, DEFAULT_MAX_QUEUED_BYTES } from '../defaults.js';
 import { DataError } from './errors.js';
 import { BYE_FRAME, decodeFrame, encodeMessage, frameBytes } from './framing.js';
 import type { ChannelMessage, MessageKind, Sendable } from './framing.js';

@@ -12,7 +12,7 @@ import { Emitter } from '../emitter.js';
 import { claimHost } from './claim.js';
 import { channelInit, isReliable, NamedChannel, resolveChannelOptions } from './channel.js';
 import type { ChannelOptions, ResolvedChannelOptions } from './channel.js';
-import { CHANNEL_LABEL_PREFIX } from './defaults.js';
+import { CHANNEL_LABEL_PREFIX } from '../defaults.js';
 import { DataError } from './errors.js';
 import { messageLimit, type ChannelHost } from './host.js';
 

@@ -26,7 +26,8 @@ import {
   FILE_LABEL_PREFIX,
   FINISHED_IDS_KEPT,
   MAX_MESSAGE_BYTES,
-} from './defaults.js';
+  REFUSAL_CLOSE_DELAY_MS,
+} from '../defaults.js';
 import { DataError, toDataError } from './errors.js';
 import { messageLimit, type ChannelHost } from './host.js';
 import { IncomingTransfer } from './incoming.js';
@@ -53,7 +54,7 @@ export function resolveFileOptions(options: FileTransferOptions = {}): ResolvedF
     sha256: options.sha256 ?? nobleSha256,
   };
   if (resolved.chunkBytes < 1 || resolved.chunkBytes > MAX_MESSAGE_BYTES) {
-    throw new RangeError(`chunkBytes must be 1…${MAX_MESSAGE_BYTES} (MAX_MESSAGE_BYTES)`);
+    throw new DataError('bad-value', `chunkBytes must be 1…${MAX_MESSAGE_BYTES} (MAX_MESSAGE_BYTES)`);
   }
   return resolved;
 }
@@ -166,7 +167,7 @@ export class FileTransfers extends Emitter<FileTransfersEvents> {
       } catch {
         // closing anyway
       }
-      setTimeout(() => dc.close(), 1000).unref?.();
+      setTimeout(() => dc.close(), REFUSAL_CLOSE_DELAY_MS).unref?.();
       this.emit('error', error);
     };
     let offer;

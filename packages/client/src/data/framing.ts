@@ -9,7 +9,8 @@
  * Any other first character is reserved; such a frame is reported as `bad-message` and
  * dropped.
  */
-import { MAX_MESSAGE_BYTES } from './defaults.js';
+import type { Json } from '@pinhole/protocol';
+import { MAX_MESSAGE_BYTES } from '../defaults.js';
 import { DataError } from './errors.js';
 
 export type MessageKind = 'json' | 'text' | 'binary';
@@ -18,8 +19,7 @@ export type MessageKind = 'json' | 'text' | 'binary';
  * What `send` accepts: a string, bytes, or a JSON-serialisable value (checked when sent:
  * JSON.stringify must succeed; objects are as loose as JSON.stringify is).
  */
-export type Sendable = string | ArrayBuffer | ArrayBufferView | JsonValue | readonly unknown[] | { readonly [key: string]: unknown };
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type Sendable = string | ArrayBuffer | ArrayBufferView | Json | readonly unknown[] | { readonly [key: string]: unknown };
 
 /** What a 'message' event carries: binary data always arrives as a Uint8Array. */
 export type ChannelMessage =

@@ -9,7 +9,7 @@
  * re-binds when it arrives on `datachannel`), and file transfers resume from the last
  * acknowledged chunk.
  */
-import { MAX_MESSAGE_BYTES } from './defaults.js';
+import { MAX_MESSAGE_BYTES } from '../defaults.js';
 
 export interface ChannelHost {
   createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel;

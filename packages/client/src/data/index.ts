@@ -6,7 +6,7 @@ export { Channels } from './channels.js';
 export type { ChannelsEvents } from './channels.js';
 export { NamedChannel } from './channel.js';
 export type { ChannelEvents, ChannelOptions, ChannelState } from './channel.js';
-export type { ChannelMessage, JsonValue, MessageKind, Sendable } from './framing.js';
+export type { ChannelMessage, MessageKind, Sendable } from './framing.js';
 export { FileTransfers } from './files.js';
 export type { FileTransferOptions, FileTransfersEvents, SendInfo } from './files.js';
 export { OutgoingTransfer } from './outgoing.js';

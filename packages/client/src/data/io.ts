@@ -3,7 +3,7 @@
  * interfaces: Blob/File here (browsers, and Node ≥ 20 which has Blob), files on disk in
  * node-fs.ts, which only the Node entry imports.
  */
-import { DEFAULT_BLOB_FOLD_BYTES } from './defaults.js';
+import { DEFAULT_BLOB_FOLD_BYTES } from '../defaults.js';
 
 export interface FileSource {
   readonly name: string;

@@ -23,7 +23,6 @@ export type {
   ChannelOptions,
   ChannelState,
   ChannelMessage,
-  JsonValue,
   MessageKind,
   Sendable,
   FileTransferOptions,

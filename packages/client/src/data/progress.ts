@@ -3,7 +3,7 @@
  * progressIntervalMs. The rate is an exponential moving average with time constant
  * RATE_SMOOTHING_MS, weighted by the time between samples so bursty acks do not swing it.
  */
-import { RATE_SMOOTHING_MS } from './defaults.js';
+import { RATE_SMOOTHING_MS } from '../defaults.js';
 
 export interface TransferProgress {
   bytes: number;

@@ -16,7 +16,7 @@
  *
  * The receiver of cancel, reject, done or error closes the channel.
  */
-import { MAX_CONTROL_BYTES } from './defaults.js';
+import { MAX_CONTROL_BYTES } from '../defaults.js';
 import { DataError } from './errors.js';
 
 export const TRANSFER_VERSION = 1;

@@ -7,7 +7,7 @@
  * still arrives.
  */
 import { Emitter } from '../emitter.js';
-import { CLOSE_GRACE_MS } from './defaults.js';
+import { CLOSE_GRACE_MS } from '../defaults.js';
 import { DataError, toDataError } from './errors.js';
 import { ProgressMeter } from './progress.js';
 import type { TransferProgress } from './progress.js';

@@ -14,7 +14,7 @@
  *   already holds, and each gathering ends with exactly one `null` (sendCandidate).
  * @internal
  */
-import { POLITE_FIRST_OFFER_WAIT_MS } from './defaults.js';
+import { POLITE_FIRST_OFFER_WAIT_MS } from '../defaults.js';
 import { toPeerError, type PeerError } from './errors.js';
 import type { RtcCandidateSignal, RtcSignal } from './signals.js';
 

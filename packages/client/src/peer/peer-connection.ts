@@ -15,7 +15,9 @@
  *   ICE_RESTARTS_BEFORE_REBUILD fruitless tries, or where it cannot (node-datachannel), the
  *   connection is rebuilt: old RTCPeerConnection closed, `gen` + 1, new one, 'reset' fires
  *   and the remote is told `{ restart: 'rebuild', gen }`. While not connected, restarts
- *   repeat after `restartTimeoutMs`, doubling up to `maxRestartTimeoutMs`.
+ *   repeat after `restartTimeoutMs`, doubling up to `maxRestartTimeoutMs`; one that closes
+ *   before it connects (libdatachannel closes it when its DTLS handshake fails) is rebuilt at
+ *   once instead, IMMEDIATE_REBUILDS_AFTER_CLOSE times in a row.
  * - node-datachannel makes one offer per RTCPeerConnection and cannot roll back, so there
  *   only the impolite side offers and the polite side answers. (NodeRTCPeerConnection, node.ts,
  *   keeps libdatachannel from making offers of its own.)
@@ -30,8 +32,9 @@ import {
   DEFAULT_DISCONNECTED_TIMEOUT_MS,
   DEFAULT_RESTART_TIMEOUT_MS,
   ICE_RESTARTS_BEFORE_REBUILD,
+  IMMEDIATE_REBUILDS_AFTER_CLOSE,
   MAX_RESTART_TIMEOUT_MS,
-} from './defaults.js';
+} from '../defaults.js';
 import { PeerError } from './errors.js';
 import { Negotiation } from './negotiation.js';
 import { connectivityReport, type ConnectivityReport } from './report.js';
@@ -309,7 +312,13 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
   }
 
   #onTrouble(state: 'failed' | 'disconnected' | 'closed'): void {
-    if (this.#closed || this.#retryTimer) return; // a repair is under way; its timer decides
+    if (this.#closed) return;
+    if (this.#retryTimer) {
+      // A repair is under way and its timer decides, unless the connection it built is gone
+      // already: nothing can come of waiting for a closed one (IMMEDIATE_REBUILDS_AFTER_CLOSE).
+      if (state === 'closed' && this.#restartAttempt <= IMMEDIATE_REBUILDS_AFTER_CLOSE) this.#restart('closed', true);
+      return;
+    }
     if (state !== 'disconnected') return this.#restart(state);
     if (this.#disconnectedTimer) return;
     const timeout = this.#options.disconnectedTimeoutMs ?? DEFAULT_DISCONNECTED_TIMEOUT_MS;

@@ -1,18 +1,19 @@
-/** Exponential backoff with jitter for reconnect attempts. */
+import { DEFAULT_RECONNECT } from '../defaults.js';
+import { SignalingError } from './errors.js';
+
+/** Exponential backoff with jitter for reconnect attempts; each field defaults to its DEFAULT_RECONNECT entry. */
 export interface ReconnectOptions {
-  /** First delay. Default 250 ms. */
+  /** First delay. */
   initialDelayMs: number;
-  /** Ceiling. Default 10 000 ms. */
+  /** Ceiling. */
   maxDelayMs: number;
-  /** Growth per attempt. Default 2. */
+  /** Growth per attempt. */
   factor: number;
-  /** 0…1: each delay is drawn uniformly from [d × (1 − jitter), d]. Default 0.5. */
+  /** 0…1: each delay is drawn uniformly from [d × (1 − jitter), d]. */
   jitter: number;
-  /** Give up after this many attempts. Default: never. */
+  /** Give up after this many attempts. */
   maxAttempts: number;
 }
-
-export const DEFAULT_RECONNECT: ReconnectOptions = { initialDelayMs: 250, maxDelayMs: 10_000, factor: 2, jitter: 0.5, maxAttempts: Infinity };
 
 export class Backoff {
   readonly options: ReconnectOptions;
@@ -22,7 +23,7 @@ export class Backoff {
     this.options = { ...DEFAULT_RECONNECT, ...options };
     const o = this.options;
     if (!(o.initialDelayMs >= 0 && o.maxDelayMs >= o.initialDelayMs && o.factor >= 1 && o.jitter >= 0 && o.jitter <= 1 && o.maxAttempts >= 1)) {
-      throw new RangeError(`invalid reconnect options ${JSON.stringify(o)}`);
+      throw new SignalingError('bad-option', `invalid reconnect options ${JSON.stringify(o)}`);
     }
   }
 

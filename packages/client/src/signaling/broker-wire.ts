@@ -5,7 +5,7 @@
  */
 import type { Json, PeerMeta } from '@pinhole/protocol';
 import { SignalingError } from './errors.js';
-import { MAX_BROKER_PAYLOAD_BYTES } from './rendezvous-defaults.js';
+import { MAX_BROKER_PAYLOAD_BYTES } from '../defaults.js';
 
 export const WIRE_VERSION = 1;
 

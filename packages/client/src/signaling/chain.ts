@@ -14,7 +14,7 @@ import { Emitter } from '../emitter.js';
 import { HeldEvents } from '../held-events.js';
 import type { Signaler, SignalerEvents, SignalerState } from './signaler.js';
 import { SignalingError, withTimeout } from './errors.js';
-import { DEFAULT_RUNG_CONNECT_TIMEOUT_MS } from './rendezvous-defaults.js';
+import { DEFAULT_RUNG_CONNECT_TIMEOUT_MS } from '../defaults.js';
 
 export interface ChainRung {
   /** Names the rung in events and errors; default the opened signaler's kind. */
@@ -111,7 +111,7 @@ export class SignalerChain extends Emitter<SignalerChainEvents> implements Signa
       this.#armSignalingTimer();
       return peers;
     } catch (err) {
-      this.emit('error', err instanceof Error ? err : new Error(String(err)));
+      this.emit('error', err instanceof Error ? err : new SignalingError('connect-failed', String(err), { cause: err }));
       if (this.#index + 1 >= this.#rungs.length) {
         this.#rooms.delete(room);
         throw err;
@@ -245,7 +245,7 @@ export class SignalerChain extends Emitter<SignalerChainEvents> implements Signa
         }
         this.emit('signal', payload);
       })),
-      (signaler as unknown as Emitter<{ error: Error }>).on('error', (err) => signaler === this.#active && this.emit('error', err)),
+      signaler.on('error', (err) => signaler === this.#active && this.emit('error', err)),
     ];
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Errors of the rendezvous signalers (MQTT, Redis, manual/QR, sealed, chain). Every one has
+ * Errors of the signalers (the hub connection's own checks, MQTT, Redis, manual/QR, sealed,
+ * chain) and of sessions and rooms. Every one has
  * a machine-readable `code`; bad input from the wire becomes one of these as an `error`
  * event (the message is dropped, the signaler keeps running) or a rejected call — never a
  * crash.
@@ -22,7 +23,13 @@ export type SignalingErrorCode =
   /** The signaler was closed. */
   | 'closed'
   /** What was asked cannot be carried (e.g. a repair signal after a one-shot manual exchange). */
-  | 'unsupported';
+  | 'unsupported'
+  /** An option is invalid: no hub URL, an unknown transport, reconnect options out of range. */
+  | 'bad-option'
+  /** More than `maxRetained` frames wait for the hub (HubConnection.send while disconnected too long). */
+  | 'queue-full'
+  /** `join` of a room this session is in already. */
+  | 'already-joined';
 
 export class SignalingError extends CodedError<SignalingErrorCode> {
   override readonly name = 'SignalingError';

@@ -13,6 +13,20 @@ import { openWsLink } from './link-ws.js';
 import { openPollLink, openSseLink } from './link-http.js';
 import type { Platform } from './platform.js';
 import { Backoff, type ReconnectOptions } from './backoff.js';
+import { SignalingError } from './errors.js';
+import {
+  ACK_DELAY_MS,
+  ACK_EVERY_FRAMES,
+  BYE_GRACE_HTTP_MS,
+  BYE_GRACE_WS_MS,
+  DEFAULT_MAX_RETAINED,
+  DEFAULT_OPEN_TIMEOUT_MS,
+  DEFAULT_PROBE_INTERVAL_MS,
+  LIVENESS_SLACK_MS,
+  MIN_PING_INTERVAL_MS,
+  PING_RETAINED_FRAMES,
+  WATCHDOG_INTERVAL_MS,
+} from '../defaults.js';
 
 const OPENERS: Record<TransportName, OpenLink> = { ws: openWsLink, sse: openSseLink, poll: openPollLink };
 
@@ -32,13 +46,13 @@ export interface HubConnectionOptions {
   token?: TokenSource;
   /** The ladder, best first. Default ['ws', 'sse', 'poll']. */
   transports?: TransportName[];
-  /** Time allowed for one rung to open (hello → welcome, first stream bytes). Default 8000. */
+  /** Time allowed for one rung to open (hello → welcome, first stream bytes). Default DEFAULT_OPEN_TIMEOUT_MS. */
   openTimeoutMs?: number;
-  /** Backoff between reconnect attempts; `false` = never reconnect. */
+  /** Backoff between reconnect attempts (default DEFAULT_RECONNECT); `false` = never reconnect. */
   reconnect?: Partial<ReconnectOptions> | false;
-  /** While on a lower rung, try the better ones this often. Default 30 000; 0 = never. */
+  /** While on a lower rung, try the better ones this often. Default DEFAULT_PROBE_INTERVAL_MS; 0 = never. */
   probeIntervalMs?: number;
-  /** Frames kept for resending while disconnected before `send` throws. Default 10 000. */
+  /** Frames kept for resending while disconnected before `send` throws. Default DEFAULT_MAX_RETAINED. */
   maxRetained?: number;
 }
 
@@ -87,11 +101,11 @@ export class HubConnection extends Emitter<HubConnectionEvents> {
   ) {
     super();
     this.urls = typeof urls === 'string' ? [urls] : [...urls];
-    if (this.urls.length === 0) throw new TypeError('no hub URL given');
+    if (this.urls.length === 0) throw new SignalingError('bad-option', 'no hub URL given');
     this.transports = options.transports?.length ? [...options.transports] : [...TRANSPORTS];
-    for (const t of this.transports) if (!TRANSPORTS.includes(t)) throw new TypeError(`unknown transport '${t}' (use ws, sse or poll)`);
-    this.#openTimeoutMs = options.openTimeoutMs ?? 8000;
-    this.#maxRetained = options.maxRetained ?? 10_000;
+    for (const t of this.transports) if (!TRANSPORTS.includes(t)) throw new SignalingError('bad-option', `unknown transport '${t}' (use ws, sse or poll)`);
+    this.#openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
+    this.#maxRetained = options.maxRetained ?? DEFAULT_MAX_RETAINED;
     if (options.reconnect !== false) this.#backoff = new Backoff(options.reconnect);
   }
 
@@ -113,14 +127,17 @@ export class HubConnection extends Emitter<HubConnectionEvents> {
     return this.welcome!;
   }
 
-  /** Sends a frame (numbered, retained until the hub confirms it, resent after a resume). */
+  /**
+   * Sends a frame (numbered, retained until the hub confirms it, resent after a resume).
+   * Throws a SignalingError: `closed`, or `queue-full` past `maxRetained` unconfirmed frames.
+   */
   send(frame: ClientFrame): number {
-    if (this.state === 'closed') throw new Error('the hub connection is closed');
-    if (this.#retained.length >= this.#maxRetained) throw new Error(`more than ${this.#maxRetained} frames waiting for the hub`);
+    if (this.state === 'closed') throw new SignalingError('closed', 'the hub connection is closed');
+    if (this.#retained.length >= this.#maxRetained) throw new SignalingError('queue-full', `more than ${this.#maxRetained} frames waiting for the hub`);
     const out = { ...frame, id: this.#nextId++ } as Outgoing;
     this.#retained.push(out);
     this.#link?.send([{ ...out, ack: this.lastSeq }]);
-    if (this.#retained.length > 64 && this.#link?.transport === 'ws') this.#ping();
+    if (this.#retained.length > PING_RETAINED_FRAMES && this.#link?.transport === 'ws') this.#ping();
     return out.id;
   }
 
@@ -133,7 +150,7 @@ export class HubConnection extends Emitter<HubConnectionEvents> {
     if (link) {
       link.send([{ type: 'bye' }]);
       // Give the bye its way out (one POST or one message) before closing.
-      await new Promise((r) => setTimeout(r, link.transport === 'ws' ? 50 : 300));
+      await new Promise((r) => setTimeout(r, link.transport === 'ws' ? BYE_GRACE_WS_MS : BYE_GRACE_HTTP_MS));
       this.#retire(link);
     }
     this.emit('disconnected', {});
@@ -280,8 +297,8 @@ export class HubConnection extends Emitter<HubConnectionEvents> {
   }
 
   #scheduleAck(): void {
-    if (this.lastSeq - this.#acked >= 32) return this.#sendAck();
-    this.#ackTimer ??= setTimeout(() => this.#sendAck(), 50);
+    if (this.lastSeq - this.#acked >= ACK_EVERY_FRAMES) return this.#sendAck();
+    this.#ackTimer ??= setTimeout(() => this.#sendAck(), ACK_DELAY_MS);
   }
 
   #sendAck(): void {
@@ -294,7 +311,7 @@ export class HubConnection extends Emitter<HubConnectionEvents> {
 
   #ping(): void {
     const now = Date.now();
-    if (now - this.#lastPing < 1000) return;
+    if (now - this.#lastPing < MIN_PING_INTERVAL_MS) return;
     this.#lastPing = now;
     this.#link?.ping();
   }
@@ -303,8 +320,8 @@ export class HubConnection extends Emitter<HubConnectionEvents> {
 
   #startTimers(): void {
     this.#stopTimers();
-    this.#watchdog = setInterval(() => this.#checkAlive(), 1000);
-    const probe = this.options.probeIntervalMs ?? 30_000;
+    this.#watchdog = setInterval(() => this.#checkAlive(), WATCHDOG_INTERVAL_MS);
+    const probe = this.options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
     if (probe > 0 && this.transports.length > 1) this.#prober = setInterval(() => void this.#probe(), probe);
     for (const t of [this.#watchdog, this.#prober]) (t as { unref?: () => void } | undefined)?.unref?.();
   }
@@ -316,13 +333,13 @@ export class HubConnection extends Emitter<HubConnectionEvents> {
     this.#ackTimer = undefined;
   }
 
-  /** Treats a link as dead after about 2 × heartbeat without a sign of life (poll links time out on their own). */
+  /** Treats a link as dead after 2 × heartbeat + LIVENESS_SLACK_MS without a sign of life (poll links time out on their own). */
   #checkAlive(): void {
     const link = this.#link;
     if (!link || !this.welcome || link.transport === 'poll') return;
     const heartbeat = this.welcome.heartbeat;
     const idle = Date.now() - this.#lastAlive;
-    if (idle > 2 * heartbeat + 1000) this.#linkClosed(link, new LinkError(`no sign of life from the hub for ${idle} ms`, 'timeout'));
+    if (idle > 2 * heartbeat + LIVENESS_SLACK_MS) this.#linkClosed(link, new LinkError(`no sign of life from the hub for ${idle} ms`, 'timeout'));
     else if (idle > heartbeat && link.transport === 'ws') this.#ping();
   }
 

@@ -9,6 +9,7 @@ import { Emitter } from '../emitter.js';
 import type { Signaler, SignalerEvents, SignalerState } from './signaler.js';
 import { HubConnection, type HubConnectionEvents, type HubConnectionOptions, type HubUrls } from './hub-connection.js';
 import type { TransportName } from './link.js';
+import { SignalingError } from './errors.js';
 
 /** An `error` frame from the hub, as an Error. */
 export class HubError extends Error {
@@ -103,7 +104,7 @@ export class HubSignaler extends Emitter<HubSignalerEvents> implements Signaler 
   }
 
   async close(): Promise<void> {
-    for (const p of this.#pending.values()) p.reject(new Error('the signaler was closed'));
+    for (const p of this.#pending.values()) p.reject(new SignalingError('closed', 'the signaler was closed'));
     this.#pending.clear();
     await this.connection.close();
   }

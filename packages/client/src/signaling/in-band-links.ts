@@ -11,7 +11,7 @@ import type { PeerConnection } from '../peer/peer-connection.js';
 import type { RtcSignal } from '../peer/signals.js';
 import { SignalingError } from './errors.js';
 import { byteLength, decodeInBand, encodeInBandError } from './in-band-wire.js';
-import { MAX_IN_BAND_FRAME_BYTES } from './rendezvous-defaults.js';
+import { MAX_IN_BAND_FRAME_BYTES } from '../defaults.js';
 
 /** What in-band signaling did on one peer's connection (for diagnostics and tests). */
 export interface InBandStatus {

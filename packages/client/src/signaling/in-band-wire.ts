@@ -7,7 +7,7 @@
  */
 import type { RtcSignal } from '../peer/signals.js';
 import { SignalingError } from './errors.js';
-import { MAX_IN_BAND_FRAME_BYTES } from './rendezvous-defaults.js';
+import { MAX_IN_BAND_FRAME_BYTES } from '../defaults.js';
 
 /** Sent back for a refused frame; never answered itself, so two peers cannot loop. */
 export interface InBandErrorFrame {

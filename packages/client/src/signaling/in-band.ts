@@ -47,10 +47,8 @@ export class InBandSignaler extends Emitter<InBandSignalerEvents> implements Sig
   constructor(inner: Signaler) {
     super();
     this.inner = inner;
-    const events = inner as unknown as Emitter<InBandSignalerEvents>;
-    for (const name of ['state', 'peer-joined', 'peer-left', 'signal', 'broadcast', 'rejoined', 'error'] as const) {
-      events.on(name, (payload) => this.emit(name, payload as never));
-    }
+    const forward = <K extends keyof SignalerEvents & string>(name: K) => inner.on(name, (payload) => this.emit(name, payload));
+    for (const name of ['state', 'peer-joined', 'peer-left', 'signal', 'broadcast', 'rejoined', 'error'] as const) forward(name);
   }
 
   get kind(): string {

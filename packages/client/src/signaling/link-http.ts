@@ -6,10 +6,8 @@
  * a buffering proxy holds back is noticed (no bytes within the open timeout).
  */
 import type { ClientFrame, HelloFrame, ServerFrame, WelcomeFrame } from '@pinhole/protocol';
+import { POLL_SLACK_MS } from '../defaults.js';
 import { LinkError, errorFromResponse, joinUrl, type Link, type LinkContext, type OpenLink, type TransportName } from './link.js';
-
-/** Padding, heartbeats and frames all count as life; poll answers come within pollHold. */
-const POLL_SLACK_MS = 10_000;
 
 async function postHello(ctx: LinkContext, hello: HelloFrame): Promise<WelcomeFrame> {
   let res: Response;

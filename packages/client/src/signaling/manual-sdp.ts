@@ -12,7 +12,7 @@
  */
 import { SignalingError } from './errors.js';
 import { base64url, fromBase64url } from './broker-wire.js';
-import { MAX_MANUAL_INFLATED_BYTES } from './rendezvous-defaults.js';
+import { MAX_MANUAL_INFLATED_BYTES } from '../defaults.js';
 
 export const MANUAL_PREFIX = 'PH1';
 

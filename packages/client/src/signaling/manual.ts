@@ -22,7 +22,7 @@ import { InBandLinks, type InBandStatus } from './in-band-links.js';
 import { isRtcSignal, type RtcSignal } from '../peer/signals.js';
 import { SignalingError } from './errors.js';
 import { decodeManual, encodeManual, type ManualDescription } from './manual-sdp.js';
-import { DEFAULT_GATHER_TIMEOUT_MS } from './rendezvous-defaults.js';
+import { DEFAULT_GATHER_TIMEOUT_MS } from '../defaults.js';
 
 export type ManualRole = 'offer' | 'answer';
 

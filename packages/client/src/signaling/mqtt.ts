@@ -20,7 +20,9 @@ import {
   DEFAULT_MQTT_KEEPALIVE_S,
   DEFAULT_MQTT_PREFIX,
   DEFAULT_PRESENCE_TTL_MS,
-} from './rendezvous-defaults.js';
+  MQTT_RECONNECT_PERIOD_MS,
+  PRESENCE_GRACE_MS,
+} from '../defaults.js';
 
 export type MqttConnect = (url: string, options: IClientOptions) => MqttClient;
 
@@ -79,7 +81,7 @@ export class MqttSignaler extends BrokerSignaler {
       clientId: `pinhole-${this.localId}-${randomPeerId()}`,
       clean: true,
       keepalive: o.keepaliveSeconds ?? DEFAULT_MQTT_KEEPALIVE_S,
-      reconnectPeriod: 1000,
+      reconnectPeriod: MQTT_RECONNECT_PERIOD_MS,
       connectTimeout: o.connectTimeoutMs ?? DEFAULT_BROKER_CONNECT_TIMEOUT_MS,
       will: {
         topic: this.#topic('peer', this.localId, 'will'),
@@ -260,7 +262,7 @@ export class MqttSignaler extends BrokerSignaler {
     // The broker tells how long the retained presence has left (MQTT 5 §3.3.2.3.3); a live
     // member refreshes it before then.
     const remaining = packet.properties?.messageExpiryInterval;
-    this.present(room, peer, m.meta, (remaining ?? this.#ttlSeconds()) * 1000 + 1000);
+    this.present(room, peer, m.meta, (remaining ?? this.#ttlSeconds()) * 1000 + PRESENCE_GRACE_MS);
     if (!wasKnown) this.#client?.subscribe(this.#topic('peer', peer, 'will'), { qos: QOS });
   }
 }

@@ -13,7 +13,7 @@ import type { PeerInfo, PeerMeta } from '@pinhole/protocol';
 import { BrokerSignaler } from './broker-signaler.js';
 import { decodeRoom, encodeMessage, encodeRoom, type BrokerMessage, type DataMessage } from './broker-wire.js';
 import { SignalingError, withTimeout } from './errors.js';
-import { DEFAULT_BROKER_CONNECT_TIMEOUT_MS, DEFAULT_PRESENCE_TTL_MS, DEFAULT_REDIS_PREFIX } from './rendezvous-defaults.js';
+import { DEFAULT_BROKER_CONNECT_TIMEOUT_MS, DEFAULT_PRESENCE_TTL_MS, DEFAULT_REDIS_PREFIX, PRESENCE_GRACE_MS } from '../defaults.js';
 
 export interface RedisSignalerOptions {
   /** `redis://[user:pass@]host:6379[/db]` or `rediss://…` (TLS). */
@@ -141,7 +141,7 @@ export class RedisSignaler extends BrokerSignaler {
     keys.forEach((key, i) => {
       const [value, ttl] = [replies[2 * i]?.[1], replies[2 * i + 1]?.[1]];
       if (typeof value !== 'string' || typeof ttl !== 'number' || ttl < 0) return; // expired between SCAN and GET
-      this.#onPresence(room, value, key, ttl + 1000);
+      this.#onPresence(room, value, key, ttl + PRESENCE_GRACE_MS);
     });
   }
 
@@ -206,7 +206,7 @@ export class RedisSignaler extends BrokerSignaler {
     const room = encRoom === undefined ? undefined : decodeRoom(encRoom);
     if (room === undefined || !this.rooms.has(room)) return;
     if (kind === 'presence') {
-      this.#onPresence(room, payload, channel, this.#ttlMs + 1000);
+      this.#onPresence(room, payload, channel, this.#ttlMs + PRESENCE_GRACE_MS);
     } else if ((kind === 'signal' && to === this.localId) || kind === 'broadcast') {
       const m = this.decode(payload, channel);
       if (m && 'n' in m) this.deliver(room, kind, m);

@@ -13,7 +13,7 @@ import { Emitter } from '../emitter.js';
 import type { Signaler, SignalerEvents, SignalerState } from './signaler.js';
 import { SignalingError } from './errors.js';
 import { base64url, fromBase64url } from './broker-wire.js';
-import { SEAL_PBKDF2_ITERATIONS, SEAL_SALT_PREFIX } from './rendezvous-defaults.js';
+import { SEAL_PBKDF2_ITERATIONS, SEAL_SALT_PREFIX } from '../defaults.js';
 
 export const SEALED_VERSION = 1;
 
@@ -54,19 +54,18 @@ export class SealedSignaler extends Emitter<SealedSignalerEvents> implements Sig
     if (options.passphrase.length === 0) throw new SignalingError('unsupported', 'a sealed signaler needs a non-empty passphrase');
     this.inner = inner;
     this.#passphrase = options.passphrase;
-    const events = inner as unknown as Emitter<SealedSignalerEvents>;
-    events.on('state', (s) => this.emit('state', s));
-    events.on('error', (e) => this.emit('error', e));
-    events.on('peer-joined', ({ room, peer }) =>
+    inner.on('state', (s) => this.emit('state', s));
+    inner.on('error', (e) => this.emit('error', e));
+    inner.on('peer-joined', ({ room, peer }) =>
       this.#in(async () => {
         const opened = await this.#openMember(room, peer);
         if (opened) this.emit('peer-joined', { room, peer: opened });
       }),
     );
-    events.on('peer-left', (e) => this.#in(async () => this.#members.get(e.room)?.delete(e.peer) && this.emit('peer-left', e)));
-    events.on('rejoined', ({ room, peers }) => this.#in(async () => this.#members.has(room) && this.emit('rejoined', { room, peers: await this.#openMembers(room, peers) })));
-    events.on('signal', (e) => this.#in(async () => this.#openData('signal', e.room, e.from, e.data, (room, data) => this.emit('signal', { room, from: e.from, data }))));
-    events.on('broadcast', (e) => this.#in(async () => this.#openData('broadcast', e.room, e.from, e.data, (room, data) => this.emit('broadcast', { room, from: e.from, data }))));
+    inner.on('peer-left', (e) => this.#in(async () => this.#members.get(e.room)?.delete(e.peer) && this.emit('peer-left', e)));
+    inner.on('rejoined', ({ room, peers }) => this.#in(async () => this.#members.has(room) && this.emit('rejoined', { room, peers: await this.#openMembers(room, peers) })));
+    inner.on('signal', (e) => this.#in(async () => this.#openData('signal', e.room, e.from, e.data, (room, data) => this.emit('signal', { room, from: e.from, data }))));
+    inner.on('broadcast', (e) => this.#in(async () => this.#openData('broadcast', e.room, e.from, e.data, (room, data) => this.emit('broadcast', { room, from: e.from, data }))));
   }
 
   get kind(): string {
@@ -131,7 +130,7 @@ export class SealedSignaler extends Emitter<SealedSignalerEvents> implements Sig
   }
 
   #out(work: () => Promise<void>): void {
-    this.#outbound = this.#outbound.then(work).catch((err: unknown) => this.emit('error', err instanceof Error ? err : new Error(String(err))));
+    this.#outbound = this.#outbound.then(work).catch((err: unknown) => this.emit('error', err instanceof Error ? err : new SignalingError('unsupported', String(err), { cause: err })));
   }
 
   #in<T>(work: () => Promise<T>): Promise<T> {

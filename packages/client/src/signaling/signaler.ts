@@ -21,6 +21,13 @@ export interface SignalerEvents {
   state: SignalerState;
   /** The rooms this signaler had joined were lost (e.g. the hub session expired) and were joined again. */
   rejoined: { room: string; peers: PeerInfo[] };
+  /**
+   * A failure that does not end the signaler: a message it refused or could not send, a
+   * hub error not tied to a request. Each signaler narrows it to its coded errors
+   * (`SignalingError`, `HubError`); wrappers (chain, in-band, sealed) pass their inner
+   * signaler's on.
+   */
+  error: Error;
 }
 
 export interface Signaler extends Emitter<SignalerEvents> {
