@@ -13,7 +13,7 @@ import type { ConnectivityReport } from '@pinhole/client';
 import { PUBLIC_IP, netnsUnavailable } from '@pinhole/test-kit/netns/topology';
 import { ROOM, Scenario } from './netns/scenario.js';
 import { chromiumIn, type NamespacedChromium } from '@pinhole/test-kit/netns/chromium';
-import { PROXY_PORT, PROXY_URL, squidIn } from '@pinhole/test-kit/netns/squid';
+import { PROXY_ONLY_FIREWALL, PROXY_URL, squidIn } from '@pinhole/test-kit/netns/squid';
 
 const unavailable = netnsUnavailable();
 if (unavailable) console.warn(`netns-one-port: skipped, ${unavailable}`);
@@ -54,17 +54,7 @@ describe.skipIf(unavailable !== undefined)(`one port 443 through a proxy that al
     const squid = await squidIn(s.t, [443]);
     try {
       const ns = s.t.host('proxied', 60);
-      s.t.firewall(ns, `table inet proxyonly {
-        chain input { type filter hook input priority filter; policy drop;
-          iif "lo" accept
-          ct state established,related accept
-        }
-        chain output { type filter hook output priority filter; policy drop;
-          oif "lo" accept
-          ct state established,related accept
-          ip daddr ${PUBLIC_IP} tcp dport ${PROXY_PORT} accept
-        }
-      }`);
+      s.t.firewall(ns, PROXY_ONLY_FIREWALL);
       // The firewall is real: the one port cannot be reached directly.
       expect(await s.blocked(ns, PUBLIC_IP, 443)).toBe(true);
       const client = await browserIn(ns, [`--proxy-server=${PROXY_URL}`]);

@@ -14,6 +14,22 @@ import { PUBLIC_IP, type Topology } from './topology.js';
 export const PROXY_PORT = 3128;
 export const PROXY_URL = `http://${PUBLIC_IP}:${PROXY_PORT}`;
 
+/**
+ * The nftables script of a host whose only way out is this proxy: loopback, replies, and
+ * new TCP connections to PROXY_URL; everything else, in and out, is dropped.
+ */
+export const PROXY_ONLY_FIREWALL = `table inet proxyonly {
+  chain input { type filter hook input priority filter; policy drop;
+    iif "lo" accept
+    ct state established,related accept
+  }
+  chain output { type filter hook output priority filter; policy drop;
+    oif "lo" accept
+    ct state established,related accept
+    ip daddr ${PUBLIC_IP} tcp dport ${PROXY_PORT} accept
+  }
+}`;
+
 export interface NamespacedSquid {
   /** squid's access log: one line per tunnel, written when the tunnel closes. */
   log(): string;
