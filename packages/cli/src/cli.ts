@@ -37,6 +37,16 @@ export function cliVersion(): string {
 }
 
 /**
+ * What the executables (bin.ts, sea-main.ts) do with runCli's code: it becomes the exit
+ * code. Everything was closed; if a stray handle still holds the event loop, the process
+ * exits anyway after 5 s rather than hang.
+ */
+export function exitWith(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 5_000).unref();
+}
+
+/**
  * Runs `pinhole <argv>` and resolves with the exit code: 0 ok, 2 bad usage or
  * configuration, 1 run-time failure. Never throws; errors become one line on `io.stderr`.
  */

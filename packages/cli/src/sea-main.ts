@@ -76,10 +76,8 @@ async function main(): Promise<void> {
     return module.exports;
   };
   // Imported only now: loading the SDK loads node-datachannel, which needs __pinholeNative.
-  const { runCli } = await import('./cli.js');
-  const code = await runCli(process.argv.slice(2));
-  process.exitCode = code;
-  setTimeout(() => process.exit(code), 5_000).unref();
+  const { exitWith, runCli } = await import('./cli.js');
+  exitWith(await runCli(process.argv.slice(2)));
 }
 
 main().catch((error: unknown) => {
