@@ -5,7 +5,7 @@
  * address, so a direct path is impossible and TURN must carry the data channels.
  * Real processes: `pinhole serve` (embedded TURN), `pinhole agent`, `pinhole connect`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PUBLIC_IP, PUBLIC_NET, netnsUnavailable } from '@pinhole/test-kit/netns/topology';
 import { Scenario, egressOnly } from './netns/scenario.js';
 
@@ -14,11 +14,12 @@ if (unavailable) console.warn(`netns-egress: skipped, ${unavailable}`);
 
 describe.skipIf(unavailable !== undefined)(`egress-only agent in a network namespace${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   let s: Scenario;
-  beforeAll(async () => {
+  // A topology per attempt, so a retry starts from fresh namespaces.
+  beforeEach(async () => {
     s = await Scenario.create();
     await s.hub();
   }, 60_000);
-  afterAll(async () => {
+  afterEach(async () => {
     await s?.destroy();
   });
 
@@ -38,9 +39,9 @@ describe.skipIf(unavailable !== undefined)(`egress-only agent in a network names
   }, 120_000);
 
   it('egress only to the hub: no direct path exists, the data channels go through TURN', async () => {
-    const agentNs = s.t.host('agent2', 11);
+    const agentNs = s.t.host('agent', 11);
     s.t.firewall(agentNs, egressOnly(PUBLIC_IP));
-    const client = s.t.host('client2', 21);
+    const client = s.t.host('client', 21);
     const agent = await s.agent(agentNs);
     const check = await s.check(client);
     // The client may see the agent's relayed address as peer-reflexive (it learns it from the
@@ -48,12 +49,20 @@ describe.skipIf(unavailable !== undefined)(`egress-only agent in a network names
     const pair = JSON.parse((await agent.waitFor(/^(\{.*"msg":"peer connected".*\})$/m))[1]!) as { local: string; remote: string; protocol: string };
     console.info(`egress to the hub only: agent ${pair.local} ↔ client ${pair.remote} over ${pair.protocol} (client sees ${check.local} ↔ ${check.remote})`);
     expect(check.echo).toBe(true);
-    // The agent can send only to the hub's address, which is also where every relayed
-    // address lives: one side of the pair is a TURN relay (either peer's; a side may see the
-    // other's relayed address as peer-reflexive when a check arrives before the candidate).
+    // The agent can send only to the hub's address, which is also where every relayed address
+    // lives, so every byte between the two goes through TURN. Which side's allocation carries it
+    // varies (ICE may pick the agent's host candidate → the client's relayed address, and a side
+    // may see the other's relayed address as peer-reflexive), so the pair types only have to name
+    // a relay somewhere; the relay's own byte counter proves the path.
     expect([pair.local, pair.remote, check.local, check.remote]).toContain('relay');
-    expect([pair.local, check.local]).not.toEqual(['host', 'host']);
-    for (const r of await s.forward(client, 3, 2 * 1024 * 1024)) expect(r.got).toBe(r.sent);
+    const relayedBefore = await s.metric(client, 'pinhole_turn_relayed_bytes_total');
+    const streams = 3;
+    const bytes = 2 * 1024 * 1024;
+    for (const r of await s.forward(client, streams, bytes)) expect(r.got).toBe(r.sent);
+    // Each stream's bytes cross the relay at least twice (client → agent and the echo back).
+    const relayed = await s.metric(client, 'pinhole_turn_relayed_bytes_total') - relayedBefore;
+    console.info(`egress to the hub only: ${relayed} bytes relayed for ${streams} × ${bytes} echoed`);
+    expect(relayed).toBeGreaterThanOrEqual(2 * streams * bytes);
     await agent.stop();
   }, 120_000);
 });

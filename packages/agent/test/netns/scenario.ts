@@ -95,6 +95,23 @@ export class Scenario {
     return JSON.parse(m[2]!) as { sent: string; got: string }[];
   }
 
+  /** The sum of a hub metric's samples (every label), scraped from the hub's /metrics from `ns`. */
+  async metric(ns: string, name: string): Promise<number> {
+    const scrape = this.t.spawn(ns, [
+      process.execPath, '-e',
+      `fetch('${HUB_URL}/metrics').then((r) => r.text()).then((t) => console.log('METRICS ' + JSON.stringify(t)), (e) => console.log('METRICS-FAILED ' + e.message));`,
+    ], { NODE_TLS_REJECT_UNAUTHORIZED: '0' });
+    const m = await scrape.waitFor(/^METRICS(-FAILED)? (.*)$/m);
+    if (m[1]) throw new Error(`scraping metrics failed: ${m[2]}`);
+    const text = JSON.parse(m[2]!) as string;
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      const sample = new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`).exec(line);
+      if (sample) sum += Number(sample[2]);
+    }
+    return sum;
+  }
+
   /** Whether a TCP connection from `ns` to `host:port` is refused or times out (true) or gets through (false). */
   async blocked(ns: string, host: string, port: number): Promise<boolean> {
     const probe = this.t.spawn(ns, [
