@@ -283,7 +283,7 @@ export const serveOptions = {
   host: text({ help: 'address to listen on', value: 'ADDR' }, DEFAULT_HOST),
   port: port({ help: 'HTTP(S) port; 0 picks a free one' }, DEFAULT_PORT),
   ...common,
-  apiKeys: list({ flag: 'api-key', help: 'extra bearer key for the REST API (repeatable)', value: 'KEY' }),
+  apiKeys: list({ flag: 'api-key', help: 'extra bearer key for the REST API and WHIP (repeatable)', value: 'KEY' }),
   origins: list({ flag: 'origin', help: 'allowed browser origin (repeatable; none: any origin)', value: 'ORIGIN' }),
   trustProxy: flag({ help: 'take the client address from X-Forwarded-For (only behind a trusted proxy)' }),
   tlsCert: path({ help: 'TLS certificate (PEM); with --tls-key, replaces the self-signed one' }),

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProtocolError, checkFrameDepth, isRoomName, type Json } from '@pinhole/protocol';
-import { keyMatches, verifyToken } from './auth.js';
+import { DEV_GRANT } from './auth.js';
+import { bearerGrant } from './bearer.js';
 import type { HubCore } from './core.js';
 import type { HubAccess } from './defaults.js';
 import { readBody, sendJson } from './http-util.js';
@@ -22,15 +23,8 @@ export class RestApi {
 
   /** Bearer: the hub secret, an API key, or a token with the `admin` permission. */
   async authorize(req: IncomingMessage): Promise<void> {
-    const { secret, apiKeys } = this.access;
-    if (secret === undefined && apiKeys.length === 0) return; // dev mode
-    const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    if (!match) throw new ProtocolError('unauthorized', 'send "Authorization: Bearer <secret, API key or admin token>"');
-    const bearer = match[1]!;
-    if (keyMatches(bearer, [secret, ...apiKeys])) return;
-    if (secret === undefined || bearer.split('.').length !== 3) throw new ProtocolError('unauthorized', 'unknown API key');
-    const grant = await verifyToken(secret, bearer, this.now());
-    if (!grant.perms.has('admin')) throw new ProtocolError('forbidden', 'this token lacks the admin permission');
+    const grant = await bearerGrant(this.access, req.headers.authorization, this.now());
+    if (grant !== DEV_GRANT && !grant.perms.has('admin')) throw new ProtocolError('forbidden', 'this token lacks the admin permission');
   }
 
   /** `GET /v1/rooms/{room}/peers` */

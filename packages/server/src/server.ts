@@ -5,7 +5,9 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { pino } from 'pino';
-import { ProtocolError } from '@pinhole/protocol';
+import { ProtocolError, type IceServer } from '@pinhole/protocol';
+import { roomAllowed, type Grant, type Permission } from './auth.js';
+import { bearerGrant } from './bearer.js';
 import { MemoryBus } from './bus/memory.js';
 import { ClusterHub } from './cluster/cluster-hub.js';
 import type { CoreConfig, CoreDeps, HubCore, SessionHandle } from './core.js';
@@ -14,6 +16,7 @@ import * as d from './defaults.js';
 import type { HubOptions, HubParts, ResolvedHubOptions } from './defaults.js';
 import { Hub } from './hub.js';
 import { HubRouter, type RouterContext } from './http.js';
+import { iceServersFor } from './ice.js';
 import { sendProtocolError } from './http-util.js';
 import { createMetrics, type HubMetrics } from './metrics.js';
 import { MemoryRoomStore } from './rooms.js';
@@ -91,6 +94,15 @@ export interface HubServer {
   /** Handles hub paths; false for others (serve them yourself, or 404). */
   request(req: IncomingMessage, res: ServerResponse): boolean;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /**
+   * What an HTTP request's `Authorization: Bearer …` (undefined: none) may do in `room`: a
+   * token's grant, the secret's or an API key's (everything), or the dev grant without a
+   * secret. For servers on the hub's port (the WHIP/WHEP gateway). Throws ProtocolError
+   * `unauthorized` / `token-expired` (401), `forbidden` (403: room or permission not covered).
+   */
+  authorizeBearer(authorization: string | undefined, room: string, permission: Permission): Promise<Grant>;
+  /** The ICE servers (TURN credentials minted for `identity`) a session of that identity gets in `welcome`. */
+  iceServers(identity: string): IceServer[];
   /** Resolves once the hub can serve (with `redis`: connected to it). Rejects if it cannot. */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -122,6 +134,13 @@ export function createHubServer(options: HubOptions = {}): HubServer {
     metrics,
     request: (req, res) => router.request(req, res),
     upgrade: (req, socket, head) => router.upgrade(req, socket, head),
+    async authorizeBearer(authorization, room, permission) {
+      const grant = await bearerGrant(access, authorization, deps.now());
+      if (!roomAllowed(grant, room)) throw new ProtocolError('forbidden', `this credential does not cover room ${room}`);
+      if (!grant.perms.has(permission)) throw new ProtocolError('forbidden', `this credential lacks the ${permission} permission`);
+      return grant;
+    },
+    iceServers: (identity) => iceServersFor(access, identity, deps.now()),
     ready: () => hub.ready(),
     async close() {
       clearInterval(heartbeat);
@@ -151,6 +170,12 @@ export interface ListenOptions {
    */
   fallback?: (req: IncomingMessage, res: ServerResponse) => void;
   /**
+   * More routes on the hub's port, asked before the hub (e.g. the WHIP/WHEP gateway, which
+   * needs the hub to check credentials): made once the hub exists, before it listens; the
+   * handler returns false for paths that are not its own.
+   */
+  routes?: (hub: HubServer) => (req: IncomingMessage, res: ServerResponse) => boolean;
+  /**
    * One port for everything (see shared-port/): HTTP(S)/WSS and, with `stun`, STUN/TURN
    * over TCP and TLS on `port`, told apart per connection. Absent: an HTTP(S) server only.
    */
@@ -166,7 +191,7 @@ export interface RunningHub extends HubServer {
 
 /** Starts a hub on its own HTTP(S) server; other paths go to `fallback`, or answer 404. */
 export async function startHub(options: HubOptions & ListenOptions = {}): Promise<RunningHub> {
-  const { host = '0.0.0.0', port = 8443, tls, fallback, singlePort, ...hubOptions } = options;
+  const { host = '0.0.0.0', port = 8443, tls, fallback, routes, singlePort, ...hubOptions } = options;
   // The shared port's TURN URL names the bound port (port 0 picks one), known only after
   // listening: the hub gets its own copy of the URL list, completed before it serves anyone.
   const turnUrls = hubOptions.turn ? [...hubOptions.turn.urls] : [];
@@ -177,7 +202,9 @@ export async function startHub(options: HubOptions & ListenOptions = {}): Promis
     await hubServer.close();
     throw err;
   }
+  const extra = routes?.(hubServer);
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (extra?.(req, res)) return;
     if (hubServer.request(req, res)) return;
     if (!fallback) return sendProtocolError(res, new ProtocolError('not-found', `no route ${req.method} ${req.url}`));
     try {

@@ -40,6 +40,11 @@ export interface PublisherTransport {
   readonly id: string;
   /** Applies the publisher's offer and returns the complete answer (all local candidates included). */
   answer(offerSdp: string): Promise<string>;
+  /**
+   * A candidate the publisher trickled after its offer (WHIP PATCH, RFC 8840): `candidate` is
+   * the attribute value ("candidate:…"). Throws SfuError `bad-request` for one ICE refuses.
+   */
+  addRemoteCandidate(candidate: { candidate: string; sdpMid?: string }): Promise<void>;
   /** Each stream as its first packet (or its SDP) makes it known; layers of one track arrive as separate streams. */
   onStream(listener: (stream: IncomingStream) => void): void;
   /** The transport failed or was closed by the peer. */

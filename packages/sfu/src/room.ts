@@ -24,6 +24,7 @@ class PublishedTrack {
   readonly streams = new Map<string, IncomingStream>();
   readonly sinks = new Set<Sink>();
   forwarded = 0;
+  received = 0;
 
   constructor(readonly offered: OfferedTrack) {}
 
@@ -34,6 +35,7 @@ class PublishedTrack {
   add(stream: IncomingStream): void {
     this.streams.set(stream.rid ?? '', stream);
     stream.onRtp((packet) => {
+      this.received++;
       for (const sink of this.sinks) {
         const out = sink.forwarder.forward(stream.rid, packet);
         if (out) {
@@ -111,6 +113,22 @@ export class Room {
       transport.close();
       throw err;
     }
+  }
+
+  /** Candidates `peer` trickled after its publish offer (e.g. a WHIP client's PATCH). */
+  async addRemoteCandidates(peer: string, candidates: { candidate: string; sdpMid?: string }[]): Promise<void> {
+    const publication = this.publications.get(peer);
+    if (!publication) throw new SfuError('not-found', `${peer} does not publish in ${this.name}`);
+    for (const c of candidates) await publication.transport.addRemoteCandidate(c);
+  }
+
+  /** RTP packets received from `peer` so far over all its tracks; undefined when it does not publish. */
+  packetsFrom(peer: string): number | undefined {
+    const publication = this.publications.get(peer);
+    if (!publication) return undefined;
+    let n = 0;
+    for (const track of publication.tracks.values()) n += track.received;
+    return n;
   }
 
   /** Creates the SFU's offer of `publisher`'s tracks to `peer`. */

@@ -1,6 +1,7 @@
 /** What a publisher's offer announces: its media sections, with their simulcast layers. */
 import { SessionDescription } from 'werift';
 import { SfuError, type MediaKind } from './engine.js';
+import { OFFERED } from './engines/common.js';
 
 export interface OfferedTrack {
   mid: string;
@@ -23,6 +24,11 @@ export function describeOffer(sdp: string): OfferedTrack[] {
     if (media.direction !== 'sendonly' && media.direction !== 'sendrecv') continue;
     const mid = media.rtp.muxId;
     if (mid === undefined) throw new SfuError('bad-sdp', 'media section without a=mid (BUNDLE needs one)');
+    const codecs = media.rtp.codecs.map((c) => c.mimeType);
+    if (!codecs.some((c) => OFFERED[c.toLowerCase()]?.kind === media.kind)) {
+      const forwarded = Object.values(OFFERED).filter((c) => c.kind === media.kind).map((c) => c.mimeType.split('/')[1]);
+      throw new SfuError('unsupported-codec', `${media.kind} section ${mid} offers ${codecs.join(', ') || 'no codec'}; the SFU forwards ${forwarded.join(', ')}`);
+    }
     const rids = media.simulcastParameters.filter((p) => p.direction === 'send').map((p) => p.rid);
     tracks.push({ mid, kind: media.kind, rids });
   }

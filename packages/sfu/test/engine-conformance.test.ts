@@ -6,8 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataChannelEngine, SfuError, WeriftEngine, type PublisherEngine, type SubscriberEngine } from '../src/index.js';
 import { waitUntil } from '../src/wait.js';
-import { rtp, vp8Key } from './rtp-fixtures.js';
-import { answeringPeer, publishingPeer } from './support/ndc-peer.js';
+import { rtp, vp8Key } from '@pinhole/test-kit/rtp';
+import { answeringPeer, publishingPeer } from '@pinhole/test-kit/media-peer';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {

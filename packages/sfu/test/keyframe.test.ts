@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isH264KeyframeStart, isKeyframeStart, isVp8KeyframeStart, rtpPayload } from '../src/keyframe.js';
-import { rtp, vp8Delta, vp8Key, vp8KeyContinuation, vp8KeyExtended } from './rtp-fixtures.js';
+import { rtp, vp8Delta, vp8Key, vp8KeyContinuation, vp8KeyExtended } from '@pinhole/test-kit/rtp';
 
 describe('VP8 keyframe start (RFC 7741)', () => {
   it.each([

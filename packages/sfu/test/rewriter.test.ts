@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RtpRewriter, seqNewer } from '../src/rewriter.js';
-import { rtp } from './rtp-fixtures.js';
+import { rtp } from '@pinhole/test-kit/rtp';
 
 const OUT = { ssrc: 0xabcdef01, payloadType: 100, clockRate: 90000 };
 

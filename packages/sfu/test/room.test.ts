@@ -6,8 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Sfu, SfuError } from '../src/index.js';
 import { waitUntil } from '../src/wait.js';
-import { rtp, vp8Key } from './rtp-fixtures.js';
-import { answeringPeer, publishingPeer, type PublishingPeer } from './support/ndc-peer.js';
+import { rtp, vp8Key } from '@pinhole/test-kit/rtp';
+import { answeringPeer, publishingPeer, type PublishingPeer } from '@pinhole/test-kit/media-peer';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {

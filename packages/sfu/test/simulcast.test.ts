@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RtpRewriter } from '../src/rewriter.js';
 import { KEYFRAME_RETRY_MS, LayerForwarder } from '../src/simulcast.js';
-import { rtp, vp8Delta, vp8Key } from './rtp-fixtures.js';
+import { rtp, vp8Delta, vp8Key } from '@pinhole/test-kit/rtp';
 
 const SSRC: Record<string, number> = { q: 11, h: 22, f: 33 };
 

@@ -103,26 +103,42 @@ export async function stopAll(): Promise<void> {
 export interface HttpResult {
   status: number;
   body: string;
+  headers: http.IncomingHttpHeaders;
 }
 
-/** GET over http or https; `ca` is the only trusted root when given. */
-export function get(url: string, options: { ca?: string; servername?: string; headers?: Record<string, string> } = {}): Promise<HttpResult> {
+export interface RequestOptions {
+  method?: string;
+  body?: string;
+  /** The only trusted root when given. */
+  ca?: string;
+  servername?: string;
+  headers?: Record<string, string>;
+}
+
+/** One HTTP(S) request, its answer read whole. */
+export function request(url: string, options: RequestOptions = {}): Promise<HttpResult> {
   const u = new URL(url);
   const client = u.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = client.get(
+    const req = client.request(
       u,
-      { headers: options.headers, agent: false, ...(u.protocol === 'https:' ? { ca: options.ca, servername: options.servername } : {}) },
+      { method: options.method ?? 'GET', headers: options.headers, agent: false, ...(u.protocol === 'https:' ? { ca: options.ca, servername: options.servername } : {}) },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
         res.on('error', reject);
       },
     );
     req.on('error', reject);
+    req.end(options.body);
   });
+}
+
+/** GET over http or https; `ca` is the only trusted root when given. */
+export function get(url: string, options: Omit<RequestOptions, 'method' | 'body'> = {}): Promise<HttpResult> {
+  return request(url, options);
 }
 
 /** Ports free for both UDP and TCP on 127.0.0.1 (TURN listens on both). */

@@ -15,6 +15,7 @@ import { createLogger } from '../logger.js';
 import { SINGLE_PORT, serveOptions, staticUsersOf, type ServeValues, type TurnValues } from '../options.js';
 import { loadOrCreateSelfSigned, loadTlsFiles, type TlsMaterial } from '../tls.js';
 import { EMBEDDED_TURN_UNAVAILABLE, startEmbeddedTurn, type EmbeddedTurn, type EmbeddedTurnOptions } from '../turn.js';
+import { embeddedGateway } from '../gateway.js';
 import { webAppHandler } from '../web.js';
 import { renderBanner } from './serve-banner.js';
 
@@ -210,16 +211,18 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
   const sharedTurn = turn?.acceptConnection;
   const hubOptions = buildHubOptions(values, { logger, tls, turn: hubTurn, stunUrls });
   let hub: RunningHub;
+  const gateway = embeddedGateway(logger);
   try {
     const { startHub, registerTurnMetrics } = await import('@pinhole/server');
     // The meeting web app (apps/web/dist) on every path the hub does not claim.
     // The shared port hands STUN/TURN connections to the embedded TURN server, and the
     // welcome names it as turns:host:port (turn: without TLS) once the port is bound.
     const single = singlePort ? { singlePort: sharedTurn && hubTurn ? { stun: sharedTurn, turnHost } : {} } : {};
-    hub = await startHub({ ...hubOptions, ...single, fallback: webAppHandler() });
+    hub = await startHub({ ...hubOptions, ...single, fallback: webAppHandler(), routes: gateway.routes });
     // The embedded TURN server's counters on the hub's /metrics (pinhole_turn_*).
     if (turn?.stats) registerTurnMetrics(hub.metrics.registry, turn.stats);
   } catch (err) {
+    gateway.close();
     await turn?.close().catch(() => undefined);
     if (err instanceof CliError) throw err;
     throw runtimeError(`hub failed to start on ${values.host}:${values.port}: ${(err as Error).message}`, err);
@@ -239,6 +242,7 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       logger.info('shutting down');
+      gateway.close();
       const results = await Promise.allSettled([hub.close(), turn?.close()]);
       logger.info('stopped');
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -142,6 +142,16 @@ export class WeriftPublisher implements PublisherTransport {
     return completeLocal(this.pc);
   }
 
+  async addRemoteCandidate({ candidate, sdpMid }: { candidate: string; sdpMid?: string }): Promise<void> {
+    if (this.closed) throw new SfuError('closed', 'publisher transport closed');
+    try {
+      // BUNDLE: every candidate is the first section's transport's.
+      await this.pc.addIceCandidate({ candidate, sdpMid: sdpMid ?? this.pc.getTransceivers()[0]?.mid ?? '0' });
+    } catch (err) {
+      throw new SfuError('bad-request', `candidate refused: ${(err as Error).message}`);
+    }
+  }
+
   onStream(listener: (stream: IncomingStream) => void): void {
     this.streamListeners.push(listener);
   }

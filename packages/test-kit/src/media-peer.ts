@@ -4,14 +4,14 @@
  * send-only VP8 track. Non-trickle, like the seam: the whole SDP once gathering is complete.
  */
 import nodeDataChannel from 'node-datachannel';
-import { waitUntil } from '../../src/wait.js';
+import { until } from './wait.js';
 
 const { PeerConnection, RtcpReceivingSession, Video } = nodeDataChannel;
 type Pc = InstanceType<typeof PeerConnection>;
 type Track = ReturnType<Pc['addTrack']>;
 
 async function complete(pc: Pc): Promise<string> {
-  await waitUntil(() => pc.gatheringState() === 'complete', 'client ICE gathering');
+  await until(() => pc.gatheringState() === 'complete', 15_000, 'client ICE gathering');
   return pc.localDescription()!.sdp;
 }
 
@@ -75,7 +75,7 @@ export async function publishingPeer(ssrc = 0x1234_5678): Promise<PublishingPeer
     rtcp,
     accept: async (answer) => {
       pc.setRemoteDescription(answer, 'answer');
-      await waitUntil(() => open, 'publisher track open');
+      await until(() => open, 15_000, 'publisher track open');
     },
     send: (packet) => {
       track.sendMessageBinary(packet);

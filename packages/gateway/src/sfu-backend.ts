@@ -1,0 +1,46 @@
+/** The gateway's media side on @pinhole/sfu: a WHIP stream is a publisher of an SFU room. */
+import { SfuError, type Sfu } from '@pinhole/sfu';
+import { GatewayError } from './errors.js';
+import type { IngestRequest, MediaBackend, MediaSession } from './media.js';
+
+/** HTTP status for each SFU failure (RFC 9725 §4.2 leaves the codes to HTTP semantics). */
+const STATUS: Record<SfuError['code'], number> = {
+  'bad-sdp': 400,
+  'bad-request': 400,
+  'unsupported-codec': 406,
+  'not-found': 404,
+  closed: 409,
+  timeout: 503,
+};
+
+export function toGatewayError(err: unknown): unknown {
+  if (!(err instanceof SfuError)) return err;
+  return new GatewayError(STATUS[err.code], err.code, err.message, err.code === 'timeout' ? { 'retry-after': '5' } : {});
+}
+
+export class SfuBackend implements MediaBackend {
+  constructor(private readonly sfu: Sfu) {}
+
+  async ingest({ room: roomName, id, offer }: IngestRequest): Promise<MediaSession> {
+    const room = this.sfu.room(roomName);
+    let answer: string;
+    try {
+      answer = await room.publish(id, offer);
+    } catch (err) {
+      this.sfu.leave(roomName, id);
+      throw toGatewayError(err);
+    }
+    return {
+      answer,
+      addCandidates: async (candidates) => {
+        try {
+          await room.addRemoteCandidates(id, candidates);
+        } catch (err) {
+          throw toGatewayError(err);
+        }
+      },
+      packets: () => room.packetsFrom(id),
+      close: () => this.sfu.leave(roomName, id),
+    };
+  }
+}
