@@ -29,6 +29,9 @@ import {
   type SubscriberTransport,
 } from '../engine.js';
 import { asksKeyframe, nextId, offeredCodec, waitUntil } from './common.js';
+import { guardWeriftRtpParser } from './werift-guard.js';
+
+guardWeriftRtpParser();
 
 export interface WeriftOptions {
   /** UDP ports for ICE, inclusive (default: any). */
