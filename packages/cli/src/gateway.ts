@@ -9,6 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Gateway } from '@pinhole/gateway';
+import { registerGatewayMetrics } from '@pinhole/gateway/metrics';
 import type { Sfu } from '@pinhole/sfu';
 import type { HubServer } from '@pinhole/server';
 
@@ -23,6 +24,7 @@ export interface EmbeddedGateway {
 
 export function embeddedGateway(logger: Logger): EmbeddedGateway {
   let loading: Promise<{ gateway: Gateway; sfu: Sfu }> | undefined;
+  let loaded: Gateway | undefined;
   let closed = false;
   const load = (hub: HubServer): Promise<{ gateway: Gateway; sfu: Sfu }> =>
     (loading ??= Promise.all([import('@pinhole/gateway'), import('@pinhole/sfu')]).then(([g, s]) => {
@@ -32,23 +34,27 @@ export function embeddedGateway(logger: Logger): EmbeddedGateway {
         gateway.close();
         sfu.close();
       }
+      loaded = gateway;
       return { gateway, sfu };
     }));
   return {
-    routes: (hub) => (req, res) => {
-      if (closed || !GATEWAY_PATH.test(req.url ?? '/')) return false;
-      load(hub).then(
-        ({ gateway }) => {
-          // A path under the prefixes that is not the gateway's (a malformed id): the hub's 404.
-          if (!gateway.handle(req, res) && !hub.request(req, res)) res.writeHead(404).end();
-        },
-        (err: unknown) => {
-          logger.error({ err }, 'the WHIP gateway failed to load');
-          if (!res.headersSent) res.writeHead(503, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ type: 'error', code: 'unavailable', message: 'the WHIP gateway is not available on this server' }));
-        },
-      );
-      return true;
+    routes: (hub) => {
+      registerGatewayMetrics(hub.metrics.registry, () => loaded?.stats());
+      return (req, res) => {
+        if (closed || !GATEWAY_PATH.test(req.url ?? '/')) return false;
+        load(hub).then(
+          ({ gateway }) => {
+            // A path under the prefixes that is not the gateway's (a malformed id): the hub's 404.
+            if (!gateway.handle(req, res) && !hub.request(req, res)) res.writeHead(404).end();
+          },
+          (err: unknown) => {
+            logger.error({ err }, 'the WHIP gateway failed to load');
+            if (!res.headersSent) res.writeHead(503, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ type: 'error', code: 'unavailable', message: 'the WHIP gateway is not available on this server' }));
+          },
+        );
+        return true;
+      };
     },
     close() {
       closed = true;

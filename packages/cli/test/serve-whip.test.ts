@@ -42,6 +42,13 @@ describe('pinhole serve: WHIP on the hub port', () => {
       const deleted = await request(url + location, { method: 'DELETE', headers: auth, ca: tls!.cert });
       expect(deleted.status).toBe(200);
       expect((await request(url + location, { method: 'DELETE', headers: auth, ca: tls!.cert })).status).toBe(404);
+
+      const metrics = (await request(`${url}/metrics`, { ca: tls!.cert })).body;
+      expect(metrics).toMatch(/^pinhole_gateway_sessions 0$/m);
+      expect(metrics).toMatch(/^pinhole_gateway_sessions_total 1$/m);
+      expect(metrics).toMatch(/^pinhole_gateway_sessions_ended_total\{reason="deleted"\} 1$/m);
+      expect(metrics).toMatch(/^pinhole_gateway_refused_total\{code="unauthorized"\} 1$/m);
+      expect(metrics).toMatch(/^pinhole_gateway_refused_total\{code="not-found"\} 1$/m);
     } finally {
       publisher.close();
     }

@@ -50,6 +50,18 @@ export interface GatewayOptions {
 /** Why a session ended, in logs and `stats().ended`. */
 export type EndReason = 'deleted' | 'media-timeout' | 'media-ended' | 'closed';
 
+export interface GatewayStats {
+  /** Live sessions. */
+  sessions: number;
+  /** Sessions started since the gateway was made. */
+  started: number;
+  ended: Record<EndReason, number>;
+  /** RTP packets received from WHIP publishers since the gateway was made. */
+  receivedPackets: number;
+  /** Refused requests by error code (`unauthorized`, `bad-sdp`, `over-capacity`, …). */
+  refused: Record<string, number>;
+}
+
 interface Resource {
   readonly id: string;
   readonly room: string;
@@ -72,6 +84,10 @@ export class Gateway {
   /** Sessions being set up (counted against maxSessions before their answer exists). */
   #pending = 0;
   readonly #ended: Record<EndReason, number> = { deleted: 0, 'media-timeout': 0, 'media-ended': 0, closed: 0 };
+  readonly #refused: Record<string, number> = {};
+  #started = 0;
+  /** Packets of sessions that ended (live ones add theirs in stats()). */
+  #endedPackets = 0;
   readonly #sweep: NodeJS.Timeout;
 
   constructor(options: GatewayOptions) {
@@ -95,13 +111,17 @@ export class Gateway {
     };
     run().catch((err: unknown) => {
       if (!(err instanceof GatewayError)) this.#options.logger?.warn({ err: (err as Error).message, path }, 'WHIP request failed');
+      const code = err instanceof GatewayError ? err.code : 'internal';
+      this.#refused[code] = (this.#refused[code] ?? 0) + 1;
       sendError(res, err, cors);
     });
     return true;
   }
 
-  stats(): { sessions: number; ended: Record<EndReason, number> } {
-    return { sessions: this.#resources.size, ended: { ...this.#ended } };
+  stats(): GatewayStats {
+    let receivedPackets = this.#endedPackets;
+    for (const r of this.#resources.values()) receivedPackets += r.media.packets() ?? r.packets;
+    return { sessions: this.#resources.size, started: this.#started, ended: { ...this.#ended }, receivedPackets, refused: { ...this.#refused } };
   }
 
   /** Ends every session. */
@@ -154,6 +174,7 @@ export class Gateway {
       lastMediaAt: Date.now(),
     };
     this.#resources.set(id, resource);
+    this.#started++;
     this.#options.logger?.info({ id, room, name }, 'WHIP session started');
     res.writeHead(201, {
       ...cors,
@@ -220,6 +241,7 @@ export class Gateway {
     if (this.#resources.get(resource.id) !== resource) return;
     this.#resources.delete(resource.id);
     this.#ended[reason]++;
+    this.#endedPackets += resource.media.packets() ?? resource.packets;
     resource.media.close();
     this.#options.logger?.info({ id: resource.id, room: resource.room, name: resource.name, reason }, 'WHIP session ended');
   }

@@ -83,7 +83,9 @@ describe('WHIP session life', () => {
 
     const del = await fetch(server.hub.url + location, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
     expect(del.status).toBe(200);
-    expect(server.gateway.stats()).toMatchObject({ sessions: 0, ended: { deleted: 1 } });
+    const stats = server.gateway.stats();
+    expect(stats).toMatchObject({ sessions: 0, started: 1, ended: { deleted: 1 }, refused: {} });
+    expect(stats.receivedPackets).toBeGreaterThanOrEqual(total(viewer));
     expect(server.sfu.counts()).toEqual({ rooms: 0, publishers: 0, subscribers: 0 });
     // Gone is gone: a second DELETE and a PATCH both find nothing.
     const again = await fetch(server.hub.url + location, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
