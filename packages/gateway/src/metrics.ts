@@ -1,6 +1,6 @@
 /**
  * Prometheus metrics of a gateway (`Gateway.stats()`), read at scrape time: registered on the
- * hub's registry when `pinhole serve` embeds the gateway (docs/protocol/hub.md §8 lists them).
+ * hub's registry when `pinhole serve` embeds the gateway (docs/protocol/hub.md §9 lists them).
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { GatewayStats } from './gateway.js';
