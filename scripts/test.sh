@@ -17,6 +17,9 @@ command -v luacheck >/dev/null 2>&1 || need+=(lua-check)
 # aiortc (Python) and python3-websockets: the SDK interop test (packages/client/test/interop-aiortc.test.ts).
 /usr/bin/python3 -c "import aiortc" >/dev/null 2>&1 || need+=(python3-aiortc)
 /usr/bin/python3 -c "import websockets" >/dev/null 2>&1 || need+=(python3-websockets)
+# GStreamer's webrtcbin from Python (packages/gateway/test/netns-gstreamer.test.ts: a WHIP publisher).
+/usr/bin/python3 -c "import gi; gi.require_version('GstWebRTC', '1.0')" >/dev/null 2>&1 ||
+  need+=(python3-gi gir1.2-gst-plugins-bad-1.0 gstreamer1.0-nice gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
 # Chromium: the SDK browser tests and TURN over TCP/TLS with real WebRTC peers; PINHOLE_CHROMIUM overrides.
 [ -n "${PINHOLE_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || need+=(chromium)
 if ((${#need[@]} > 0)); then

@@ -5,7 +5,7 @@
  * packages are bundled from src, everything from node_modules stays external and resolves
  * from the repository's node_modules (the bundle is written below it).
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -13,11 +13,25 @@ import { build, type Plugin } from 'esbuild';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = join(ROOT, 'packages/cli');
 
-/** Workspace packages are bundled from source; everything from node_modules stays external. */
+const NESTED = Symbol('nested');
+
+/** `name`'s package directory name: `werift`, `@scope/pkg`. */
+const packageOf = (name: string): string => name.split('/').slice(0, name.startsWith('@') ? 2 : 1).join('/');
+
+/**
+ * Workspace packages are bundled from source; everything from node_modules stays external. A
+ * dependency npm nested in one workspace's node_modules (e.g. werift under packages/sfu) is not
+ * found from the bundle's place, so it is imported by the absolute path esbuild resolves for it.
+ */
 const externalDependencies: Plugin = {
   name: 'external-dependencies',
   setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@pinhole/') ? undefined : { path: args.path, external: true }));
+    b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.path.startsWith('@pinhole/') || args.pluginData === NESTED) return undefined;
+      if (args.path.startsWith('node:') || existsSync(join(ROOT, 'node_modules', packageOf(args.path)))) return { path: args.path, external: true };
+      const resolved = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: NESTED });
+      return resolved.errors.length > 0 || resolved.external ? { path: args.path, external: true } : { path: resolved.path, external: true };
+    });
   },
 };
 
