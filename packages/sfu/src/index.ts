@@ -7,3 +7,5 @@ export { Room, type SubscribeOptions } from './room.js';
 export { describeOffer, type OfferedTrack } from './sdp.js';
 export { Sfu, defaultEngine, type SfuOptions } from './sfu.js';
 export { KEYFRAME_RETRY_MS, LAYERS, LayerForwarder } from './simulcast.js';
+export { AUDIO_LEVEL_URI, readAudioLevel, type AudioLevel } from './audio-level.js';
+export { ActiveSpeakerDetector, type SpeakerOptions } from './speaker.js';

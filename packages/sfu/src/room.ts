@@ -9,9 +9,11 @@
  *   leave(peer)
  */
 import { SfuError, type Engine, type IncomingStream, type OutgoingTrack, type PublisherTransport, type SubscriberTransport } from './engine.js';
+import { readAudioLevel, type AudioLevel } from './audio-level.js';
 import { RtpRewriter } from './rewriter.js';
 import { describeOffer, type OfferedTrack } from './sdp.js';
 import { LayerForwarder } from './simulcast.js';
+import { ActiveSpeakerDetector, type SpeakerOptions } from './speaker.js';
 import { waitUntil } from './wait.js';
 
 interface Sink {
@@ -26,7 +28,11 @@ class PublishedTrack {
   forwarded = 0;
   received = 0;
 
-  constructor(readonly offered: OfferedTrack) {}
+  constructor(
+    readonly offered: OfferedTrack,
+    /** Called with each packet's RFC 6464 level, when the track carries them. */
+    private readonly onLevel?: (level: AudioLevel) => void,
+  ) {}
 
   get mimeType(): string | undefined {
     return this.streams.values().next().value?.codec.mimeType;
@@ -34,8 +40,13 @@ class PublishedTrack {
 
   add(stream: IncomingStream): void {
     this.streams.set(stream.rid ?? '', stream);
+    const levelId = this.onLevel ? this.offered.audioLevelId : undefined;
     stream.onRtp((packet) => {
       this.received++;
+      if (levelId !== undefined) {
+        const level = readAudioLevel(packet, levelId);
+        if (level) this.onLevel!(level);
+      }
       for (const sink of this.sinks) {
         const out = sink.forwarder.forward(stream.rid, packet);
         if (out) {
@@ -88,14 +99,48 @@ export interface SubscribeOptions {
 
 const subscriptionKey = (peer: string, publisher: string): string => `${peer}\u0000${publisher}`;
 
+/** How often the active speaker is re-evaluated while audio levels arrive. */
+const SPEAKER_INTERVAL_MS = 200;
+
 export class Room {
   private readonly publications = new Map<string, Publication>();
   private readonly subscriptions = new Map<string, Subscription>();
+  private readonly speakers: ActiveSpeakerDetector;
+  private readonly speakerListeners = new Set<(peer: string | undefined) => void>();
+  private speakerTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly name: string,
     private readonly engine: Engine,
-  ) {}
+    speakerOptions: SpeakerOptions = {},
+  ) {
+    this.speakers = new ActiveSpeakerDetector(speakerOptions);
+  }
+
+  /** The room's dominant speaker (RFC 6464 levels of its publishers' audio), if anyone spoke. */
+  get activeSpeaker(): string | undefined {
+    return this.speakers.current;
+  }
+
+  /** Calls `listener` with each new active speaker (undefined when the speaker stops publishing); returns its removal. */
+  onActiveSpeaker(listener: (peer: string | undefined) => void): () => void {
+    this.speakerListeners.add(listener);
+    return () => this.speakerListeners.delete(listener);
+  }
+
+  private level(peer: string, level: AudioLevel): void {
+    this.speakers.add(peer, level, Date.now());
+    if (this.speakerTimer) return;
+    this.speakerTimer = setInterval(() => {
+      const changed = this.speakers.evaluate(Date.now());
+      if (changed !== undefined) this.announceSpeaker(changed);
+    }, SPEAKER_INTERVAL_MS);
+    this.speakerTimer.unref();
+  }
+
+  private announceSpeaker(peer: string | undefined): void {
+    for (const l of [...this.speakerListeners]) l(peer);
+  }
 
   /** Applies a publisher's offer (audio and/or video, simulcast or not) and returns the SFU's answer. */
   async publish(peer: string, offerSdp: string): Promise<string> {
@@ -103,7 +148,7 @@ export class Room {
     const offered = describeOffer(offerSdp);
     const transport = this.engine.createPublisherTransport();
     const publication = new Publication(peer, transport);
-    for (const track of offered) publication.tracks.set(track.mid, new PublishedTrack(track));
+    for (const track of offered) publication.tracks.set(track.mid, new PublishedTrack(track, (level) => this.level(peer, level)));
     transport.onStream((stream) => publication.tracks.get(stream.mid)?.add(stream));
     transport.onClose(() => this.unpublish(publication));
     this.publications.set(peer, publication);
@@ -227,11 +272,20 @@ export class Room {
   close(): void {
     for (const p of [...this.publications.values()]) p.transport.close();
     for (const s of [...this.subscriptions.values()]) s.transport.close();
+    clearInterval(this.speakerTimer);
+    this.speakerTimer = undefined;
   }
 
   private unpublish(publication: Publication): void {
     if (this.publications.get(publication.peer) !== publication) return;
     this.publications.delete(publication.peer);
+    const wasSpeaker = this.speakers.current === publication.peer;
+    this.speakers.remove(publication.peer);
+    if (this.publications.size === 0) {
+      clearInterval(this.speakerTimer);
+      this.speakerTimer = undefined;
+    }
+    if (wasSpeaker) this.announceSpeaker(undefined);
     // A publisher that leaves ends its forwards.
     for (const s of [...publication.subscriptions]) s.transport.close();
   }

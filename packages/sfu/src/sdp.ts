@@ -1,6 +1,7 @@
 /** What a publisher's offer announces: its media sections, with their simulcast layers. */
 import { SessionDescription } from 'werift';
 import { SfuError, type MediaKind } from './engine.js';
+import { AUDIO_LEVEL_URI } from './audio-level.js';
 import { OFFERED } from './engines/common.js';
 
 export interface OfferedTrack {
@@ -8,6 +9,8 @@ export interface OfferedTrack {
   kind: MediaKind;
   /** RIDs the publisher sends (a=simulcast:send, RFC 8853), in the offer's order; empty without simulcast. */
   rids: string[];
+  /** The header extension id of RFC 6464 audio levels (`a=extmap:N urn:ietf:params:rtp-hdrext:ssrc-audio-level`), if offered. */
+  audioLevelId: number | undefined;
 }
 
 /** Media sections that send audio or video (sendonly / sendrecv); data channels and recvonly sections are not publications. */
@@ -30,7 +33,8 @@ export function describeOffer(sdp: string): OfferedTrack[] {
       throw new SfuError('unsupported-codec', `${media.kind} section ${mid} offers ${codecs.join(', ') || 'no codec'}; the SFU forwards ${forwarded.join(', ')}`);
     }
     const rids = media.simulcastParameters.filter((p) => p.direction === 'send').map((p) => p.rid);
-    tracks.push({ mid, kind: media.kind, rids });
+    const audioLevelId = media.kind === 'audio' ? media.rtp.headerExtensions.find((e) => e.uri === AUDIO_LEVEL_URI)?.id : undefined;
+    tracks.push({ mid, kind: media.kind, rids, audioLevelId });
   }
   if (tracks.length === 0) throw new SfuError('bad-sdp', 'offer sends no audio or video');
   return tracks;

@@ -3,12 +3,15 @@ import { combineEngines, type Engine } from './engine.js';
 import { DataChannelEngine } from './engines/datachannel.js';
 import { WeriftEngine } from './engines/werift.js';
 import { Room } from './room.js';
+import type { SpeakerOptions } from './speaker.js';
 
 export interface SfuOptions {
   /** Default: werift receives publishers, node-datachannel sends to subscribers (bench/sfu/RESULTS.md says why). */
   engine?: Engine;
   /** UDP ports for ICE of the default engine, inclusive. */
   portRange?: [number, number];
+  /** Tuning of each room's active-speaker detection. */
+  speaker?: SpeakerOptions;
 }
 
 /** The default engine: werift for publishers (simulcast), node-datachannel for the fan-out. */
@@ -19,15 +22,17 @@ export function defaultEngine(options: Pick<SfuOptions, 'portRange'> = {}): Engi
 export class Sfu {
   readonly engine: Engine;
   private readonly rooms = new Map<string, Room>();
+  private readonly speaker: SpeakerOptions | undefined;
 
   constructor(options: SfuOptions = {}) {
     this.engine = options.engine ?? defaultEngine(options);
+    this.speaker = options.speaker;
   }
 
   room(name: string): Room {
     let room = this.rooms.get(name);
     if (!room) {
-      room = new Room(name, this.engine);
+      room = new Room(name, this.engine, this.speaker);
       this.rooms.set(name, room);
     }
     return room;

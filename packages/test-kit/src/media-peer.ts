@@ -6,7 +6,7 @@
 import nodeDataChannel from 'node-datachannel';
 import { until } from './wait.js';
 
-const { PeerConnection, RtcpReceivingSession, Video } = nodeDataChannel;
+const { Audio, PeerConnection, RtcpReceivingSession, Video } = nodeDataChannel;
 type Pc = InstanceType<typeof PeerConnection>;
 type Track = ReturnType<Pc['addTrack']>;
 
@@ -57,12 +57,27 @@ export interface PublishingPeer {
   close(): void;
 }
 
-export async function publishingPeer(ssrc = 0x1234_5678): Promise<PublishingPeer> {
+/** RFC 6464 audio levels in an audio publisher's packets: this header extension id. */
+export const AUDIO_LEVEL_EXT_ID = 1;
+
+/**
+ * A publisher of one send-only track: VP8 video (payload type 96), or with `audio` Opus (111)
+ * announcing RFC 6464 audio levels as header extension AUDIO_LEVEL_EXT_ID. It sends the RTP the
+ * test crafts (rtp() from ./rtp.js).
+ */
+export async function publishingPeer(ssrc = 0x1234_5678, { audio = false }: { audio?: boolean } = {}): Promise<PublishingPeer> {
   const pc = new PeerConnection('publisher', { iceServers: [], disableAutoNegotiation: true });
-  const video = new Video('v0', 'SendOnly');
-  video.addVP8Codec(96);
-  video.addSSRC(ssrc, 'client', 'stream', 'video');
-  const track = pc.addTrack(video);
+  let media: InstanceType<typeof Video> | InstanceType<typeof Audio>;
+  if (audio) {
+    const a = (media = new Audio('a0', 'SendOnly'));
+    a.addOpusCodec(111);
+    a.parseSdpLine(`a=extmap:${AUDIO_LEVEL_EXT_ID} urn:ietf:params:rtp-hdrext:ssrc-audio-level`);
+  } else {
+    const v = (media = new Video('v0', 'SendOnly'));
+    v.addVP8Codec(96);
+  }
+  media.addSSRC(ssrc, 'client', 'stream', audio ? 'audio' : 'video');
+  const track = pc.addTrack(media);
   const rtcp: Buffer[] = [];
   track.onMessage((msg) => rtcp.push(msg));
   let open = false;

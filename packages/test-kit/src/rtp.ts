@@ -8,16 +8,22 @@ export interface PacketInit {
   payload?: Buffer;
   /** Adds a one-byte-header extension block (RFC 8285) with one element, as Chromium's mid/rid. */
   extension?: boolean;
+  /** Adds an RFC 6464 audio level (-dBov, 0–127) as one-byte-header extension element `id`. */
+  audioLevel?: { id: number; level: number };
 }
 
-export function rtp({ ssrc, seq, ts, pt = 96, marker = false, payload = Buffer.from([0x10, 0, 0, 0]), extension = false }: PacketInit): Buffer {
+export function rtp({ ssrc, seq, ts, pt = 96, marker = false, payload = Buffer.from([0x10, 0, 0, 0]), extension = false, audioLevel }: PacketInit): Buffer {
   const header = Buffer.alloc(12);
-  header[0] = 0x80 | (extension ? 0x10 : 0);
+  header[0] = 0x80 | (extension || audioLevel ? 0x10 : 0);
   header[1] = (marker ? 0x80 : 0) | pt;
   header.writeUInt16BE(seq & 0xffff, 2);
   header.writeUInt32BE(ts >>> 0, 4);
   header.writeUInt32BE(ssrc >>> 0, 8);
-  const ext = extension ? Buffer.from([0xbe, 0xde, 0x00, 0x01, 0x10, 0x71, 0x00, 0x00]) : Buffer.alloc(0);
+  const ext = audioLevel
+    ? Buffer.from([0xbe, 0xde, 0x00, 0x01, audioLevel.id << 4, (audioLevel.level < 127 ? 0x80 : 0) | audioLevel.level, 0x00, 0x00])
+    : extension
+      ? Buffer.from([0xbe, 0xde, 0x00, 0x01, 0x10, 0x71, 0x00, 0x00])
+      : Buffer.alloc(0);
   return Buffer.concat([header, ext, payload]);
 }
 

@@ -8,6 +8,7 @@ import {
   MediaStreamTrack,
   RTCPeerConnection,
   type RTCRtpCodecParameters,
+  useAudioLevelIndication,
   useH264,
   useOPUS,
   usePCMU,
@@ -83,7 +84,8 @@ export class WeriftPublisher implements PublisherTransport {
       codecs: { video: [useVP8(), useH264()], audio: [useOPUS(), usePCMU()] },
       headerExtensions: {
         video: [useSdesMid(), useSdesRTPStreamId(), useRepairedRtpStreamId()],
-        audio: [useSdesMid()],
+        // RFC 6464 audio levels: the room's active speaker (speaker.ts).
+        audio: [useSdesMid(), useAudioLevelIndication()],
       },
     });
     // werift's pc.onTrack fires once per media section, with its first layer only; the other
