@@ -9,7 +9,7 @@
  * the signaling transport (and proxy), and per peer the selected candidate pair.
  */
 import { hostname } from 'node:os';
-import { connect, proxyFor, Emitter, type NodeConnectOptions, type NamedChannel, type RemotePeer, type Room, type Session } from '@pinhole/client';
+import { connect, proxyFor, Emitter, type NodeConnectOptions, type NamedChannel, type RemotePeer, type Room, type Session } from '@pinhole/node';
 import { AGENT_PROTOCOL_VERSION, DEFAULT_RECONNECT, FORWARD_LABEL_PREFIX, SERVICE_CHANNELS } from './defaults.js';
 import { AgentError } from './errors.js';
 import { silentLogger, type AgentLogger } from './logger.js';

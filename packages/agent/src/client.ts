@@ -8,7 +8,7 @@
  *   const fwd = await agent.forward({ port: 2222, target: 'ssh' });
  */
 import { stat } from 'node:fs/promises';
-import type { ChannelMessage, IncomingTransfer, RemotePeer, Room, Sendable, TransferResult } from '@pinhole/client';
+import type { ChannelMessage, IncomingTransfer, RemotePeer, Room, Sendable, TransferResult } from '@pinhole/node';
 import { DEFAULT_REQUEST_TIMEOUT_MS, SERVICE_CHANNELS } from './defaults.js';
 import { AgentError } from './errors.js';
 import type { AgentAnnouncement } from './agent.js';

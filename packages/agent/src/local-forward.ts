@@ -4,7 +4,7 @@
  * paused until the agent says `opened`, so nothing is read that could not be delivered.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { RemotePeer } from '@pinhole/client';
+import type { RemotePeer } from '@pinhole/node';
 import { DEFAULT_STREAM_OPEN_TIMEOUT_MS, FORWARD_LABEL_PREFIX, FORWARD_PROTOCOL } from './defaults.js';
 import { AgentError } from './errors.js';
 import { silentLogger, type AgentLogger } from './logger.js';

@@ -4,7 +4,7 @@
  * and the partial file kept on failure so the next attempt can go on from its size.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import type { FileSink } from '@pinhole/client';
+import type { FileSink } from '@pinhole/node';
 
 export function rangeSink(path: string, base: number): FileSink<string> {
   let handle: Promise<FileHandle> | undefined;

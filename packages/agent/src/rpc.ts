@@ -7,7 +7,7 @@
  *
  * Replies may come in any order (a `get` answers after opening its file).
  */
-import type { NamedChannel } from '@pinhole/client';
+import type { NamedChannel } from '@pinhole/node';
 import { DEFAULT_REQUEST_TIMEOUT_MS, REFUSE_GRACE_MS } from './defaults.js';
 import { AgentError, fromWire, toWire } from './errors.js';
 import type { AgentLogger } from './logger.js';

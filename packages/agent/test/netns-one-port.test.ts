@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConnectivityReport } from '@pinhole/client';
+import type { ConnectivityReport } from '@pinhole/node';
 import { PUBLIC_IP, netnsUnavailable } from '@pinhole/test-kit/netns/topology';
 import { ROOM, Scenario } from './netns/scenario.js';
 import { chromiumIn, type NamespacedChromium } from '@pinhole/test-kit/netns/chromium';

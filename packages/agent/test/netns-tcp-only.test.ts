@@ -17,7 +17,7 @@
  * chromium-relay-libjuice.test.ts pins that down on loopback.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConnectivityReport } from '@pinhole/client';
+import type { ConnectivityReport } from '@pinhole/node';
 import { PUBLIC_IP, netnsUnavailable } from '@pinhole/test-kit/netns/topology';
 import { HUB_URL, ROOM, Scenario, egressOnly } from './netns/scenario.js';
 import { chromiumIn, type NamespacedChromium } from '@pinhole/test-kit/netns/chromium';

@@ -5,7 +5,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningHub } from '@pinhole/server';
-import { connect, type Session } from '@pinhole/client';
+import { connect, type Session } from '@pinhole/node';
 import { Agent, AgentClient, type AgentOptions } from '../src/index.js';
 import { startTestHub } from '@pinhole/test-kit/hub';
 

@@ -10,7 +10,7 @@
  * The dev hub's certificate is self-signed: this example passes `insecure: true`; in
  * production pass `ca` (or nothing, for a publicly trusted certificate).
  */
-import { connect } from '@pinhole/client';
+import { connect } from '@pinhole/node';
 
 const [role = 'ping', url = 'https://localhost:8443', roomName = 'demo'] = process.argv.slice(2);
 const session = await connect(url, { insecure: true });

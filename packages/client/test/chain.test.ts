@@ -5,7 +5,7 @@
  * next one, and the rooms are rebuilt there.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectMqtt, connectRedis, nodePlatform } from '../src/node.js';
+import { connectMqtt, connectRedis, nodePlatform } from '@pinhole/node';
 import { HubSignaler } from '../src/signaling/hub-signaler.js';
 import { SignalerChain, type ChainRung } from '../src/signaling/chain.js';
 import type { Room } from '../src/room.js';

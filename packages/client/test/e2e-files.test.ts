@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { connect, nodeFileSink, nodeFileSource, type Session, type TransferProgress } from '../src/node.js';
+import { connect, nodeFileSink, nodeFileSource, type Session, type TransferProgress } from '@pinhole/node';
 import { startTestHub } from '@pinhole/test-kit/hub';
 
 const dir = mkdtempSync(join(tmpdir(), 'pinhole-e2e-files-'));
@@ -43,7 +43,7 @@ it('50 MB through the hub: progress, SHA-256, a hub drop and a connection failur
 
   const received: TransferProgress[] = [];
   const sent: TransferProgress[] = [];
-  const incoming = new Promise<import('../src/node.js').IncomingTransfer>((resolve) =>
+  const incoming = new Promise<import('@pinhole/node').IncomingTransfer>((resolve) =>
     fromAlice.on('file', (t) => {
       t.on('progress', (p) => received.push(p));
       t.accept(nodeFileSink(join(dir, 'out.bin')));

@@ -4,7 +4,7 @@
  * dropped hub link.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, type Session } from '../src/node.js';
+import { connect, type Session } from '@pinhole/node';
 import { startTestHub } from '@pinhole/test-kit/hub';
 import { until } from '@pinhole/test-kit/wait';
 import type { TransportName } from '../src/signaling/link.js';

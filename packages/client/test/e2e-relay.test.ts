@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTurnServer, type TurnServer } from '@pinhole/turn';
 import type { RunningHub } from '@pinhole/server';
-import { connect, type Session } from '../src/node.js';
+import { connect, type Session } from '@pinhole/node';
 import { startTestHub } from '@pinhole/test-kit/hub';
 import { until } from '@pinhole/test-kit/wait';
 

@@ -7,13 +7,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubConnection } from '../src/signaling/hub-connection.js';
 import { SignalingError } from '../src/signaling/errors.js';
-import { nodePlatform } from '../src/signaling/node-platform.js';
+import { nodePlatform } from '@pinhole/node';
 import { resolveFileOptions } from '../src/data/files.js';
 import { DataError } from '../src/data/errors.js';
 import { PeerError } from '../src/peer/errors.js';
 import { Emitter } from '../src/emitter.js';
 import { CodedError } from '../src/coded-error.js';
-import { connect } from '../src/node.js';
+import { connect } from '@pinhole/node';
 import { startTestHub } from '@pinhole/test-kit/hub';
 import { until } from '@pinhole/test-kit/wait';
 

@@ -14,7 +14,7 @@ import type { Json } from '@pinhole/protocol';
 import { ANSWERER_ID, ManualSignaler, OFFERER_ID } from '../src/signaling/manual.js';
 import { InBandSignaler } from '../src/signaling/in-band.js';
 import type { SignalingError } from '../src/signaling/errors.js';
-import { connectMqtt } from '../src/node.js';
+import { connectMqtt } from '@pinhole/node';
 import { Mosquitto } from '@pinhole/test-kit/mosquitto';
 import { until } from '@pinhole/test-kit/wait';
 import { echoOverDataChannel, meet, nodeRoom } from './support/rendezvous.js';

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect, DataError, type NodeConnectOptions, nodeFileSink, nodeFileSource, type ChannelMessage, type IncomingTransfer, type RemotePeer, type Room, type Session } from '../src/node.js';
+import { connect, DataError, type NodeConnectOptions, nodeFileSink, nodeFileSource, type ChannelMessage, type IncomingTransfer, type RemotePeer, type Room, type Session } from '@pinhole/node';
 import { AiortcPeer, requireAiortc, type AiortcEvent } from './support/aiortc.js';
 import { startTestHub } from '@pinhole/test-kit/hub';
 import { until } from '@pinhole/test-kit/wait';

@@ -20,7 +20,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import type { Json } from '@pinhole/protocol';
-import { connectRedis, nodePlatform } from '../src/node.js';
+import { connectRedis, nodePlatform } from '@pinhole/node';
 import { MqttSignaler, type MqttConnect } from '../src/signaling/mqtt.js';
 import { HubSignaler } from '../src/signaling/hub-signaler.js';
 import { SignalerChain } from '../src/signaling/chain.js';

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect as mqttConnect } from 'mqtt';
-import { connectMqtt } from '../src/node.js';
+import { connectMqtt } from '@pinhole/node';
 import type { MqttSignaler } from '../src/signaling/mqtt.js';
 import type { SignalingError } from '../src/signaling/errors.js';
 import { Mosquitto } from '@pinhole/test-kit/mosquitto';

@@ -6,7 +6,7 @@
  * DTLS could start before the answer reached it and fail ("unknown CA").
  */
 import { describe, expect, it } from 'vitest';
-import { NodeRTCPeerConnection } from '../src/node.js';
+import { NodeRTCPeerConnection } from '@pinhole/node';
 
 const opened = (dc: RTCDataChannel) => new Promise<void>((resolve) => (dc.readyState === 'open' ? resolve() : (dc.onopen = () => resolve())));
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHub } from '@pinhole/server';
 import { HubSignaler } from '../src/signaling/hub-signaler.js';
-import { nodePlatform } from '../src/signaling/node-platform.js';
+import { nodePlatform } from '@pinhole/node';
 import type { TransportName } from '../src/signaling/link.js';
 import { selfSigned, startTestHub } from '@pinhole/test-kit/hub';
 import { until } from '@pinhole/test-kit/wait';

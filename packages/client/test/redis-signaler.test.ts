@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { connectRedis, type RedisSignaler } from '../src/node.js';
+import { connectRedis, type RedisSignaler } from '@pinhole/node';
 import type { SignalingError } from '../src/signaling/errors.js';
 import { TestRedis } from '@pinhole/test-kit/redis';
 import { freeTcpPort } from '@pinhole/test-kit/ports';

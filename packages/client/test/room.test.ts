@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Json } from '@pinhole/protocol';
 import { HubSignaler } from '../src/signaling/hub-signaler.js';
-import { nodePlatform } from '../src/signaling/node-platform.js';
+import { nodePlatform } from '@pinhole/node';
 import { Room } from '../src/room.js';
 import { startTestHub } from '@pinhole/test-kit/hub';
 import { until } from '@pinhole/test-kit/wait';

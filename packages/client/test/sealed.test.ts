@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect as mqttConnect } from 'mqtt';
-import { connectMqtt, nodePlatform, SealedSignaler, type MqttSignaler } from '../src/node.js';
+import { connectMqtt, nodePlatform, SealedSignaler, type MqttSignaler } from '@pinhole/node';
 import { HubSignaler } from '../src/signaling/hub-signaler.js';
 import type { SignalingError } from '../src/signaling/errors.js';
 import { Mosquitto } from '@pinhole/test-kit/mosquitto';

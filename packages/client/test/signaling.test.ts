@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningHub } from '@pinhole/server';
 import type { Json } from '@pinhole/protocol';
 import { HubSignaler, HubError } from '../src/signaling/hub-signaler.js';
-import { nodePlatform } from '../src/signaling/node-platform.js';
+import { nodePlatform } from '@pinhole/node';
 import type { TransportName } from '../src/signaling/link.js';
 import type { HubConnectionOptions } from '../src/signaling/hub-connection.js';
 import { startTestHub } from '@pinhole/test-kit/hub';

@@ -6,7 +6,7 @@
  * nodes: the second kills node C, the third restarts Redis under A and B.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { connect, type Room, type Session } from '@pinhole/client';
+import { connect, type Room, type Session } from '@pinhole/node';
 import type { Json } from '@pinhole/protocol';
 import { TestClient } from './support/client.js';
 import { HubProcess } from './support/hub-process.js';

@@ -1,5 +1,5 @@
 /** The `echo` service: every message comes back on the same channel, of the same kind. */
-import type { NamedChannel } from '@pinhole/client';
+import type { NamedChannel } from '@pinhole/node';
 import { MAX_ECHO_BUFFERED_BYTES } from '../defaults.js';
 import type { AgentLogger } from '../logger.js';
 

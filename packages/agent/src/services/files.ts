@@ -7,7 +7,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { nodeFileSource, type FileSource, type RemotePeer } from '@pinhole/client';
+import { nodeFileSource, type FileSource, type RemotePeer } from '@pinhole/node';
 import { MAX_LIST_ENTRIES } from '../defaults.js';
 import { AgentError } from '../errors.js';
 import { resolveShared } from '../paths.js';

@@ -50,7 +50,7 @@ export async function connectCommand(argv: readonly string[], io: CliIO): Promis
   const { hub, room: roomName } = requireHubAndRoom(values, 'connect');
   const waitMs = values.wait ?? DEFAULT_WAIT_MS;
   const logger = createLogger(values.logLevel, io.stdout === process.stdout ? undefined : io.stdout);
-  const { connect } = await import('@pinhole/client');
+  const { connect } = await import('@pinhole/node');
   const { AgentClient, LocalForward, agentOf } = await import('@pinhole/agent');
   let session;
   try {

@@ -58,7 +58,7 @@ async function manualCommand(role: Role, argv: readonly string[], io: CliIO): Pr
     io.stdout.write(renderCommandHelp(role === 'offer' ? offerHelp : answerHelp));
     return 0;
   }
-  const { ManualSignaler, Room, NodeRTCPeerConnection, SignalingError } = await import('@pinhole/client');
+  const { ManualSignaler, Room, NodeRTCPeerConnection, SignalingError } = await import('@pinhole/node');
   const QRCode = (await import('qrcode')).default;
   const lines = createInterface({ input: io.stdin ?? process.stdin, crlfDelay: Infinity })[Symbol.asyncIterator]();
   const nextLine = async (): Promise<string | undefined> => {

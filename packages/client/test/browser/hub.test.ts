@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHub } from '@pinhole/server';
-import { connect, type Session } from '../../src/node.js';
+import { connect, type Session } from '@pinhole/node';
 import { openHarness, type Harness } from '@pinhole/test-kit/browser';
 import { startTestHub } from '@pinhole/test-kit/hub';
 

@@ -7,7 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect as mqttConnect } from 'mqtt';
-import { connectMqtt } from '../../src/node.js';
+import { connectMqtt } from '@pinhole/node';
 import { SealedSignaler } from '../../src/signaling/sealed.js';
 import type { Signaler } from '../../src/signaling/signaler.js';
 import { openHarness, type Harness } from '@pinhole/test-kit/browser';

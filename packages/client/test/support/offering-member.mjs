@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { startHub } from '@pinhole/server';
-import { HubSignaler, NodeRTCPeerConnection, Room, connectMqtt, connectRedis, nodePlatform } from '@pinhole/client';
+import { HubSignaler, NodeRTCPeerConnection, Room, connectMqtt, connectRedis, nodePlatform } from '@pinhole/node';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
 const hub = config.carrier === 'hub' ? await startHub({ host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }) }) : undefined;

@@ -1,7 +1,7 @@
 /** Helpers shared by the rendezvous tests: rooms of Node peers over any Signaler, and an echo check. */
 import { expect } from 'vitest';
 import { Room } from '../../src/room.js';
-import { NodeRTCPeerConnection } from '../../src/node.js';
+import { NodeRTCPeerConnection } from '@pinhole/node';
 import type { Signaler } from '../../src/signaling/signaler.js';
 import type { RemotePeer } from '../../src/remote-peer.js';
 import type { BrokerSignaler } from '../../src/signaling/broker-signaler.js';

@@ -1,5 +1,5 @@
 /**
- * @pinhole/client for Node 20: WebRTC from node-datachannel out of the box (or pass
+ * @pinhole/node: @pinhole/client for Node 20 — WebRTC from node-datachannel out of the box (or pass
  * another RTCPeerConnection), signaling through HTTPS_PROXY / HTTP_PROXY / NO_PROXY, a
  * custom CA or `insecure` for a self-signed dev hub, and network-change detection.
  */
@@ -7,19 +7,16 @@ import { networkInterfaces } from 'node:os';
 import { PeerConnection as NativePeerConnection } from 'node-datachannel';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { connect as mqttConnect } from 'mqtt';
-import { Session, type ConnectOptions } from './session.js';
-import type { HubUrls } from './signaling/hub-connection.js';
-import { nodeSha256 } from './data/node-fs.js';
-import { nodePlatform, type NodeTlsOptions } from './signaling/node-platform.js';
-import type { RTCPeerConnectionConstructor } from './peer/peer-connection.js';
-import { MqttSignaler, type MqttSignalerOptions } from './signaling/mqtt.js';
-import { RedisSignaler, type RedisSignalerOptions } from './signaling/redis.js';
-import { INTERFACE_POLL_MS } from './defaults.js';
+import { MqttSignaler, Session, type ConnectOptions, type HubUrls, type MqttSignalerOptions, type RTCPeerConnectionConstructor } from '@pinhole/client';
+import { INTERFACE_POLL_MS } from '@pinhole/client/broker';
+import { nodeSha256 } from '@pinhole/client/node-fs';
+import { nodePlatform, type NodeTlsOptions } from './node-platform.js';
+import { RedisSignaler, type RedisSignalerOptions } from './redis.js';
 
-export * from './exports.js';
-export { nodeFileSink, nodeFileSource, nodeSha256, type NodeFileSinkOptions } from './data/node-fs.js';
-export { nodePlatform, proxyFor, type NodeTlsOptions } from './signaling/node-platform.js';
-export { RedisSignaler, type RedisSignalerOptions } from './signaling/redis.js';
+export * from '@pinhole/client';
+export { nodeFileSink, nodeFileSource, nodeSha256, type NodeFileSinkOptions } from '@pinhole/client/node-fs';
+export { nodePlatform, proxyFor, type NodeTlsOptions } from './node-platform.js';
+export { RedisSignaler, type RedisSignalerOptions } from './redis.js';
 
 export type NodeConnectOptions = ConnectOptions & NodeTlsOptions;
 

@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { Agent, ProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
-import type { Platform, WebSocketLike } from './platform.js';
+import type { Platform, WebSocketLike } from '@pinhole/client';
 
 export interface NodeTlsOptions {
   /** Extra CA certificate(s) (PEM) to trust, e.g. the hub's self-signed certificate. */

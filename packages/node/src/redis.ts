@@ -10,10 +10,20 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { PeerInfo, PeerMeta } from '@pinhole/protocol';
-import { BrokerSignaler } from './broker-signaler.js';
-import { decodeRoom, encodeMessage, encodeRoom, type BrokerMessage, type DataMessage } from './broker-wire.js';
-import { SignalingError, withTimeout } from './errors.js';
-import { DEFAULT_BROKER_CONNECT_TIMEOUT_MS, DEFAULT_PRESENCE_TTL_MS, DEFAULT_REDIS_PREFIX, PRESENCE_GRACE_MS } from '../defaults.js';
+import {
+  BrokerSignaler,
+  DEFAULT_BROKER_CONNECT_TIMEOUT_MS,
+  DEFAULT_PRESENCE_TTL_MS,
+  DEFAULT_REDIS_PREFIX,
+  PRESENCE_GRACE_MS,
+  SignalingError,
+  decodeRoom,
+  encodeMessage,
+  encodeRoom,
+  withTimeout,
+  type BrokerMessage,
+  type DataMessage,
+} from '@pinhole/client/broker';
 
 export interface RedisSignalerOptions {
   /** `redis://[user:pass@]host:6379[/db]` or `rediss://…` (TLS). */
