@@ -73,6 +73,13 @@ export const MQTT_RECONNECT_PERIOD_MS = 1_000;
 export const MAX_BROKER_PAYLOAD_BYTES = 256 * 1024;
 /** Manual exchange: how long to wait for ICE gathering to complete before encoding what we have. */
 export const DEFAULT_GATHER_TIMEOUT_MS = 5_000;
+/**
+ * Manual exchange, answering side: how long after our answer is made the offer's candidates
+ * are applied. Until then our ICE agent cannot reach the offering side, which connects to
+ * us when it applies the answer (libdatachannel's early-answer race, docs/architecture.md,
+ * "Early answers"); after it, our checks go out (a NAT in front of us may need them).
+ */
+export const DEFAULT_MANUAL_CANDIDATE_HOLD_MS = 2_000;
 /** Largest decoded manual string accepted (inflated bytes): guards against deflate bombs. */
 export const MAX_MANUAL_INFLATED_BYTES = 64 * 1024;
 /** Chain: opening a rung's signaler and joining the rooms on it may take this long. */

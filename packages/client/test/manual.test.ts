@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import QRCode from 'qrcode';
 import { ManualSignaler } from '../src/signaling/manual.js';
-import { compactDescription, decodeManual, encodeManual, expandDescription, MANUAL_PREFIX } from '../src/signaling/manual-sdp.js';
+import { compactDescription, decodeManual, encodeManual, expandDescription, MANUAL_PREFIX, splitCandidates } from '../src/signaling/manual-sdp.js';
+import { until } from '@pinhole/test-kit/wait';
 import { base64url } from '../src/signaling/broker-wire.js';
 import { echoOverDataChannel, meet, nodeRoom } from './support/rendezvous.js';
 
@@ -90,6 +91,51 @@ describe('manual / QR rendezvous', () => {
     const { pa, pb } = await meet(ra, rb);
     expect(await echoOverDataChannel(pa, pb)).toEqual({ echo: { hello: 'echo' } });
     expect(restarts).toEqual([]);
+  });
+
+  it("the answering side applies the offer's candidates only candidateHoldMs after its answer is made (libdatachannel's early-answer race)", async () => {
+    const offering = new ManualSignaler({ role: 'offer' });
+    const answering = new ManualSignaler({ role: 'answer', candidateHoldMs: 300 });
+    const ra = await nodeRoom(offering, 'manual');
+    cleanup.push(() => ra.leave(), () => offering.close());
+    const offer = await offering.local(10_000);
+    const offered = splitCandidates((await decodeManual(offer)).sdp).candidates.length;
+    expect(offered).toBeGreaterThan(0);
+    const seen: { at: number; kind: string }[] = [];
+    answering.on('signal', ({ data }) => {
+      const d = data as { description?: { sdp: string }; candidate?: unknown };
+      const kind = d.description ? (/a=candidate:/.test(d.description.sdp) ? 'offer with candidates' : 'offer') : d.candidate === null ? 'end' : 'candidate';
+      seen.push({ at: Date.now(), kind });
+    });
+    await answering.remote(offer);
+    const rb = await nodeRoom(answering, 'manual');
+    cleanup.push(() => rb.leave(), () => answering.close());
+    await answering.local(10_000);
+    const answeredAt = Date.now();
+    await until(() => seen.some((s) => s.kind === 'end'), 5000, 'the held candidates');
+    expect(seen.map((s) => s.kind)).toEqual(['offer', ...Array<string>(offered).fill('candidate'), 'end']);
+    expect(seen[1]!.at - answeredAt).toBeGreaterThanOrEqual(250);
+    await offering.remote(await answering.local());
+    const { pa, pb } = await meet(ra, rb);
+    expect(await echoOverDataChannel(pa, pb)).toEqual({ echo: { hello: 'echo' } });
+  });
+
+  it.each([
+    {
+      name: 'bundled candidates and end-of-candidates (libdatachannel)',
+      sdp: 'v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\na=candidate:1 1 UDP 2114977791 192.0.2.2 40663 typ host\r\na=end-of-candidates\r\n',
+      kept: 'v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\n',
+      candidates: [{ candidate: 'candidate:1 1 UDP 2114977791 192.0.2.2 40663 typ host', sdpMid: '0', sdpMLineIndex: 0 }],
+    },
+    {
+      name: 'a candidate of the second section, before its a=mid',
+      sdp: 'v=0\nm=audio 9 UDP/TLS/RTP/SAVPF 111\na=mid:a\nm=video 9 UDP/TLS/RTP/SAVPF 96\na=candidate:2 1 udp 1 10.0.0.1 5000 typ host\na=mid:v\n',
+      kept: 'v=0\nm=audio 9 UDP/TLS/RTP/SAVPF 111\na=mid:a\nm=video 9 UDP/TLS/RTP/SAVPF 96\na=mid:v\n',
+      candidates: [{ candidate: 'candidate:2 1 udp 1 10.0.0.1 5000 typ host', sdpMid: 'v', sdpMLineIndex: 1 }],
+    },
+    { name: 'no candidates', sdp: 'v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n', kept: 'v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n', candidates: [] },
+  ])('splitCandidates: $name', ({ sdp, kept, candidates }) => {
+    expect(splitCandidates(sdp)).toEqual({ sdp: kept, candidates });
   });
 
   it('sizes: offer and answer strings and the QR code they need (figures in the README)', async () => {

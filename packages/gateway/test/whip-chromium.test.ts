@@ -37,7 +37,7 @@ describe('Chromium publishing with @eyevinn/whip-web-client', () => {
     const room = server.sfu.room('studio');
     const peer = await answeringPeer(await room.subscribe('viewer', id));
     try {
-      await room.acceptAnswer('viewer', id, peer.answer);
+      await room.acceptAnswer('viewer', id, peer.answer, (c) => peer.addCandidates(c));
       // Two streams (Opus and VP8), each with its own SSRC at the subscriber, both flowing.
       await until(() => peer.received.size === 2 && [...peer.received.values()].every((n) => n >= 50), 20_000, 'audio and video at the subscriber');
       const sent = await harness.page.evaluate(() => (window as never as { whip: { sent(): Promise<{ state: string; frames: number }> } }).whip.sent());

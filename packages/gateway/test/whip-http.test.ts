@@ -45,7 +45,7 @@ async function watch(server: WhipServer, room: string, location: string, name = 
   const sfuRoom = server.sfu.room(room);
   const peer = await answeringPeer(await sfuRoom.subscribe(name, id));
   cleanups.push(() => peer.close());
-  await sfuRoom.acceptAnswer(name, id, peer.answer);
+  await sfuRoom.acceptAnswer(name, id, peer.answer, (c) => peer.addCandidates(c));
   return peer;
 }
 

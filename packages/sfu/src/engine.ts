@@ -2,9 +2,13 @@
  * The engine seam: everything the SFU core needs from a WebRTC stack, and nothing more, so that
  * a faster engine can replace the default one (see docs/architecture.md, "Media server").
  *
- * Signaling is plain SDP, complete with candidates (non-trickle): a publisher's offer goes in,
- * its answer comes out; the SFU offers to a subscriber and takes its answer. Each maps onto one
- * `signal` frame of the hub (offer / answer) in the next slice.
+ * Signaling is plain SDP: a publisher's offer goes in, its answer (complete with candidates)
+ * comes out; the SFU offers to a subscriber and takes its answer. Each maps onto one `signal`
+ * frame of the hub (offer / answer) in the next slice. The one trickle (RFC 8838): the SFU's
+ * offer to a subscriber holds its own candidates back until the subscriber's answer is applied
+ * (`SubscriberTransport.acceptAnswer`), because libdatachannel can fail a connection whose
+ * answer comes while the subscriber's ICE checks are already arriving (docs/architecture.md,
+ * Media server, "Early answers").
  *
  * RTP travels as raw packets (Buffer, RFC 3550 layout, decrypted): the core reads and rewrites
  * the fixed header fields itself, so no engine parses a packet the SFU only forwards.
@@ -64,14 +68,31 @@ export interface OutgoingTrack {
   onKeyframeRequest(listener: () => void): void;
 }
 
+/** One ICE candidate for the remote's addIceCandidate (W3C RTCIceCandidateInit's fields). */
+export interface IceCandidate {
+  /** The SDP attribute value, `candidate:…` (RFC 8839 §5.1), without `a=`. */
+  candidate: string;
+  /** The media section it belongs to (all of them share one transport: BUNDLE). */
+  sdpMid: string;
+}
+
 export interface SubscriberTransport {
   readonly id: string;
   /** Adds a send-only track offering exactly this codec (the publisher's: the SFU does not transcode); call before createOffer. */
   addTrack(mimeType: string): OutgoingTrack;
-  /** The SFU's offer, complete with candidates. */
+  /**
+   * The SFU's offer, gathered completely but without its candidates: until the subscriber's
+   * answer is applied, the subscriber must not be able to reach this transport (see the file
+   * comment). `acceptAnswer` hands them out.
+   */
   createOffer(): Promise<string>;
-  /** Applies the subscriber's answer; resolves when the transport can send media. */
-  acceptAnswer(answerSdp: string): Promise<void>;
+  /**
+   * Applies the subscriber's answer, then gives `onCandidates` every candidate the offer held
+   * back (at once, before waiting: the subscriber may need them to connect, e.g. behind a
+   * NAT; gathering was complete, so end-of-candidates can follow them); resolves when the
+   * transport can send media.
+   */
+  acceptAnswer(answerSdp: string, onCandidates: (candidates: IceCandidate[]) => void): Promise<void>;
   onClose(listener: () => void): void;
   close(): void;
 }

@@ -3,12 +3,12 @@
  * a LayerForwarder (its layer) and its own outgoing track (its SSRC). Signaling is a direct API
  * whose calls map one to one onto the hub's signal frames:
  *   publish(peer, offer) → answer                        (publisher's offer, the SFU's answer)
- *   subscribe(peer, publisher, {layer}) → offer           (the SFU offers)
- *   acceptAnswer(peer, publisher, answer)                 (the subscriber's answer)
+ *   subscribe(peer, publisher, {layer}) → offer           (the SFU offers, its candidates held back)
+ *   acceptAnswer(peer, publisher, answer, onCandidates)   (the subscriber's answer; the SFU's candidates follow it)
  *   setLayer(peer, publisher, rid | null)                 (a layer request; null pauses)
  *   leave(peer)
  */
-import { SfuError, type Engine, type IncomingStream, type OutgoingTrack, type PublisherTransport, type SubscriberTransport } from './engine.js';
+import { SfuError, type Engine, type IceCandidate, type IncomingStream, type OutgoingTrack, type PublisherTransport, type SubscriberTransport } from './engine.js';
 import { readAudioLevel, type AudioLevel } from './audio-level.js';
 import { RtpRewriter } from './rewriter.js';
 import { describeOffer, type OfferedTrack } from './sdp.js';
@@ -176,7 +176,7 @@ export class Room {
     return n;
   }
 
-  /** Creates the SFU's offer of `publisher`'s tracks to `peer`. */
+  /** Creates the SFU's offer of `publisher`'s tracks to `peer`, without the SFU's candidates (see acceptAnswer). */
   async subscribe(peer: string, publisher: string, options: SubscribeOptions = {}): Promise<string> {
     const publication = this.publications.get(publisher);
     if (!publication) throw new SfuError('not-found', `${publisher} does not publish in ${this.name}`);
@@ -212,11 +212,15 @@ export class Room {
     }
   }
 
-  /** Applies the subscriber's answer; media flows once this resolves. */
-  async acceptAnswer(peer: string, publisher: string, answerSdp: string): Promise<void> {
+  /**
+   * Applies the subscriber's answer, then hands the SFU's candidates, which the offer held
+   * back, to `onCandidates` for the subscriber (trickle, RFC 8838: a later `signal`); media
+   * flows once this resolves. Why held back: engine.ts.
+   */
+  async acceptAnswer(peer: string, publisher: string, answerSdp: string, onCandidates: (candidates: IceCandidate[]) => void): Promise<void> {
     const subscription = this.subscriptions.get(subscriptionKey(peer, publisher));
     if (!subscription) throw new SfuError('not-found', `${peer} has no subscription to ${publisher}`);
-    await subscription.transport.acceptAnswer(answerSdp);
+    await subscription.transport.acceptAnswer(answerSdp, onCandidates);
     // The sinks join only now: before the answer nothing could be sent, and the first packet
     // forwarded should be the keyframe asked for when the forwarders were made.
     for (const { track, sink } of subscription.sinks) {

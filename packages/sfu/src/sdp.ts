@@ -1,6 +1,6 @@
 /** What a publisher's offer announces: its media sections, with their simulcast layers. */
 import { SessionDescription } from 'werift';
-import { SfuError, type MediaKind } from './engine.js';
+import { SfuError, type IceCandidate, type MediaKind } from './engine.js';
 import { AUDIO_LEVEL_URI } from './audio-level.js';
 import { OFFERED } from './engines/common.js';
 
@@ -38,4 +38,29 @@ export function describeOffer(sdp: string): OfferedTrack[] {
   }
   if (tracks.length === 0) throw new SfuError('bad-sdp', 'offer sends no audio or video');
   return tracks;
+}
+
+/**
+ * Splits an offer into the SDP without its candidates (`a=candidate`, `a=end-of-candidates`)
+ * and those candidates, each with the MID of its media section: the subscriber offer's trickle
+ * (engine.ts). The session-level lines and everything else stay as they are.
+ */
+export function holdBackCandidates(sdp: string): { sdp: string; candidates: IceCandidate[] } {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  const kept: string[] = [];
+  const held: { candidate: string; section: number }[] = [];
+  const mids: string[] = [];
+  let section = -1;
+  for (const line of sdp.split(/\r?\n/)) {
+    if (line.startsWith('m=')) section++;
+    if (section >= 0 && line.startsWith('a=mid:')) mids[section] = line.slice('a=mid:'.length).trim();
+    if (line.startsWith('a=candidate:')) held.push({ candidate: line.slice('a='.length).trim(), section });
+    else if (line !== 'a=end-of-candidates') kept.push(line);
+  }
+  const candidates = held.map(({ candidate, section: s }) => {
+    const sdpMid = mids[Math.max(s, 0)];
+    if (sdpMid === undefined) throw new SfuError('bad-sdp', 'a candidate outside a media section with a=mid');
+    return { candidate, sdpMid };
+  });
+  return { sdp: kept.join(eol), candidates };
 }

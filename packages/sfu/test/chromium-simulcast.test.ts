@@ -51,7 +51,9 @@ describe('Chromium simulcast through the SFU (default engine: werift in, node-da
 
       const subOffer = await room.subscribe('bob', 'alice', { layer: 'q' });
       const subAnswer = await subscriber.call<string>(`sfuTest.answerOffer(${JSON.stringify(subOffer)})`);
-      await room.acceptAnswer('bob', 'alice', subAnswer);
+      let trickled: Promise<unknown> = Promise.resolve();
+      await room.acceptAnswer('bob', 'alice', subAnswer, (candidates) => (trickled = subscriber.call(`sfuTest.addCandidates(${JSON.stringify(candidates)})`)));
+      await trickled;
       expect((await subscriber.call<string[]>('sfuTest.received')).sort()).toEqual(['audio', 'video']);
 
       const inbound = (): Promise<Inbound> => subscriber.call<Inbound>('sfuTest.inbound()');

@@ -35,9 +35,17 @@ describe.each(subscriberEngines)('subscriber engine %s', (_name, make) => {
     expect(offer).toMatch(/a=rtpmap:\d+ opus\/48000/i);
     expect(offer).toMatch(/a=sendonly/);
 
+    // The SFU's candidates are held back until the answer is applied (engine.ts), then handed out.
+    expect(offer).not.toMatch(/a=candidate:|a=end-of-candidates/);
     const peer = await answeringPeer(offer);
     cleanups.push(() => peer.close());
-    await transport.acceptAnswer(peer.answer);
+    const trickled: string[] = [];
+    await transport.acceptAnswer(peer.answer, (candidates) => {
+      trickled.push(...candidates.map((c) => c.candidate));
+      peer.addCandidates(candidates);
+    });
+    expect(trickled.length).toBeGreaterThan(0);
+    expect(trickled.every((c) => c.startsWith('candidate:'))).toBe(true);
 
     let keyframeRequests = 0;
     video.onKeyframeRequest(() => keyframeRequests++);
@@ -69,7 +77,7 @@ describe.each(subscriberEngines)('subscriber engine %s', (_name, make) => {
     expect(() => transport.addTrack('video/AV2')).toThrow(SfuError);
     transport.addTrack('video/VP8');
     await transport.createOffer();
-    const err = await transport.acceptAnswer('v=0\r\nthis is not SDP\r\n').catch((e: unknown) => e);
+    const err = await transport.acceptAnswer('v=0\r\nthis is not SDP\r\n', () => {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SfuError);
     transport.close();
     expect(engine.subscriberCount()).toBe(0);

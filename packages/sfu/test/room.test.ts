@@ -36,7 +36,7 @@ describe('Room on the default engine', () => {
       const offer = await room.subscribe(name, 'alice');
       const peer = await answeringPeer(offer);
       cleanups.push(() => peer.close());
-      await room.acceptAnswer(name, 'alice', peer.answer);
+      await room.acceptAnswer(name, 'alice', peer.answer, peer.addCandidates);
       peers.push(peer);
     }
     await waitUntil(() => peers.every((p) => [...p.received.values()].some((n) => n >= 10)), 'media at both subscribers');
@@ -57,7 +57,7 @@ describe('Room on the default engine', () => {
     const { sfu } = await publishedRoom();
     const room = sfu.room('r');
     const peer = await answeringPeer(await room.subscribe('bob', 'alice'));
-    await room.acceptAnswer('bob', 'alice', peer.answer);
+    await room.acceptAnswer('bob', 'alice', peer.answer, peer.addCandidates);
     await waitUntil(() => [...peer.received.values()].some((n) => n > 0), 'media at bob');
     const closedAt = Date.now();
     // The remote end goes away without a word the SFU acts on: libdatachannel notices when ICE
@@ -76,7 +76,7 @@ describe('Room on the default engine', () => {
     sfu.leave('r', 'bob');
     await expect(room.publish('dave', 'v=0\r\nnot sdp\r\n')).rejects.toBeInstanceOf(SfuError);
     await expect(room.publish('alice', 'v=0\r\n')).rejects.toMatchObject({ code: 'bad-request' });
-    await expect(room.acceptAnswer('erin', 'alice', 'v=0\r\n')).rejects.toMatchObject({ code: 'not-found' });
+    await expect(room.acceptAnswer('erin', 'alice', 'v=0\r\n', () => {})).rejects.toMatchObject({ code: 'not-found' });
     expect(() => room.setLayer('erin', 'alice', 'f')).toThrow(SfuError);
     expect(sfu.counts()).toEqual({ rooms: 1, publishers: 1, subscribers: 0 });
     sfu.leave('r', 'alice');

@@ -1,9 +1,11 @@
 /**
  * node-datachannel peers on the other end of an engine's transports (the conformance suite's
  * stand-ins for browsers): they answer an SFU offer and count what arrives, or publish one
- * send-only VP8 track. Non-trickle, like the seam: the whole SDP once gathering is complete.
+ * send-only VP8 track. Their SDP is complete (candidates gathered first); the SFU's
+ * candidates come to an answering peer after its answer, as the seam hands them out.
  */
 import nodeDataChannel from 'node-datachannel';
+import type { IceCandidate } from '@pinhole/sfu';
 import { until } from './wait.js';
 
 const { Audio, PeerConnection, RtcpReceivingSession, Video } = nodeDataChannel;
@@ -19,6 +21,8 @@ export interface ReceivingPeer {
   answer: string;
   /** RTP packets received, by SSRC. */
   received: Map<number, number>;
+  /** Adds the SFU's candidates (acceptAnswer's onCandidates). */
+  addCandidates(candidates: IceCandidate[]): void;
   /** Sends a PLI for every received track (the subscriber lost its picture). */
   requestKeyframes(): void;
   close(): void;
@@ -42,6 +46,9 @@ export async function answeringPeer(offer: string): Promise<ReceivingPeer> {
   return {
     answer,
     received,
+    addCandidates: (candidates) => {
+      for (const c of candidates) pc.addRemoteCandidate(c.candidate, c.sdpMid);
+    },
     requestKeyframes: () => tracks.forEach((t) => t.requestKeyframe()),
     close: () => pc.close(),
   };

@@ -292,3 +292,27 @@ function withCandidates(sdp: string, lines: readonly string[]): string {
   parts[1] = parts[1]!.replace(/(\r?\n)?$/, `${eol}${missing.join(eol)}${eol}`).replace(/(\r?\n)+$/, eol);
   return parts.join('');
 }
+
+/** An SDP's candidates as trickle signals' payloads, and the SDP without them. */
+export interface SplitCandidates {
+  /** Without `a=candidate` and `a=end-of-candidates` lines. */
+  sdp: string;
+  candidates: { candidate: string; sdpMid: string | null; sdpMLineIndex: number }[];
+}
+
+/** Takes the candidates out of an SDP (each with its media section's MID and index). */
+export function splitCandidates(sdp: string): SplitCandidates {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  const kept: string[] = [];
+  const found: { candidate: string; section: number }[] = [];
+  const mids: (string | null)[] = [];
+  let section = -1;
+  for (const line of sdp.split(/\r?\n/)) {
+    if (line.startsWith('m=')) mids[++section] = null;
+    if (section >= 0 && line.startsWith('a=mid:')) mids[section] = line.slice('a=mid:'.length);
+    if (line.startsWith('a=candidate:')) found.push({ candidate: line.slice('a='.length), section: Math.max(section, 0) });
+    else if (line !== 'a=end-of-candidates') kept.push(line);
+  }
+  const candidates = found.map(({ candidate, section: i }) => ({ candidate, sdpMid: mids[i] ?? null, sdpMLineIndex: i }));
+  return { sdp: kept.join(eol), candidates };
+}

@@ -5,6 +5,8 @@
  * `gatherTimeoutMs`) and folds every candidate into it — and `local()` gives the string to
  * hand over; the answering side `remote(offer)`s it, joins, and `local()` gives the answer,
  * which the offering side `remote(answer)`s. A room over it has exactly one other member.
+ * The answering side applies the offer's candidates only a while after its answer is made
+ * (`candidateHoldMs`; #deliverRemote says why).
  *
  * Ids: the offering side is 'offerer', the answering side 'answerer', so the offering side
  * is the impolite one that makes the offer (perfect negotiation, docs/protocol/peer.md §12.1).
@@ -21,8 +23,8 @@ import type { PeerConnection } from '../peer/peer-connection.js';
 import { InBandLinks, type InBandStatus } from './in-band-links.js';
 import { isRtcSignal, type RtcSignal } from '../peer/signals.js';
 import { SignalingError } from './errors.js';
-import { decodeManual, encodeManual, type ManualDescription } from './manual-sdp.js';
-import { DEFAULT_GATHER_TIMEOUT_MS } from '../defaults.js';
+import { decodeManual, encodeManual, splitCandidates, type ManualDescription } from './manual-sdp.js';
+import { DEFAULT_GATHER_TIMEOUT_MS, DEFAULT_MANUAL_CANDIDATE_HOLD_MS } from '../defaults.js';
 
 export type ManualRole = 'offer' | 'answer';
 
@@ -30,6 +32,8 @@ export interface ManualSignalerOptions {
   role: ManualRole;
   /** Wait at most this long for ICE gathering after the description; default DEFAULT_GATHER_TIMEOUT_MS. */
   gatherTimeoutMs?: number;
+  /** Answering side: apply the offer's candidates this long after our answer is made; default DEFAULT_MANUAL_CANDIDATE_HOLD_MS. */
+  candidateHoldMs?: number;
 }
 
 export interface ManualSignalerEvents extends SignalerEvents {
@@ -61,6 +65,10 @@ export class ManualSignaler extends Emitter<ManualSignalerEvents> implements Sig
   #local: string | undefined;
   #gatherTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #gatherTimeoutMs: number;
+  /** Answering side: the offer's candidates and end-of-candidates, held (see #deliverRemote). */
+  #heldSignals: RtcSignal[] = [];
+  #holdTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #candidateHoldMs: number;
   readonly #inBand = new InBandLinks({
     deliver: (room, from, data) => this.emit('signal', { room, from, data }),
     error: (err) => this.emit('error', err),
@@ -72,6 +80,7 @@ export class ManualSignaler extends Emitter<ManualSignalerEvents> implements Sig
     this.localId = options.role === 'offer' ? OFFERER_ID : ANSWERER_ID;
     this.remoteId = options.role === 'offer' ? ANSWERER_ID : OFFERER_ID;
     this.#gatherTimeoutMs = options.gatherTimeoutMs ?? DEFAULT_GATHER_TIMEOUT_MS;
+    this.#candidateHoldMs = options.candidateHoldMs ?? DEFAULT_MANUAL_CANDIDATE_HOLD_MS;
   }
 
   get state(): SignalerState {
@@ -140,6 +149,7 @@ export class ManualSignaler extends Emitter<ManualSignalerEvents> implements Sig
   async close(): Promise<void> {
     this.#inBand.dispose();
     clearTimeout(this.#gatherTimer);
+    clearTimeout(this.#holdTimer);
     this.#state = 'closed';
     this.emit('state', 'closed');
   }
@@ -178,22 +188,41 @@ export class ManualSignaler extends Emitter<ManualSignalerEvents> implements Sig
     try {
       this.#local = await encodeManual(this.#description, candidates);
       this.emit('local', this.#local);
+      if (this.#heldSignals.length > 0) this.#holdTimer = setTimeout(() => this.#emitSignals(this.#heldSignals.splice(0)), this.#candidateHoldMs);
     } catch (err) {
       this.emit('error', err instanceof SignalingError ? err : new SignalingError('unsupported', `encoding the ${this.role}: ${String(err)}`, { cause: err }));
     }
   }
 
+  /**
+   * Gives the room the other side's string as signals. An offer's candidates are held back
+   * until `candidateHoldMs` after our answer is made: libdatachannel on the offering side
+   * fails a connection whose answer it applies after our ICE checks reached it (it connects
+   * and runs DTLS inside setRemoteDescription, before it stores our fingerprint;
+   * docs/architecture.md, "Early answers"). Without the candidates we cannot reach it first:
+   * it reaches us when it applies the answer. They still follow, for a NAT in front of us
+   * that lets the offering side's checks in only after ours went out.
+   */
   #deliverRemote(): void {
     const remote = this.#remote!;
-    const room = this.#room!;
+    let description = remote;
+    let held: RtcSignal[] = [];
+    if (remote.type === 'offer') {
+      const { sdp, candidates } = splitCandidates(remote.sdp);
+      description = { type: 'offer', sdp };
+      held = candidates.map((candidate) => ({ pinhole: 'rtc', gen: 0, candidate }));
+    }
+    this.#heldSignals = [...held, { pinhole: 'rtc', gen: 0, candidate: null }];
     // After join() resolves, so the room has its member for the remote side.
     setTimeout(() => {
-      if (this.#state === 'closed') return;
-      const signals: RtcSignal[] = [
-        { pinhole: 'rtc', gen: 0, description: remote },
-        { pinhole: 'rtc', gen: 0, candidate: null },
-      ];
-      for (const data of signals) this.emit('signal', { room, from: this.remoteId, data: data as unknown as Json });
+      this.#emitSignals([{ pinhole: 'rtc', gen: 0, description }]);
+      if (remote.type === 'answer') this.#emitSignals(this.#heldSignals.splice(0));
     }, 0);
+  }
+
+  #emitSignals(signals: RtcSignal[]): void {
+    const room = this.#room;
+    if (this.#state === 'closed' || room === undefined) return;
+    for (const data of signals) this.emit('signal', { room, from: this.remoteId, data: data as unknown as Json });
   }
 }

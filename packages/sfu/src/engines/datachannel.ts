@@ -7,7 +7,8 @@
  */
 import { randomInt } from 'node:crypto';
 import nodeDataChannel from 'node-datachannel';
-import { SfuError, type OutgoingTrack, type SubscriberEngine, type SubscriberTransport } from '../engine.js';
+import { SfuError, type IceCandidate, type OutgoingTrack, type SubscriberEngine, type SubscriberTransport } from '../engine.js';
+import { holdBackCandidates } from '../sdp.js';
 import { asksKeyframe, isRtcp, nextId, offeredCodec, parseRtcp, waitUntil } from './common.js';
 
 const { Audio, PeerConnection, Video } = nodeDataChannel;
@@ -28,6 +29,8 @@ export class DataChannelSubscriber implements SubscriberTransport {
   private readonly closeListeners: Closer[] = [];
   private closed = false;
   private connected = false;
+  /** The offer's candidates, held back until the answer is applied (engine.ts). */
+  private heldCandidates: IceCandidate[] = [];
 
   constructor(options: DataChannelOptions, private readonly released: Closer) {
     this.pc = new PeerConnection(this.id, {
@@ -81,22 +84,31 @@ export class DataChannelSubscriber implements SubscriberTransport {
     await waitUntil(() => this.closed || this.pc.gatheringState() === 'complete', 'ICE gathering');
     const sdp = this.pc.localDescription()?.sdp;
     if (this.closed || !sdp) throw new SfuError('closed', 'subscriber transport closed');
-    return sdp;
+    // Why held back: a subscriber that could reach us before its answer is applied makes
+    // libdatachannel connect ICE and run DTLS inside setRemoteDescription(answer), before
+    // the answer's fingerprint is stored; the certificate check then fails and both ends
+    // close (docs/architecture.md, Media server, "Early answers").
+    const { sdp: offer, candidates } = holdBackCandidates(sdp);
+    this.heldCandidates = candidates;
+    return offer;
   }
 
-  async acceptAnswer(answerSdp: string): Promise<void> {
+  async acceptAnswer(answerSdp: string, onCandidates: (candidates: IceCandidate[]) => void): Promise<void> {
     if (this.closed) throw new SfuError('closed', 'subscriber transport closed');
     try {
       this.pc.setRemoteDescription(answerSdp, 'answer');
     } catch (err) {
-      // Seen under load: the transport failed (ICE) before the answer came, and libdatachannel
-      // then refuses the answer's candidates. That is the transport's failure, not the answer's.
+      // The transport failed (ICE timeout, or closed) before the answer came, and
+      // libdatachannel then refuses the answer's candidates: the transport's failure, not the answer's.
       if (this.closed || /without ICE transport/.test((err as Error).message)) {
         this.close();
         throw new SfuError('closed', `subscriber transport failed before its answer: ${(err as Error).message}`);
       }
       throw new SfuError('bad-sdp', `subscriber answer rejected: ${(err as Error).message}`);
     }
+    const candidates = this.heldCandidates;
+    this.heldCandidates = [];
+    onCandidates(candidates);
     await waitUntil(() => this.closed || (this.connected && this.tracks.every((t) => t.isOpen())), 'subscriber connection');
     if (this.closed) throw new SfuError('closed', 'subscriber transport closed');
   }

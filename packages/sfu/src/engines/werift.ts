@@ -28,7 +28,9 @@ import {
   type SubscriberEngine,
   type PublisherTransport,
   type SubscriberTransport,
+  type IceCandidate,
 } from '../engine.js';
+import { holdBackCandidates } from '../sdp.js';
 import { asksKeyframe, nextId, offeredCodec, waitUntil } from './common.js';
 import { guardWeriftRtpParser } from './werift-guard.js';
 
@@ -179,6 +181,8 @@ export class WeriftSubscriber implements SubscriberTransport {
   private readonly pc: RTCPeerConnection;
   private readonly closeListeners: Closer[] = [];
   private closed = false;
+  /** The offer's candidates, held back until the answer is applied (engine.ts). */
+  private heldCandidates: IceCandidate[] = [];
 
   constructor(options: WeriftOptions, private readonly released: Closer) {
     this.pc = new RTCPeerConnection({
@@ -219,15 +223,21 @@ export class WeriftSubscriber implements SubscriberTransport {
   async createOffer(): Promise<string> {
     if (this.closed) throw new SfuError('closed', 'subscriber transport closed');
     await this.pc.setLocalDescription(await this.pc.createOffer());
-    return completeLocal(this.pc);
+    // werift stores the answer before it starts ICE, but the seam is one for all engines.
+    const { sdp, candidates } = holdBackCandidates(await completeLocal(this.pc));
+    this.heldCandidates = candidates;
+    return sdp;
   }
 
-  async acceptAnswer(answerSdp: string): Promise<void> {
+  async acceptAnswer(answerSdp: string, onCandidates: (candidates: IceCandidate[]) => void): Promise<void> {
     try {
       await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
     } catch (err) {
       throw new SfuError('bad-sdp', `subscriber answer rejected: ${(err as Error).message}`);
     }
+    const candidates = this.heldCandidates;
+    this.heldCandidates = [];
+    onCandidates(candidates);
     await waitUntil(() => this.pc.connectionState === 'connected' || this.closed, 'subscriber connection');
     if (this.closed) throw new SfuError('closed', 'subscriber transport closed');
   }

@@ -60,6 +60,9 @@ window.sfuTest = {
     await gathered(pc);
     return pc.localDescription.sdp;
   },
+  async addCandidates(candidates) {
+    for (const c of candidates) await this.pc.addIceCandidate(c);
+  },
   async inbound() {
     const out = {};
     (await this.pc.getStats()).forEach((s) => {

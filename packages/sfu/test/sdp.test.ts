@@ -1,0 +1,39 @@
+/** holdBackCandidates: the subscriber offer's trickle (engine.ts). */
+import { describe, expect, it } from 'vitest';
+import { holdBackCandidates } from '../src/sdp.js';
+
+const sdp = (...lines: string[]): string => [...lines, ''].join('\r\n');
+
+describe('holdBackCandidates', () => {
+  it.each([
+    {
+      name: 'candidates and end-of-candidates of a bundled section (libdatachannel)',
+      offer: sdp('v=0', 'a=group:BUNDLE 0 1', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=mid:0', 'a=candidate:1 1 UDP 2114977791 192.0.2.2 40663 typ host', 'a=candidate:2 1 UDP 2116026111 fd00::2 40663 typ host', 'a=end-of-candidates', 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=mid:1'),
+      kept: sdp('v=0', 'a=group:BUNDLE 0 1', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=mid:0', 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=mid:1'),
+      held: [
+        { candidate: 'candidate:1 1 UDP 2114977791 192.0.2.2 40663 typ host', sdpMid: '0' },
+        { candidate: 'candidate:2 1 UDP 2116026111 fd00::2 40663 typ host', sdpMid: '0' },
+      ],
+    },
+    {
+      name: 'a candidate before its section\'s a=mid line takes that MID',
+      offer: sdp('v=0', 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=candidate:1 1 udp 1 10.0.0.1 5000 typ host', 'a=mid:audio'),
+      kept: sdp('v=0', 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=mid:audio'),
+      held: [{ candidate: 'candidate:1 1 udp 1 10.0.0.1 5000 typ host', sdpMid: 'audio' }],
+    },
+    {
+      name: 'no candidates: the SDP unchanged',
+      offer: sdp('v=0', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=mid:0'),
+      kept: sdp('v=0', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=mid:0'),
+      held: [],
+    },
+  ])('$name', ({ offer, kept, held }) => {
+    expect(holdBackCandidates(offer)).toEqual({ sdp: kept, candidates: held });
+  });
+
+  it('a candidate in a section without a=mid is a bad-sdp error', () => {
+    expect(() => holdBackCandidates(sdp('v=0', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=candidate:1 1 udp 1 10.0.0.1 5000 typ host'))).toThrow(
+      expect.objectContaining({ name: 'SfuError', code: 'bad-sdp' }),
+    );
+  });
+});
