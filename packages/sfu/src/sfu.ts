@@ -5,15 +5,16 @@ import { WeriftEngine } from './engines/werift.js';
 import { Room } from './room.js';
 
 export interface SfuOptions {
-  /** Default: werift receives publishers, node-datachannel sends to subscribers (bench/sfu/RESULTS.md says why). */
+  /** Default: werift receives publishers and answers viewers, node-datachannel sends to subscribers (bench/sfu/RESULTS.md and docs/architecture.md say why). */
   engine?: Engine;
   /** UDP ports for ICE of the default engine, inclusive. */
   portRange?: [number, number];
 }
 
-/** The default engine: werift for publishers (simulcast), node-datachannel for the fan-out. */
+/** The default engine: werift for publishers (simulcast) and viewers (they offer), node-datachannel for the fan-out. */
 export function defaultEngine(options: Pick<SfuOptions, 'portRange'> = {}): Engine {
-  return combineEngines(new WeriftEngine(options), new DataChannelEngine(options));
+  const werift = new WeriftEngine(options);
+  return combineEngines(werift, new DataChannelEngine(options), werift);
 }
 
 export class Sfu {
@@ -39,6 +40,11 @@ export class Sfu {
     if (!room) return;
     room.leave(peer);
     if (room.empty) this.rooms.delete(roomName);
+  }
+
+  /** WHEP-style viewers in `room` (they are not participants). */
+  viewerCount(room: string): number {
+    return this.rooms.get(room)?.viewerCount() ?? 0;
   }
 
   counts(): { rooms: number; publishers: number; subscribers: number } {

@@ -1,0 +1,113 @@
+/**
+ * werift as the answering side for viewers (WHEP players offer recvonly audio and video):
+ * werift negotiates each section against the viewer's own payload types, so narrowing a
+ * section to the publisher's codec leaves its sender writing the viewer's payload type and
+ * the SSRC its answer announces (RTCRtpSender.sendRtp rewrites both on every packet).
+ * docs/architecture.md ("Media server") says why werift and not node-datachannel here.
+ */
+import { RTCPeerConnection, type RTCRtpCodecParameters, type RTCRtpTransceiver, useSdesMid } from 'werift';
+import { SfuError, type OutgoingTrack, type ViewerTransport, type WantedTrack } from '../engine.js';
+import { asksKeyframe, nextId, waitUntil } from './common.js';
+import { baseConfig, codecOf, completeLocal, forwardedCodecs, watchClose, type WeriftOptions } from './werift-common.js';
+
+type Closer = () => void;
+
+const H264_MODE_1 = /packetization-mode=1/;
+
+/** The viewer's codec for `mimeType` in one section: for H.264 the first with packetization-mode=1 (what browsers send), else the first. */
+function pick(codecs: readonly RTCRtpCodecParameters[], mimeType: string): RTCRtpCodecParameters | undefined {
+  const same = codecs.filter((c) => c.mimeType.toLowerCase() === mimeType.toLowerCase());
+  if (mimeType.toLowerCase() === 'video/h264') return same.find((c) => H264_MODE_1.test(c.parameters ?? '')) ?? same[0];
+  return same[0];
+}
+
+export class WeriftViewer implements ViewerTransport {
+  readonly id = nextId('wview');
+  private readonly pc: RTCPeerConnection;
+  private readonly closeListeners: Closer[] = [];
+  private closed = false;
+
+  constructor(options: WeriftOptions, private readonly released: Closer) {
+    this.pc = new RTCPeerConnection({
+      ...baseConfig(options),
+      codecs: forwardedCodecs(),
+      headerExtensions: { video: [useSdesMid()], audio: [useSdesMid()] },
+    });
+    watchClose(this.pc, () => this.close());
+  }
+
+  async acceptOffer(offerSdp: string, wanted: readonly WantedTrack[]): Promise<(OutgoingTrack | undefined)[]> {
+    if (this.closed) throw new SfuError('closed', 'viewer transport closed');
+    try {
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+    } catch (err) {
+      const message = (err as Error).message;
+      // werift refuses a section none of whose codecs it knows ("negotiate codecs failed").
+      if (/codec/i.test(message)) throw new SfuError('unsupported-codec', `viewer offer: ${message} (the SFU forwards VP8, H264, opus, PCMU, PCMA)`);
+      throw new SfuError('bad-sdp', `viewer offer rejected: ${message}`);
+    }
+    const free = this.pc.getTransceivers().filter((t) => t.kind === 'audio' || t.kind === 'video');
+    if (free.length === 0) throw new SfuError('bad-sdp', 'viewer offer has no audio or video section');
+    const tracks = wanted.map((w) => {
+      const index = free.findIndex((t) => t.kind === w.kind && pick(t.codecs, w.mimeType) !== undefined);
+      if (index < 0) return undefined;
+      const [transceiver] = free.splice(index, 1);
+      return this.send(transceiver!, pick(transceiver!.codecs, w.mimeType)!, w);
+    });
+    for (const t of free) t.setDirection('inactive');
+    return tracks;
+  }
+
+  private send(transceiver: RTCRtpTransceiver, codec: RTCRtpCodecParameters, wanted: WantedTrack): OutgoingTrack {
+    // Only the publisher's codec in the answer, and the sender writes its payload type.
+    transceiver.codecs = [codec];
+    transceiver.setDirection('sendonly');
+    const sender = transceiver.sender;
+    sender.codec = codec;
+    const keyframeListeners: Closer[] = [];
+    sender.onRtcp.subscribe((packet) => {
+      if (asksKeyframe([packet])) for (const l of keyframeListeners) l();
+    });
+    return {
+      kind: wanted.kind,
+      ssrc: sender.ssrc,
+      codec: codecOf(codec),
+      send: (packet) => {
+        if (!this.closed) sender.sendRtp(packet).catch(() => undefined);
+      },
+      onKeyframeRequest: (listener) => keyframeListeners.push(listener),
+    };
+  }
+
+  async createAnswer(): Promise<string> {
+    if (this.closed) throw new SfuError('closed', 'viewer transport closed');
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    return completeLocal(this.pc);
+  }
+
+  async addRemoteCandidate({ candidate, sdpMid }: { candidate: string; sdpMid?: string }): Promise<void> {
+    if (this.closed) throw new SfuError('closed', 'viewer transport closed');
+    try {
+      await this.pc.addIceCandidate({ candidate, sdpMid: sdpMid ?? this.pc.getTransceivers()[0]?.mid ?? '0' });
+    } catch (err) {
+      throw new SfuError('bad-request', `candidate refused: ${(err as Error).message}`);
+    }
+  }
+
+  async connected(): Promise<void> {
+    await waitUntil(() => this.pc.connectionState === 'connected' || this.closed, 'viewer connection');
+    if (this.closed) throw new SfuError('closed', 'viewer transport closed');
+  }
+
+  onClose(listener: Closer): void {
+    this.closeListeners.push(listener);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    void this.pc.close();
+    this.released();
+    for (const l of this.closeListeners) l();
+  }
+}
