@@ -8,3 +8,4 @@ export { describeOffer, type OfferedTrack } from './sdp.js';
 export { Sfu, defaultEngine, type SfuOptions } from './sfu.js';
 export { KEYFRAME_RETRY_MS, LAYERS, LayerForwarder } from './simulcast.js';
 export { WeriftViewer } from './engines/werift-viewer.js';
+export { DataChannelViewer } from './engines/datachannel-viewer.js';

@@ -5,16 +5,16 @@ import { WeriftEngine } from './engines/werift.js';
 import { Room } from './room.js';
 
 export interface SfuOptions {
-  /** Default: werift receives publishers and answers viewers, node-datachannel sends to subscribers (bench/sfu/RESULTS.md and docs/architecture.md say why). */
+  /** Default: werift receives publishers, node-datachannel sends to subscribers and viewers (bench/sfu/RESULTS.md says why). */
   engine?: Engine;
   /** UDP ports for ICE of the default engine, inclusive. */
   portRange?: [number, number];
 }
 
-/** The default engine: werift for publishers (simulcast) and viewers (they offer), node-datachannel for the fan-out. */
+/** The default engine: werift for publishers (simulcast), node-datachannel for the fan-out to subscribers and viewers. */
 export function defaultEngine(options: Pick<SfuOptions, 'portRange'> = {}): Engine {
-  const werift = new WeriftEngine(options);
-  return combineEngines(werift, new DataChannelEngine(options), werift);
+  const fanOut = new DataChannelEngine(options);
+  return combineEngines(new WeriftEngine(options), fanOut, fanOut);
 }
 
 export class Sfu {

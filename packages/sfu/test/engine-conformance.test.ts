@@ -2,7 +2,7 @@
  * What every engine behind the seam must do, run against each one: a node-datachannel peer on
  * the other side, real DTLS-SRTP on loopback. Subscriber engines: werift and node-datachannel
  * (the default fan-out); publisher engines: werift (node-datachannel cannot receive simulcast);
- * viewer engines (they answer a player's offer): werift.
+ * viewer engines (they answer a player's offer): node-datachannel (the default) and werift.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataChannelEngine, SfuError, WeriftEngine, type PublisherEngine, type SubscriberEngine, type ViewerEngine } from '../src/index.js';
@@ -20,7 +20,10 @@ const subscriberEngines: [string, () => SubscriberEngine][] = [
   ['werift', () => new WeriftEngine()],
 ];
 const publisherEngines: [string, () => PublisherEngine][] = [['werift', () => new WeriftEngine()]];
-const viewerEngines: [string, () => ViewerEngine][] = [['werift', () => new WeriftEngine()]];
+const viewerEngines: [string, () => ViewerEngine][] = [
+  ['node-datachannel', () => new DataChannelEngine()],
+  ['werift', () => new WeriftEngine()],
+];
 
 describe.each(subscriberEngines)('subscriber engine %s', (_name, make) => {
   it('offers exactly the codecs asked, sends RTP with the SSRC and payload type it announced, relays PLI, and releases on close', async () => {

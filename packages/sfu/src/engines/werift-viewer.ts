@@ -7,19 +7,11 @@
  */
 import { RTCPeerConnection, type RTCRtpCodecParameters, type RTCRtpTransceiver, useSdesMid } from 'werift';
 import { SfuError, type OutgoingTrack, type ViewerTransport, type WantedTrack } from '../engine.js';
+import { assignSections } from '../sdp.js';
 import { asksKeyframe, nextId, waitUntil } from './common.js';
 import { baseConfig, codecOf, completeLocal, forwardedCodecs, watchClose, type WeriftOptions } from './werift-common.js';
 
 type Closer = () => void;
-
-const H264_MODE_1 = /packetization-mode=1/;
-
-/** The viewer's codec for `mimeType` in one section: for H.264 the first with packetization-mode=1 (what browsers send), else the first. */
-function pick(codecs: readonly RTCRtpCodecParameters[], mimeType: string): RTCRtpCodecParameters | undefined {
-  const same = codecs.filter((c) => c.mimeType.toLowerCase() === mimeType.toLowerCase());
-  if (mimeType.toLowerCase() === 'video/h264') return same.find((c) => H264_MODE_1.test(c.parameters ?? '')) ?? same[0];
-  return same[0];
-}
 
 export class WeriftViewer implements ViewerTransport {
   readonly id = nextId('wview');
@@ -46,15 +38,19 @@ export class WeriftViewer implements ViewerTransport {
       if (/codec/i.test(message)) throw new SfuError('unsupported-codec', `viewer offer: ${message} (the SFU forwards VP8, H264, opus, PCMU, PCMA)`);
       throw new SfuError('bad-sdp', `viewer offer rejected: ${message}`);
     }
-    const free = this.pc.getTransceivers().filter((t) => t.kind === 'audio' || t.kind === 'video');
-    if (free.length === 0) throw new SfuError('bad-sdp', 'viewer offer has no audio or video section');
-    const tracks = wanted.map((w) => {
-      const index = free.findIndex((t) => t.kind === w.kind && pick(t.codecs, w.mimeType) !== undefined);
-      if (index < 0) return undefined;
-      const [transceiver] = free.splice(index, 1);
-      return this.send(transceiver!, pick(transceiver!.codecs, w.mimeType)!, w);
+    const sections = this.pc.getTransceivers().filter((t) => t.kind === 'audio' || t.kind === 'video');
+    if (sections.length === 0) throw new SfuError('bad-sdp', 'viewer offer has no audio or video section');
+    // werift made one transceiver per offered section, in order, with the codecs it shares with the offer.
+    const receives = (t: RTCRtpTransceiver): boolean => t.offerDirection === 'sendonly' || t.offerDirection === 'sendrecv';
+    const assigned = assignSections(
+      sections.map((t) => ({ kind: t.kind, receives: receives(t), codecs: t.codecs })),
+      wanted,
+    );
+    const tracks = assigned.map((a, i) => (a ? this.send(sections[a.section]!, a.codec, wanted[i]!) : undefined));
+    const used = new Set(assigned.map((a) => a?.section));
+    sections.forEach((t, i) => {
+      if (!used.has(i)) t.setDirection('inactive');
     });
-    for (const t of free) t.setDirection('inactive');
     return tracks;
   }
 
