@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Sfu, SfuError } from '../src/index.js';
 import { waitUntil } from '../src/wait.js';
+import nodeDataChannel from 'node-datachannel';
 import { rtp, vp8Key } from '@pinhole/test-kit/rtp';
 import { answeringPeer, publishingPeer, viewingPeer, type PublishingPeer } from '@pinhole/test-kit/media-peer';
 
@@ -127,5 +128,28 @@ describe('Room on the default engine', () => {
     await expect(room.view('v1', 'alice', h264Only)).rejects.toMatchObject({ code: 'unsupported-codec', message: expect.stringContaining('video/VP8') });
     expect(sfu.counts()).toEqual({ rooms: 1, publishers: 1, subscribers: 0 });
     expect(room.viewerCount()).toBe(0);
+  });
+
+  it('the featured publisher is the most recently started one that sends video: not a later audio-only one, the previous one once it leaves', async () => {
+    const { sfu } = await publishedRoom(); // alice: VP8
+    const room = sfu.room('r');
+    const bob = await publishingPeer(0x2222_3333);
+    cleanups.push(() => bob.close());
+    await bob.accept(await room.publish('bob', bob.offer));
+    expect(room.featured()).toBe('bob');
+    // An audio-only publisher after them does not take the featured place.
+    const pc = new nodeDataChannel.PeerConnection('radio', { iceServers: [], disableAutoNegotiation: true });
+    cleanups.push(() => pc.close());
+    const audio = new nodeDataChannel.Audio('a0', 'SendOnly');
+    audio.addOpusCodec(111);
+    audio.addSSRC(0x4444, 'radio', 'stream', 'audio');
+    const track = pc.addTrack(audio);
+    cleanups.push(() => track.close());
+    pc.setLocalDescription('offer');
+    await waitUntil(() => pc.gatheringState() === 'complete', 'radio gathering');
+    await room.publish('radio', pc.localDescription()!.sdp);
+    expect(room.featured()).toBe('bob');
+    sfu.leave('r', 'bob');
+    expect(room.featured()).toBe('alice');
   });
 });
