@@ -2,6 +2,8 @@
 // the RTP packets they get (decrypted). Runs as a child process so that its CPU (one SRTP
 // decrypt per packet) is not charged to the engine under test. IPC messages:
 //   → {type:'offer', id, sdp}   ← {type:'answer', id, sdp}
+//   → {type:'view', id}         ← {type:'viewer-offer', id, sdp}   (a WHEP-style player offers recvonly VP8)
+//   → {type:'viewer-answer', id, sdp}
 //   → {type:'count'}            ← {type:'count', received: number[]}   (per subscriber id)
 //   → {type:'close'}            (closes every peer and exits)
 import nodeDataChannel from 'node-datachannel';
@@ -34,6 +36,25 @@ function answer(id, sdp) {
   });
   pc.setRemoteDescription(sdp, 'offer');
   if (pc.gatheringState() === 'complete') send();
+}
+
+// A viewer of the whole-SFU WHEP rows: it offers (recvonly VP8 on payload type 96), the SFU answers.
+function view(id) {
+  const pc = new nodeDataChannel.PeerConnection(`view${id}`, { iceServers: [], disableAutoNegotiation: true });
+  peers.set(id, pc);
+  received[id] = 0;
+  const video = new nodeDataChannel.Video('0', 'RecvOnly');
+  video.addVP8Codec(96);
+  const track = pc.addTrack(video);
+  tracks.push(track);
+  track.onMessage((msg) => {
+    if (msg.length < 12 || (msg[1] & 0x7f) !== 96) return;
+    received[id] += 1;
+  });
+  pc.onGatheringStateChange((state) => {
+    if (state === 'complete') process.send({ type: 'viewer-offer', id, sdp: pc.localDescription().sdp });
+  });
+  pc.setLocalDescription('offer');
 }
 
 // The publisher of the whole-SFU row: one send-only VP8 track, every packet a key frame start
@@ -75,6 +96,8 @@ function startPublishing() {
 
 process.on('message', (msg) => {
   if (msg.type === 'offer') answer(msg.id, msg.sdp);
+  else if (msg.type === 'view') view(msg.id);
+  else if (msg.type === 'viewer-answer') peers.get(msg.id).setRemoteDescription(msg.sdp, 'answer');
   else if (msg.type === 'publish') publish(msg.rate);
   else if (msg.type === 'publisher-answer') publisher.pc.setRemoteDescription(msg.sdp, 'answer');
   else if (msg.type === 'start') startPublishing();

@@ -7,7 +7,9 @@
 // distort it: CPU µs per forwarded packet (idle cost of the open connections subtracted),
 // the packets/s one core would carry at that cost, memory per subscriber, and loss.
 //   npm run bench:sfu   (builds packages/sfu/dist for the whole-SFU row, then node --expose-gc bench/sfu/run.mjs)
-// Env: ENGINES (default "node-datachannel,werift,sfu"; "sfu" is the whole SFU of packages/sfu/dist), SUBSCRIBERS (default "25,100"),
+// Env: ENGINES (default "node-datachannel,werift,sfu"; "sfu" is the whole SFU of packages/sfu/dist; "whep" and
+//      "whep-werift" the whole SFU with N WHEP-style viewers — they offer, the SFU answers — on its default viewer
+//      engine (node-datachannel) or on werift), SUBSCRIBERS (default "25,100"),
 //      RATE (packets/s per subscriber, default 150 ≈ 1.5 Mbps), SECONDS (default 10), RESULTS_FILE.
 import { fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +44,7 @@ function receivers() {
   let publisherOffer;
   let stopped;
   child.on('message', (msg) => {
-    if (msg.type === 'answer') pending.get(msg.id)?.(msg.sdp);
+    if (msg.type === 'answer' || msg.type === 'viewer-offer') pending.get(msg.id)?.(msg.sdp);
     else if (msg.type === 'count') countWaiter?.(msg.received);
     else if (msg.type === 'publisher-offer') publisherOffer?.(msg.sdp);
     else if (msg.type === 'stopped') stopped?.(msg.sent);
@@ -65,6 +67,12 @@ function receivers() {
         pending.set(id, resolve);
         child.send({ type: 'offer', id, sdp });
       }),
+    viewerOffer: (id) =>
+      new Promise((resolve) => {
+        pending.set(id, resolve);
+        child.send({ type: 'view', id });
+      }),
+    viewerAnswer: (id, sdp) => child.send({ type: 'viewer-answer', id, sdp }),
     count: () =>
       new Promise((resolve) => {
         countWaiter = resolve;
@@ -90,11 +98,11 @@ function packetFor(template, ssrc, seq, timestamp) {
  * packet), rewrites it per subscriber and sends it to N subscribers (node-datachannel). CPU per
  * forwarded packet here includes the receive side, spread over the N copies.
  */
-async function sfuTrial(n) {
-  const { Sfu } = await import('../../packages/sfu/dist/index.js');
+async function sfuTrial(n, viewers) {
+  const { Sfu, WeriftEngine, DataChannelEngine, combineEngines } = await import('../../packages/sfu/dist/index.js');
   const rx = receivers();
   const before = heap();
-  const sfu = new Sfu();
+  const sfu = viewers === 'werift' ? new Sfu({ engine: combineEngines(new WeriftEngine(), new DataChannelEngine(), new WeriftEngine()) }) : new Sfu();
   const room = sfu.room('bench');
   const offer = await rx.publish(RATE);
   rx.publisherAnswer(await room.publish('publisher', offer));
@@ -109,8 +117,12 @@ async function sfuTrial(n) {
     for (let j = i; j < Math.min(n, i + 10); j++) {
       batch.push((async () => {
         try {
-          const subOffer = await room.subscribe(`s${j}`, 'publisher');
-          await room.acceptAnswer(`s${j}`, 'publisher', await rx.answerFor(j, subOffer));
+          if (viewers) {
+            rx.viewerAnswer(j, await room.view(`v${j}`, 'publisher', await rx.viewerOffer(j)));
+          } else {
+            const subOffer = await room.subscribe(`s${j}`, 'publisher');
+            await room.acceptAnswer(`s${j}`, 'publisher', await rx.answerFor(j, subOffer));
+          }
           connected++;
         } catch (err) {
           failures.push(err.message);
@@ -144,7 +156,7 @@ async function sfuTrial(n) {
   const sent = got; // forwarded packets that arrived; loss is against what the publisher sent × n
   const perPacket = cpu / Math.max(1, sent);
   return {
-    engine: 'whole SFU (werift in, node-datachannel out)',
+    engine: viewers ? `whole SFU, WHEP viewers on ${viewers}` : 'whole SFU (werift in, node-datachannel out)',
     failedSetups: failures.length,
     n,
     sent,
@@ -161,6 +173,8 @@ async function sfuTrial(n) {
 
 async function trial(engineName, n) {
   if (engineName === 'sfu') return sfuTrial(n);
+  if (engineName === 'whep') return sfuTrial(n, 'node-datachannel');
+  if (engineName === 'whep-werift') return sfuTrial(n, 'werift');
   const engine = await makers[engineName]();
   const rx = receivers();
   const before = heap();

@@ -14,10 +14,10 @@ import type { Sfu } from '@pinhole/sfu';
 import type { HubServer } from '@pinhole/server';
 
 /** The paths Gateway.handle serves (packages/gateway/src/gateway.ts). */
-const GATEWAY_PATH = /^\/v1\/(whip|resources)\//;
+const GATEWAY_PATH = /^\/v1\/(whip|whep|resources)\//;
 
 export interface EmbeddedGateway {
-  /** The hub's `routes` option: claims /v1/whip/… and /v1/resources/…. */
+  /** The hub's `routes` option: claims /v1/whip/…, /v1/whep/… and /v1/resources/…. */
   routes(hub: HubServer): (req: IncomingMessage, res: ServerResponse) => boolean;
   close(): void;
 }

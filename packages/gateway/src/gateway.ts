@@ -1,11 +1,12 @@
 /**
- * WHIP (RFC 9725) on the hub's port: `POST /v1/whip/{room}` with an SDP offer publishes a
- * stream into a Pinhole room through the media server; the session is the resource at
- * `/v1/resources/{id}` (PATCH: trickle ICE; DELETE: end it). docs/whip-whep.md is the
- * user's guide; this file is the HTTP side only, media goes through a MediaBackend.
+ * WHIP (RFC 9725) and WHEP (draft-ietf-wish-whep) on the hub's port: `POST /v1/whip/{room}`
+ * with an SDP offer publishes a stream into a Pinhole room through the media server;
+ * `POST /v1/whep/{room}[/{participant}]` with a player's offer watches one. Either session is
+ * the resource at `/v1/resources/{id}` (PATCH: trickle ICE; DELETE: end it). docs/whip-whep.md
+ * is the user's guide; this file is the HTTP side only, media goes through a MediaBackend.
  *
- * Resources live under one prefix of their own (not under the endpoint) so that a later
- * WHEP endpoint `/v1/whep/{room}/{participant}` can never be mistaken for one.
+ * Resources live under one prefix of their own (not under the endpoints) so that a WHEP
+ * endpoint `/v1/whep/{room}/{participant}` can never be mistaken for one.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -50,9 +51,14 @@ export interface GatewayOptions {
 /** Why a session ended, in logs and `stats().ended`. */
 export type EndReason = 'deleted' | 'media-timeout' | 'media-ended' | 'closed';
 
+/** WHIP publishes, WHEP views. */
+export type SessionKind = 'whip' | 'whep';
+
 export interface GatewayStats {
-  /** Live sessions. */
+  /** Live sessions, WHIP and WHEP. */
   sessions: number;
+  /** WHEP viewers by room. */
+  viewers: Record<string, number>;
   /** Sessions started since the gateway was made. */
   started: number;
   ended: Record<EndReason, number>;
@@ -63,6 +69,7 @@ export interface GatewayStats {
 }
 
 interface Resource {
+  readonly kind: SessionKind;
   readonly id: string;
   readonly room: string;
   readonly name: string;
@@ -73,8 +80,12 @@ interface Resource {
   lastMediaAt: number;
 }
 
-const ENDPOINT = /^\/v1\/whip\/([^/]+)$/;
+const ENDPOINT = /^\/v1\/(whip|whep)\/([^/]+)(?:\/([^/]+))?$/;
 const RESOURCE = /^\/v1\/resources\/([A-Za-z0-9_-]{1,64})$/;
+/** A publisher's peer id in the room (a WHIP session's id, or a Pinhole peer id). */
+const PARTICIPANT = /^[A-Za-z0-9_.~-]{1,128}$/;
+const ACTION: Record<SessionKind, GatewayAction> = { whip: 'publish', whep: 'view' };
+const LABEL: Record<SessionKind, string> = { whip: 'WHIP', whep: 'WHEP' };
 const NAME = /^[^\u0000-\u001f\u007f]{1,64}$/;
 export const WHIP_RESOURCE_PREFIX = '/v1/resources/';
 
@@ -96,21 +107,23 @@ export class Gateway {
     this.#sweep.unref();
   }
 
-  /** Handles WHIP paths; false for any other path (the caller routes it). */
+  /** Handles WHIP and WHEP paths; false for any other path (the caller routes it). */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const path = (req.url ?? '/').split('?')[0]!;
     const endpoint = ENDPOINT.exec(path);
     const resource = endpoint ? undefined : RESOURCE.exec(path);
     if (!endpoint && !resource) return false;
+    // `/v1/whip/{room}/{x}` is no endpoint: the hub answers it (404) as any unknown path.
+    if (endpoint && endpoint[1] === 'whip' && endpoint[3] !== undefined) return false;
     res.on('error', () => undefined);
     let cors: Record<string, string> = {};
     const run = async (): Promise<void> => {
       cors = corsHeaders(req, this.#options.access.allowedOrigins);
-      if (endpoint) await this.#endpoint(req, res, endpoint[1]!, cors);
+      if (endpoint) await this.#endpoint(req, res, endpoint[1] as SessionKind, endpoint[2]!, endpoint[3], cors);
       else await this.#resource(req, res, resource![1]!, cors);
     };
     run().catch((err: unknown) => {
-      if (!(err instanceof GatewayError)) this.#options.logger?.warn({ err: (err as Error).message, path }, 'WHIP request failed');
+      if (!(err instanceof GatewayError)) this.#options.logger?.warn({ err: (err as Error).message, path }, 'WHIP/WHEP request failed');
       const code = err instanceof GatewayError ? err.code : 'internal';
       this.#refused[code] = (this.#refused[code] ?? 0) + 1;
       sendError(res, err, cors);
@@ -118,10 +131,20 @@ export class Gateway {
     return true;
   }
 
+  /** Live sessions (WHIP and WHEP, against maxSessions), WHEP viewers by room, why sessions ended, packets and refusals. */
   stats(): GatewayStats {
+    const viewers: Record<string, number> = {};
     let receivedPackets = this.#endedPackets;
-    for (const r of this.#resources.values()) receivedPackets += r.media.packets() ?? r.packets;
-    return { sessions: this.#resources.size, started: this.#started, ended: { ...this.#ended }, receivedPackets, refused: { ...this.#refused } };
+    for (const r of this.#resources.values()) {
+      if (r.kind === 'whep') viewers[r.room] = (viewers[r.room] ?? 0) + 1;
+      else receivedPackets += r.media.packets() ?? r.packets;
+    }
+    return { sessions: this.#resources.size, viewers, started: this.#started, ended: { ...this.#ended }, receivedPackets, refused: { ...this.#refused } };
+  }
+
+  /** How many watch `room` through WHEP (viewers are not participants; the room can show this number). */
+  viewerCount(room: string): number {
+    return this.#options.backend.viewerCount(room);
   }
 
   /** Ends every session. */
@@ -130,23 +153,27 @@ export class Gateway {
     for (const r of [...this.#resources.values()]) this.#end(r, 'closed');
   }
 
-  async #endpoint(req: IncomingMessage, res: ServerResponse, rawRoom: string, cors: Record<string, string>): Promise<void> {
+  async #endpoint(req: IncomingMessage, res: ServerResponse, kind: SessionKind, rawRoom: string, rawParticipant: string | undefined, cors: Record<string, string>): Promise<void> {
     const room = rawRoom;
     if (!isRoomName(room)) throw new GatewayError(400, 'bad-room', 'room names match [A-Za-z0-9_.~-]{1,128} and are not only dots');
+    if (rawParticipant !== undefined && !PARTICIPANT.test(rawParticipant)) {
+      throw new GatewayError(400, 'bad-participant', 'a participant is a peer id matching [A-Za-z0-9_.~-]{1,128}');
+    }
     const { access } = this.#options;
+    const action = ACTION[kind];
     if (req.method === 'OPTIONS') {
       const headers: Record<string, string | string[]> = { ...cors, 'accept-post': 'application/sdp', allow: 'OPTIONS, POST' };
       // ICE servers only for a request that proves who it is (RFC 9725 §4.6: a preflight carries no credentials).
       if (req.headers.authorization !== undefined) {
-        const { identity } = await access.authorize(req.headers.authorization, room, 'publish');
+        const { identity } = await access.authorize(req.headers.authorization, room, action);
         headers.link = iceServerLinks(access.iceServers(identity));
       }
       res.writeHead(204, headers);
       res.end();
       return;
     }
-    if (req.method !== 'POST') throw new GatewayError(405, 'method-not-allowed', `${req.method} is not allowed on a WHIP endpoint`, { allow: 'OPTIONS, POST' });
-    const { identity } = await access.authorize(req.headers.authorization, room, 'publish');
+    if (req.method !== 'POST') throw new GatewayError(405, 'method-not-allowed', `${req.method} is not allowed on a ${LABEL[kind]} endpoint`, { allow: 'OPTIONS, POST' });
+    const { identity } = await access.authorize(req.headers.authorization, room, action);
     if (mediaType(req) !== 'application/sdp') throw new GatewayError(415, 'unsupported-media-type', 'the offer must be sent as Content-Type: application/sdp');
     const name = new URL(req.url ?? '/', 'http://gateway').searchParams.get('name') ?? identity;
     if (!NAME.test(name)) throw new GatewayError(400, 'bad-name', '"name" must be 1–64 characters without control characters');
@@ -159,11 +186,13 @@ export class Gateway {
     this.#pending++;
     let media: MediaSession;
     try {
-      media = await this.#options.backend.ingest({ room, id, name, identity, offer });
+      const { backend } = this.#options;
+      media = kind === 'whip' ? await backend.ingest({ room, id, name, identity, offer }) : await backend.view({ room, id, participant: rawParticipant, identity, offer });
     } finally {
       this.#pending--;
     }
     const resource: Resource = {
+      kind,
       id,
       room,
       name,
@@ -175,7 +204,8 @@ export class Gateway {
     };
     this.#resources.set(id, resource);
     this.#started++;
-    this.#options.logger?.info({ id, room, name }, 'WHIP session started');
+    media.onEnded?.(() => this.#end(resource, 'media-ended'));
+    this.#options.logger?.info({ id, room, name, participant: rawParticipant }, `${LABEL[kind]} session started`);
     res.writeHead(201, {
       ...cors,
       'content-type': 'application/sdp',
@@ -195,11 +225,11 @@ export class Gateway {
       return;
     }
     if (req.method !== 'PATCH' && req.method !== 'DELETE') {
-      throw new GatewayError(405, 'method-not-allowed', `${req.method} is not allowed on a WHIP session`, { allow: ALLOWED_METHODS });
+      throw new GatewayError(405, 'method-not-allowed', `${req.method} is not allowed on a WHIP or WHEP session`, { allow: ALLOWED_METHODS });
     }
     const resource = this.#resources.get(id);
-    if (!resource) throw new GatewayError(404, 'not-found', 'no such WHIP session (it ended, or never existed)');
-    await this.#options.access.authorize(req.headers.authorization, resource.room, 'publish');
+    if (!resource) throw new GatewayError(404, 'not-found', 'no such WHIP or WHEP session (it ended, or never existed)');
+    await this.#options.access.authorize(req.headers.authorization, resource.room, ACTION[resource.kind]);
     if (req.method === 'DELETE') {
       this.#end(resource, 'deleted');
       res.writeHead(200, { ...cors, 'content-length': '0' });
@@ -228,6 +258,8 @@ export class Gateway {
       const packets = r.media.packets();
       if (packets === undefined) {
         this.#end(r, 'media-ended');
+      } else if (r.kind === 'whep') {
+        // A viewer receives no media: only its transport closing (onEnded) ends it.
       } else if (packets !== r.packets) {
         r.packets = packets;
         r.lastMediaAt = now;
@@ -241,8 +273,8 @@ export class Gateway {
     if (this.#resources.get(resource.id) !== resource) return;
     this.#resources.delete(resource.id);
     this.#ended[reason]++;
-    this.#endedPackets += resource.media.packets() ?? resource.packets;
+    if (resource.kind === 'whip') this.#endedPackets += resource.media.packets() ?? resource.packets;
     resource.media.close();
-    this.#options.logger?.info({ id: resource.id, room: resource.room, name: resource.name, reason }, 'WHIP session ended');
+    this.#options.logger?.info({ id: resource.id, room: resource.room, name: resource.name, reason }, `${LABEL[resource.kind]} session ended`);
   }
 }

@@ -19,6 +19,19 @@ export interface IngestRequest {
   offer: string;
 }
 
+export interface ViewRequest {
+  /** The Pinhole room to watch. */
+  room: string;
+  /** The gateway's id of this session; the viewer's id in the room (viewers are not participants). */
+  id: string;
+  /** The publisher to watch (its peer id in the room); undefined: the room's featured publisher. */
+  participant: string | undefined;
+  /** The verified identity behind the request. */
+  identity: string;
+  /** The client's SDP offer (recvonly audio and video, as WHEP players send). */
+  offer: string;
+}
+
 export interface MediaSession {
   /** The complete SDP answer (with the server's candidates: the server does not trickle). */
   readonly answer: string;
@@ -31,9 +44,15 @@ export interface MediaSession {
   packets(): number | undefined;
   /** Ends the session's media (idempotent). */
   close(): void;
+  /** Called once if the media side ends the session on its own (viewers: their transport closed, or the publisher left). */
+  onEnded?(listener: () => void): void;
 }
 
 export interface MediaBackend {
   /** A WHIP publisher: applies its offer and publishes its tracks in the room. Throws GatewayError. */
   ingest(request: IngestRequest): Promise<MediaSession>;
+  /** A WHEP viewer: answers its offer with a publisher's tracks. Throws GatewayError (404: no such publisher). */
+  view(request: ViewRequest): Promise<MediaSession>;
+  /** Viewers watching in `room`. */
+  viewerCount(room: string): number;
 }

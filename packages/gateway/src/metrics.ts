@@ -7,6 +7,7 @@ import type { GatewayStats } from './gateway.js';
 
 export const GATEWAY_METRIC_NAMES = [
   'pinhole_gateway_sessions',
+  'pinhole_gateway_viewers',
   'pinhole_gateway_sessions_total',
   'pinhole_gateway_sessions_ended_total',
   'pinhole_gateway_received_packets_total',
@@ -26,10 +27,20 @@ export function registerGatewayMetrics(registry: Registry, stats: () => GatewayS
   const registers = [registry];
   new Gauge({
     name: 'pinhole_gateway_sessions',
-    help: 'Live WHIP sessions',
+    help: 'Live WHIP and WHEP sessions',
     registers,
     collect() {
       this.set(read()?.sessions ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'pinhole_gateway_viewers',
+    help: 'WHEP viewers, by room',
+    labelNames: ['room'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [room, n] of Object.entries(read()?.viewers ?? {})) this.set({ room }, n);
     },
   });
   // The gateway's counts only grow; each scrape copies them (reset + inc keeps the counter type).
@@ -58,8 +69,8 @@ export function registerGatewayMetrics(registry: Registry, stats: () => GatewayS
       },
     });
   };
-  counter('pinhole_gateway_sessions_total', 'WHIP sessions started', (s) => s.started);
-  labelled('pinhole_gateway_sessions_ended_total', 'WHIP sessions ended, by reason', 'reason', (s) => s.ended);
+  counter('pinhole_gateway_sessions_total', 'WHIP and WHEP sessions started', (s) => s.started);
+  labelled('pinhole_gateway_sessions_ended_total', 'WHIP and WHEP sessions ended, by reason', 'reason', (s) => s.ended);
   counter('pinhole_gateway_received_packets_total', 'RTP packets received from WHIP publishers', (s) => s.receivedPackets);
-  labelled('pinhole_gateway_refused_total', 'WHIP requests refused, by error code', 'code', (s) => s.refused);
+  labelled('pinhole_gateway_refused_total', 'WHIP and WHEP requests refused, by error code', 'code', (s) => s.refused);
 }

@@ -1,7 +1,7 @@
-/** The gateway's media side on @pinhole/sfu: a WHIP stream is a publisher of an SFU room. */
+/** The gateway's media side on @pinhole/sfu: a WHIP stream is a publisher of an SFU room, a WHEP player one of its viewers. */
 import { SfuError, type Sfu } from '@pinhole/sfu';
 import { GatewayError } from './errors.js';
-import type { IngestRequest, MediaBackend, MediaSession } from './media.js';
+import type { IngestRequest, MediaBackend, MediaSession, ViewRequest } from './media.js';
 
 /** HTTP status for each SFU failure (RFC 9725 §4.2 leaves the codes to HTTP semantics). */
 const STATUS: Record<SfuError['code'], number> = {
@@ -42,5 +42,45 @@ export class SfuBackend implements MediaBackend {
       packets: () => room.packetsFrom(id),
       close: () => this.sfu.leave(roomName, id),
     };
+  }
+
+  async view({ room: roomName, id, participant, offer }: ViewRequest): Promise<MediaSession> {
+    const room = this.sfu.room(roomName);
+    const publisher = participant ?? room.featured();
+    let ended: (() => void) | undefined;
+    let over = false;
+    let answer: string;
+    try {
+      if (publisher === undefined) throw new GatewayError(404, 'not-found', `nobody publishes video in room ${roomName}`);
+      answer = await room.view(id, publisher, offer, {
+        onEnd: () => {
+          over = true;
+          ended?.();
+        },
+      });
+    } catch (err) {
+      this.sfu.leave(roomName, id);
+      throw toGatewayError(err);
+    }
+    return {
+      answer,
+      addCandidates: async (candidates) => {
+        try {
+          await room.addViewerCandidates(id, candidates);
+        } catch (err) {
+          throw toGatewayError(err);
+        }
+      },
+      packets: () => (over ? undefined : 0),
+      close: () => this.sfu.leave(roomName, id),
+      onEnded: (listener) => {
+        ended = listener;
+        if (over) listener();
+      },
+    };
+  }
+
+  viewerCount(room: string): number {
+    return this.sfu.viewerCount(room);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * A WHIP gateway as `pinhole serve` runs it — a real hub (its Bearer checks, its TURN
+ * A WHIP/WHEP gateway as `pinhole serve` runs it — a real hub (its Bearer checks, its TURN
  * credentials), the gateway on the hub's port in front of it, a real SFU behind it — on a
  * free port of 127.0.0.1, over plain HTTP.
  */
@@ -16,6 +16,8 @@ export interface WhipServer {
   gateway: Gateway;
   /** `${hub.url}/v1/whip/${room}` */
   endpoint(room: string): string;
+  /** `${hub.url}/v1/whep/${room}` or `…/${room}/${participant}` */
+  whep(room: string, participant?: string): string;
   token(room: string, perms?: Permission[], identity?: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -39,6 +41,7 @@ export async function startWhipServer(options: Partial<Omit<GatewayOptions, 'bac
     sfu,
     gateway: gateway!,
     endpoint: (room) => `${hub.url}/v1/whip/${room}`,
+    whep: (room, participant) => `${hub.url}/v1/whep/${room}${participant === undefined ? '' : `/${participant}`}`,
     token: (room, perms = ['join', 'publish'], identity = 'obs-studio') => mintToken(SECRET, { identity, room, perms }, 600),
     close: async () => {
       gateway?.close();

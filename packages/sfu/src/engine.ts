@@ -9,6 +9,8 @@
  * (`SubscriberTransport.acceptAnswer`), because libdatachannel can fail a connection whose
  * answer comes while the subscriber's ICE checks are already arriving (docs/architecture.md,
  * Media server, "Early answers").
+ * A viewer (a WHEP player) is a subscriber that offers itself: its offer goes in, the SFU's
+ * answer comes out.
  *
  * RTP travels as raw packets (Buffer, RFC 3550 layout, decrypted): the core reads and rewrites
  * the fixed header fields itself, so no engine parses a packet the SFU only forwards.
@@ -97,7 +99,41 @@ export interface SubscriberTransport {
   close(): void;
 }
 
-/** Live resources of an engine: tests assert these return to zero when everyone has left. */
+/** What a viewer is to receive: one of a publisher's tracks, by kind and codec. */
+export interface WantedTrack {
+  readonly kind: MediaKind;
+  /** The publisher's codec (the SFU does not transcode), e.g. "video/VP8". */
+  readonly mimeType: string;
+}
+
+/**
+ * A subscriber that sends the offer itself (WHEP, draft-ietf-wish-whep: recvonly audio and
+ * video sections): the SFU answers, sending on the sections that accept a wanted track.
+ */
+export interface ViewerTransport {
+  readonly id: string;
+  /**
+   * Applies the viewer's offer and gives each wanted track, in order, the first unused media
+   * section of its kind whose codecs include the track's: its OutgoingTrack carries the
+   * viewer's payload type for that codec and the SSRC the answer announces; undefined where
+   * no section fits (sections left over are answered inactive). Throws SfuError `bad-sdp`.
+   */
+  acceptOffer(offerSdp: string, wanted: readonly WantedTrack[]): Promise<(OutgoingTrack | undefined)[]>;
+  /** The SFU's answer, complete with candidates; call after acceptOffer. */
+  createAnswer(): Promise<string>;
+  /** A candidate the viewer trickled (WHEP PATCH); as PublisherTransport.addRemoteCandidate. */
+  addRemoteCandidate(candidate: { candidate: string; sdpMid?: string }): Promise<void>;
+  /** Resolves once media can flow (ICE and DTLS up); rejects with SfuError `closed` or `timeout` if that never comes. */
+  connected(): Promise<void>;
+  /** The transport failed or was closed by the peer. */
+  onClose(listener: () => void): void;
+  close(): void;
+}
+
+/**
+ * Live resources of an engine: tests assert these return to zero when everyone has left.
+ * `subscribers` counts every transport that sends media out, viewers included.
+ */
 export interface EngineCounts {
   publishers: number;
   subscribers: number;
@@ -121,26 +157,37 @@ export interface SubscriberEngine {
   close(): void;
 }
 
-/** What the SFU runs on: possibly two engines, one per direction (see combineEngines). */
+/** Answers viewers' offers (WHEP). */
+export interface ViewerEngine {
+  readonly name: string;
+  createViewerTransport(): ViewerTransport;
+  /** Live viewer transports. */
+  viewerCount(): number;
+  close(): void;
+}
+
+/** What the SFU runs on: possibly several engines, one per direction (see combineEngines). */
 export interface Engine {
   readonly name: string;
   createPublisherTransport(): PublisherTransport;
   createSubscriberTransport(): SubscriberTransport;
+  createViewerTransport(): ViewerTransport;
   counts(): EngineCounts;
   /** Closes every transport the engine still holds. */
   close(): void;
 }
 
-/** One engine receiving publishers, another sending to subscribers. */
-export function combineEngines(publishers: PublisherEngine, subscribers: SubscriberEngine): Engine {
+/** One engine receiving publishers, another sending to subscribers, a third (or one of them) answering viewers. */
+export function combineEngines(publishers: PublisherEngine, subscribers: SubscriberEngine, viewers: ViewerEngine): Engine {
+  const engines = [...new Set<PublisherEngine | SubscriberEngine | ViewerEngine>([publishers, subscribers, viewers])];
   return {
-    name: publishers.name === subscribers.name ? publishers.name : `${publishers.name}+${subscribers.name}`,
+    name: [...new Set(engines.map((e) => e.name))].join('+'),
     createPublisherTransport: () => publishers.createPublisherTransport(),
     createSubscriberTransport: () => subscribers.createSubscriberTransport(),
-    counts: () => ({ publishers: publishers.publisherCount(), subscribers: subscribers.subscriberCount() }),
+    createViewerTransport: () => viewers.createViewerTransport(),
+    counts: () => ({ publishers: publishers.publisherCount(), subscribers: subscribers.subscriberCount() + viewers.viewerCount() }),
     close: () => {
-      publishers.close();
-      if (subscribers !== (publishers as unknown)) subscribers.close();
+      for (const e of engines) e.close();
     },
   };
 }

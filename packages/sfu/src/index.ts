@@ -3,9 +3,11 @@ export { DataChannelEngine, DataChannelSubscriber, type DataChannelOptions } fro
 export { WeriftEngine, WeriftPublisher, WeriftSubscriber, type WeriftOptions } from './engines/werift.js';
 export { isH264KeyframeStart, isKeyframeStart, isVp8KeyframeStart, rtpPayload } from './keyframe.js';
 export { RtpRewriter, isRtp, seqNewer, type RewriteTarget } from './rewriter.js';
-export { Room, type SubscribeOptions } from './room.js';
+export { Room, type SubscribeOptions, type ViewOptions } from './room.js';
 export { describeOffer, type OfferedTrack } from './sdp.js';
 export { Sfu, defaultEngine, type SfuOptions } from './sfu.js';
 export { KEYFRAME_RETRY_MS, LAYERS, LayerForwarder } from './simulcast.js';
 export { AUDIO_LEVEL_URI, readAudioLevel, type AudioLevel } from './audio-level.js';
 export { ActiveSpeakerDetector, type SpeakerOptions } from './speaker.js';
+export { WeriftViewer } from './engines/werift-viewer.js';
+export { DataChannelViewer } from './engines/datachannel-viewer.js';

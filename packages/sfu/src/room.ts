@@ -6,9 +6,19 @@
  *   subscribe(peer, publisher, {layer}) → offer           (the SFU offers, its candidates held back)
  *   acceptAnswer(peer, publisher, answer, onCandidates)   (the subscriber's answer; the SFU's candidates follow it)
  *   setLayer(peer, publisher, rid | null)                 (a layer request; null pauses)
+ *   view(viewer, publisher, offer) → answer              (a viewer's offer, e.g. WHEP; the SFU answers)
  *   leave(peer)
  */
-import { SfuError, type Engine, type IceCandidate, type IncomingStream, type OutgoingTrack, type PublisherTransport, type SubscriberTransport } from './engine.js';
+import {
+  SfuError,
+  type Engine,
+  type IceCandidate,
+  type IncomingStream,
+  type OutgoingTrack,
+  type PublisherTransport,
+  type SubscriberTransport,
+  type ViewerTransport,
+} from './engine.js';
 import { readAudioLevel, type AudioLevel } from './audio-level.js';
 import { RtpRewriter } from './rewriter.js';
 import { describeOffer, type OfferedTrack } from './sdp.js';
@@ -64,7 +74,7 @@ class PublishedTrack {
 
 class Publication {
   readonly tracks = new Map<string, PublishedTrack>();
-  readonly subscriptions = new Set<Subscription>();
+  readonly subscriptions = new Set<Subscription<Closable>>();
 
   constructor(
     readonly peer: string,
@@ -77,14 +87,26 @@ class Publication {
   }
 }
 
-class Subscription {
+interface Closable {
+  close(): void;
+}
+
+class Subscription<T extends Closable = SubscriberTransport> {
   readonly sinks: { track: PublishedTrack; sink: Sink }[] = [];
 
   constructor(
     readonly peer: string,
     readonly publication: Publication,
-    readonly transport: SubscriberTransport,
+    readonly transport: T,
   ) {}
+
+  /** Starts forwarding: before the transport could send nothing would arrive, and the first packet should be the keyframe asked for now. */
+  attach(): void {
+    for (const { track, sink } of this.sinks) {
+      track.sinks.add(sink);
+      sink.forwarder.setTarget(sink.forwarder.target);
+    }
+  }
 
   detach(): void {
     for (const { track, sink } of this.sinks) track.sinks.delete(sink);
@@ -97,7 +119,20 @@ export interface SubscribeOptions {
   layer?: string;
 }
 
+export interface ViewOptions {
+  /** Called once when the viewing ends by itself (its transport closed or failed, or the publisher left). */
+  onEnd?: () => void;
+}
+
 const subscriptionKey = (peer: string, publisher: string): string => `${peer}\u0000${publisher}`;
+
+/** The sink of one published track toward one outgoing track, starting on layer `initial` (RID; undefined without simulcast). */
+function sinkFor(track: PublishedTrack, out: OutgoingTrack, initial: string | undefined): Sink {
+  const rewriter = new RtpRewriter({ ssrc: out.ssrc, payloadType: out.codec.payloadType, clockRate: out.codec.clockRate });
+  const forwarder = new LayerForwarder(track.mimeType!, rewriter, (rid) => track.requestKeyframe(rid), initial);
+  out.onKeyframeRequest(() => forwarder.keyframeLost());
+  return { forwarder, out };
+}
 
 /** How often the active speaker is re-evaluated while audio levels arrive. */
 const SPEAKER_INTERVAL_MS = 200;
@@ -108,6 +143,7 @@ export class Room {
   private readonly speakers: ActiveSpeakerDetector;
   private readonly speakerListeners = new Set<(peer: string | undefined) => void>();
   private speakerTimer: NodeJS.Timeout | undefined;
+  private readonly viewers = new Map<string, Subscription<ViewerTransport>>();
 
   constructor(
     readonly name: string,
@@ -196,10 +232,7 @@ export class Room {
           initial = options.layer ?? rids[0];
           if (!rids.includes(initial!)) throw new SfuError('bad-request', `layer ${initial} is not one of ${rids.join(', ')}`);
         }
-        const rewriter = new RtpRewriter({ ssrc: out.ssrc, payloadType: out.codec.payloadType, clockRate: out.codec.clockRate });
-        const forwarder = new LayerForwarder(mimeType, rewriter, (rid) => track.requestKeyframe(rid), initial);
-        out.onKeyframeRequest(() => forwarder.keyframeLost());
-        subscription.sinks.push({ track, sink: { forwarder, out } });
+        subscription.sinks.push({ track, sink: sinkFor(track, out, initial) });
       }
       transport.onClose(() => this.unsubscribe(subscription));
       this.subscriptions.set(key, subscription);
@@ -221,12 +254,7 @@ export class Room {
     const subscription = this.subscriptions.get(subscriptionKey(peer, publisher));
     if (!subscription) throw new SfuError('not-found', `${peer} has no subscription to ${publisher}`);
     await subscription.transport.acceptAnswer(answerSdp, onCandidates);
-    // The sinks join only now: before the answer nothing could be sent, and the first packet
-    // forwarded should be the keyframe asked for when the forwarders were made.
-    for (const { track, sink } of subscription.sinks) {
-      track.sinks.add(sink);
-      sink.forwarder.setTarget(sink.forwarder.target);
-    }
+    subscription.attach();
   }
 
   /** Switches `peer`'s video of `publisher` to layer `rid` on its next keyframe; null pauses it. */
@@ -245,7 +273,10 @@ export class Room {
   /** Layer being forwarded to `peer` for each of `publisher`'s video tracks, and the switches so far. */
   layers(peer: string, publisher: string): { mid: string; current: string | undefined | null; target: string | undefined | null; switches: number }[] {
     const subscription = this.subscriptions.get(subscriptionKey(peer, publisher));
-    if (!subscription) return [];
+    return subscription ? Room.layersOf(subscription) : [];
+  }
+
+  private static layersOf(subscription: Subscription<Closable>): { mid: string; current: string | undefined | null; target: string | undefined | null; switches: number }[] {
     return subscription.sinks
       .filter(({ track }) => track.offered.kind === 'video')
       .map(({ track, sink }) => ({
@@ -256,13 +287,94 @@ export class Room {
       }));
   }
 
-  /** Ends everything `peer` publishes and subscribes to. */
+  /**
+   * The publisher a viewer gets when it names none: the most recently started publisher that
+   * sends video. A stand-in until active-speaker detection exists (issue 15), which will
+   * replace this one method.
+   */
+  featured(): string | undefined {
+    let featured: string | undefined;
+    for (const p of this.publications.values()) {
+      if ([...p.tracks.values()].some((t) => t.offered.kind === 'video')) featured = p.peer;
+    }
+    return featured;
+  }
+
+  /**
+   * Answers a viewer's offer (a WHEP player: recvonly audio and video) with `publisher`'s
+   * tracks, simulcast video on its highest layer (the last RID the publisher lists; a choice
+   * from the viewer's bandwidth is a later slice). A viewer is not a participant: it publishes
+   * nothing and is counted apart (viewerCount). Throws SfuError `not-found` (no such
+   * publisher), `unsupported-codec` (the offer accepts none of its codecs), `bad-sdp`.
+   */
+  async view(viewer: string, publisher: string, offerSdp: string, options: ViewOptions = {}): Promise<string> {
+    const publication = this.publications.get(publisher);
+    if (!publication) throw new SfuError('not-found', `${publisher} does not publish in ${this.name}`);
+    if (this.viewers.has(viewer)) throw new SfuError('bad-request', `${viewer} already views in ${this.name}`);
+    await waitUntil(() => publication.ready() || !this.publications.has(publisher), `${publisher}'s tracks`, 10_000);
+    if (!this.publications.has(publisher)) throw new SfuError('not-found', `${publisher} left`);
+    const transport = this.engine.createViewerTransport();
+    const viewing = new Subscription(viewer, publication, transport);
+    this.viewers.set(viewer, viewing);
+    publication.subscriptions.add(viewing);
+    transport.onClose(() => {
+      if (this.unview(viewing)) options.onEnd?.();
+    });
+    try {
+      const tracks = [...publication.tracks.values()];
+      const outs = await transport.acceptOffer(offerSdp, tracks.map((t) => ({ kind: t.offered.kind, mimeType: t.mimeType! })));
+      if (outs.every((o) => o === undefined)) {
+        const codecs = tracks.map((t) => t.mimeType).join(', ');
+        throw new SfuError('unsupported-codec', `the viewer's offer accepts none of ${publisher}'s codecs (${codecs}) in a recvonly audio or video section`);
+      }
+      tracks.forEach((track, i) => {
+        const out = outs[i];
+        if (out) viewing.sinks.push({ track, sink: sinkFor(track, out, track.offered.rids.at(-1)) });
+      });
+      const answer = await transport.createAnswer();
+      transport.connected().then(
+        () => {
+          if (this.viewers.get(viewer) === viewing) viewing.attach();
+        },
+        () => transport.close(),
+      );
+      return answer;
+    } catch (err) {
+      this.unview(viewing);
+      transport.close();
+      throw err;
+    }
+  }
+
+  /** Candidates a viewer trickled after its offer (a WHEP client's PATCH). */
+  async addViewerCandidates(viewer: string, candidates: { candidate: string; sdpMid?: string }[]): Promise<void> {
+    const viewing = this.viewers.get(viewer);
+    if (!viewing) throw new SfuError('not-found', `${viewer} does not view in ${this.name}`);
+    for (const c of candidates) await viewing.transport.addRemoteCandidate(c);
+  }
+
+  /** Viewers in the room, or of one publisher. */
+  viewerCount(publisher?: string): number {
+    if (publisher === undefined) return this.viewers.size;
+    let n = 0;
+    for (const v of this.viewers.values()) if (v.publication.peer === publisher) n++;
+    return n;
+  }
+
+  /** Layers being forwarded to `viewer`, as layers() for a subscriber. */
+  viewerLayers(viewer: string): ReturnType<Room['layers']> {
+    const viewing = this.viewers.get(viewer);
+    return viewing ? Room.layersOf(viewing) : [];
+  }
+
+  /** Ends everything `peer` publishes, subscribes to and views. */
   leave(peer: string): void {
     const publication = this.publications.get(peer);
     if (publication) publication.transport.close();
     for (const subscription of [...this.subscriptions.values()]) {
       if (subscription.peer === peer) subscription.transport.close();
     }
+    this.viewers.get(peer)?.transport.close();
   }
 
   counts(): { publishers: number; subscriptions: number } {
@@ -270,12 +382,13 @@ export class Room {
   }
 
   get empty(): boolean {
-    return this.publications.size === 0 && this.subscriptions.size === 0;
+    return this.publications.size === 0 && this.subscriptions.size === 0 && this.viewers.size === 0;
   }
 
   close(): void {
     for (const p of [...this.publications.values()]) p.transport.close();
     for (const s of [...this.subscriptions.values()]) s.transport.close();
+    for (const v of [...this.viewers.values()]) v.transport.close();
     clearInterval(this.speakerTimer);
     this.speakerTimer = undefined;
   }
@@ -292,6 +405,15 @@ export class Room {
     if (wasSpeaker) this.announceSpeaker(undefined);
     // A publisher that leaves ends its forwards.
     for (const s of [...publication.subscriptions]) s.transport.close();
+  }
+
+  /** True when this call removed it. */
+  private unview(viewing: Subscription<ViewerTransport>): boolean {
+    viewing.detach();
+    viewing.publication.subscriptions.delete(viewing);
+    if (this.viewers.get(viewing.peer) !== viewing) return false;
+    this.viewers.delete(viewing.peer);
+    return true;
   }
 
   private unsubscribe(subscription: Subscription): void {

@@ -64,3 +64,67 @@ export function holdBackCandidates(sdp: string): { sdp: string; candidates: IceC
   });
   return { sdp: kept.join(eol), candidates };
 }
+
+/** A codec as a media section lists it. */
+export interface SectionCodec {
+  mimeType: string;
+  payloadType: number;
+  clockRate: number;
+  parameters?: string | undefined;
+}
+
+/** An audio or video section of a viewer's offer (WHEP: recvonly). */
+export interface ViewerSection {
+  mid: string;
+  kind: MediaKind;
+  /** The viewer receives on it (recvonly or sendrecv). */
+  receives: boolean;
+  codecs: SectionCodec[];
+}
+
+/** The audio and video sections of a viewer's offer, in order. Throws SfuError `bad-sdp`. */
+export function describeViewerOffer(sdp: string): ViewerSection[] {
+  let parsed: SessionDescription;
+  try {
+    parsed = SessionDescription.parse(sdp);
+  } catch (err) {
+    throw new SfuError('bad-sdp', `viewer offer does not parse: ${(err as Error).message}`);
+  }
+  const sections: ViewerSection[] = [];
+  for (const media of parsed.media) {
+    if (media.kind !== 'audio' && media.kind !== 'video') continue;
+    const mid = media.rtp.muxId;
+    if (mid === undefined) throw new SfuError('bad-sdp', 'media section without a=mid (BUNDLE needs one)');
+    const receives = media.direction === 'recvonly' || media.direction === 'sendrecv';
+    const codecs = media.rtp.codecs.map((c) => ({ mimeType: c.mimeType, payloadType: c.payloadType, clockRate: c.clockRate, parameters: c.parameters }));
+    sections.push({ mid, kind: media.kind, receives, codecs });
+  }
+  if (sections.length === 0) throw new SfuError('bad-sdp', 'viewer offer has no audio or video section');
+  return sections;
+}
+
+const H264_MODE_1 = /packetization-mode=1/;
+
+/** The section's codec for `mimeType`: for H.264 the first with packetization-mode=1 (what browsers send), else the first. */
+export function pickCodec<C extends { mimeType: string; parameters?: string | undefined }>(codecs: readonly C[], mimeType: string): C | undefined {
+  const same = codecs.filter((c) => c.mimeType.toLowerCase() === mimeType.toLowerCase());
+  if (mimeType.toLowerCase() === 'video/h264') return same.find((c) => H264_MODE_1.test(c.parameters ?? '')) ?? same[0];
+  return same[0];
+}
+
+/**
+ * Gives each wanted track (in order) the first unused section of its kind that receives and
+ * lists the track's codec: the section's index and codec, or undefined where none fits.
+ */
+export function assignSections<C extends { mimeType: string; parameters?: string | undefined }>(
+  sections: readonly { kind: string; receives: boolean; codecs: readonly C[] }[],
+  wanted: readonly { kind: MediaKind; mimeType: string }[],
+): ({ section: number; codec: C } | undefined)[] {
+  const used = new Set<number>();
+  return wanted.map((w) => {
+    const section = sections.findIndex((s, i) => !used.has(i) && s.receives && s.kind === w.kind && pickCodec(s.codecs, w.mimeType) !== undefined);
+    if (section < 0) return undefined;
+    used.add(section);
+    return { section, codec: pickCodec(sections[section]!.codecs, w.mimeType)! };
+  });
+}

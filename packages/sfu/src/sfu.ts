@@ -6,7 +6,7 @@ import { Room } from './room.js';
 import type { SpeakerOptions } from './speaker.js';
 
 export interface SfuOptions {
-  /** Default: werift receives publishers, node-datachannel sends to subscribers (bench/sfu/RESULTS.md says why). */
+  /** Default: werift receives publishers, node-datachannel sends to subscribers and viewers (bench/sfu/RESULTS.md says why). */
   engine?: Engine;
   /** UDP ports for ICE of the default engine, inclusive. */
   portRange?: [number, number];
@@ -14,9 +14,10 @@ export interface SfuOptions {
   speaker?: SpeakerOptions;
 }
 
-/** The default engine: werift for publishers (simulcast), node-datachannel for the fan-out. */
+/** The default engine: werift for publishers (simulcast), node-datachannel for the fan-out to subscribers and viewers. */
 export function defaultEngine(options: Pick<SfuOptions, 'portRange'> = {}): Engine {
-  return combineEngines(new WeriftEngine(options), new DataChannelEngine(options));
+  const fanOut = new DataChannelEngine(options);
+  return combineEngines(new WeriftEngine(options), fanOut, fanOut);
 }
 
 export class Sfu {
@@ -44,6 +45,11 @@ export class Sfu {
     if (!room) return;
     room.leave(peer);
     if (room.empty) this.rooms.delete(roomName);
+  }
+
+  /** WHEP-style viewers in `room` (they are not participants). */
+  viewerCount(room: string): number {
+    return this.rooms.get(room)?.viewerCount() ?? 0;
   }
 
   counts(): { rooms: number; publishers: number; subscribers: number } {

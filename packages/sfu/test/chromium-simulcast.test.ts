@@ -3,10 +3,12 @@
  * (rids q, h, f at 1/4, 1/2 and full resolution of a 1280×720 fake camera) and Opus; a
  * subscriber page receives. Frames decoded keep increasing, audio arrives, the decoded size
  * grows when the SFU is asked to switch the subscriber from the low layer to the high one, and
- * the picture does not stall across the switch. When both leave, the engine holds nothing.
+ * the picture does not stall across the switch. A WHEP-style viewer (it offers, the SFU
+ * answers) starts on the highest layer. When all leave, the engine holds nothing.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { viewingPeer, type ViewingPeer } from '@pinhole/test-kit/media-peer';
 import { Sfu } from '../src/index.js';
 import { launchChromium, openPage, type TestPage } from './support/pages.js';
 
@@ -41,6 +43,7 @@ describe('Chromium simulcast through the SFU (default engine: werift in, node-da
     const room = sfu.room('e2e');
     const publisher: TestPage = await openPage(browser, 'publisher');
     const subscriber: TestPage = await openPage(browser, 'subscriber');
+    let viewer: ViewingPeer | undefined;
     try {
       const offer = await publisher.call<string>('sfuTest.publishOffer(true)');
       // All three layers must be sent for the switch to mean anything (see pages.ts: bitrate hint).
@@ -70,6 +73,18 @@ describe('Chromium simulcast through the SFU (default engine: werift in, node-da
         (out) => ['q', 'h', 'f'].every((rid) => (out.find((o) => o.rid === rid)?.frames ?? 0) > 0),
         'the publisher to encode q, h and f',
       );
+
+      // A viewer that offers (WHEP) gets the highest layer, "f", from the start.
+      viewer = await viewingPeer();
+      viewer.accept(await room.view('carol', 'alice', viewer.offer));
+      const viewerLayer = await until(
+        async () => room.viewerLayers('carol')[0],
+        (l) => l?.current === 'f',
+        'the viewer on the highest layer',
+      );
+      expect(viewerLayer).toMatchObject({ target: 'f', switches: 0 });
+      const v = viewer;
+      await until(async () => [...v.received.values()], (counts) => counts.length === 2 && counts.every((n) => n > 50), 'video and audio at the viewer');
 
       // Low → high: the decoded size grows, and frames keep coming across the switch.
       const lowWidth = later.video!.width;
@@ -101,6 +116,8 @@ describe('Chromium simulcast through the SFU (default engine: werift in, node-da
       expect(layer).toMatchObject({ current: 'f', target: 'f', switches: 1 });
       console.log(`decoded ${lowWidth}px wide on "q", ${high.video!.width}px on "f"; longest gap between decoded-frame samples ${longestStall} ms`);
     } finally {
+      viewer?.close();
+      sfu.leave('e2e', 'carol');
       sfu.leave('e2e', 'bob');
       sfu.leave('e2e', 'alice');
       await Promise.all([publisher.page.context().close(), subscriber.page.context().close()]);

@@ -1,13 +1,14 @@
 /**
  * What every engine behind the seam must do, run against each one: a node-datachannel peer on
  * the other side, real DTLS-SRTP on loopback. Subscriber engines: werift and node-datachannel
- * (the default fan-out); publisher engines: werift (node-datachannel cannot receive simulcast).
+ * (the default fan-out); publisher engines: werift (node-datachannel cannot receive simulcast);
+ * viewer engines (they answer a player's offer): node-datachannel (the default) and werift.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DataChannelEngine, SfuError, WeriftEngine, type PublisherEngine, type SubscriberEngine } from '../src/index.js';
+import { DataChannelEngine, SfuError, WeriftEngine, type PublisherEngine, type SubscriberEngine, type ViewerEngine } from '../src/index.js';
 import { waitUntil } from '../src/wait.js';
 import { rtp, vp8Key } from '@pinhole/test-kit/rtp';
-import { answeringPeer, publishingPeer } from '@pinhole/test-kit/media-peer';
+import { answeringPeer, publishingPeer, viewingPeer } from '@pinhole/test-kit/media-peer';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -19,6 +20,10 @@ const subscriberEngines: [string, () => SubscriberEngine][] = [
   ['werift', () => new WeriftEngine()],
 ];
 const publisherEngines: [string, () => PublisherEngine][] = [['werift', () => new WeriftEngine()]];
+const viewerEngines: [string, () => ViewerEngine][] = [
+  ['node-datachannel', () => new DataChannelEngine()],
+  ['werift', () => new WeriftEngine()],
+];
 
 describe.each(subscriberEngines)('subscriber engine %s', (_name, make) => {
   it('offers exactly the codecs asked, sends RTP with the SSRC and payload type it announced, relays PLI, and releases on close', async () => {
@@ -127,5 +132,64 @@ describe.each(publisherEngines)('publisher engine %s', (_name, make) => {
     expect(err).toBeInstanceOf(SfuError);
     transport.close();
     expect(engine.publisherCount()).toBe(0);
+  });
+});
+
+describe.each(viewerEngines)('viewer engine %s', (_name, make) => {
+  it("answers a recvonly offer with the viewer's payload types and announced SSRCs, sends RTP with them, relays PLI, and releases on close", async () => {
+    const engine = make();
+    cleanups.push(() => engine.close());
+    const transport = engine.createViewerTransport();
+    expect(engine.viewerCount()).toBe(1);
+    const peer = await viewingPeer(101, 110);
+    cleanups.push(() => peer.close());
+    // Wanted in another order than the offer's sections, and one kind twice: the second video finds no section.
+    const [audio, video, extra] = await transport.acceptOffer(peer.offer, [
+      { kind: 'audio', mimeType: 'audio/opus' },
+      { kind: 'video', mimeType: 'video/VP8' },
+      { kind: 'video', mimeType: 'video/VP8' },
+    ]);
+    expect(extra).toBeUndefined();
+    expect(video!.codec).toMatchObject({ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 });
+    expect(audio!.codec).toMatchObject({ payloadType: 110, clockRate: 48000 });
+    const answer = await transport.createAnswer();
+    expect(answer).toContain(`a=ssrc:${video!.ssrc} `);
+    expect(answer).toContain(`a=ssrc:${audio!.ssrc} `);
+    expect(answer).not.toMatch(/H264|PCMU/i);
+    expect(answer.match(/a=sendonly/g)).toHaveLength(2);
+    peer.accept(answer);
+    await transport.connected();
+
+    let keyframeRequests = 0;
+    video!.onKeyframeRequest(() => keyframeRequests++);
+    for (let i = 0; i < 30; i++) {
+      video!.send(rtp({ ssrc: video!.ssrc, seq: 1000 + i, ts: i * 3000, pt: 101, payload: vp8Key() }));
+      audio!.send(rtp({ ssrc: audio!.ssrc, seq: 50 + i, ts: i * 960, pt: 110, payload: Buffer.from([0xfc, 1, 2]) }));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await waitUntil(() => (peer.received.get(video!.ssrc) ?? 0) >= 20 && (peer.received.get(audio!.ssrc) ?? 0) >= 20, 'RTP at the viewer');
+    expect(peer.payloadTypes.get(video!.ssrc)).toEqual(new Set([101]));
+    expect(peer.payloadTypes.get(audio!.ssrc)).toEqual(new Set([110]));
+    await waitUntil(() => {
+      peer.requestKeyframes();
+      return keyframeRequests > 0;
+    }, 'the PLI to reach onKeyframeRequest');
+
+    let closed = 0;
+    transport.onClose(() => closed++);
+    transport.close();
+    transport.close();
+    expect(closed).toBe(1);
+    expect(engine.viewerCount()).toBe(0);
+  });
+
+  it('refuses a malformed offer with a typed error and releases the transport', async () => {
+    const engine = make();
+    cleanups.push(() => engine.close());
+    const transport = engine.createViewerTransport();
+    const err = await transport.acceptOffer('v=0\r\ngarbage\r\n', [{ kind: 'video', mimeType: 'video/VP8' }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SfuError);
+    transport.close();
+    expect(engine.viewerCount()).toBe(0);
   });
 });

@@ -6,8 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Sfu, SfuError } from '../src/index.js';
 import { waitUntil } from '../src/wait.js';
+import nodeDataChannel from 'node-datachannel';
 import { rtp, vp8Key } from '@pinhole/test-kit/rtp';
-import { answeringPeer, publishingPeer, type PublishingPeer } from '@pinhole/test-kit/media-peer';
+import { answeringPeer, publishingPeer, viewingPeer, type PublishingPeer } from '@pinhole/test-kit/media-peer';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -81,5 +82,74 @@ describe('Room on the default engine', () => {
     expect(sfu.counts()).toEqual({ rooms: 1, publishers: 1, subscribers: 0 });
     sfu.leave('r', 'alice');
     expect(sfu.counts()).toEqual({ rooms: 0, publishers: 0, subscribers: 0 });
+  });
+
+  it("answers a viewer's offer: its payload type, the answer's SSRC, its PLI to the publisher; the featured publisher; the publisher leaving ends it", async () => {
+    const { sfu, publisher } = await publishedRoom();
+    const room = sfu.room('r');
+    expect(room.featured()).toBe('alice');
+    const viewer = await viewingPeer(100, 109);
+    cleanups.push(() => viewer.close());
+    let ended = 0;
+    const answer = await room.view('v1', 'alice', viewer.offer, { onEnd: () => ended++ });
+    // Only the publisher's codec (VP8) on the video section, with the viewer's payload type; the audio section (alice sends none) inactive.
+    expect(answer).toMatch(/m=video \d+ UDP\/TLS\/RTP\/SAVPF 100\r\n/);
+    expect(answer).toMatch(/a=rtpmap:100 VP8\/90000/);
+    expect(answer).toMatch(/m=audio[^]*a=inactive/);
+    const ssrc = Number(/m=video[^]*?a=ssrc:(\d+)/.exec(answer)![1]);
+    viewer.accept(answer);
+    await waitUntil(() => (viewer.received.get(ssrc) ?? 0) >= 20, 'media at the viewer');
+    expect([...viewer.received.keys()]).toEqual([ssrc]);
+    expect([...viewer.payloadTypes.get(ssrc)!]).toEqual([100]);
+    expect(room.viewerCount()).toBe(1);
+    expect(sfu.viewerCount('r')).toBe(1);
+    expect(room.counts()).toEqual({ publishers: 1, subscriptions: 0 });
+
+    const plis = (): number => publisher.rtcp.filter((m) => m[1] === 206 && (m[0]! & 0x1f) === 1).length;
+    const before = plis();
+    await waitUntil(() => {
+      viewer.requestKeyframes();
+      return plis() > before;
+    }, "the viewer's PLI at the publisher");
+
+    sfu.leave('r', 'alice');
+    expect(ended).toBe(1);
+    expect(room.viewerCount()).toBe(0);
+    expect(sfu.counts()).toEqual({ rooms: 0, publishers: 0, subscribers: 0 });
+  });
+
+  it('refuses a viewer whose offer accepts none of the codecs (unsupported-codec) or names no publisher (not-found), leaving nothing', async () => {
+    const { sfu } = await publishedRoom();
+    const room = sfu.room('r');
+    const viewer = await viewingPeer();
+    cleanups.push(() => viewer.close());
+    await expect(room.view('v1', 'nobody', viewer.offer)).rejects.toMatchObject({ code: 'not-found' });
+    const h264Only = viewer.offer.replace(/VP8\/90000/g, 'H264/90000');
+    await expect(room.view('v1', 'alice', h264Only)).rejects.toMatchObject({ code: 'unsupported-codec', message: expect.stringContaining('video/VP8') });
+    expect(sfu.counts()).toEqual({ rooms: 1, publishers: 1, subscribers: 0 });
+    expect(room.viewerCount()).toBe(0);
+  });
+
+  it('the featured publisher is the most recently started one that sends video: not a later audio-only one, the previous one once it leaves', async () => {
+    const { sfu } = await publishedRoom(); // alice: VP8
+    const room = sfu.room('r');
+    const bob = await publishingPeer(0x2222_3333);
+    cleanups.push(() => bob.close());
+    await bob.accept(await room.publish('bob', bob.offer));
+    expect(room.featured()).toBe('bob');
+    // An audio-only publisher after them does not take the featured place.
+    const pc = new nodeDataChannel.PeerConnection('radio', { iceServers: [], disableAutoNegotiation: true });
+    cleanups.push(() => pc.close());
+    const audio = new nodeDataChannel.Audio('a0', 'SendOnly');
+    audio.addOpusCodec(111);
+    audio.addSSRC(0x4444, 'radio', 'stream', 'audio');
+    const track = pc.addTrack(audio);
+    cleanups.push(() => track.close());
+    pc.setLocalDescription('offer');
+    await waitUntil(() => pc.gatheringState() === 'complete', 'radio gathering');
+    await room.publish('radio', pc.localDescription()!.sdp);
+    expect(room.featured()).toBe('bob');
+    sfu.leave('r', 'bob');
+    expect(room.featured()).toBe('alice');
   });
 });

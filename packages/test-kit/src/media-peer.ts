@@ -108,3 +108,53 @@ export async function publishingPeer(ssrc = 0x1234_5678, { audio = false }: { au
     },
   };
 }
+
+export interface ViewingPeer {
+  /** The recvonly offer, with payload types of the viewer's choosing (not the SFU's defaults). */
+  offer: string;
+  /** RTP packets received, by SSRC. */
+  received: Map<number, number>;
+  /** Payload types seen, by SSRC. */
+  payloadTypes: Map<number, Set<number>>;
+  accept(answer: string): void;
+  /** Sends a PLI on every track (the viewer lost its picture). */
+  requestKeyframes(): void;
+  close(): void;
+}
+
+/** A WHEP-style player: it offers recvonly VP8 video (payload type `videoPt`) and Opus audio (`audioPt`). */
+export async function viewingPeer(videoPt = 100, audioPt = 109): Promise<ViewingPeer> {
+  const { Audio } = nodeDataChannel;
+  const pc = new PeerConnection('viewer', { iceServers: [], disableAutoNegotiation: true });
+  const video = new Video('0', 'RecvOnly');
+  video.addVP8Codec(videoPt);
+  const audio = new Audio('1', 'RecvOnly');
+  audio.addOpusCodec(audioPt);
+  const received = new Map<number, number>();
+  const payloadTypes = new Map<number, Set<number>>();
+  const tracks = [pc.addTrack(video), pc.addTrack(audio)];
+  for (const track of tracks) {
+    track.setMediaHandler(new RtcpReceivingSession());
+    track.onMessage((msg) => {
+      if (msg.length < 12 || (msg[1]! >= 192 && msg[1]! <= 223)) return;
+      const ssrc = msg.readUInt32BE(8);
+      received.set(ssrc, (received.get(ssrc) ?? 0) + 1);
+      const pts = payloadTypes.get(ssrc) ?? new Set<number>();
+      pts.add(msg[1]! & 0x7f);
+      payloadTypes.set(ssrc, pts);
+    });
+  }
+  pc.setLocalDescription('offer');
+  const offer = await complete(pc);
+  return {
+    offer,
+    received,
+    payloadTypes,
+    accept: (answer) => pc.setRemoteDescription(answer, 'answer'),
+    requestKeyframes: () => tracks.forEach((t) => t.requestKeyframe()),
+    close: () => {
+      for (const t of tracks) t.close();
+      pc.close();
+    },
+  };
+}

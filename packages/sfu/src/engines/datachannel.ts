@@ -1,5 +1,5 @@
 /**
- * node-datachannel engine (libdatachannel, C++): subscribers only. Its send path costs about a
+ * node-datachannel engine (libdatachannel, C++): subscribers and viewers only. Its send path costs about a
  * fifth of werift's CPU per packet (bench/sfu/RESULTS.md), and the fan-out to subscribers is
  * what decides an SFU's capacity. It cannot receive a publisher: its answers refuse simulcast
  * and it drops packets of SSRCs the SDP did not announce. Here it only sends, on send-only
@@ -7,9 +7,10 @@
  */
 import { randomInt } from 'node:crypto';
 import nodeDataChannel from 'node-datachannel';
-import { SfuError, type IceCandidate, type OutgoingTrack, type SubscriberEngine, type SubscriberTransport } from '../engine.js';
+import { SfuError, type IceCandidate, type OutgoingTrack, type SubscriberEngine, type SubscriberTransport, type ViewerEngine } from '../engine.js';
 import { holdBackCandidates } from '../sdp.js';
 import { asksKeyframe, isRtcp, nextId, offeredCodec, parseRtcp, waitUntil } from './common.js';
+import { DataChannelViewer } from './datachannel-viewer.js';
 
 const { Audio, PeerConnection, Video } = nodeDataChannel;
 
@@ -127,9 +128,10 @@ export class DataChannelSubscriber implements SubscriberTransport {
   }
 }
 
-export class DataChannelEngine implements SubscriberEngine {
+export class DataChannelEngine implements SubscriberEngine, ViewerEngine {
   readonly name = 'node-datachannel';
   private readonly subscribers = new Set<DataChannelSubscriber>();
+  private readonly viewers = new Set<DataChannelViewer>();
 
   constructor(private readonly options: DataChannelOptions = {}) {}
 
@@ -139,11 +141,21 @@ export class DataChannelEngine implements SubscriberEngine {
     return t;
   }
 
+  createViewerTransport(): DataChannelViewer {
+    const t: DataChannelViewer = new DataChannelViewer(this.options, () => this.viewers.delete(t));
+    this.viewers.add(t);
+    return t;
+  }
+
   subscriberCount(): number {
     return this.subscribers.size;
   }
 
+  viewerCount(): number {
+    return this.viewers.size;
+  }
+
   close(): void {
-    for (const t of this.subscribers) t.close();
+    for (const t of [...this.subscribers, ...this.viewers]) t.close();
   }
 }

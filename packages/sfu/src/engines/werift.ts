@@ -7,7 +7,6 @@
 import {
   MediaStreamTrack,
   RTCPeerConnection,
-  type RTCRtpCodecParameters,
   useAudioLevelIndication,
   useH264,
   useOPUS,
@@ -20,7 +19,6 @@ import {
 } from 'werift';
 import {
   SfuError,
-  type Codec,
   type IncomingStream,
   type MediaKind,
   type OutgoingTrack,
@@ -29,46 +27,19 @@ import {
   type PublisherTransport,
   type SubscriberTransport,
   type IceCandidate,
+  type ViewerEngine,
 } from '../engine.js';
 import { holdBackCandidates } from '../sdp.js';
 import { asksKeyframe, nextId, offeredCodec, waitUntil } from './common.js';
 import { guardWeriftRtpParser } from './werift-guard.js';
 
 guardWeriftRtpParser();
+import { WeriftViewer } from './werift-viewer.js';
+import { WERIFT_CODECS, baseConfig, codecOf, completeLocal, watchClose, type WeriftOptions } from './werift-common.js';
 
-export interface WeriftOptions {
-  /** UDP ports for ICE, inclusive (default: any). */
-  portRange?: [number, number];
-}
+export type { WeriftOptions } from './werift-common.js';
 
 type Closer = () => void;
-
-const WERIFT_CODECS: Record<string, (p: Partial<RTCRtpCodecParameters>) => RTCRtpCodecParameters> = {
-  'video/vp8': useVP8,
-  'video/h264': useH264,
-  'audio/opus': useOPUS,
-  'audio/pcmu': usePCMU,
-  'audio/pcma': (p) => usePCMU({ ...p, mimeType: 'audio/PCMA', payloadType: 8 }),
-};
-
-function baseConfig(options: WeriftOptions): ConstructorParameters<typeof RTCPeerConnection>[0] {
-  return { iceUseIpv6: false, ...(options.portRange ? { icePortRange: options.portRange } : {}) };
-}
-
-const codecOf = (c: RTCRtpCodecParameters): Codec => ({ mimeType: c.mimeType, payloadType: c.payloadType, clockRate: c.clockRate });
-
-async function completeLocal(pc: RTCPeerConnection): Promise<string> {
-  await waitUntil(() => pc.iceGatheringState === 'complete', 'ICE gathering');
-  const sdp = pc.localDescription?.sdp;
-  if (!sdp) throw new SfuError('closed', 'no local description');
-  return sdp;
-}
-
-function watchClose(pc: RTCPeerConnection, onClosed: Closer): void {
-  pc.connectionStateChange.subscribe((state) => {
-    if (state === 'failed' || state === 'closed') onClosed();
-  });
-}
 
 export class WeriftPublisher implements PublisherTransport {
   readonly id = nextId('wpub');
@@ -255,11 +226,12 @@ export class WeriftSubscriber implements SubscriberTransport {
   }
 }
 
-/** werift for both directions, or for either one in combineEngines. */
-export class WeriftEngine implements PublisherEngine, SubscriberEngine {
+/** werift for every direction, or for any of them in combineEngines. */
+export class WeriftEngine implements PublisherEngine, SubscriberEngine, ViewerEngine {
   readonly name = 'werift';
   private readonly publishers = new Set<WeriftPublisher>();
   private readonly subscribers = new Set<WeriftSubscriber>();
+  private readonly viewers = new Set<WeriftViewer>();
 
   constructor(private readonly options: WeriftOptions = {}) {}
 
@@ -275,6 +247,12 @@ export class WeriftEngine implements PublisherEngine, SubscriberEngine {
     return t;
   }
 
+  createViewerTransport(): WeriftViewer {
+    const t: WeriftViewer = new WeriftViewer(this.options, () => this.viewers.delete(t));
+    this.viewers.add(t);
+    return t;
+  }
+
   publisherCount(): number {
     return this.publishers.size;
   }
@@ -283,7 +261,11 @@ export class WeriftEngine implements PublisherEngine, SubscriberEngine {
     return this.subscribers.size;
   }
 
+  viewerCount(): number {
+    return this.viewers.size;
+  }
+
   close(): void {
-    for (const t of [...this.publishers, ...this.subscribers]) t.close();
+    for (const t of [...this.publishers, ...this.subscribers, ...this.viewers]) t.close();
   }
 }
