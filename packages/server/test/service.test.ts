@@ -1,5 +1,5 @@
 /**
- * Service members (docs/protocol/hub.md §3.5, §6.2), on both cores: a token with `svc` marks its
+ * Service members (docs/protocol/hub.md §3.3, §6.2), on both cores: a token with `svc` marks its
  * holder as a service in presence (`joined.peers[]`, `peer-joined`, REST), a participant cannot
  * pose as one (meta, a forged or dev-mode token), and a service that sent `watch-rooms` is told
  * which rooms have participants (`watching`, `room-opened`, `room-closed`).

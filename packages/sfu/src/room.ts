@@ -88,9 +88,16 @@ export interface SubscribeOptions {
 
 const subscriptionKey = (peer: string, publisher: string): string => `${peer}\u0000${publisher}`;
 
+/** What a publisher sends, as announced to the room (`pinhole:sfu-tracks`, docs/protocol/sfu.md). */
+export interface Published {
+  publisher: string;
+  tracks: OfferedTrack[];
+}
+
 export class Room {
   private readonly publications = new Map<string, Publication>();
   private readonly subscriptions = new Map<string, Subscription>();
+  private readonly endedListeners = new Set<(publisher: string) => void>();
 
   constructor(
     readonly name: string,
@@ -105,7 +112,7 @@ export class Room {
     const publication = new Publication(peer, transport);
     for (const track of offered) publication.tracks.set(track.mid, new PublishedTrack(track));
     transport.onStream((stream) => publication.tracks.get(stream.mid)?.add(stream));
-    transport.onClose(() => this.unpublish(publication));
+    transport.onClose(() => this.forgetPublication(publication));
     this.publications.set(peer, publication);
     try {
       return await transport.answer(offerSdp);
@@ -156,13 +163,13 @@ export class Room {
         out.onKeyframeRequest(() => forwarder.keyframeLost());
         subscription.sinks.push({ track, sink: { forwarder, out } });
       }
-      transport.onClose(() => this.unsubscribe(subscription));
+      transport.onClose(() => this.forgetSubscription(subscription));
       this.subscriptions.set(key, subscription);
       publication.subscriptions.add(subscription);
       return await transport.createOffer();
     } catch (err) {
       transport.close();
-      this.unsubscribe(subscription);
+      this.forgetSubscription(subscription);
       throw err;
     }
   }
@@ -207,6 +214,31 @@ export class Room {
       }));
   }
 
+  /** The publications of the room, with their tracks as offered. */
+  published(): Published[] {
+    return [...this.publications.values()].map((p) => ({ publisher: p.peer, tracks: [...p.tracks.values()].map((t) => t.offered) }));
+  }
+
+  /** Calls `listener` with the publisher's peer whenever a publication ends (unpublished, left, or its transport failed). */
+  onPublicationEnded(listener: (publisher: string) => void): () => void {
+    this.endedListeners.add(listener);
+    return () => this.endedListeners.delete(listener);
+  }
+
+  /** Ends what `peer` publishes (and the forwards of it); its subscriptions stay. */
+  unpublish(peer: string): void {
+    const publication = this.publications.get(peer);
+    if (!publication) throw new SfuError('not-found', `${peer} does not publish in ${this.name}`);
+    publication.transport.close();
+  }
+
+  /** Ends `peer`'s subscription to `publisher`. */
+  unsubscribe(peer: string, publisher: string): void {
+    const subscription = this.subscriptions.get(subscriptionKey(peer, publisher));
+    if (!subscription) throw new SfuError('not-found', `${peer} has no subscription to ${publisher}`);
+    subscription.transport.close();
+  }
+
   /** Ends everything `peer` publishes and subscribes to. */
   leave(peer: string): void {
     const publication = this.publications.get(peer);
@@ -229,14 +261,15 @@ export class Room {
     for (const s of [...this.subscriptions.values()]) s.transport.close();
   }
 
-  private unpublish(publication: Publication): void {
+  private forgetPublication(publication: Publication): void {
     if (this.publications.get(publication.peer) !== publication) return;
     this.publications.delete(publication.peer);
     // A publisher that leaves ends its forwards.
     for (const s of [...publication.subscriptions]) s.transport.close();
+    for (const listener of this.endedListeners) listener(publication.peer);
   }
 
-  private unsubscribe(subscription: Subscription): void {
+  private forgetSubscription(subscription: Subscription): void {
     subscription.detach();
     subscription.publication.subscriptions.delete(subscription);
     const key = subscriptionKey(subscription.peer, subscription.publication.peer);
