@@ -3,14 +3,14 @@
  * WHIP go into the room through the embedded media server. Credentials are the hub's: a
  * token with `publish` in the room, an API key or the secret (anyone in dev mode).
  *
- * The gateway and the media server (werift, node-datachannel: ~0.7 s of module loading) are
- * loaded on the first gateway request, so that serve starts as fast as before.
+ * The gateway is loaded on the first gateway request; the media server it publishes into is
+ * serve's one embedded SFU (sfu.ts), shared with the SFU service member of the hub's rooms.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Gateway } from '@pinhole/gateway';
-import type { Sfu } from '@pinhole/sfu';
 import type { HubServer } from '@pinhole/server';
+import type { EmbeddedSfu } from './sfu.js';
 
 /** The paths Gateway.handle serves (packages/gateway/src/gateway.ts). */
 const GATEWAY_PATH = /^\/v1\/(whip|resources)\//;
@@ -21,18 +21,15 @@ export interface EmbeddedGateway {
   close(): void;
 }
 
-export function embeddedGateway(logger: Logger): EmbeddedGateway {
-  let loading: Promise<{ gateway: Gateway; sfu: Sfu }> | undefined;
+/** `media`: the SFU the gateway publishes into (closed by its owner, not here). */
+export function embeddedGateway(logger: Logger, media: EmbeddedSfu): EmbeddedGateway {
+  let loading: Promise<{ gateway: Gateway }> | undefined;
   let closed = false;
-  const load = (hub: HubServer): Promise<{ gateway: Gateway; sfu: Sfu }> =>
-    (loading ??= Promise.all([import('@pinhole/gateway'), import('@pinhole/sfu')]).then(([g, s]) => {
-      const sfu = new s.Sfu();
+  const load = (hub: HubServer): Promise<{ gateway: Gateway }> =>
+    (loading ??= Promise.all([import('@pinhole/gateway'), media.sfu()]).then(([g, sfu]) => {
       const gateway = new g.Gateway({ backend: new g.SfuBackend(sfu), access: g.hubAccess(hub), logger: logger.child({ component: 'gateway' }) });
-      if (closed) {
-        gateway.close();
-        sfu.close();
-      }
-      return { gateway, sfu };
+      if (closed) gateway.close();
+      return { gateway };
     }));
   return {
     routes: (hub) => (req, res) => {
@@ -52,10 +49,7 @@ export function embeddedGateway(logger: Logger): EmbeddedGateway {
     },
     close() {
       closed = true;
-      void loading?.then(({ gateway, sfu }) => {
-        gateway.close();
-        sfu.close();
-      });
+      void loading?.then(({ gateway }) => gateway.close());
     },
   };
 }

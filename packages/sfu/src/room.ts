@@ -97,7 +97,7 @@ export interface Published {
 export class Room {
   private readonly publications = new Map<string, Publication>();
   private readonly subscriptions = new Map<string, Subscription>();
-  private readonly endedListeners = new Set<(publisher: string) => void>();
+  private readonly changeListeners = new Set<(change: Published) => void>();
 
   constructor(
     readonly name: string,
@@ -114,12 +114,15 @@ export class Room {
     transport.onStream((stream) => publication.tracks.get(stream.mid)?.add(stream));
     transport.onClose(() => this.forgetPublication(publication));
     this.publications.set(peer, publication);
+    let answer: string;
     try {
-      return await transport.answer(offerSdp);
+      answer = await transport.answer(offerSdp);
     } catch (err) {
       transport.close();
       throw err;
     }
+    if (this.publications.get(peer) === publication) this.announce({ publisher: peer, tracks: offered });
+    return answer;
   }
 
   /** Candidates `peer` trickled after its publish offer (e.g. a WHIP client's PATCH). */
@@ -219,10 +222,14 @@ export class Room {
     return [...this.publications.values()].map((p) => ({ publisher: p.peer, tracks: [...p.tracks.values()].map((t) => t.offered) }));
   }
 
-  /** Calls `listener` with the publisher's peer whenever a publication ends (unpublished, left, or its transport failed). */
-  onPublicationEnded(listener: (publisher: string) => void): () => void {
-    this.endedListeners.add(listener);
-    return () => this.endedListeners.delete(listener);
+  /**
+   * Calls `listener` when a publication starts (its tracks, once the answer is made) and when
+   * it ends (`tracks: []`: unpublished, left, or its transport failed), whoever published it
+   * (a hub member, a WHIP client).
+   */
+  onPublications(listener: (change: Published) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   /** Ends what `peer` publishes (and the forwards of it); its subscriptions stay. */
@@ -266,7 +273,11 @@ export class Room {
     this.publications.delete(publication.peer);
     // A publisher that leaves ends its forwards.
     for (const s of [...publication.subscriptions]) s.transport.close();
-    for (const listener of this.endedListeners) listener(publication.peer);
+    this.announce({ publisher: publication.peer, tracks: [] });
+  }
+
+  private announce(change: Published): void {
+    for (const listener of this.changeListeners) listener(change);
   }
 
   private forgetSubscription(subscription: Subscription): void {

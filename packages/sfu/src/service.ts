@@ -7,7 +7,7 @@
 import { HubSignaler, nodePlatform, type Json, type TokenSource } from '@pinhole/client';
 import type { PeerInfo, ServerFrame } from '@pinhole/protocol';
 import { SfuError } from './engine.js';
-import type { Room } from './room.js';
+import type { Published, Room } from './room.js';
 import type { Sfu } from './sfu.js';
 
 /** The `type`s of the signals the service reads and sends (docs/protocol/sfu.md). */
@@ -71,7 +71,7 @@ export class SfuService {
   readonly #roomOps = new Map<string, Promise<void>>();
   /** Per room and member: the last signal being handled. */
   readonly #queues = new Map<string, Promise<void>>();
-  readonly #hooked = new WeakSet<Room>();
+  readonly #off: () => void;
   #closed = false;
 
   constructor(options: SfuServiceOptions) {
@@ -85,6 +85,7 @@ export class SfuService {
     s.on('peer-left', ({ room, peer }) => this.#memberLeft(room, peer));
     s.on('signal', ({ room, from, data }) => this.#onSignal(room, from, data));
     s.on('error', (err) => this.#log.warn({ err: err.message }, 'hub refused a frame of the SFU service'));
+    this.#off = this.#sfu.onPublications((room, change) => this.#announce(room, change));
   }
 
   /** Opens the hub session and asks to be told of rooms. */
@@ -108,6 +109,7 @@ export class SfuService {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#off();
     for (const [room, members] of this.#rooms) for (const member of members) this.#sfu.leave(room, member);
     this.#rooms.clear();
     await this.signaler.close();
@@ -182,16 +184,13 @@ export class SfuService {
     this.#sfu.leave(room, peer);
   }
 
-  /** The SFU room, announcing to the hub room when a publication ends. */
   #room(name: string): Room {
-    const room = this.#sfu.room(name);
-    if (!this.#hooked.has(room)) {
-      this.#hooked.add(room);
-      room.onPublicationEnded((publisher) => {
-        if (this.#rooms.has(name) && this.signaler.state !== 'closed') this.signaler.broadcast(name, { type: SFU_SIGNALS.tracks, publisher, tracks: [] });
-      });
-    }
-    return room;
+    return this.#sfu.room(name);
+  }
+
+  /** A publication started or ended in `room` (a member's or WHIP's): the hub room is told. */
+  #announce(room: string, { publisher, tracks }: Published): void {
+    if (!this.#closed && this.#rooms.has(room) && this.signaler.state !== 'closed') this.signaler.broadcast(room, { type: SFU_SIGNALS.tracks, publisher, tracks: tracks as unknown as Json });
   }
 
   // ------------------------------------------------------------ signals
@@ -226,8 +225,6 @@ export class SfuService {
         case SFU_SIGNALS.publish: {
           const sdp = await room.publish(from, text(signal, 'sdp'));
           this.#reply(roomName, from, { type: SFU_SIGNALS.answer, sdp });
-          const published = room.published().find((p) => p.publisher === from);
-          if (published) this.signaler.broadcast(roomName, { type: SFU_SIGNALS.tracks, publisher: from, tracks: published.tracks as unknown as Json });
           return;
         }
         case SFU_SIGNALS.subscribe: {
