@@ -84,6 +84,8 @@ export class SfuService {
     s.on('peer-joined', ({ room, peer }) => this.#memberJoined(room, peer));
     s.on('peer-left', ({ room, peer }) => this.#memberLeft(room, peer));
     s.on('signal', ({ room, from, data }) => this.#onSignal(room, from, data));
+    // After a new hub session the signaler joins our rooms again: these are their members now.
+    s.on('rejoined', ({ room, peers }) => peers.forEach((p) => this.#memberJoined(room, p)));
     s.on('error', (err) => this.#log.warn({ err: err.message }, 'hub refused a frame of the SFU service'));
     this.#off = this.#sfu.onPublications((room, change) => this.#announce(room, change));
   }
@@ -147,8 +149,14 @@ export class SfuService {
     this.#rooms.set(room, members);
     this.#roomOp(room, async () => {
       if (this.#rooms.get(room) !== members) return;
-      const peers = await this.signaler.join(room, { name: 'SFU' });
-      for (const p of peers) this.#memberJoined(room, p);
+      try {
+        const peers = await this.signaler.join(room, { name: 'SFU' });
+        for (const p of peers) this.#memberJoined(room, p);
+      } catch (err) {
+        // Refused (a full room, say): not in it, so nothing to serve there.
+        if (this.#rooms.get(room) === members) this.#rooms.delete(room);
+        throw err;
+      }
     });
   }
 

@@ -43,6 +43,7 @@ async function member(url: string, room: string): Promise<Member> {
   signaler.on('broadcast', ({ from, data }) => take(from, data));
   const seen = (p: PeerInfo): void => void (p.service === 'sfu' && services.add(p.peer));
   signaler.on('peer-joined', ({ peer }) => seen(peer));
+  signaler.on('peer-left', ({ peer }) => services.delete(peer));
   (await signaler.join(room)).forEach(seen);
   const m: Member = {
     signaler,
@@ -174,5 +175,37 @@ describe('SfuService on a real hub', () => {
     await until(() => sfu.room('early').published().length === 0, 10_000, 'the publication to end');
     alice.ask({ type: 'pinhole:sfu-unpublish' });
     expect(await alice.next('pinhole:sfu-error')).toMatchObject({ code: 'not-found', request: 'pinhole:sfu-unpublish' });
+  }, 60_000);
+
+  it('when its hub session ends, the SFU comes back as a new member, drops the old forwards, and serves again', async () => {
+    const hub = await startTestHub();
+    cleanup.push(() => hub.close());
+    const sfu = new Sfu();
+    cleanup.push(() => sfu.close());
+    const service = new SfuService({ hub: hub.url, token: () => hub.serviceToken('sfu'), sfu });
+    cleanup.push(() => service.close());
+    await service.start();
+    const alice = await member(hub.url, 'call');
+    await until(() => alice.sfu() !== undefined, 10_000, 'the SFU to join the room');
+    const publisher = await publishingPeer();
+    cleanup.push(() => publisher.close());
+    alice.ask({ type: 'pinhole:sfu-publish', sdp: publisher.offer });
+    await alice.next('pinhole:sfu-answer');
+    expect(sfu.counts().publishers).toBe(1);
+
+    // The hub ends the SFU's session (as after a grace period it could not resume within).
+    const old = service.peer;
+    const left = new Promise<void>((resolve) => alice.signaler.on('peer-left', ({ peer }) => peer === old && resolve()));
+    const core = hub.hub as unknown as { sessions: Map<string, { peer: string }>; end(s: unknown, reason: string): Promise<void> };
+    await core.end([...core.sessions.values()].find((s) => s.peer === old), 'closed');
+    await left;
+    await until(() => service.peer !== old && alice.sfu() === service.peer, 15_000, 'the SFU back under a new peer id');
+    expect(sfu.counts()).toEqual({ rooms: 0, publishers: 0, subscribers: 0 });
+
+    const again = await publishingPeer(0x2222_3333);
+    cleanup.push(() => again.close());
+    alice.ask({ type: 'pinhole:sfu-publish', sdp: again.offer });
+    expect(await alice.next('pinhole:sfu-answer')).toMatchObject({ sdp: expect.stringMatching(/^v=0/) });
+    expect(sfu.counts().publishers).toBe(1);
   }, 60_000);
 });
