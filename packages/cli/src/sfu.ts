@@ -4,7 +4,8 @@
  * the client SDK) take 0.4–1 s to load, most of it one synchronous evaluation that stalls the
  * event loop, so they are imported only when first needed: when the hub gets its first room
  * (the SFU then joins it), or on the first WHIP request. Serve starts and answers as fast as
- * without them. (A hub on Redis cannot count rooms cheaply: there the SFU starts at once.)
+ * without them. (A hub on Redis cannot count rooms cheaply: there the SFU would start at once;
+ * serve does not embed it then, see serve.ts.)
  */
 import type { Logger } from 'pino';
 import type { Sfu, SfuService } from '@pinhole/sfu';

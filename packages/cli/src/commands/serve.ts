@@ -245,10 +245,12 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
   io.stderr.write(renderBanner({ urls, tls, devMode, turnUrls: hub.options.turn?.urls ?? [], notes, secretLength: values.secret?.length }));
   logger.info({ url: hub.url, port: hub.port, tls: tls?.origin ?? 'none', devMode, ...(values.redis !== undefined ? { node: hub.options.nodeId } : {}) }, 'hub listening');
 
-  // Loaded and started when the first room opens: loading the SFU must not delay serve.
-  const sfu = values.noSfu
-    ? Promise.resolve(undefined)
-    : media.serveWhenNeeded(hub).then(
+  // Loaded and started when the first room opens: loading the SFU must not delay serve. Not on
+  // a cluster (--redis): every node's SFU would join every room; run one `pinhole sfu` instead.
+  if (!values.noSfu && values.redis !== undefined) logger.info('no embedded SFU with --redis: run `pinhole sfu --hub URL --secret S` once for the cluster');
+  const embedSfu = !values.noSfu && values.redis === undefined;
+  const sfu = embedSfu
+    ? media.serveWhenNeeded(hub).then(
         (service) => {
           if (service) logger.info({ peer: service.peer }, 'embedded SFU joined the hub as a service member');
           return service;
@@ -257,7 +259,8 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
           logger.error({ err }, 'the embedded SFU failed to start: rooms stay peer-to-peer');
           return undefined;
         },
-      );
+      )
+    : Promise.resolve(undefined);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
