@@ -5,6 +5,7 @@ import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
 import { renderMainHelp, type CommandHelp } from './help.js';
 import { defaultIO, type CliIO } from './io.js';
 import { serveCommand, serveHelp } from './commands/serve.js';
+import { sfuCommand, sfuHelp } from './commands/sfu.js';
 import { tokenCommand, tokenHelp } from './commands/token.js';
 import { turnCommand, turnHelp } from './commands/turn-server.js';
 import { turnCredentialsCommand, turnCredentialsHelp } from './commands/turn-credentials.js';
@@ -20,6 +21,7 @@ interface Command {
 const COMMANDS: readonly Command[] = [
   { help: serveHelp, run: serveCommand },
   { help: turnHelp, run: turnCommand },
+  { help: sfuHelp, run: sfuCommand },
   { help: tokenHelp, run: tokenCommand },
   { help: turnCredentialsHelp, run: turnCredentialsCommand },
   { help: agentHelp, run: agentCommand },

@@ -3,6 +3,7 @@ import type { Env } from './config.js';
 import type { StartTurn } from './turn.js';
 import type { RunningServe } from './commands/serve.js';
 import type { RunningTurn } from './commands/turn-server.js';
+import type { SfuService } from '@pinhole/sfu';
 
 export interface Output {
   write(chunk: string): unknown;
@@ -22,6 +23,8 @@ export interface CliIO {
   handleSignals?: boolean;
   /** Called once `serve` listens (embedding, tests). */
   onServe?: (server: RunningServe) => void;
+  /** Called once `sfu` is in its hub (embedding, tests). */
+  onSfu?: (service: SfuService) => void;
   /** Called once `turn` listens (embedding, tests). */
   onTurn?: (turn: RunningTurn) => void;
   /** The embedded TURN starter; default `startEmbeddedTurn`. */

@@ -308,6 +308,7 @@ export const serveOptions = {
   rateBurst: count({ help: 'burst allowance of the rate limit; default 2 × --rate' }),
   maxWriteBuffer: count({ help: "bytes one connection may hold unread by its client before its session ends (overflow); default 2 × the replay buffer's 4 MiB", value: 'BYTES' }),
   refuseWebsocket: flag({ help: 'diagnostics: refuse WebSocket upgrades, as a hostile proxy would, so clients fall back to SSE or long-poll' }),
+  noSfu: flag({ help: 'do not run the embedded media server (SFU) as a member of the rooms; WHIP still loads it on its first request' }),
   redis: {
     ...text({ help: 'Redis shared by several hub nodes behind a load balancer (scale-out), e.g. redis://10.0.0.5:6379', value: 'URL' }),
     parse: (raw: RawValue, where: string) => redisUrl(asText(raw, where, 'a redis:// URL'), where),
@@ -320,6 +321,7 @@ export const tokenOptions = {
   room: text({ help: "room name or glob pattern (e.g. 'team-*'); none: any room", value: 'ROOM', env: false, file: false }),
   ttl: ttl({ help: 'lifetime: 30s, 15m, 1h, 2d or seconds', env: false, file: false }, DEFAULT_TTL_SECONDS),
   perms: list({ help: `comma-separated permissions: ${PERMISSIONS.join(',')}; default: the hub's`, value: 'LIST', env: false, file: false }, perm),
+  service: text({ help: "a service token: the holder joins rooms as this kind of service (e.g. 'sfu'), marked so in presence", value: 'KIND', env: false, file: false }),
   ...common,
 } satisfies OptionTable;
 

@@ -49,6 +49,8 @@ it('serves as a cluster node: /healthz names the node and its Redis, and an unre
   expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', node: 'cli-node', redis: 'ready' });
   const metrics = await get(`http://127.0.0.1:${served.server.port}/metrics`);
   expect(metrics.body).toContain('pinhole_redis_up{node="cli-node"} 1');
+  // No embedded SFU on a cluster node: each node's would join every room (docs/protocol/sfu.md §15.5).
+  expect(await served.server.sfu).toBeUndefined();
 
   const nobody = await freeTcpPort();
   const failed = await run(['serve', '--no-tls', '--host', '127.0.0.1', '--port', '0', '--turn-port', '0', '--data-dir', dirs.make(), '--redis', `redis://127.0.0.1:${nobody}`]);

@@ -35,6 +35,18 @@ describe('pinhole token', () => {
     await expect(jwtVerify(jwt, key('another-secret'))).rejects.toThrow();
   });
 
+  it('--service mints a service token (svc claim) the hub verifies as one; a bad kind is a usage error', async () => {
+    const secret = 'token-secret-0123456789abcdef0123';
+    const r = await run(['token', '--identity', 'sfu', '--service', 'sfu', '--perms', 'join,data', '--secret', secret, '--data-dir', dirs.make()]);
+    expect(r.code).toBe(0);
+    const { payload } = await jwtVerify(r.stdout.trim(), key(secret), { algorithms: ['HS256'] });
+    expect(payload).toMatchObject({ sub: 'sfu', svc: 'sfu', perms: ['join', 'data'] });
+    expect((await verifyToken(secret, r.stdout.trim(), Date.now())).service).toBe('sfu');
+    const bad = await run(['token', '--identity', 'x', '--service', 'SFU!', '--secret', secret, '--data-dir', dirs.make()]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--service/);
+  });
+
   it.each([
     ['env', [], { PINHOLE_SECRET: 'env-secret' }, 'env-secret'],
     ['config file', ['--config', 'FILE'], {}, 'file-secret'],

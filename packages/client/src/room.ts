@@ -1,7 +1,8 @@
 /**
  * A room over any Signaler: the members (RemotePeer), messages to one or all, and — unless
  * `connect: false` — a mesh of peer connections, one per member, with named data channels
- * and file transfer on each. Rooms never talk to the hub directly, so the same code runs
+ * and file transfer on each. Members the hub marks as services (the SFU) are not peers: no
+ * connection is opened to them; they are listed in `services`. Rooms never talk to the hub directly, so the same code runs
  * over MQTT, Redis or a manual exchange.
  */
 import type { Json, PeerInfo, PeerMeta } from '@pinhole/protocol';
@@ -36,6 +37,9 @@ export interface RoomOptions {
 export type RoomEvents = {
   'peer-joined': RemotePeer;
   'peer-left': { peer: RemotePeer; reason: string };
+  /** A service member (the hub's `service` mark, e.g. the SFU) entered the room. */
+  'service-joined': PeerInfo;
+  'service-left': { service: PeerInfo; reason: string };
   /** A message sent to us alone (`room.send`). */
   message: { from: RemotePeer | string; data: Json };
   /** A message sent to the whole room (`room.broadcast`). */
@@ -58,6 +62,8 @@ const roomsBySignaler = new WeakMap<Signaler, Room[]>();
 
 export class Room extends Emitter<RoomEvents> {
   readonly peers = new Map<string, RemotePeer>();
+  /** Service members by peer id (`info.service` names the kind: `"sfu"`); never in `peers`. */
+  readonly services = new Map<string, PeerInfo>();
   #left = false;
   readonly #off: (() => void)[];
   /**
@@ -141,10 +147,18 @@ export class Room extends Emitter<RoomEvents> {
     for (const off of this.#off) off();
     for (const peer of this.peers.values()) peer.close();
     this.peers.clear();
+    this.services.clear();
   }
 
   #add(info: PeerInfo): RemotePeer | undefined {
     if (this.#left || info.peer === this.localId) return undefined;
+    if (info.service !== undefined) {
+      if (!this.services.has(info.peer)) {
+        this.services.set(info.peer, info);
+        this.emit('service-joined', info);
+      }
+      return undefined;
+    }
     const existing = this.peers.get(info.peer);
     if (existing) return existing;
     const connection = this.options.connect === false ? undefined : this.#connect(info.peer);
@@ -186,6 +200,12 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   #remove(id: string, reason: string): void {
+    const service = this.services.get(id);
+    if (service) {
+      this.services.delete(id);
+      this.emit('service-left', { service, reason });
+      return;
+    }
     const peer = this.peers.get(id);
     if (!peer) return;
     this.peers.delete(id);
@@ -205,6 +225,7 @@ export class Room extends Emitter<RoomEvents> {
   /** Our signaling session was replaced: everyone we knew saw us leave; start over with the current members. */
   #rejoined(peers: PeerInfo[]): void {
     for (const [id] of this.peers) this.#remove(id, 'rejoined');
+    for (const [id] of this.services) this.#remove(id, 'rejoined');
     const added = peers.map((p) => this.#add(p)).filter((p): p is RemotePeer => p !== undefined);
     this.emit('rejoined', { peers: added });
   }

@@ -59,3 +59,43 @@ describe('which room takes a signal', () => {
     expect(in3).toEqual([]);
   });
 });
+
+describe('service members', () => {
+  it('a member the hub marks as a service gets no peer connection and is listed in room.services', async () => {
+    const { NodeRTCPeerConnection } = await import('@pinhole/node');
+    const hub = await startTestHub();
+    cleanup.push(() => hub.close());
+    const service = new HubSignaler(hub.url, { platform: nodePlatform(), openTimeoutMs: 2000, reconnect: false, token: await hub.serviceToken('sfu') });
+    cleanup.push(() => service.close());
+    await service.open();
+    await service.join('r', { name: 'SFU' });
+    const [a, b] = await Promise.all([signaler(hub.url), signaler(hub.url)]);
+    const room = await Room.join(a, 'r', {}, { RTCPeerConnection: NodeRTCPeerConnection });
+    cleanup.push(() => room.leave());
+    const joined: string[] = [];
+    room.on('service-joined', (info) => joined.push(info.peer));
+    expect([...room.services.values()]).toEqual([{ peer: service.localId, meta: { name: 'SFU' }, service: 'sfu' }]);
+    expect(room.peers.has(service.localId)).toBe(false);
+
+    // A participant joining after us is a peer with a connection; the service is not.
+    const other = await Room.join(b, 'r', {}, { RTCPeerConnection: NodeRTCPeerConnection });
+    cleanup.push(() => other.leave());
+    await until(() => room.peers.has(b.localId));
+    expect(room.peers.get(b.localId)!.connection).toBeDefined();
+    expect(other.services.has(service.localId)).toBe(true);
+    expect(other.peers.has(service.localId)).toBe(false);
+
+    // Its messages come through as messages from its peer id; its leaving is service-left.
+    const got: Json[] = [];
+    room.on('message', ({ from, data }) => got.push([typeof from === 'string' ? from : from.id, data]));
+    service.signal(a.localId, { type: 'pinhole:sfu-tracks', publisher: 'x', tracks: [] }, 'r');
+    await until(() => got.length === 1);
+    expect(got).toEqual([[service.localId, { type: 'pinhole:sfu-tracks', publisher: 'x', tracks: [] }]]);
+    const left: string[] = [];
+    room.on('service-left', ({ service: info }) => left.push(info.peer));
+    await service.leave('r');
+    await until(() => left.length === 1);
+    expect(room.services.size).toBe(0);
+    expect(joined).toEqual([]);
+  });
+});

@@ -3,6 +3,8 @@ import type { ClientFrame, ClientFrameType, FrameId, ServerFrame } from './frame
 
 /** Room names: URL-safe, 1–128 characters, not only dots (they appear in REST paths). */
 export const ROOM_NAME = /^(?!\.+$)[A-Za-z0-9_.~-]{1,128}$/;
+/** Service kinds (a token's `svc` claim, presence's `service`): `sfu`, … */
+export const SERVICE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 /** Peer ids, session ids and keys are opaque strings of at most this length. */
 export const MAX_ID_LENGTH = 64;
 /**
@@ -22,6 +24,7 @@ const CLIENT_TYPES: ReadonlySet<string> = new Set<ClientFrameType>([
   'broadcast',
   'ack',
   'ping',
+  'watch-rooms',
   'bye',
 ]);
 
@@ -166,6 +169,7 @@ export function validateClientFrame(value: unknown): ClientFrame {
       if (!isSeq(value.seq)) fail('"seq" must be a non-negative integer');
       break;
     case 'ping':
+    case 'watch-rooms':
     case 'bye':
       break;
   }

@@ -23,6 +23,11 @@ export type PeerMeta = { [key: string]: Json };
 export interface PeerInfo {
   peer: string;
   meta: PeerMeta;
+  /**
+   * Set by the hub, never by the member: the kind of service this member is (`"sfu"`), from a
+   * token's `svc` claim. SDKs open no peer connection to a service member.
+   */
+  service?: string;
 }
 
 export interface ResumeRequest {
@@ -87,6 +92,14 @@ export interface PingFrame extends ClientBase {
   type: 'ping';
 }
 
+/**
+ * Service sessions only (a token with `svc`): asks to be told which rooms have members. The
+ * hub answers `watching` with the rooms open now, then sends `room-opened` / `room-closed`.
+ */
+export interface WatchRoomsFrame extends ClientBase {
+  type: 'watch-rooms';
+}
+
 /** Ends the session now: its rooms are left (reason `leave`) without waiting for the grace period. */
 export interface ByeFrame extends ClientBase {
   type: 'bye';
@@ -100,6 +113,7 @@ export type ClientFrame =
   | BroadcastFrame
   | AckFrame
   | PingFrame
+  | WatchRoomsFrame
   | ByeFrame;
 
 export type ClientFrameType = ClientFrame['type'];
@@ -184,6 +198,27 @@ export interface PeerJoinedFrame extends Sequenced {
   room: string;
   peer: string;
   meta: PeerMeta;
+  /** The member is a service (see PeerInfo.service). */
+  service?: string;
+}
+
+/** Answers `watch-rooms`: the rooms that have at least one member other than services, now. */
+export interface WatchingFrame extends Sequenced {
+  type: 'watching';
+  rooms: string[];
+  ref?: FrameId;
+}
+
+/** To a watching service: `room` got its first member other than services. */
+export interface RoomOpenedFrame extends Sequenced {
+  type: 'room-opened';
+  room: string;
+}
+
+/** To a watching service: `room` lost its last member other than services. */
+export interface RoomClosedFrame extends Sequenced {
+  type: 'room-closed';
+  room: string;
 }
 
 export type PeerLeftReason = 'leave' | 'timeout' | 'closed';
@@ -242,6 +277,9 @@ export type SequencedFrame =
   | PeerLeftFrame
   | SignalDelivery
   | BroadcastDelivery
+  | WatchingFrame
+  | RoomOpenedFrame
+  | RoomClosedFrame
   | (ErrorFrame & Sequenced);
 
 export type ServerFrame = WelcomeFrame | SequencedFrame | ErrorFrame | PongFrame;

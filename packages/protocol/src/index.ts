@@ -15,6 +15,7 @@ export {
   type AckFrame,
   type PingFrame,
   type ByeFrame,
+  type WatchRoomsFrame,
   type ClientFrame,
   type ClientFrameType,
   type IceServer,
@@ -27,6 +28,9 @@ export {
   type PeerLeftReason,
   type SignalDelivery,
   type BroadcastDelivery,
+  type WatchingFrame,
+  type RoomOpenedFrame,
+  type RoomClosedFrame,
   type ErrorFrame,
   type PongFrame,
   type SequencedFrame,
@@ -35,6 +39,7 @@ export {
 export { ProtocolError, httpStatusOf } from './errors.js';
 export {
   ROOM_NAME,
+  SERVICE_NAME,
   MAX_ID_LENGTH,
   MAX_FRAME_DEPTH,
   checkFrameDepth,

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
-import { ProtocolError } from '@pinhole/protocol';
+import { ProtocolError, SERVICE_NAME } from '@pinhole/protocol';
 
 /** What a token may allow. `publish` is enforced by peers' SDKs (media flows peer to peer). */
 export type Permission = 'join' | 'publish' | 'data' | 'admin';
@@ -14,6 +14,11 @@ export interface TokenClaims {
   /** A room name or a glob pattern (`*` matches any run of characters); absent = any room. */
   room?: string;
   perms?: Permission[];
+  /**
+   * A service grant (claim `svc`, e.g. `"sfu"`): the holder is marked as that service in
+   * presence and may `watch-rooms`. Only the secret holder can mint one (docs/protocol/hub.md §6.2).
+   */
+  service?: string;
 }
 
 /** A verified token, as the hub uses it. */
@@ -24,6 +29,8 @@ export interface Grant {
   perms: ReadonlySet<Permission>;
   /** Expiry, ms since epoch; undefined = never (dev mode). */
   expiresAt: number | undefined;
+  /** The service this session is (`svc` claim); undefined for participants. */
+  service: string | undefined;
 }
 
 export const DEV_GRANT: Grant = {
@@ -31,16 +38,21 @@ export const DEV_GRANT: Grant = {
   room: undefined,
   perms: new Set(PERMISSIONS.filter((p) => p !== 'admin')),
   expiresAt: undefined,
+  service: undefined,
 };
 
 const encoder = new TextEncoder();
 
-/** Mints an HS256 JWT: `sub` = identity, `room`, `perms`, `iat`, `exp`. */
+/** Mints an HS256 JWT: `sub` = identity, `room`, `perms`, `svc`, `iat`, `exp`. */
 export async function mintToken(secret: string, claims: TokenClaims, ttlSeconds: number, nowMs = Date.now()): Promise<string> {
   const iat = Math.floor(nowMs / 1000);
   const payload: Record<string, unknown> = {};
   if (claims.room !== undefined) payload.room = claims.room;
   if (claims.perms !== undefined) payload.perms = claims.perms;
+  if (claims.service !== undefined) {
+    if (!SERVICE_NAME.test(claims.service)) throw new TypeError(`service must match ${SERVICE_NAME.source}`);
+    payload.svc = claims.service;
+  }
   return new SignJWT(payload)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.identity)
@@ -67,7 +79,8 @@ export async function verifyToken(secret: string, token: string, nowMs: number):
     if (err instanceof joseErrors.JWTExpired) throw new ProtocolError('token-expired', 'token has expired; get a new one', undefined, undefined, { cause: err });
     throw new ProtocolError('unauthorized', `invalid token: ${(err as Error).message}`, undefined, undefined, { cause: err });
   }
-  const { sub, room, perms, exp } = payload as { sub: string; room?: unknown; perms?: unknown; exp: number };
+  const { sub, room, perms, svc, exp } = payload as { sub: string; room?: unknown; perms?: unknown; svc?: unknown; exp: number };
+  if (svc !== undefined && !(typeof svc === 'string' && SERVICE_NAME.test(svc))) throw new ProtocolError('unauthorized', 'invalid token: "svc" must be a service name');
   if (room !== undefined && typeof room !== 'string') throw new ProtocolError('unauthorized', 'invalid token: "room" must be a string');
   if (perms !== undefined && !(Array.isArray(perms) && perms.every((p) => PERMISSIONS.includes(p as Permission)))) {
     throw new ProtocolError('unauthorized', `invalid token: "perms" must be a list of ${PERMISSIONS.join(', ')}`);
@@ -77,6 +90,7 @@ export async function verifyToken(secret: string, token: string, nowMs: number):
     room: room === undefined ? undefined : compileRoomPattern(room),
     perms: new Set((perms as Permission[] | undefined) ?? DEFAULT_PERMISSIONS),
     expiresAt: exp * 1000,
+    service: svc as string | undefined,
   };
 }
 

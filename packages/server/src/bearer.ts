@@ -7,7 +7,7 @@ import { DEV_GRANT, PERMISSIONS, keyMatches, verifyToken, type Grant } from './a
 import type { HubAccess } from './defaults.js';
 
 /** What the secret or an API key may do: everything, in any room. */
-export const KEY_GRANT: Grant = { identity: 'api-key', room: undefined, perms: new Set(PERMISSIONS), expiresAt: undefined };
+export const KEY_GRANT: Grant = { identity: 'api-key', room: undefined, perms: new Set(PERMISSIONS), expiresAt: undefined, service: undefined };
 
 /**
  * The grant a request's Authorization header carries: DEV_GRANT in dev mode (no secret, no

@@ -91,6 +91,13 @@ export interface HubAccess {
   /** STUN URLs handed out as-is, e.g. ['stun:example.com:3478']. */
   stunUrls: string[];
   turn: TurnConfig | undefined;
+  /**
+   * Dev mode only (no secret): the key service tokens are signed with, so that only code
+   * holding the hub (`HubServer.serviceToken`) can mint one (docs/protocol/hub.md §6.1).
+   * Undefined: a random one per process, never shown (nodes of a dev cluster that must
+   * accept each other's services share one).
+   */
+  devServiceKey: string | undefined;
 }
 
 /** Where the state lives: this process (`redis` undefined), or a Redis shared by several nodes. */

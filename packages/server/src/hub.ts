@@ -11,6 +11,7 @@ import {
   type PeerInfo,
   type PeerLeftReason,
   type SignalFrame,
+  type WatchRoomsFrame,
   type WelcomeFrame,
 } from '@pinhole/protocol';
 import { roomAllowed } from './auth.js';
@@ -56,6 +57,10 @@ export class Hub implements HubCore<Session> {
   readonly #unsubscribe = new Map<Session, () => void>();
   /** Sessions waiting on an async step (join/leave); later frames queue behind it. */
   readonly #blocked = new Map<Session, Queued>();
+  /** Service sessions that sent `watch-rooms`. */
+  readonly #watchers = new Set<Session>();
+  /** Rooms with at least one member that is not a service (what watchers are told of). */
+  readonly #open = new Set<string>();
 
   readonly #limits: HubLimits;
 
@@ -170,6 +175,9 @@ export class Hub implements HubCore<Session> {
           return this.#join(session, frame).catch((err: unknown) => this.#fail(session, frame, err));
         case 'leave':
           return this.#leave(session, frame).catch((err: unknown) => this.#fail(session, frame, err));
+        case 'watch-rooms':
+          this.#watch(session, frame);
+          return undefined;
         case 'ping':
           session.downstream?.writeLoose(JSON.stringify({ type: 'pong', ref: frame.id, time: this.deps.now(), lastId: session.lastId }));
           return undefined;
@@ -266,7 +274,9 @@ export class Hub implements HubCore<Session> {
     if (session.rooms.size >= o.maxRoomsPerSession) {
       throw new ProtocolError('too-many-rooms', `a session may be in at most ${o.maxRoomsPerSession} rooms`, id, 'join');
     }
-    const result = await rooms.join(room, { peer: session.peer, meta }, o.maxPeersPerRoom);
+    const service = session.grant.service;
+    const member: PeerInfo = service === undefined ? { peer: session.peer, meta } : { peer: session.peer, meta, service };
+    const result = await rooms.join(room, member, o.maxPeersPerRoom);
     if (result === 'full') throw new ProtocolError('room-full', `room "${room}" already has ${o.maxPeersPerRoom} peers`, id, 'join');
     if (session.ended) {
       await rooms.leave(room, session.peer);
@@ -276,7 +286,26 @@ export class Hub implements HubCore<Session> {
     const joined: OutboundFrame = { type: 'joined', room, peer: session.peer, peers: result };
     if (id !== undefined) joined.ref = id;
     this.deliver(session, joined);
-    for (const other of result) bus.publish(other.peer, { type: 'peer-joined', room, peer: session.peer, meta });
+    const announce: OutboundFrame = service === undefined ? { type: 'peer-joined', room, peer: session.peer, meta } : { type: 'peer-joined', room, peer: session.peer, meta, service };
+    for (const other of result) bus.publish(other.peer, announce);
+    if (service === undefined && !result.some((p) => p.service === undefined)) this.#roomEvent('room-opened', room);
+  }
+
+  // Twin: cluster/lua/apply.lua apply ('watch-rooms').
+  #watch(session: Session, frame: WatchRoomsFrame): void {
+    if (session.grant.service === undefined) throw new ProtocolError('forbidden', 'only a service may watch rooms', frame.id, 'watch-rooms');
+    this.#watchers.add(session);
+    const watching: OutboundFrame = { type: 'watching', rooms: [...this.#open] };
+    if (frame.id !== undefined) watching.ref = frame.id;
+    this.deliver(session, watching);
+  }
+
+  /** A room got its first member other than services, or lost its last: watchers are told. */
+  // Twin: cluster/lua/lib.lua roomEvent.
+  #roomEvent(type: 'room-opened' | 'room-closed', room: string): void {
+    if (type === 'room-opened') this.#open.add(room);
+    else this.#open.delete(room);
+    for (const watcher of this.#watchers) this.deps.bus.publish(watcher.peer, { type, room });
   }
 
   async #leave(session: Session, frame: LeaveFrame): Promise<void> {
@@ -293,7 +322,9 @@ export class Hub implements HubCore<Session> {
   async #leaveRoom(session: Session, room: string, reason: PeerLeftReason): Promise<void> {
     const { rooms, bus } = this.deps;
     if (!(await rooms.leave(room, session.peer))) return;
-    for (const member of rooms.members(room)) bus.publish(member.peer, { type: 'peer-left', room, peer: session.peer, reason });
+    const members = rooms.members(room);
+    for (const member of members) bus.publish(member.peer, { type: 'peer-left', room, peer: session.peer, reason });
+    if (session.grant.service === undefined && !members.some((m) => m.service === undefined)) this.#roomEvent('room-closed', room);
   }
 
   // ------------------------------------------------------------ delivery and lifetime
@@ -318,6 +349,7 @@ export class Hub implements HubCore<Session> {
     this.sessions.delete(session.id);
     this.#unsubscribe.get(session)?.();
     this.#unsubscribe.delete(session);
+    this.#watchers.delete(session);
     const downstream = session.downstream;
     session.downstream = undefined;
     if (reason === 'overflow') {

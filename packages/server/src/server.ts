@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { pino } from 'pino';
 import { ProtocolError, type IceServer } from '@pinhole/protocol';
-import { roomAllowed, type Grant, type Permission } from './auth.js';
+import { mintToken, roomAllowed, type Grant, type Permission } from './auth.js';
 import { bearerGrant } from './bearer.js';
 import { MemoryBus } from './bus/memory.js';
 import { ClusterHub } from './cluster/cluster-hub.js';
@@ -20,6 +20,7 @@ import { iceServersFor } from './ice.js';
 import { sendProtocolError } from './http-util.js';
 import { createMetrics, type HubMetrics } from './metrics.js';
 import { MemoryRoomStore } from './rooms.js';
+import { randomId } from './session.js';
 import { hubSharedPort, sharedPortTurnUrl, type SinglePortOptions } from './shared-port/listen.js';
 import type { SharedPort } from './shared-port/shared-port.js';
 
@@ -27,6 +28,7 @@ export function resolveOptions(options: HubOptions = {}): ResolvedHubOptions {
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as HubOptions;
   return {
     secret: undefined,
+    devServiceKey: undefined,
     apiKeys: [],
     allowedOrigins: [],
     trustProxy: false,
@@ -78,7 +80,15 @@ export function splitOptions(o: ResolvedHubOptions): HubParts {
       maxPeersPerRoom: o.maxPeersPerRoom,
       maxMetaBytes: o.maxMetaBytes,
     },
-    access: { secret: o.secret, apiKeys: o.apiKeys, allowedOrigins: o.allowedOrigins, trustProxy: o.trustProxy, stunUrls: o.stunUrls, turn: o.turn },
+    access: {
+      secret: o.secret,
+      apiKeys: o.apiKeys,
+      allowedOrigins: o.allowedOrigins,
+      trustProxy: o.trustProxy,
+      stunUrls: o.stunUrls,
+      turn: o.turn,
+      devServiceKey: o.devServiceKey,
+    },
     deployment: { redis: o.redis, redisPrefix: o.redisPrefix, nodeId: o.nodeId, nodeTimeoutMs: o.nodeTimeoutMs },
     deps: { logger: o.logger, now: o.now, bus: o.bus, rooms: o.rooms },
     switches: { refuseWebSocket: o.refuseWebSocket },
@@ -101,6 +111,12 @@ export interface HubServer {
    * `unauthorized` / `token-expired` (401), `forbidden` (403: room or permission not covered).
    */
   authorizeBearer(authorization: string | undefined, room: string, permission: Permission): Promise<Grant>;
+  /**
+   * A token for a service member (`svc` claim, identity = `service`), signed with the secret,
+   * or in dev mode with the hub's own random key: how an embedded service (the SFU of
+   * `pinhole serve`) joins this hub. Valid for `ttlSeconds` (default one hour).
+   */
+  serviceToken(service: string, ttlSeconds?: number): Promise<string>;
   /** The ICE servers (TURN credentials minted for `identity`) a session of that identity gets in `welcome`. */
   iceServers(identity: string): IceServer[];
   /** Resolves once the hub can serve (with `redis`: connected to it). Rejects if it cannot. */
@@ -110,7 +126,8 @@ export interface HubServer {
 
 export function createHubServer(options: HubOptions = {}): HubServer {
   const resolved = resolveOptions(options);
-  const { limits, access, deployment, deps, switches } = splitOptions(resolved);
+  const { limits, access: given, deployment, deps, switches } = splitOptions(resolved);
+  const access = given.secret === undefined && given.devServiceKey === undefined ? { ...given, devServiceKey: randomId(24) } : given;
   const connections = new ConnectionTracker(limits.maxConnectionsPerIp);
   const redis = deployment.redis;
   const metrics = createMetrics(() => ({ connections: () => ({ ...connections.byTransport }), stats: () => hub.stats() }), redis !== undefined ? deployment.nodeId : undefined);
@@ -141,6 +158,8 @@ export function createHubServer(options: HubOptions = {}): HubServer {
       return grant;
     },
     iceServers: (identity) => iceServersFor(access, identity, deps.now()),
+    serviceToken: (service, ttlSeconds = 3600) =>
+      mintToken(access.secret ?? access.devServiceKey!, { identity: service, service, perms: ['join', 'data'] }, ttlSeconds, deps.now()),
     ready: () => hub.ready(),
     async close() {
       clearInterval(heartbeat);

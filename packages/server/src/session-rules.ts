@@ -21,9 +21,17 @@ export interface SessionFacts {
   readonly rooms: Iterable<string>;
 }
 
-/** The hello's token, verified (undefined without one, or in dev mode). Throws ProtocolError. */
+/**
+ * The hello's token, verified (undefined without one). Throws ProtocolError. In dev mode
+ * tokens are ignored, except a service token signed with the hub's own key (`devServiceKey`,
+ * which only the process holding the hub can use): anything else gets the dev grant.
+ */
 export async function helloGrant(access: HubAccess, frame: HelloFrame, now: number): Promise<Grant | undefined> {
-  return frame.token !== undefined && access.secret !== undefined ? verifyToken(access.secret, frame.token, now) : undefined;
+  if (frame.token === undefined) return undefined;
+  if (access.secret !== undefined) return verifyToken(access.secret, frame.token, now);
+  if (access.devServiceKey === undefined) return undefined;
+  const grant = await verifyToken(access.devServiceKey, frame.token, now).catch(() => undefined);
+  return grant?.service === undefined ? undefined : grant;
 }
 
 /** The grant of a new session: the token's, or the dev grant. Throws `unauthorized` in secret mode without one. */
@@ -43,6 +51,7 @@ export function checkResume<S extends SessionFacts>(frame: HelloFrame, session: 
   if (!keyMatches(resume.key, [session.key])) throw new ProtocolError('unauthorized', 'wrong session key', frame.id, 'hello');
   if (grant) {
     if (grant.identity !== session.grant.identity) throw new ProtocolError('forbidden', 'token identity differs from the session identity', frame.id, 'hello');
+    if (grant.service !== session.grant.service) throw new ProtocolError('forbidden', 'token service differs from the session\'s', frame.id, 'hello');
   } else if (session.grant.expiresAt !== undefined && session.grant.expiresAt <= now) {
     throw new ProtocolError('token-expired', 'the session token has expired; resume with a fresh token', frame.id, 'hello');
   }

@@ -137,6 +137,12 @@ function sinkFor(track: PublishedTrack, out: OutgoingTrack, initial: string | un
 /** How often the active speaker is re-evaluated while audio levels arrive. */
 const SPEAKER_INTERVAL_MS = 200;
 
+/** What a publisher sends, as announced to the room (`pinhole:sfu-tracks`, docs/protocol/sfu.md). */
+export interface Published {
+  publisher: string;
+  tracks: OfferedTrack[];
+}
+
 export class Room {
   private readonly publications = new Map<string, Publication>();
   private readonly subscriptions = new Map<string, Subscription>();
@@ -144,6 +150,7 @@ export class Room {
   private readonly speakerListeners = new Set<(peer: string | undefined) => void>();
   private speakerTimer: NodeJS.Timeout | undefined;
   private readonly viewers = new Map<string, Subscription<ViewerTransport>>();
+  private readonly changeListeners = new Set<(change: Published) => void>();
 
   constructor(
     readonly name: string,
@@ -186,14 +193,17 @@ export class Room {
     const publication = new Publication(peer, transport);
     for (const track of offered) publication.tracks.set(track.mid, new PublishedTrack(track, (level) => this.level(peer, level)));
     transport.onStream((stream) => publication.tracks.get(stream.mid)?.add(stream));
-    transport.onClose(() => this.unpublish(publication));
+    transport.onClose(() => this.forgetPublication(publication));
     this.publications.set(peer, publication);
+    let answer: string;
     try {
-      return await transport.answer(offerSdp);
+      answer = await transport.answer(offerSdp);
     } catch (err) {
       transport.close();
       throw err;
     }
+    if (this.publications.get(peer) === publication) this.announce({ publisher: peer, tracks: offered });
+    return answer;
   }
 
   /** Candidates `peer` trickled after its publish offer (e.g. a WHIP client's PATCH). */
@@ -234,13 +244,13 @@ export class Room {
         }
         subscription.sinks.push({ track, sink: sinkFor(track, out, initial) });
       }
-      transport.onClose(() => this.unsubscribe(subscription));
+      transport.onClose(() => this.forgetSubscription(subscription));
       this.subscriptions.set(key, subscription);
       publication.subscriptions.add(subscription);
       return await transport.createOffer();
     } catch (err) {
       transport.close();
-      this.unsubscribe(subscription);
+      this.forgetSubscription(subscription);
       throw err;
     }
   }
@@ -367,6 +377,35 @@ export class Room {
     return viewing ? Room.layersOf(viewing) : [];
   }
 
+  /** The publications of the room, with their tracks as offered. */
+  published(): Published[] {
+    return [...this.publications.values()].map((p) => ({ publisher: p.peer, tracks: [...p.tracks.values()].map((t) => t.offered) }));
+  }
+
+  /**
+   * Calls `listener` when a publication starts (its tracks, once the answer is made) and when
+   * it ends (`tracks: []`: unpublished, left, or its transport failed), whoever published it
+   * (a hub member, a WHIP client).
+   */
+  onPublications(listener: (change: Published) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /** Ends what `peer` publishes (and the forwards of it); its subscriptions stay. */
+  unpublish(peer: string): void {
+    const publication = this.publications.get(peer);
+    if (!publication) throw new SfuError('not-found', `${peer} does not publish in ${this.name}`);
+    publication.transport.close();
+  }
+
+  /** Ends `peer`'s subscription to `publisher`. */
+  unsubscribe(peer: string, publisher: string): void {
+    const subscription = this.subscriptions.get(subscriptionKey(peer, publisher));
+    if (!subscription) throw new SfuError('not-found', `${peer} has no subscription to ${publisher}`);
+    subscription.transport.close();
+  }
+
   /** Ends everything `peer` publishes, subscribes to and views. */
   leave(peer: string): void {
     const publication = this.publications.get(peer);
@@ -393,7 +432,7 @@ export class Room {
     this.speakerTimer = undefined;
   }
 
-  private unpublish(publication: Publication): void {
+  private forgetPublication(publication: Publication): void {
     if (this.publications.get(publication.peer) !== publication) return;
     this.publications.delete(publication.peer);
     const wasSpeaker = this.speakers.current === publication.peer;
@@ -405,6 +444,7 @@ export class Room {
     if (wasSpeaker) this.announceSpeaker(undefined);
     // A publisher that leaves ends its forwards.
     for (const s of [...publication.subscriptions]) s.transport.close();
+    this.announce({ publisher: publication.peer, tracks: [] });
   }
 
   /** True when this call removed it. */
@@ -416,7 +456,11 @@ export class Room {
     return true;
   }
 
-  private unsubscribe(subscription: Subscription): void {
+  private announce(change: Published): void {
+    for (const listener of this.changeListeners) listener(change);
+  }
+
+  private forgetSubscription(subscription: Subscription): void {
     subscription.detach();
     subscription.publication.subscriptions.delete(subscription);
     const key = subscriptionKey(subscription.peer, subscription.publication.peer);

@@ -2,7 +2,7 @@
 import { combineEngines, type Engine } from './engine.js';
 import { DataChannelEngine } from './engines/datachannel.js';
 import { WeriftEngine } from './engines/werift.js';
-import { Room } from './room.js';
+import { Room, type Published } from './room.js';
 import type { SpeakerOptions } from './speaker.js';
 
 export interface SfuOptions {
@@ -24,6 +24,7 @@ export class Sfu {
   readonly engine: Engine;
   private readonly rooms = new Map<string, Room>();
   private readonly speaker: SpeakerOptions | undefined;
+  private readonly listeners = new Set<(room: string, change: Published) => void>();
 
   constructor(options: SfuOptions = {}) {
     this.engine = options.engine ?? defaultEngine(options);
@@ -34,9 +35,18 @@ export class Sfu {
     let room = this.rooms.get(name);
     if (!room) {
       room = new Room(name, this.engine, this.speaker);
+      room.onPublications((change) => {
+        for (const listener of this.listeners) listener(name, change);
+      });
       this.rooms.set(name, room);
     }
     return room;
+  }
+
+  /** Publications starting and ending in every room (Room.onPublications). */
+  onPublications(listener: (room: string, change: Published) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Leaves `peer` from `room` and forgets the room once nobody is in it. */

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HubOptions, ListenOptions, RunningHub } from '@pinhole/server';
+import type { SfuService } from '@pinhole/sfu';
 import { publicHost, servedUrls, type ServedUrls } from '../addresses.js';
 import { resolveOptions, type Resolved } from '../config.js';
 import { CliError, runtimeError, usageError } from '../errors.js';
@@ -16,6 +17,7 @@ import { SINGLE_PORT, serveOptions, staticUsersOf, type ServeValues, type TurnVa
 import { loadOrCreateSelfSigned, loadTlsFiles, type TlsMaterial } from '../tls.js';
 import { EMBEDDED_TURN_UNAVAILABLE, startEmbeddedTurn, type EmbeddedTurn, type EmbeddedTurnOptions } from '../turn.js';
 import { embeddedGateway } from '../gateway.js';
+import { embeddedSfu } from '../sfu.js';
 import { webAppHandler } from '../web.js';
 import { renderBanner } from './serve-banner.js';
 
@@ -28,6 +30,7 @@ export const serveHelp: CommandHelp = {
     'reused; or give --tls-cert/--tls-key; or --no-tls behind a TLS-terminating proxy.',
     'Without --secret the hub runs in dev mode: anyone may join any room.',
     'One port: --port 443 (or --single-port) also serves TURN over TLS and STUN/TURN over TCP on it.',
+    'The media server (SFU) runs embedded: it joins rooms as a service member; --no-sfu turns it off.',
   ].join('\n'),
   table: serveOptions,
 };
@@ -78,6 +81,8 @@ export interface RunningServe {
   tls: TlsMaterial | undefined;
   devMode: boolean;
   turn: EmbeddedTurn | undefined;
+  /** The embedded SFU's service member, once it is in the hub (undefined with --no-sfu, or if it failed). */
+  sfu: Promise<SfuService | undefined>;
   close(): Promise<void>;
 }
 
@@ -211,7 +216,8 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
   const sharedTurn = turn?.acceptConnection;
   const hubOptions = buildHubOptions(values, { logger, tls, turn: hubTurn, stunUrls });
   let hub: RunningHub;
-  const gateway = embeddedGateway(logger);
+  const media = embeddedSfu(logger);
+  const gateway = embeddedGateway(logger, media);
   try {
     const { startHub, registerTurnMetrics } = await import('@pinhole/server');
     // The meeting web app (apps/web/dist) on every path the hub does not claim.
@@ -223,6 +229,7 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
     if (turn?.stats) registerTurnMetrics(hub.metrics.registry, turn.stats);
   } catch (err) {
     gateway.close();
+    await media.close();
     await turn?.close().catch(() => undefined);
     if (err instanceof CliError) throw err;
     throw runtimeError(`hub failed to start on ${values.host}:${values.port}: ${(err as Error).message}`, err);
@@ -238,17 +245,35 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
   io.stderr.write(renderBanner({ urls, tls, devMode, turnUrls: hub.options.turn?.urls ?? [], notes, secretLength: values.secret?.length }));
   logger.info({ url: hub.url, port: hub.port, tls: tls?.origin ?? 'none', devMode, ...(values.redis !== undefined ? { node: hub.options.nodeId } : {}) }, 'hub listening');
 
+  // Loaded and started when the first room opens: loading the SFU must not delay serve. Not on
+  // a cluster (--redis): every node's SFU would join every room; run one `pinhole sfu` instead.
+  if (!values.noSfu && values.redis !== undefined) logger.info('no embedded SFU with --redis: run `pinhole sfu --hub URL --secret S` once for the cluster');
+  const embedSfu = !values.noSfu && values.redis === undefined;
+  const sfu = embedSfu
+    ? media.serveWhenNeeded(hub).then(
+        (service) => {
+          if (service) logger.info({ peer: service.peer }, 'embedded SFU joined the hub as a service member');
+          return service;
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'the embedded SFU failed to start: rooms stay peer-to-peer');
+          return undefined;
+        },
+      )
+    : Promise.resolve(undefined);
+
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       logger.info('shutting down');
       gateway.close();
-      const results = await Promise.allSettled([hub.close(), turn?.close()]);
+      // The SFU says bye before the hub goes, so its rooms see it leave.
+      const results = await Promise.allSettled([media.close().then(() => hub.close()), turn?.close()]);
       logger.info('stopped');
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw runtimeError(`shutdown failed: ${(failed.reason as Error)?.message ?? String(failed.reason)}`, failed.reason);
     })());
-  return { url: hub.url, port: hub.port, urls, tls, devMode, turn, close };
+  return { url: hub.url, port: hub.port, urls, tls, devMode, turn, sfu, close };
 }
 
 /** `pinhole serve`: runs until SIGINT/SIGTERM (or `io.signal`), then closes gracefully. */

@@ -1,6 +1,6 @@
 /** `pinhole token`: mints a hub access token (JWT, HS256) and prints it. */
 import { resolveOptions } from '../config.js';
-import { missing } from '../errors.js';
+import { missing, usageError } from '../errors.js';
 import { renderCommandHelp, type CommandHelp } from '../help.js';
 import type { CliIO } from '../io.js';
 import { tokenOptions } from '../options.js';
@@ -8,7 +8,7 @@ import { tokenOptions } from '../options.js';
 export const tokenHelp: CommandHelp = {
   name: 'token',
   summary: 'print a signed access token (JWT) for a room',
-  usage: 'pinhole token --identity ID [--room ROOM] [--ttl 1h] [--perms join,publish,data] [--secret S]',
+  usage: 'pinhole token --identity ID [--room ROOM] [--ttl 1h] [--perms join,publish,data] [--service sfu] [--secret S]',
   description: 'The secret comes from --secret, PINHOLE_SECRET or the config file, and must be the hub\'s.',
   table: tokenOptions,
 };
@@ -28,7 +28,10 @@ export async function tokenCommand(argv: readonly string[], io: CliIO): Promise<
     identity: values.identity,
     ...(values.room !== undefined ? { room: values.room } : {}),
     ...(values.perms.length > 0 ? { perms: values.perms } : {}),
+    ...(values.service !== undefined ? { service: values.service } : {}),
   };
+  const { SERVICE_NAME } = await import('@pinhole/protocol');
+  if (values.service !== undefined && !SERVICE_NAME.test(values.service)) throw usageError(`--service ${values.service}: a service kind is lowercase letters, digits and '-' (e.g. sfu)`);
   const { mintToken } = await import('@pinhole/server');
   io.stdout.write(`${await mintToken(values.secret, claims, values.ttl)}\n`);
   return 0;

@@ -135,7 +135,7 @@ export class HubSignaler extends Emitter<HubSignalerEvents> implements Signaler 
         this.#settle(f.ref, f.room, { peers: [] });
         break;
       case 'peer-joined':
-        this.emit('peer-joined', { room: f.room, peer: { peer: f.peer, meta: f.meta } });
+        this.emit('peer-joined', { room: f.room, peer: f.service === undefined ? { peer: f.peer, meta: f.meta } : { peer: f.peer, meta: f.meta, service: f.service } });
         break;
       case 'peer-left':
         this.emit('peer-left', { room: f.room, peer: f.peer, reason: f.reason });

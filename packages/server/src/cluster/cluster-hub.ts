@@ -32,14 +32,27 @@ interface StoredGrant {
   room: string | null;
   perms: Permission[];
   expiresAt: number | null;
+  service?: string;
 }
 
 const storeGrant = (g: Grant): string =>
-  JSON.stringify({ identity: g.identity, room: g.room?.source ?? null, perms: [...g.perms], expiresAt: g.expiresAt ?? null } satisfies StoredGrant);
+  JSON.stringify({
+    identity: g.identity,
+    room: g.room?.source ?? null,
+    perms: [...g.perms],
+    expiresAt: g.expiresAt ?? null,
+    ...(g.service === undefined ? {} : { service: g.service }),
+  } satisfies StoredGrant);
 
 function loadGrant(text: string): Grant {
   const g = JSON.parse(text) as StoredGrant;
-  return { identity: g.identity, room: g.room === null ? undefined : new RegExp(g.room), perms: new Set(g.perms), expiresAt: g.expiresAt ?? undefined };
+  return {
+    identity: g.identity,
+    room: g.room === null ? undefined : new RegExp(g.room),
+    perms: new Set(g.perms),
+    expiresAt: g.expiresAt ?? undefined,
+    service: g.service,
+  };
 }
 
 /** A session as this node last saw it. Any node may hold one for the same session. */
@@ -250,12 +263,14 @@ export class ClusterHub implements HubCore<ClusterSession> {
         if (!session.grant.perms.has('join')) refusal = ['forbidden', 'your token does not allow joining rooms'];
         else if (!roomAllowed(session.grant, frame.room)) refusal = ['forbidden', `your token does not allow room "${frame.room}"`];
         else if (metaBytes > o.maxMetaBytes) refusal = ['too-large', `join: "meta" is ${metaBytes} bytes, over the limit of ${o.maxMetaBytes}`];
-        return [frame.room, meta, ...refusal];
+        return [frame.room, meta, ...refusal, session.grant.service ?? ''];
       }
       case 'leave':
         return [frame.room];
       case 'ack':
         return [frame.seq];
+      case 'watch-rooms':
+        return [session.grant.service === undefined ? '0' : '1'];
       default:
         return [];
     }
@@ -284,10 +299,7 @@ export class ClusterHub implements HubCore<ClusterSession> {
   // ------------------------------------------------------------ REST
 
   async roomPeers(room: string): Promise<PeerInfo[]> {
-    const flat = (await this.#call('peers', room)) as string[];
-    const peers: PeerInfo[] = [];
-    for (let i = 0; i < flat.length; i += 2) peers.push({ peer: flat[i]!, meta: JSON.parse(flat[i + 1]!) as PeerInfo['meta'] });
-    return peers;
+    return JSON.parse((await this.#call('peers', room)) as string) as PeerInfo[];
   }
 
   async relay(room: string, to: string | undefined, data: Json, id: string | undefined): Promise<{ delivered: number; duplicate?: true }> {

@@ -13,6 +13,9 @@
  *   P si:<sid>  zset: the last string ids (score = arrival counter `sic`)
  *   P rs:<sid>  set: the session's rooms
  *   P r:<room>  hash: peer → meta JSON (presence)
+ *   P rv:<room> hash: peer → service kind, for the members of P r:<room> that are services
+ *   P open      set: rooms with at least one member that is not a service
+ *   P w         set: service sessions watching rooms (`watch-rooms`)
  *   P p:<peer>  string: the peer's session id
  *   P det       zset: detached sessions → detached-at ms (overflowed ones at 0)
  *   P all       set: every live session

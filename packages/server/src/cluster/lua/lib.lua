@@ -127,23 +127,46 @@ local function take(sk, now)
   return true
 end
 
--- A room's presence as JSON, without `except`. Twin: rooms.ts MemoryRoomStore.members.
-local function peersJson(rk, except)
+-- A room's presence as JSON, without `except`; service members carry `service`.
+-- Twin: rooms.ts MemoryRoomStore.members.
+local function peersJson(rk, rvk, except)
   local all = redis.call('HGETALL', rk)
+  local services = {}
+  local sv = redis.call('HGETALL', rvk)
+  for i = 1, #sv, 2 do services[sv[i]] = sv[i + 1] end
   local out = {}
   for i = 1, #all, 2 do
-    if all[i] ~= except then out[#out + 1] = '{"peer":"' .. all[i] .. '","meta":' .. all[i + 1] .. '}' end
+    if all[i] ~= except then
+      local tail = '}'
+      if services[all[i]] then tail = ',"service":"' .. services[all[i]] .. '"}' end
+      out[#out + 1] = '{"peer":"' .. all[i] .. '","meta":' .. all[i + 1] .. tail
+    end
   end
   return '[' .. table.concat(out, ',') .. ']'
+end
+
+-- Members of a room that are not services. Twin: hub.ts (its `service === undefined` tests).
+local function participants(room)
+  return redis.call('HLEN', P .. 'r:' .. room) - redis.call('HLEN', P .. 'rv:' .. room)
+end
+
+-- A room got its first member other than services, or lost its last: watchers are told.
+-- Twin: hub.ts Hub.#roomEvent.
+local function roomEvent(ftype, room)
+  if ftype == 'room-opened' then redis.call('SADD', P .. 'open', room) else redis.call('SREM', P .. 'open', room) end
+  local watchers = redis.call('SMEMBERS', P .. 'w')
+  for i = 1, #watchers do push(watchers[i], ftype, '{"room":"' .. room .. '"}') end
 end
 
 -- Removes a peer from a room's presence; the rest get peer-left. Twin: hub.ts Hub.#leaveRoom.
 local function leaveRoom(peer, room, reason)
   local rk = P .. 'r:' .. room
   if redis.call('HDEL', rk, peer) == 0 then return end
+  local service = redis.call('HDEL', P .. 'rv:' .. room, peer) == 1
   local body = '{"room":"' .. room .. '","peer":"' .. peer .. '","reason":"' .. reason .. '"}'
   local members = redis.call('HKEYS', rk)
   for i = 1, #members do push(sidOf(members[i]), 'peer-left', body) end
+  if not service and participants(room) == 0 then roomEvent('room-closed', room) end
 end
 
 -- Ends a session: it leaves its rooms (room-mates get peer-left) and cannot be resumed.
@@ -164,6 +187,7 @@ local function endSession(sid, reason)
   redis.call('DEL', sk, P .. 'q:' .. sid, P .. 'ia:' .. sid, P .. 'si:' .. sid, rs, P .. 'p:' .. peer)
   redis.call('ZREM', P .. 'det', sid)
   redis.call('SREM', P .. 'all', sid)
+  redis.call('SREM', P .. 'w', sid)
   if st[2] and st[2] ~= '' then
     redis.call('SREM', P .. 'n:' .. st[2], sid)
     redis.call('PUBLISH', P .. 'node:' .. st[2], 'e ' .. sid .. ' ' .. reason)

@@ -13,7 +13,7 @@ if op == 'frame' then
   if ftype == 'ack' then ack(sk, sid, tonumber(A[8])) end
   local flags = ''
   if (kind == '' or firstSight(sk, sid, kind, id)) and ftype ~= 'ack' then
-    flags = apply(sid, sk, st[1], now, ftype, refOf(kind, id), { A[8], A[9], A[10], A[11] }) or ''
+    flags = apply(sid, sk, st[1], now, ftype, refOf(kind, id), { A[8], A[9], A[10], A[11], A[12] }) or ''
   end
   return result(sk, flags)
 elseif op == 'reject' then
@@ -139,7 +139,7 @@ elseif op == 'rest' then
   for i = 1, #members do push(sidOf(members[i]), 'broadcast', body) end
   return #members
 elseif op == 'peers' then
-  -- room → peer, meta, … Twin: rooms.ts MemoryRoomStore.members.
-  return redis.call('HGETALL', P .. 'r:' .. A[2])
+  -- room → the presence as JSON. Twin: rooms.ts MemoryRoomStore.members.
+  return peersJson(P .. 'r:' .. A[2], P .. 'rv:' .. A[2], '')
 end
 return redis.error_reply('unknown op ' .. tostring(op))
