@@ -18,6 +18,12 @@ export function toGatewayError(err: unknown): unknown {
   return new GatewayError(STATUS[err.code], err.code, err.message, err.code === 'timeout' ? { 'retry-after': '5' } : {});
 }
 
+/** `work`, its SfuError turned into the GatewayError the HTTP side sends. */
+const asGatewayError = <T>(work: Promise<T>): Promise<T> =>
+  work.catch((err: unknown) => {
+    throw toGatewayError(err);
+  });
+
 export class SfuBackend implements MediaBackend {
   constructor(private readonly sfu: Sfu) {}
 
@@ -32,13 +38,7 @@ export class SfuBackend implements MediaBackend {
     }
     return {
       answer,
-      addCandidates: async (candidates) => {
-        try {
-          await room.addRemoteCandidates(id, candidates);
-        } catch (err) {
-          throw toGatewayError(err);
-        }
-      },
+      addCandidates: (candidates) => asGatewayError(room.addRemoteCandidates(id, candidates)),
       packets: () => room.packetsFrom(id),
       close: () => this.sfu.leave(roomName, id),
     };
@@ -64,13 +64,7 @@ export class SfuBackend implements MediaBackend {
     }
     return {
       answer,
-      addCandidates: async (candidates) => {
-        try {
-          await room.addViewerCandidates(id, candidates);
-        } catch (err) {
-          throw toGatewayError(err);
-        }
-      },
+      addCandidates: (candidates) => asGatewayError(room.addViewerCandidates(id, candidates)),
       packets: () => (over ? undefined : 0),
       close: () => this.sfu.leave(roomName, id),
       onEnded: (listener) => {
