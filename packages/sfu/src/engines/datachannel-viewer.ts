@@ -9,7 +9,8 @@ import { randomInt } from 'node:crypto';
 import nodeDataChannel from 'node-datachannel';
 import { SfuError, type OutgoingTrack, type ViewerTransport, type WantedTrack } from '../engine.js';
 import { assignSections, describeViewerOffer, type SectionCodec, type ViewerSection } from '../sdp.js';
-import { asksKeyframe, isRtcp, nextId, parseRtcp, waitUntil } from './common.js';
+import { nextId, waitUntil } from './common.js';
+import { outgoingTrack } from './datachannel-track.js';
 
 const { Audio, PeerConnection, Video } = nodeDataChannel;
 
@@ -95,19 +96,7 @@ export class DataChannelViewer implements ViewerTransport {
     const track = this.pc.addTrack(media);
     this.tracks.push(track);
     this.sending.push(track);
-    const keyframeListeners: Closer[] = [];
-    track.onMessage((msg) => {
-      if (isRtcp(msg) && asksKeyframe(parseRtcp(msg))) for (const l of keyframeListeners) l();
-    });
-    return {
-      kind: wanted.kind,
-      ssrc,
-      codec: { mimeType: codec.mimeType, payloadType: codec.payloadType, clockRate: codec.clockRate },
-      send: (packet) => {
-        if (!this.closed && track.isOpen()) track.sendMessageBinary(packet);
-      },
-      onKeyframeRequest: (listener) => keyframeListeners.push(listener),
-    };
+    return outgoingTrack(track, wanted.kind, ssrc, codec, () => this.closed);
   }
 
   async createAnswer(): Promise<string> {

@@ -9,7 +9,8 @@ import { randomInt } from 'node:crypto';
 import nodeDataChannel from 'node-datachannel';
 import { SfuError, type IceCandidate, type OutgoingTrack, type SubscriberEngine, type SubscriberTransport, type ViewerEngine } from '../engine.js';
 import { holdBackCandidates } from '../sdp.js';
-import { asksKeyframe, isRtcp, nextId, offeredCodec, parseRtcp, waitUntil } from './common.js';
+import { nextId, offeredCodec, waitUntil } from './common.js';
+import { outgoingTrack } from './datachannel-track.js';
 import { DataChannelViewer } from './datachannel-viewer.js';
 
 const { Audio, PeerConnection, Video } = nodeDataChannel;
@@ -63,20 +64,7 @@ export class DataChannelSubscriber implements SubscriberTransport {
     media.addSSRC(ssrc, 'pinhole-sfu', `sfu-${this.id}`, `${codec.kind}-${mid}`);
     const track = this.pc.addTrack(media);
     this.tracks.push(track);
-    const keyframeListeners: Closer[] = [];
-    // RTCP from the subscriber about this SSRC arrives as the track's messages.
-    track.onMessage((msg) => {
-      if (isRtcp(msg) && asksKeyframe(parseRtcp(msg))) for (const l of keyframeListeners) l();
-    });
-    return {
-      kind: codec.kind,
-      ssrc,
-      codec: { mimeType: codec.mimeType, payloadType: codec.payloadType, clockRate: codec.clockRate },
-      send: (packet) => {
-        if (!this.closed && track.isOpen()) track.sendMessageBinary(packet);
-      },
-      onKeyframeRequest: (listener) => keyframeListeners.push(listener),
-    };
+    return outgoingTrack(track, codec.kind, ssrc, codec, () => this.closed);
   }
 
   async createOffer(): Promise<string> {
