@@ -8,6 +8,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanupDirs,
+  connectedStats,
   freshCast,
   join,
   launchChromium,
@@ -43,11 +44,22 @@ describe('the web app through hostile networks', () => {
     await Promise.all([waitForVideoFrom(people[0]!, ['Rui']), waitForVideoFrom(people[1]!, ['Ruth'])]);
     for (const p of people) {
       const [stats] = await waitForStats(p.page, (s) => s.length === 1 && s[0]!.framesDecoded > 0 && s[0]!.local !== undefined);
-      expect(stats).toMatchObject({ local: 'relay', remote: 'relay', relayProtocol: 'udp' });
+      expect(stats).toMatchObject({ local: 'relay', remote: 'relay' });
+      // Which relay transport carries the call is Chromium's choice: it allocates over UDP and
+      // TCP and may select the TCP pair first on a loaded machine (CI: twice in a row), moving
+      // to the UDP one later or not at all. Give it time to prefer UDP, then check that the badge
+      // names whichever relay the fresh stats report.
+      const [settled] = await waitForStats(p.page, (s) => s[0]?.relayProtocol === 'udp', 10_000).catch(() => connectedStats(p.page));
+      expect(settled).toMatchObject({ local: 'relay', remote: 'relay' });
+      expect(['udp', 'tcp']).toContain(settled!.relayProtocol);
+      console.log(`${p.name}: relay over ${settled!.relayProtocol}`);
       await p.page.waitForSelector('.tile:not([data-local]) .badge[data-kind=turn]', { timeout: 10_000 });
-      // The badge refreshes every 2 s: on a loaded machine Chromium may first select the TCP
-      // relay pair and move to the UDP one (seen once, badge "TURN tcp" after the stats said udp).
-      await p.page.waitForFunction(() => /^TURN udp/.test(document.querySelector('.tile:not([data-local]) .badge')?.textContent ?? ''), undefined, { timeout: 10_000 });
+      // The badge refreshes every 2 s, so it may still show the pair selected before.
+      await p.page.waitForFunction(
+        (proto) => new RegExp(`^TURN ${proto}`).test(document.querySelector('.tile:not([data-local]) .badge')?.textContent ?? ''),
+        settled!.relayProtocol,
+        { timeout: 10_000 },
+      );
       expect(await p.page.textContent('.call-header .pill')).toBe('relay only');
     }
     const turn = hub.served.server.turn!.stats!();
