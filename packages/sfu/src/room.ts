@@ -151,6 +151,9 @@ export class Room {
   private speakerTimer: NodeJS.Timeout | undefined;
   private readonly viewers = new Map<string, Subscription<ViewerTransport>>();
   private readonly changeListeners = new Set<(change: Published) => void>();
+  private readonly viewerListeners = new Set<(count: number) => void>();
+  /** Viewers whose answer was made: what onViewers counts. */
+  private readonly answeredViewers = new Set<Subscription<ViewerTransport>>();
 
   constructor(
     readonly name: string,
@@ -342,6 +345,7 @@ export class Room {
         if (out) viewing.sinks.push({ track, sink: sinkFor(track, out, track.offered.rids.at(-1)) });
       });
       const answer = await transport.createAnswer();
+      if (this.viewers.get(viewer) === viewing) this.countViewer(viewing, true);
       transport.connected().then(
         () => {
           if (this.viewers.get(viewer) === viewing) viewing.attach();
@@ -451,9 +455,27 @@ export class Room {
   private unview(viewing: Subscription<ViewerTransport>): boolean {
     viewing.detach();
     viewing.publication.subscriptions.delete(viewing);
+    this.countViewer(viewing, false);
     if (this.viewers.get(viewing.peer) !== viewing) return false;
     this.viewers.delete(viewing.peer);
     return true;
+  }
+
+  /**
+   * Calls `listener` with the number of the room's viewers whenever it changes: a viewer
+   * counts once its answer is made, until it is gone. A viewer refused while answering never counts.
+   */
+  onViewers(listener: (count: number) => void): () => void {
+    this.viewerListeners.add(listener);
+    return () => this.viewerListeners.delete(listener);
+  }
+
+  /** Counts `viewing` in or out, and tells viewerListeners when that changed the count. */
+  private countViewer(viewing: Subscription<ViewerTransport>, answered: boolean): void {
+    if (this.answeredViewers.has(viewing) === answered) return;
+    if (answered) this.answeredViewers.add(viewing);
+    else this.answeredViewers.delete(viewing);
+    for (const listener of this.viewerListeners) listener(this.answeredViewers.size);
   }
 
   private announce(change: Published): void {

@@ -21,6 +21,7 @@ export const SFU_SIGNALS = {
   unpublish: 'pinhole:sfu-unpublish',
   unsubscribe: 'pinhole:sfu-unsubscribe',
   tracks: 'pinhole:sfu-tracks',
+  viewers: 'pinhole:sfu-viewers',
   error: 'pinhole:sfu-error',
 } as const;
 
@@ -73,6 +74,9 @@ export class SfuService {
   /** Per room and member: the last signal being handled. */
   readonly #queues = new Map<string, Promise<void>>();
   readonly #off: () => void;
+  readonly #offViewers: () => void;
+  /** Per room: how many watch it (WHEP viewers), while more than none. */
+  readonly #viewers = new Map<string, number>();
   #closed = false;
 
   constructor(options: SfuServiceOptions) {
@@ -89,6 +93,7 @@ export class SfuService {
     s.on('rejoined', ({ room, peers }) => peers.forEach((p) => this.#memberJoined(room, p)));
     s.on('error', (err) => this.#log.warn({ err: err.message }, 'hub refused a frame of the SFU service'));
     this.#off = this.#sfu.onPublications((room, change) => this.#announce(room, change));
+    this.#offViewers = this.#sfu.onViewers((room, count) => this.#announceViewers(room, count));
   }
 
   /** Opens the hub session and asks to be told of rooms. */
@@ -113,6 +118,7 @@ export class SfuService {
     if (this.#closed) return;
     this.#closed = true;
     this.#off();
+    this.#offViewers();
     for (const [room, members] of this.#rooms) for (const member of members) this.#sfu.leave(room, member);
     this.#rooms.clear();
     await this.signaler.close();
@@ -186,6 +192,8 @@ export class SfuService {
     for (const published of this.#room(room).published()) {
       this.signaler.signal(info.peer, { type: SFU_SIGNALS.tracks, publisher: published.publisher, tracks: published.tracks as unknown as Json }, room);
     }
+    const viewers = this.#viewers.get(room);
+    if (viewers !== undefined) this.signaler.signal(info.peer, { type: SFU_SIGNALS.viewers, count: viewers }, room);
   }
 
   #memberLeft(room: string, peer: string): void {
@@ -200,6 +208,13 @@ export class SfuService {
   /** A publication started or ended in `room` (a member's or WHIP's): the hub room is told. */
   #announce(room: string, { publisher, tracks }: Published): void {
     if (!this.#closed && this.#rooms.has(room) && this.signaler.state !== 'closed') this.signaler.broadcast(room, { type: SFU_SIGNALS.tracks, publisher, tracks: tracks as unknown as Json });
+  }
+
+  /** The number of viewers of `room` changed: the hub room is told (and each member that joins, while it is more than none). */
+  #announceViewers(room: string, count: number): void {
+    if (count > 0) this.#viewers.set(room, count);
+    else this.#viewers.delete(room);
+    if (!this.#closed && this.#rooms.has(room) && this.signaler.state !== 'closed') this.signaler.broadcast(room, { type: SFU_SIGNALS.viewers, count });
   }
 
   // ------------------------------------------------------------ signals

@@ -25,6 +25,7 @@ export class Sfu {
   private readonly rooms = new Map<string, Room>();
   private readonly speaker: SpeakerOptions | undefined;
   private readonly listeners = new Set<(room: string, change: Published) => void>();
+  private readonly viewerListeners = new Set<(room: string, count: number) => void>();
 
   constructor(options: SfuOptions = {}) {
     this.engine = options.engine ?? defaultEngine(options);
@@ -38,6 +39,9 @@ export class Sfu {
       room.onPublications((change) => {
         for (const listener of this.listeners) listener(name, change);
       });
+      room.onViewers((count) => {
+        for (const listener of this.viewerListeners) listener(name, count);
+      });
       this.rooms.set(name, room);
     }
     return room;
@@ -47,6 +51,12 @@ export class Sfu {
   onPublications(listener: (room: string, change: Published) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The number of viewers (WHEP players) of every room, as it changes (Room.onViewers). */
+  onViewers(listener: (room: string, count: number) => void): () => void {
+    this.viewerListeners.add(listener);
+    return () => this.viewerListeners.delete(listener);
   }
 
   /** Leaves `peer` from `room` and forgets the room once nobody is in it. */
