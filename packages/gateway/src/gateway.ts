@@ -4,6 +4,7 @@
  * `POST /v1/whep/{room}[/{participant}]` with a player's offer watches one. Either session is
  * the resource at `/v1/resources/{id}` (PATCH: trickle ICE; DELETE: end it). docs/whip-whep.md
  * is the user's guide; this file is the HTTP side only, media goes through a MediaBackend.
+ * `GET /v1/whep/{room}` tells a waiting player whether the room has video and how many watch.
  *
  * Resources live under one prefix of their own (not under the endpoints) so that a WHEP
  * endpoint `/v1/whep/{room}/{participant}` can never be mistaken for one.
@@ -161,8 +162,10 @@ export class Gateway {
     }
     const { access } = this.#options;
     const action = ACTION[kind];
+    // A room's WHEP endpoint also answers GET: what a player waiting for the room needs to know.
+    const allow = kind === 'whep' && rawParticipant === undefined ? 'GET, OPTIONS, POST' : 'OPTIONS, POST';
     if (req.method === 'OPTIONS') {
-      const headers: Record<string, string | string[]> = { ...cors, 'accept-post': 'application/sdp', allow: 'OPTIONS, POST' };
+      const headers: Record<string, string | string[]> = { ...cors, 'accept-post': 'application/sdp', allow };
       // ICE servers only for a request that proves who it is (RFC 9725 §4.6: a preflight carries no credentials).
       if (req.headers.authorization !== undefined) {
         const { identity } = await access.authorize(req.headers.authorization, room, action);
@@ -172,7 +175,14 @@ export class Gateway {
       res.end();
       return;
     }
-    if (req.method !== 'POST') throw new GatewayError(405, 'method-not-allowed', `${req.method} is not allowed on a ${LABEL[kind]} endpoint`, { allow: 'OPTIONS, POST' });
+    if (req.method === 'GET' && allow.startsWith('GET')) {
+      await access.authorize(req.headers.authorization, room, action);
+      const body = JSON.stringify({ room, viewers: this.viewerCount(room), video: this.#options.backend.featured(room) !== undefined });
+      res.writeHead(200, { ...cors, 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    if (req.method !== 'POST') throw new GatewayError(405, 'method-not-allowed', `${req.method} is not allowed on a ${LABEL[kind]} endpoint`, { allow });
     const { identity } = await access.authorize(req.headers.authorization, room, action);
     if (mediaType(req) !== 'application/sdp') throw new GatewayError(415, 'unsupported-media-type', 'the offer must be sent as Content-Type: application/sdp');
     const name = new URL(req.url ?? '/', 'http://gateway').searchParams.get('name') ?? identity;

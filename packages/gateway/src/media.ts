@@ -55,4 +55,6 @@ export interface MediaBackend {
   view(request: ViewRequest): Promise<MediaSession>;
   /** Viewers watching in `room`. */
   viewerCount(room: string): number;
+  /** The publisher a view of `room` naming none would get (undefined: nobody sends video there). */
+  featured(room: string): string | undefined;
 }

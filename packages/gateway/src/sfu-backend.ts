@@ -77,4 +77,8 @@ export class SfuBackend implements MediaBackend {
   viewerCount(room: string): number {
     return this.sfu.viewerCount(room);
   }
+
+  featured(room: string): string | undefined {
+    return this.sfu.featured(room);
+  }
 }

@@ -67,6 +67,11 @@ export class Sfu {
     if (room.empty) this.rooms.delete(roomName);
   }
 
+  /** The publisher a viewer of `room` gets when it names none (Room.featured), without making the room. */
+  featured(room: string): string | undefined {
+    return this.rooms.get(room)?.featured();
+  }
+
   /** WHEP-style viewers in `room` (they are not participants). */
   viewerCount(room: string): number {
     return this.rooms.get(room)?.viewerCount() ?? 0;
