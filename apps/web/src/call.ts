@@ -15,11 +15,12 @@ import { banners, tabs, toggle } from './layout.js';
 import { explainMediaError } from './media-errors.js';
 import { offerPrompts } from './offers.js';
 import { peopleList, type Participant } from './people.js';
-import { joinLink } from './rooms.js';
+import { joinLink, watchLink } from './rooms.js';
 import { sharePanel } from './share.js';
 import { SpeakingMeter } from './speaking.js';
 import { connectOptionsOf, type Switches } from './switches.js';
 import { Grid, Tile, type TileState } from './tiles.js';
+import { viewersOf } from './viewers.js';
 
 export interface CallOptions {
   name: string;
@@ -102,11 +103,13 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
     { id: 'chat', label: 'Chat', panel: chatView.el },
     { id: 'files', label: 'Files', panel: files.el },
     { id: 'devices', label: 'Devices', panel: devicesPanel },
-    { id: 'invite', label: 'Invite', panel: sharePanel(joinLink(location.origin, roomName)) },
+    { id: 'invite', label: 'Invite', panel: sharePanel(joinLink(location.origin, roomName), watchLink(location.origin, roomName)) },
   ]);
   chatView.onUnread(() => side.notify('chat'));
   const transportLabel = h('span', { class: 'transport', title: 'Signaling transport to the Pinhole server' }, 'connecting…');
   const peopleCount = h('span', { class: 'count' }, '1 here');
+  /** How many watch the call from its watch page (they are not participants); hidden while none. */
+  const watching = h('span', { class: 'watching', title: 'People watching the call without joining it', hidden: true });
 
   const mic = toggle('mic', { on: 'Mute', off: 'Unmute' }, () => setMic(!me.mic));
   const camera = toggle('camera', { on: 'Stop video', off: 'Start video' }, () => setCamera(!me.camera));
@@ -122,7 +125,7 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
     h(
       'div',
       { class: 'call' },
-      h('header', { class: 'call-header' }, h('h1', {}, roomName), peopleCount, transportLabel, switches.relay ? h('span', { class: 'pill' }, 'relay only') : undefined),
+      h('header', { class: 'call-header' }, h('h1', {}, roomName), peopleCount, watching, transportLabel, switches.relay ? h('span', { class: 'pill' }, 'relay only') : undefined),
       h('div', { class: 'notices' }, bar.el, offers.el),
       grid.el,
       side.el,
@@ -257,6 +260,19 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
   };
   room.on('message', onState);
   room.on('broadcast', onState);
+  // The SFU tells the room how many watch (docs/protocol/sfu.md, pinhole:sfu-viewers).
+  const showWatching = (n: number): void => {
+    watching.textContent = `${n} watching`;
+    watching.dataset['count'] = String(n);
+    watching.hidden = n === 0;
+  };
+  const onViewers = ({ from, data }: { from: RemotePeer | string; data: unknown }): void => {
+    const n = typeof from === 'string' && room.services.has(from) ? viewersOf(data) : undefined;
+    if (n !== undefined) showWatching(n);
+  };
+  room.on('message', onViewers);
+  room.on('broadcast', onViewers);
+  room.on('service-left', () => showWatching(0));
   room.on('file', ({ peer, transfer }) => {
     offers.add(participants.get(peer.id)?.name ?? 'someone', transfer);
     side.notify('files');

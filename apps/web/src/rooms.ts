@@ -50,8 +50,27 @@ export function joinLink(origin: string, room: string): string {
   return `${origin}/r/${encodeURIComponent(room)}`;
 }
 
+/** The watch link of `room` on this origin: the room played without joining (watch.ts). */
+export function watchLink(origin: string, room: string): string {
+  return `${origin}/watch/${encodeURIComponent(room)}`;
+}
+
 /** The room of a `/r/<room>` path, if it is one. */
 export function roomFromPath(pathname: string): string | undefined {
-  const match = /^\/r\/([^/]+)\/?$/.exec(pathname);
-  return match ? cleanRoomName(decodeURIComponent(match[1]!)) : undefined;
+  return roomAt(/^\/r\/([^/]+)\/?$/, pathname);
+}
+
+/** The room of a `/watch/<room>` path, if it is one. */
+export function watchedRoomFromPath(pathname: string): string | undefined {
+  return roomAt(/^\/watch\/([^/]+)\/?$/, pathname);
+}
+
+function roomAt(pattern: RegExp, pathname: string): string | undefined {
+  const match = pattern.exec(pathname);
+  if (!match) return undefined;
+  try {
+    return cleanRoomName(decodeURIComponent(match[1]!));
+  } catch {
+    return undefined; // a malformed %-escape
+  }
 }

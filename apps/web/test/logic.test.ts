@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { describeConnection } from '../src/badge.js';
 import { formatBytes, formatEta } from '../src/dom.js';
 import { explainMediaError } from '../src/media-errors.js';
-import { cleanRoomName, joinLink, randomRoomName, roomFromPath } from '../src/rooms.js';
+import { cleanRoomName, joinLink, randomRoomName, roomFromPath, watchedRoomFromPath, watchLink } from '../src/rooms.js';
 import { connectOptionsOf, readSwitches, switchesQuery } from '../src/switches.js';
+import { viewersOf } from '../src/viewers.js';
 
 describe('room names', () => {
   it('random names are adjective-noun-number and valid room names', () => {
@@ -38,6 +39,27 @@ describe('room names', () => {
     expect(roomFromPath('/r/standup/')).toBe('standup');
     expect(roomFromPath('/')).toBeUndefined();
     expect(roomFromPath('/r/a/b')).toBeUndefined();
+    expect(roomFromPath('/r/%E0%A4%A')).toBeUndefined(); // a malformed escape
+  });
+
+  it('watch links and paths', () => {
+    expect(watchLink('https://h:8443', 'stand up')).toBe('https://h:8443/watch/stand%20up');
+    expect(watchedRoomFromPath('/watch/standup')).toBe('standup');
+    expect(watchedRoomFromPath('/watch/standup/')).toBe('standup');
+    expect(watchedRoomFromPath('/r/standup')).toBeUndefined();
+    expect(watchedRoomFromPath('/watch/')).toBeUndefined();
+    expect(watchedRoomFromPath('/watch/a/b')).toBeUndefined();
+  });
+});
+
+describe('pinhole:sfu-viewers', () => {
+  it('reads the count, and nothing from other signals or bad counts', () => {
+    expect(viewersOf({ type: 'pinhole:sfu-viewers', count: 3 })).toBe(3);
+    expect(viewersOf({ type: 'pinhole:sfu-viewers', count: 0 })).toBe(0);
+    expect(viewersOf({ type: 'pinhole:sfu-tracks', count: 3 })).toBeUndefined();
+    expect(viewersOf({ type: 'pinhole:sfu-viewers', count: -1 })).toBeUndefined();
+    expect(viewersOf({ type: 'pinhole:sfu-viewers', count: '3' })).toBeUndefined();
+    expect(viewersOf(null)).toBeUndefined();
   });
 });
 

@@ -1,0 +1,107 @@
+/**
+ * The watch page, /watch/<room>, in real Chromium against the real `pinhole serve`: it waits
+ * while the room has no video, then plays the room's WHIP stream over WHEP — decoded frames,
+ * no getUserMedia — shows how many watch, the call page shows "1 watching" too, and leaving
+ * the page DELETEs the WHEP session (the count is back to 0 at once, not after ICE consent
+ * runs out).
+ *
+ * In a mesh call participants send no media to the SFU, so the stream comes from another
+ * Chromium page publishing its fake camera and microphone over WHIP (plain WebRTC + fetch).
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupDirs, freshCast, join, launchChromium, startHub, waitForStats, type Hub } from './support.js';
+
+let hub: Hub;
+let browser: Browser;
+
+beforeAll(async () => {
+  [hub, browser] = await Promise.all([startHub(), launchChromium()]);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await hub?.stop();
+  cleanupDirs();
+});
+
+/** Counts every camera, microphone or screen request a page makes, in `window.__mediaRequests`. */
+const COUNT_MEDIA_REQUESTS = `
+  window.__mediaRequests = 0;
+  for (const name of ['getUserMedia', 'getDisplayMedia']) {
+    const native = navigator.mediaDevices && navigator.mediaDevices[name];
+    if (native) navigator.mediaDevices[name] = function (...args) { window.__mediaRequests++; return native.apply(this, args); };
+  }
+`;
+
+/** Publishes the page's fake camera and microphone over WHIP to `room` (dev mode: no token); resolves with the session's Location. */
+function publishOverWhip(page: Page, room: string): Promise<string> {
+  return page.evaluate(async (room) => {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+    const pc = new RTCPeerConnection();
+    (window as unknown as { __whip: RTCPeerConnection }).__whip = pc;
+    for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise<void>((resolve) => {
+      if (pc.iceGatheringState === 'complete') return resolve();
+      pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && resolve());
+    });
+    const res = await fetch(`/v1/whip/${room}`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription!.sdp });
+    if (res.status !== 201) throw new Error(`WHIP POST ${res.status}: ${await res.text()}`);
+    await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+    return res.headers.get('location')!;
+  }, room);
+}
+
+/** A sample of the hub's /metrics (read through `page`, which trusts the self-signed certificate). */
+async function metric(page: Page, name: string): Promise<number> {
+  const text = await page.evaluate(() => fetch('/metrics').then((r) => r.text()));
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
+describe('the watch page', () => {
+  it('waits for video, plays the room over WHEP without asking for camera or microphone, counts the viewer on both pages, and DELETEs its session on leaving', async () => {
+    const cast = freshCast(browser, 'watch');
+    const [alice, studio, viewer] = await Promise.all([cast.add('Alice'), cast.add('Studio'), cast.add('Viewer')]);
+    await join(alice!, hub, cast.room);
+    // The call page offers the watch link next to the join link.
+    await alice!.page.click('[data-tab=invite]');
+    expect(await alice!.page.inputValue('.share input[aria-label="Watch link"]')).toBe(`${hub.url}/watch/${cast.room}`);
+    expect(await alice!.page.textContent('[data-action=copy-watch]')).toBe('Share watch link');
+
+    await viewer!.context.addInitScript(COUNT_MEDIA_REQUESTS);
+    await viewer!.page.goto(`${hub.url}/watch/${cast.room}`);
+    // Nobody publishes to the SFU yet (a mesh call sends it nothing): the page waits.
+    await viewer!.page.waitForSelector('.watch-state[data-state=waiting]', { timeout: 30_000 });
+
+    await studio!.page.goto(`${hub.url}/healthz`);
+    const location = await publishOverWhip(studio!.page, cast.room);
+    expect(location).toMatch(/^\/v1\/resources\//);
+
+    // The page's next look finds video and plays it.
+    await viewer!.page.waitForSelector('.watch-state[data-state=playing]', { timeout: 60_000 });
+    const [stats] = await waitForStats(viewer!.page, (s) => s.length === 1 && s[0]!.framesDecoded > 0, 60_000);
+    expect(stats!.framesDecoded).toBeGreaterThan(0);
+    expect(await viewer!.page.$eval('.watch-video', (v) => (v as HTMLVideoElement).videoWidth)).toBeGreaterThan(0);
+    expect(await viewer!.page.evaluate(() => (window as unknown as { __mediaRequests: number }).__mediaRequests)).toBe(0);
+    await viewer!.page.waitForSelector('.watching[data-count="1"]', { timeout: 15_000 });
+    expect(await viewer!.page.textContent('.watching')).toBe('1 watching');
+    expect(await viewer!.page.getAttribute('.join-call', 'href')).toBe(`/r/${cast.room}`);
+
+    // The call sees that someone watches (pinhole:sfu-viewers from the SFU service).
+    await alice!.page.waitForSelector('.call-header .watching[data-count="1"]:not([hidden])', { timeout: 15_000 });
+    expect(await alice!.page.textContent('.call-header .watching')).toBe('1 watching');
+    const viewers = `pinhole_gateway_viewers{room="${cast.room}"}`;
+    expect(await metric(studio!.page, viewers)).toBe(1);
+    const deleted = await metric(studio!.page, 'pinhole_gateway_sessions_ended_total{reason="deleted"}');
+
+    // Leaving the page DELETEs the session: the count drops at once (ICE consent would take ~30 s).
+    const left = Date.now();
+    await viewer!.page.goto('about:blank');
+    await alice!.page.waitForSelector('.call-header .watching[data-count="0"][hidden]', { state: 'attached', timeout: 15_000 });
+    expect(Date.now() - left).toBeLessThan(15_000);
+    expect(await metric(studio!.page, viewers)).toBe(0);
+    expect(await metric(studio!.page, 'pinhole_gateway_sessions_ended_total{reason="deleted"}')).toBe(deleted + 1);
+  }, 240_000);
+});
