@@ -45,6 +45,19 @@ export function describeOffer(sdp: string): OfferedTrack[] {
  * and those candidates, each with the MID of its media section: the subscriber offer's trickle
  * (engine.ts). The session-level lines and everything else stay as they are.
  */
+/**
+ * The offer with every `a=bundle-only` media section on port 9 instead of 0. JSEP (RFC 9429
+ * §5.2.1) offers those on port 0 — GStreamer's webrtcbin with `bundle-policy=max-bundle` does,
+ * for each section after the first — meaning "only within the BUNDLE group", not "rejected";
+ * werift takes port 0 as rejected and never announces the section's track, so its media was lost.
+ */
+export function acceptBundleOnly(sdp: string): string {
+  const sections = sdp.split(/(?=^m=)/m);
+  return sections
+    .map((section) => (section.startsWith('m=') && /^a=bundle-only\r?$/m.test(section) ? section.replace(/^(m=\S+) 0 /, '$1 9 ') : section))
+    .join('');
+}
+
 export function holdBackCandidates(sdp: string): { sdp: string; candidates: IceCandidate[] } {
   const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
   const kept: string[] = [];

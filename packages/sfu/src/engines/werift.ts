@@ -29,7 +29,7 @@ import {
   type IceCandidate,
   type ViewerEngine,
 } from '../engine.js';
-import { holdBackCandidates } from '../sdp.js';
+import { acceptBundleOnly, holdBackCandidates } from '../sdp.js';
 import { asksKeyframe, nextId, offeredCodec, waitUntil } from './common.js';
 import { guardWeriftRtpParser } from './werift-guard.js';
 
@@ -109,7 +109,7 @@ export class WeriftPublisher implements PublisherTransport {
   async answer(offerSdp: string): Promise<string> {
     if (this.closed) throw new SfuError('closed', 'publisher transport closed');
     try {
-      await this.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: acceptBundleOnly(offerSdp) });
     } catch (err) {
       throw new SfuError('bad-sdp', `publisher offer rejected: ${(err as Error).message}`);
     }
