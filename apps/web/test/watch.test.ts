@@ -5,6 +5,8 @@
  * the page DELETEs the WHEP session (the count is back to 0 at once, not after ICE consent
  * runs out).
  *
+ * When the stream ends the page says so, and plays the next one.
+ *
  * In a mesh call participants send no media to the SFU, so the stream comes from another
  * Chromium page publishing its fake camera and microphone over WHIP (plain WebRTC + fetch).
  */
@@ -61,7 +63,7 @@ async function metric(page: Page, name: string): Promise<number> {
 }
 
 describe('the watch page', () => {
-  it('waits for video, plays the room over WHEP without asking for camera or microphone, counts the viewer on both pages, and DELETEs its session on leaving', async () => {
+  it('waits for video, plays the room over WHEP without asking for camera or microphone, counts the viewer on both pages, follows the stream ending and coming back, and DELETEs its session on leaving', async () => {
     const cast = freshCast(browser, 'watch');
     const [alice, studio, viewer] = await Promise.all([cast.add('Alice'), cast.add('Studio'), cast.add('Viewer')]);
     await join(alice!, hub, cast.room);
@@ -94,9 +96,21 @@ describe('the watch page', () => {
     expect(await alice!.page.textContent('.call-header .watching')).toBe('1 watching');
     const viewers = `pinhole_gateway_viewers{room="${cast.room}"}`;
     expect(await metric(studio!.page, viewers)).toBe(1);
-    const deleted = await metric(studio!.page, 'pinhole_gateway_sessions_ended_total{reason="deleted"}');
+
+    // The stream ends (its publisher DELETEs it): the page says so and waits; it plays the next one.
+    await studio!.page.evaluate(async (location) => {
+      (window as unknown as { __whip: RTCPeerConnection }).__whip.close();
+      await fetch(location, { method: 'DELETE' });
+    }, location);
+    await viewer!.page.waitForSelector('.watch-state[data-state=ended]', { timeout: 30_000 });
+    await alice!.page.waitForSelector('.call-header .watching[data-count="0"][hidden]', { state: 'attached', timeout: 15_000 });
+    await publishOverWhip(studio!.page, cast.room);
+    await viewer!.page.waitForSelector('.watch-state[data-state=playing]', { timeout: 60_000 });
+    await alice!.page.waitForSelector('.call-header .watching[data-count="1"]:not([hidden])', { timeout: 15_000 });
+    expect(await metric(studio!.page, viewers)).toBe(1);
 
     // Leaving the page DELETEs the session: the count drops at once (ICE consent would take ~30 s).
+    const deleted = await metric(studio!.page, 'pinhole_gateway_sessions_ended_total{reason="deleted"}');
     const left = Date.now();
     await viewer!.page.goto('about:blank');
     await alice!.page.waitForSelector('.call-header .watching[data-count="0"][hidden]', { state: 'attached', timeout: 15_000 });
