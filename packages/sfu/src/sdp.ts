@@ -41,11 +41,6 @@ export function describeOffer(sdp: string): OfferedTrack[] {
 }
 
 /**
- * Splits an offer into the SDP without its candidates (`a=candidate`, `a=end-of-candidates`)
- * and those candidates, each with the MID of its media section: the subscriber offer's trickle
- * (engine.ts). The session-level lines and everything else stay as they are.
- */
-/**
  * The offer with every `a=bundle-only` media section on port 9 instead of 0. JSEP (RFC 9429
  * §5.2.1) offers those on port 0 — GStreamer's webrtcbin with `bundle-policy=max-bundle` does,
  * for each section after the first — meaning "only within the BUNDLE group", not "rejected";
@@ -58,6 +53,11 @@ export function acceptBundleOnly(sdp: string): string {
     .join('');
 }
 
+/**
+ * Splits an offer into the SDP without its candidates (`a=candidate`, `a=end-of-candidates`)
+ * and those candidates, each with the MID of its media section: the subscriber offer's trickle
+ * (engine.ts). The session-level lines and everything else stay as they are.
+ */
 export function holdBackCandidates(sdp: string): { sdp: string; candidates: IceCandidate[] } {
   const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
   const kept: string[] = [];
