@@ -200,3 +200,25 @@ export const FINISHED_IDS_KEPT = 256;
 
 /** Node has no network-change event: `os.networkInterfaces()` is compared this often. */
 export const INTERFACE_POLL_MS = 3_000;
+
+// ---------------------------------------------------------------- topology (mesh ↔ SFU, Room)
+
+/** A room stays peer-to-peer up to this many participants (us included) and moves to the SFU past it. */
+export const DEFAULT_MESH_MAX = 2;
+/** Hysteresis: a room that shrank back to `meshMax` returns to the mesh only after this long at that size. */
+export const MESH_RETURN_MS = 5_000;
+/**
+ * Make before break: after a switch, media keeps flowing the old way this long, so that the
+ * others receive it the new way (subscribe, answer, ICE) before the old way stops.
+ */
+export const TOPOLOGY_SWITCH_GRACE_MS = 3_000;
+/** A publication or subscription the SFU refused as `closed` (or that failed) is tried again after this long. */
+export const SFU_RETRY_MS = 1_000;
+/** The simulcast layer a new SFU subscription starts on (`q` low, `h` half, `f` full resolution). */
+export const DEFAULT_SFU_LAYER = 'h';
+/** Chromium-style simulcast: three RID layers at ¼, ½ and full resolution (docs/protocol/sfu.md §15.3). */
+export const SIMULCAST_ENCODINGS: readonly RTCRtpEncodingParameters[] = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'f', maxBitrate: 1_500_000 },
+];

@@ -51,6 +51,11 @@ export class RemotePeer extends Emitter<RemotePeerEvents> {
     }
   }
 
+  /** A track of this peer that came another way than its peer connection (through the SFU). */
+  receive(track: MediaStreamTrack, streams: readonly MediaStream[]): void {
+    this.emit('track', { track, streams });
+  }
+
   /** Sends a message through signaling (not the data channel). */
   send(data: Json): void {
     this.room.send(this.id, data);

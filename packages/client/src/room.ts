@@ -16,6 +16,10 @@ import type { LocalMedia } from './media/local-media.js';
 import type { FileTransferOptions } from './data/files.js';
 import type { IncomingTransfer } from './data/incoming.js';
 import { PeerError } from './peer/errors.js';
+import { capabilitiesOf } from './peer/capabilities.js';
+import { Topology, type TopologyMode } from './sfu/topology.js';
+import { asSfuMessage } from './sfu/signals.js';
+import type { SfuMediaReport } from './sfu/report.js';
 
 export interface RoomOptions {
   /** Open a peer connection to every member (mesh). Default true. */
@@ -32,6 +36,15 @@ export interface RoomOptions {
   disconnectedTimeoutMs?: number;
   /** File transfer settings (chunk size, windows, hashing). */
   files?: FileTransferOptions;
+  /**
+   * Where media goes (docs/protocol/peer.md §12.5): `auto` (default) peer-to-peer up to
+   * `meshMax` participants and through the room's SFU past that; `sfu` through the SFU
+   * whenever the room has one; `mesh` always peer-to-peer. Data channels and files always
+   * go peer-to-peer. Needs an RTCPeerConnection that carries media (browsers).
+   */
+  topology?: 'mesh' | 'sfu' | 'auto';
+  /** Participants (us included) an `auto` room keeps peer-to-peer. Default DEFAULT_MESH_MAX (2). */
+  meshMax?: number;
 }
 
 export type RoomEvents = {
@@ -44,7 +57,9 @@ export type RoomEvents = {
   message: { from: RemotePeer | string; data: Json };
   /** A message sent to the whole room (`room.broadcast`). */
   broadcast: { from: RemotePeer | string; data: Json };
-  /** A remote media track arrived. */
+  /** Media moved between the mesh and the SFU (see RoomOptions.topology). */
+  topology: { mode: TopologyMode };
+  /** A remote media track arrived (on the mesh or through the SFU: show the latest one). */
   track: { peer: RemotePeer; track: MediaStreamTrack; streams: readonly MediaStream[] };
   /** A member offers a file. */
   file: { peer: RemotePeer; transfer: IncomingTransfer };
@@ -75,6 +90,7 @@ export class Room extends Emitter<RoomEvents> {
    * timeout.
    */
   readonly #held = new HeldEvents();
+  readonly #topology: Topology | undefined;
 
   constructor(
     readonly signaler: Signaler,
@@ -83,6 +99,7 @@ export class Room extends Emitter<RoomEvents> {
     readonly options: RoomOptions = {},
   ) {
     super();
+    this.#topology = this.#makeTopology();
     const s = signaler;
     const open = roomsBySignaler.get(s) ?? [];
     roomsBySignaler.set(s, [...open, this]);
@@ -91,7 +108,7 @@ export class Room extends Emitter<RoomEvents> {
       s.on('peer-joined', ({ room, peer }) => this.#held.run(() => room === name && this.#add(peer))),
       s.on('peer-left', ({ room, peer, reason }) => this.#held.run(() => room === name && this.#remove(peer, reason))),
       s.on('signal', ({ room, from, data }) => this.#held.run(() => (room === name || (room === undefined && this.#takesRoomless(from))) && this.#onSignal(from, data))),
-      s.on('broadcast', ({ room, from, data }) => this.#held.run(() => room === name && this.emit('broadcast', { from: this.peers.get(from) ?? from, data }))),
+      s.on('broadcast', ({ room, from, data }) => this.#held.run(() => room === name && !this.#fromSfu(from, data) && this.emit('broadcast', { from: this.peers.get(from) ?? from, data }))),
       s.on('rejoined', ({ room, peers }) => this.#held.run(() => room === name && this.#rejoined(peers))),
     ];
   }
@@ -113,6 +130,35 @@ export class Room extends Emitter<RoomEvents> {
 
   get localId(): string {
     return this.signaler.localId;
+  }
+
+  /** Where our media goes now: `mesh` (peer-to-peer) or `sfu`. */
+  get topology(): TopologyMode {
+    return this.#topology?.mode ?? 'mesh';
+  }
+
+  /** The SFU's peer id while the room has one. */
+  get sfu(): string | undefined {
+    for (const [id, info] of this.services) if (info.service === 'sfu') return id;
+    return undefined;
+  }
+
+  /** Asks the SFU for `peer`'s video layer `rid` (`q` low, `h`, `f` full), or pauses it with null. */
+  setLayer(peer: string | RemotePeer, rid: string | null): void {
+    this.#topology?.setLayer(typeof peer === 'string' ? peer : peer.id, rid);
+  }
+
+  /**
+   * What we receive of `peer` through the SFU (path to the SFU, layer asked for, video size
+   * and bitrate); undefined while its media does not come through the SFU.
+   */
+  sfuReport(peer: string | RemotePeer): Promise<SfuMediaReport | undefined> {
+    return this.#topology?.report(typeof peer === 'string' ? peer : peer.id, `${this.signaler.kind}/${this.signaler.transport}`) ?? Promise.resolve(undefined);
+  }
+
+  /** Our connection to the SFU that carries what we receive through it (for stats). */
+  get sfuConnection(): RTCPeerConnection | undefined {
+    return this.#topology?.subscriberConnection;
   }
 
   /** Sends `data` to one member (delivered exactly once by the hub, even across reconnects). */
@@ -145,9 +191,41 @@ export class Room extends Emitter<RoomEvents> {
     this.#left = true;
     this.#held.drop();
     for (const off of this.#off) off();
+    this.#topology?.close();
     for (const peer of this.peers.values()) peer.close();
     this.peers.clear();
     this.services.clear();
+  }
+
+  #makeTopology(): Topology | undefined {
+    const { topology = 'auto', connect, RTCPeerConnection, media, meshMax } = this.options;
+    if (topology === 'mesh' || connect === false || !RTCPeerConnection || !capabilitiesOf(RTCPeerConnection).media) return undefined;
+    const signaler = this.signaler;
+    return new Topology(
+      {
+        get localId() {
+          return signaler.localId;
+        },
+        connections: () => [...this.peers.values()].flatMap((p) => (p.connection ? [p.connection] : [])),
+        participants: () => this.peers.size + 1,
+        sfu: () => this.sfu,
+        send: (to, data) => this.signaler.signal(to, data, this.name),
+        deliver: (publisher, track, stream) => {
+          const peer = this.peers.get(publisher);
+          if (!peer) return;
+          peer.receive(track, [stream]);
+          this.emit('track', { peer, track, streams: [stream] });
+        },
+        changed: (mode) => this.emit('topology', { mode }),
+      },
+      {
+        topology,
+        RTCPeerConnection,
+        configuration: () => this.options.configuration?.() ?? {},
+        ...(media ? { media } : {}),
+        ...(meshMax === undefined ? {} : { meshMax }),
+      },
+    );
   }
 
   #add(info: PeerInfo): RemotePeer | undefined {
@@ -156,6 +234,7 @@ export class Room extends Emitter<RoomEvents> {
       if (!this.services.has(info.peer)) {
         this.services.set(info.peer, info);
         this.emit('service-joined', info);
+        this.#topology?.update();
       }
       return undefined;
     }
@@ -167,10 +246,12 @@ export class Room extends Emitter<RoomEvents> {
     peer.on('file', (transfer) => this.emit('file', { peer, transfer }));
     if (connection) {
       connection.on('track', ({ track, streams }) => this.emit('track', { peer, track, streams }));
-      this.options.media?.attach(connection);
+      if (this.#topology) this.#topology.added(connection);
+      else this.options.media?.attach(connection);
       this.signaler.attach?.(this.name, info.peer, connection);
     }
     this.emit('peer-joined', peer);
+    this.#topology?.update();
     return peer;
   }
 
@@ -204,6 +285,7 @@ export class Room extends Emitter<RoomEvents> {
     if (service) {
       this.services.delete(id);
       this.emit('service-left', { service, reason });
+      if (service.service === 'sfu') this.#topology?.lost();
       return;
     }
     const peer = this.peers.get(id);
@@ -211,6 +293,7 @@ export class Room extends Emitter<RoomEvents> {
     this.peers.delete(id);
     peer.close();
     this.emit('peer-left', { peer, reason });
+    this.#topology?.update();
   }
 
   #onSignal(from: string, data: Json): void {
@@ -219,7 +302,16 @@ export class Room extends Emitter<RoomEvents> {
       void peer?.connection?.handleSignal(data);
       return;
     }
+    if (this.#fromSfu(from, data)) return;
     this.emit('message', { from: this.peers.get(from) ?? from, data });
+  }
+
+  /** Hands the SFU's messages to the topology (true: taken, not for the app). */
+  #fromSfu(from: string, data: Json): boolean {
+    if (!this.#topology || from !== this.sfu) return false;
+    const msg = asSfuMessage(data);
+    if (msg) this.#topology.message(from, msg);
+    return msg !== undefined;
   }
 
   /** Our signaling session was replaced: everyone we knew saw us leave; start over with the current members. */

@@ -1,0 +1,288 @@
+/**
+ * Mesh ↔ SFU for one room (docs/protocol/peer.md §12.5): the room stays peer-to-peer while it
+ * has at most `meshMax` participants and sends its media through the SFU once it grows past
+ * that (back again after `MESH_RETURN_MS` at `meshMax` or fewer; at once if the SFU leaves).
+ * Every member decides alone, from the same member count, so the room switches together.
+ *
+ * Make before break: entering the SFU, we publish there and keep sending on the mesh until
+ * our publication is connected and TOPOLOGY_SWITCH_GRACE_MS more have passed (time for the
+ * others to subscribe); leaving it, the mesh gets our tracks back first and the publication
+ * ends a grace later. Whatever our own mode, we subscribe to every publication of the others,
+ * since the publisher decides where its media goes. Data channels and files never move: the
+ * mesh connections stay up in both modes, only their media senders come and go.
+ */
+import type { Json } from '@pinhole/protocol';
+import type { LocalMedia } from '../media/local-media.js';
+import type { PeerConnection, RTCPeerConnectionConstructor } from '../peer/peer-connection.js';
+import { DEFAULT_MESH_MAX, DEFAULT_SFU_LAYER, MESH_RETURN_MS, SFU_RETRY_MS, TOPOLOGY_SWITCH_GRACE_MS } from '../defaults.js';
+import { SfuPublisher } from './publisher.js';
+import { SfuSubscriber } from './subscriber.js';
+import type { SfuMessage } from './signals.js';
+import { sfuMediaReport, type SfuMediaReport } from './report.js';
+
+export type TopologyMode = 'mesh' | 'sfu';
+
+/** What the topology needs from its room. */
+export interface TopologyHost {
+  readonly localId: string;
+  /** The mesh connections of the current members. */
+  connections(): PeerConnection[];
+  /** Participants, us included (service members not counted). */
+  participants(): number;
+  /** The SFU's peer id while it is in the room. */
+  sfu(): string | undefined;
+  /** A signal to the SFU, in this room. */
+  send(to: string, data: Json): void;
+  /** A publisher's track came through the SFU. */
+  deliver(publisher: string, track: MediaStreamTrack, stream: MediaStream): void;
+  changed(mode: TopologyMode): void;
+}
+
+export interface TopologyOptions {
+  /** `auto` (default): by room size; `sfu` whenever the room has an SFU; `mesh` never uses it. */
+  topology: 'sfu' | 'auto';
+  /** Participants (us included) a room keeps peer-to-peer. Default DEFAULT_MESH_MAX. */
+  meshMax?: number;
+  RTCPeerConnection: RTCPeerConnectionConstructor;
+  configuration: () => RTCConfiguration;
+  media?: LocalMedia;
+  /** Timings, for tests (defaults in defaults.ts). */
+  meshReturnMs?: number;
+  switchGraceMs?: number;
+}
+
+export class Topology {
+  #mode: TopologyMode = 'mesh';
+  /** Whether LocalMedia is attached to the mesh connections. */
+  #meshMedia = true;
+  readonly #publisher: SfuPublisher | undefined;
+  readonly #subscriber: SfuSubscriber;
+  /** The others' publications, from `pinhole:sfu-tracks`. */
+  readonly #publications = new Set<string>();
+  readonly #subscribed = new Set<string>();
+  readonly #layers = new Map<string, string | null>();
+  readonly #reports = new Map<string, SfuMediaReport>();
+  #returnTimer: ReturnType<typeof setTimeout> | undefined;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  #closed = false;
+
+  constructor(
+    readonly host: TopologyHost,
+    readonly options: TopologyOptions,
+  ) {
+    const { RTCPeerConnection, configuration, media } = options;
+    const send = (data: Json): void => this.#toSfu(data);
+    this.#subscriber = new SfuSubscriber({
+      RTCPeerConnection,
+      configuration,
+      send,
+      onTrack: (publisher, track, stream) => host.deliver(publisher, track, stream),
+      onFailed: () => this.#resubscribeAll(),
+    });
+    this.#publisher = media
+      ? new SfuPublisher({ RTCPeerConnection, configuration, media, send, onFailed: () => this.#republish() })
+      : undefined;
+  }
+
+  get mode(): TopologyMode {
+    return this.#mode;
+  }
+
+  /** Our subscriber connection to the SFU (stats), once it offered. */
+  get subscriberConnection(): RTCPeerConnection | undefined {
+    return this.#subscriber.pc;
+  }
+
+  /** The stream of `publisher`'s tracks we receive through the SFU, if any. */
+  stream(publisher: string): MediaStream | undefined {
+    return this.#subscriber.stream(publisher);
+  }
+
+  /** What we receive of `publisher` through the SFU; undefined while nothing of it comes that way. */
+  async report(publisher: string, transport?: string): Promise<SfuMediaReport | undefined> {
+    const pc = this.#subscriber.pc;
+    const mids = this.#subscriber.mids(publisher);
+    if (!pc || mids.size === 0) return undefined;
+    const report = sfuMediaReport(await pc.getStats(), {
+      state: pc.connectionState,
+      mids,
+      layer: this.#layers.has(publisher) ? this.#layers.get(publisher)! : DEFAULT_SFU_LAYER,
+      ...(this.#reports.has(publisher) ? { previous: this.#reports.get(publisher)! } : {}),
+      ...(transport ? { transport } : {}),
+    });
+    this.#reports.set(publisher, report);
+    return report;
+  }
+
+  /** A new member's mesh connection: it gets our media while the mesh carries it. */
+  added(connection: PeerConnection): void {
+    if (this.#meshMedia) this.options.media?.attach(connection);
+  }
+
+  /** Members or services came or went: switch if the room's size says so. */
+  update(): void {
+    if (this.#closed) return;
+    const sfu = this.host.sfu() !== undefined;
+    const wantSfu = sfu && (this.options.topology === 'sfu' || this.host.participants() > (this.options.meshMax ?? DEFAULT_MESH_MAX));
+    if (wantSfu) {
+      this.#clear('return');
+      if (this.#mode === 'mesh') this.#enterSfu();
+    } else if (this.#mode === 'sfu') {
+      if (!sfu) this.#enterMesh();
+      else if (this.#returnTimer === undefined) this.#returnTimer = this.#later(() => this.#enterMesh(), this.options.meshReturnMs ?? MESH_RETURN_MS);
+    }
+  }
+
+  /** The SFU left the room (or our session was replaced): everything on it is gone. */
+  lost(): void {
+    this.#publisher?.reset();
+    this.#subscriber.reset();
+    this.#publications.clear();
+    this.#subscribed.clear();
+    this.update();
+  }
+
+  message(from: string, msg: SfuMessage): void {
+    if (this.#closed || from !== this.host.sfu()) return;
+    switch (msg.type) {
+      case 'pinhole:sfu-answer':
+        void this.#publisher?.accept(msg.sdp);
+        return;
+      case 'pinhole:sfu-offer':
+        this.#subscriber.offer(msg.sdp, msg.tracks);
+        return;
+      case 'pinhole:sfu-candidates':
+        this.#subscriber.candidates(msg.candidates);
+        return;
+      case 'pinhole:sfu-tracks':
+        if (msg.publisher === this.host.localId) return;
+        if (msg.tracks.length > 0) {
+          this.#publications.add(msg.publisher);
+          this.#subscribe(msg.publisher);
+        } else {
+          this.#publications.delete(msg.publisher);
+          this.#subscribed.delete(msg.publisher);
+          this.#reports.delete(msg.publisher);
+        }
+        return;
+      case 'pinhole:sfu-error':
+        this.#onError(msg);
+        return;
+    }
+  }
+
+  /** Asks for `publisher`'s `rid` layer (`q`, `h`, `f`), or pauses its video with null. */
+  setLayer(publisher: string, rid: string | null): void {
+    if (this.#subscribed.has(publisher) && this.#layers.get(publisher) !== rid) this.#toSfu({ type: 'pinhole:sfu-layer', publisher, rid });
+    this.#layers.set(publisher, rid);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    this.#publisher?.close();
+    this.#subscriber.close();
+  }
+
+  #enterSfu(): void {
+    this.#mode = 'sfu';
+    this.host.changed('sfu');
+    void this.#publisher?.publish();
+    this.#clear('grace');
+    const detachWhenPublished = (): void => {
+      if (this.#mode !== 'sfu') return;
+      if (this.#publisher && this.#publisher.state !== 'connected') {
+        this.#graceTimer = this.#later(detachWhenPublished, 500);
+        return;
+      }
+      this.#meshMedia = false;
+      for (const c of this.host.connections()) this.options.media?.detach(c);
+    };
+    this.#graceTimer = this.#later(detachWhenPublished, this.options.switchGraceMs ?? TOPOLOGY_SWITCH_GRACE_MS);
+  }
+
+  #enterMesh(): void {
+    this.#clear('return');
+    this.#clear('grace');
+    this.#mode = 'mesh';
+    this.host.changed('mesh');
+    if (!this.#meshMedia) {
+      this.#meshMedia = true;
+      for (const c of this.host.connections()) this.options.media?.attach(c);
+    }
+    const unpublish = (): void => {
+      if (this.#mode !== 'mesh') return;
+      this.#publisher?.reset();
+      if (this.host.sfu()) this.#toSfu({ type: 'pinhole:sfu-unpublish' });
+    };
+    if (this.host.sfu()) this.#graceTimer = this.#later(unpublish, this.options.switchGraceMs ?? TOPOLOGY_SWITCH_GRACE_MS);
+    else this.#publisher?.reset();
+  }
+
+  #subscribe(publisher: string): void {
+    if (this.#subscribed.has(publisher) || !this.host.sfu()) return;
+    this.#subscribed.add(publisher);
+    const layer = this.#layers.has(publisher) ? this.#layers.get(publisher)! : DEFAULT_SFU_LAYER;
+    this.#toSfu({ type: 'pinhole:sfu-subscribe', publisher, layer: layer ?? DEFAULT_SFU_LAYER });
+    if (layer === null) this.#toSfu({ type: 'pinhole:sfu-layer', publisher, rid: null });
+  }
+
+  #onError(msg: Extract<SfuMessage, { type: 'pinhole:sfu-error' }>): void {
+    const retryable = msg.code === 'closed' || msg.code === 'timeout' || msg.code === 'internal';
+    if (msg.request === 'pinhole:sfu-publish') {
+      if (retryable) this.#republish();
+      else this.#publisher?.reset();
+      return;
+    }
+    if (msg.publisher !== undefined && msg.request === 'pinhole:sfu-subscribe') {
+      this.#subscribed.delete(msg.publisher);
+      if (retryable) this.#later(() => this.#publications.has(msg.publisher!) && this.#subscribe(msg.publisher!), SFU_RETRY_MS);
+      return;
+    }
+    // Our subscriber session broke on the SFU's side: start it over.
+    if (msg.code === 'closed' && msg.publisher === undefined) this.#resubscribeAll();
+  }
+
+  /** Ends our publication and, while the SFU carries our media, publishes again shortly. */
+  #republish(): void {
+    this.#publisher?.reset();
+    if (this.host.sfu()) this.#toSfu({ type: 'pinhole:sfu-unpublish' });
+    this.#later(() => this.#mode === 'sfu' && void this.#publisher?.publish(), SFU_RETRY_MS);
+  }
+
+  /** Ends our subscriber session and subscribes to every publication again shortly. */
+  #resubscribeAll(): void {
+    this.#subscriber.reset();
+    if (this.host.sfu()) this.#toSfu({ type: 'pinhole:sfu-unsubscribe' });
+    this.#subscribed.clear();
+    this.#later(() => {
+      for (const p of this.#publications) this.#subscribe(p);
+    }, SFU_RETRY_MS);
+  }
+
+  #toSfu(data: Json): void {
+    const sfu = this.host.sfu();
+    if (sfu && !this.#closed) this.host.send(sfu, data);
+  }
+
+  #later(fn: () => void, ms: number): ReturnType<typeof setTimeout> {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      if (!this.#closed) fn();
+    }, ms);
+    this.#timers.add(t);
+    return t;
+  }
+
+  #clear(which: 'return' | 'grace'): void {
+    const t = which === 'return' ? this.#returnTimer : this.#graceTimer;
+    if (t !== undefined) {
+      clearTimeout(t);
+      this.#timers.delete(t);
+    }
+    if (which === 'return') this.#returnTimer = undefined;
+    else this.#graceTimer = undefined;
+  }
+}
