@@ -137,10 +137,11 @@ export class Room extends Emitter<RoomEvents> {
     return this.#topology?.mode ?? 'mesh';
   }
 
-  /** The SFU's peer id while the room has one. */
+  /** The SFU's peer id while the room has one (the latest to join: a restarted SFU replaces the old one). */
   get sfu(): string | undefined {
-    for (const [id, info] of this.services) if (info.service === 'sfu') return id;
-    return undefined;
+    let latest: string | undefined;
+    for (const [id, info] of this.services) if (info.service === 'sfu') latest = id;
+    return latest;
   }
 
   /** Asks the SFU for `peer`'s video layer `rid` (`q` low, `h`, `f` full), or pauses it with null. */
@@ -285,7 +286,7 @@ export class Room extends Emitter<RoomEvents> {
     if (service) {
       this.services.delete(id);
       this.emit('service-left', { service, reason });
-      if (service.service === 'sfu') this.#topology?.lost();
+      this.#topology?.update();
       return;
     }
     const peer = this.peers.get(id);

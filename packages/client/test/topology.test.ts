@@ -28,7 +28,7 @@ function setup(topology: 'auto' | 'sfu' = 'auto', meshMax?: number) {
     participants: () => participants,
     sfu: () => sfu,
     send: (to, data) => {
-      expect(to).toBe('SFU');
+      expect(to).toBe(sfu);
       sent.push(data);
     },
     deliver: () => undefined,
@@ -50,14 +50,14 @@ function setup(topology: 'auto' | 'sfu' = 'auto', meshMax?: number) {
     },
     sfuLeaves() {
       sfu = undefined;
-      t.lost();
-    },
-    sfuComes() {
-      sfu = 'SFU';
       t.update();
     },
-    from(data: Json) {
-      t.message('SFU', asSfuMessage(data)!);
+    sfuComes(id = 'SFU') {
+      sfu = id;
+      t.update();
+    },
+    from(data: Json, sender = 'SFU') {
+      t.message(sender, asSfuMessage(data)!);
     },
   };
 }
@@ -118,6 +118,19 @@ describe('Topology', () => {
     r.from({ type: 'pinhole:sfu-error', code: 'closed', message: 'x', request: 'pinhole:sfu-subscribe', publisher: 'ann' });
     vi.advanceTimersByTime(SFU_RETRY_MS * 2);
     expect(r.sent).toHaveLength(3);
+  });
+
+  it('a restarted SFU (a new id while the old member lingers) takes over: media back on the mesh, then on the new SFU; old messages ignored', () => {
+    const r = setup('sfu');
+    r.size(3);
+    r.from({ type: 'pinhole:sfu-tracks', publisher: 'ann', tracks: [{ mid: '0', kind: 'audio', rids: [] }] });
+    expect(r.sent).toHaveLength(1);
+    r.sfuComes('SFU2');
+    expect(r.modes).toEqual(['sfu', 'mesh', 'sfu']);
+    r.from({ type: 'pinhole:sfu-tracks', publisher: 'bob', tracks: [{ mid: '0', kind: 'audio', rids: [] }] }, 'SFU');
+    expect(r.sent).toHaveLength(1);
+    r.from({ type: 'pinhole:sfu-tracks', publisher: 'ann', tracks: [{ mid: '0', kind: 'audio', rids: [] }] }, 'SFU2');
+    expect(r.sent.slice(1)).toEqual([{ type: 'pinhole:sfu-subscribe', publisher: 'ann', layer: 'h' }]);
   });
 
   it('ignores what does not come from the SFU, and malformed SFU messages', () => {

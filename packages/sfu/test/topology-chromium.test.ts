@@ -9,6 +9,9 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForBrowser, launchChromium, serveStatic, type StaticServer } from '@pinhole/test-kit/browser';
 import { startTestHub } from '@pinhole/test-kit/hub';
+import { bundleCli } from '@pinhole/test-kit/cli-bundle';
+import { startProcess } from '@pinhole/test-kit/process';
+import { mintToken } from '@pinhole/server';
 import { Sfu, SfuService } from '../src/index.js';
 
 interface State {
@@ -39,14 +42,14 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function participant(url: string, name: string): Promise<Page> {
+async function participant(url: string, name: string, token?: string): Promise<Page> {
   const context = await browser.newContext();
   cleanup.push(() => context.close());
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[${name}] ${err.message}`));
   await page.goto(server.url);
   await page.waitForFunction('window.pinhole !== undefined');
-  await page.evaluate(`pinhole.open(${JSON.stringify(url)}, ${JSON.stringify(name)}, 'auto')`);
+  await page.evaluate(`pinhole.open(${JSON.stringify(url)}, ${JSON.stringify(name)}, 'auto', ${JSON.stringify(token ?? '')})`);
   return page;
 }
 
@@ -102,5 +105,33 @@ describe('a room moves between mesh and SFU as it grows and shrinks', () => {
     expect(states.every((s) => s.modes.join() === 'sfu,mesh')).toBe(true);
     expect(Math.max(...states.flatMap((s) => Object.values(s.videos).map((v) => v.maxGapMs)))).toBeLessThan(1000);
     await until(two, () => sfu.counts().publishers === 0, 'publications ended', 15_000);
+  }, 120_000);
+
+  it('the SFU process killed mid-call and started again: every page plays video again within 10 s, then through the new SFU', async () => {
+    const secret = 'topology-test-secret-0123456789abcdef';
+    const hub = await startTestHub({ secret });
+    cleanup.push(() => hub.close());
+    const cli = await bundleCli();
+    const startSfu = () => {
+      const p = startProcess(process.execPath, [cli, 'sfu', '--hub', hub.url, '--secret', secret, '--insecure', '--log-level', 'warn']);
+      cleanup.push(() => p.stop());
+      return p;
+    };
+    const first = startSfu();
+    const names = ['Dee', 'Eli', 'Fay'];
+    const pages: Page[] = [];
+    for (const name of names) pages.push(await participant(hub.url, name, await mintToken(secret, { identity: name }, 600)));
+    await until(pages, (s) => s.mode === 'sfu' && playing(names, 'sfu')(s), 'three people through the first SFU');
+
+    first.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    startSfu();
+    // The media comes back: on the mesh while the dead SFU's member lingers, or on the new SFU.
+    await until(pages, (s) => Object.values(s.videos).every((v) => v.sinceLastMs < 500), 'video again', 30_000);
+    const backMs = Date.now() - killedAt;
+    await until(pages, (s) => s.mode === 'sfu' && playing(names, 'sfu')(s), 'three people through the new SFU', 30_000);
+    const onNewSfuMs = Date.now() - killedAt;
+    console.log(`SFU killed: video again after ${backMs} ms, all through the new SFU after ${onNewSfuMs} ms`);
+    expect(backMs).toBeLessThan(10_000);
   }, 120_000);
 });

@@ -14,7 +14,15 @@
 import type { Json } from '@pinhole/protocol';
 import type { LocalMedia } from '../media/local-media.js';
 import type { PeerConnection, RTCPeerConnectionConstructor } from '../peer/peer-connection.js';
-import { DEFAULT_MESH_MAX, DEFAULT_SFU_LAYER, MESH_RETURN_MS, SFU_RETRY_MS, TOPOLOGY_SWITCH_GRACE_MS } from '../defaults.js';
+import {
+  DEFAULT_MESH_MAX,
+  DEFAULT_SFU_LAYER,
+  MESH_RETURN_MS,
+  SFU_RETRY_MS,
+  SFU_UNHEALTHY_MS,
+  SFU_UNHEALTHY_RETRY_MS,
+  TOPOLOGY_SWITCH_GRACE_MS,
+} from '../defaults.js';
 import { SfuPublisher } from './publisher.js';
 import { SfuSubscriber } from './subscriber.js';
 import type { SfuMessage } from './signals.js';
@@ -49,6 +57,8 @@ export interface TopologyOptions {
   /** Timings, for tests (defaults in defaults.ts). */
   meshReturnMs?: number;
   switchGraceMs?: number;
+  unhealthyMs?: number;
+  unhealthyRetryMs?: number;
 }
 
 export class Topology {
@@ -63,6 +73,11 @@ export class Topology {
   readonly #layers = new Map<string, string | null>();
   readonly #reports = new Map<string, SfuMediaReport>();
   #returnTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The SFU our connections go to. */
+  #sfuId: string | undefined;
+  /** Date.now() before which the SFU is not used (its connections broke). */
+  #unhealthyUntil = 0;
+  #badSince: number | undefined;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #closed = false;
@@ -123,24 +138,24 @@ export class Topology {
   /** Members or services came or went: switch if the room's size says so. */
   update(): void {
     if (this.#closed) return;
-    const sfu = this.host.sfu() !== undefined;
-    const wantSfu = sfu && (this.options.topology === 'sfu' || this.host.participants() > (this.options.meshMax ?? DEFAULT_MESH_MAX));
+    const sfu = this.host.sfu();
+    // Another SFU (a restarted one joins under a new id while the old one's session expires),
+    // or none: everything on the old one is gone; the mesh carries the media meanwhile.
+    if (sfu !== this.#sfuId) {
+      this.#dropSfu();
+      this.#sfuId = sfu;
+      this.#unhealthyUntil = 0;
+    }
+    const healthy = Date.now() >= this.#unhealthyUntil;
+    const wantSfu =
+      sfu !== undefined && healthy && (this.options.topology === 'sfu' || this.host.participants() > (this.options.meshMax ?? DEFAULT_MESH_MAX));
     if (wantSfu) {
       this.#clear('return');
       if (this.#mode === 'mesh') this.#enterSfu();
     } else if (this.#mode === 'sfu') {
-      if (!sfu) this.#enterMesh();
+      if (!sfu || !healthy) this.#enterMesh();
       else if (this.#returnTimer === undefined) this.#returnTimer = this.#later(() => this.#enterMesh(), this.options.meshReturnMs ?? MESH_RETURN_MS);
     }
-  }
-
-  /** The SFU left the room (or our session was replaced): everything on it is gone. */
-  lost(): void {
-    this.#publisher?.reset();
-    this.#subscriber.reset();
-    this.#publications.clear();
-    this.#subscribed.clear();
-    this.update();
   }
 
   message(from: string, msg: SfuMessage): void {
@@ -186,9 +201,49 @@ export class Topology {
     this.#subscriber.close();
   }
 
+  /** Forgets everything on the SFU we used (it left, or another one took its place). */
+  #dropSfu(): void {
+    if (this.#mode === 'sfu') this.#enterMesh();
+    this.#publisher?.reset();
+    this.#subscriber.reset();
+    this.#publications.clear();
+    this.#subscribed.clear();
+    this.#reports.clear();
+  }
+
+  /**
+   * While media goes through the SFU: connections to it that stay disconnected or failed for
+   * SFU_UNHEALTHY_MS (the SFU died, and its member lingers in the room until the hub's grace
+   * ends) send the media back to the mesh, and the SFU is tried again SFU_UNHEALTHY_RETRY_MS later.
+   */
+  #checkHealth(): void {
+    if (this.#mode !== 'sfu') return;
+    const bad = (state: RTCPeerConnectionState): boolean => state === 'disconnected' || state === 'failed';
+    const now = Date.now();
+    if (bad(this.#publisher?.state ?? 'new') || bad(this.#subscriber.state)) this.#badSince ??= now;
+    else this.#badSince = undefined;
+    if (this.#badSince !== undefined && now - this.#badSince >= (this.options.unhealthyMs ?? SFU_UNHEALTHY_MS)) {
+      this.#badSince = undefined;
+      const retryMs = this.options.unhealthyRetryMs ?? SFU_UNHEALTHY_RETRY_MS;
+      this.#unhealthyUntil = now + retryMs;
+      this.#publisher?.reset();
+      this.#subscriber.reset();
+      this.#subscribed.clear();
+      this.#enterMesh();
+      this.#later(() => {
+        this.update();
+        for (const p of this.#publications) this.#subscribe(p);
+      }, retryMs);
+      return;
+    }
+    this.#later(() => this.#checkHealth(), 1_000);
+  }
+
   #enterSfu(): void {
     this.#mode = 'sfu';
     this.host.changed('sfu');
+    this.#badSince = undefined;
+    this.#later(() => this.#checkHealth(), 1_000);
     void this.#publisher?.publish();
     this.#clear('grace');
     const detachWhenPublished = (): void => {

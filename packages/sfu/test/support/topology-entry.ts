@@ -46,8 +46,8 @@ function watch(id: string, name: string): Watched {
 }
 
 const api = {
-  async open(url: string, name: string, topology: 'mesh' | 'sfu' | 'auto') {
-    session = await connect(url);
+  async open(url: string, name: string, topology: 'mesh' | 'sfu' | 'auto', token?: string) {
+    session = await connect(url, token ? { token } : {});
     media = new LocalMedia({ mediaDevices: navigator.mediaDevices });
     await media.start({ audio: true, video: { width: 640, height: 480 } });
     room = await session.join('topology', { name }, { media, topology });
