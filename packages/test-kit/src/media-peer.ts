@@ -158,3 +158,85 @@ export async function viewingPeer(videoPt = 100, audioPt = 109): Promise<Viewing
     },
   };
 }
+
+export interface SessionPeer {
+  /** Answers one offer of the SFU's subscriber session (the first or a renegotiation), recvonly, candidates inside. */
+  answer(offer: string): Promise<string>;
+  /** RTP packets received, by SSRC. */
+  received: Map<number, number>;
+  /** Adds the SFU's candidates (`pinhole:sfu-candidates`). */
+  addCandidates(candidates: IceCandidate[]): void;
+  /** Sends a PLI on every track received so far. */
+  requestKeyframes(): void;
+  close(): void;
+}
+
+/** One peer connection answering every offer of an SFU subscriber session, as a client's subscriber connection does. */
+export function sessionPeer(): SessionPeer {
+  const pc = new PeerConnection('session', { iceServers: [], disableAutoNegotiation: true });
+  const tracks: Track[] = []; // held: callbacks stop once a Track object is collected
+  const received = new Map<number, number>();
+  pc.onTrack((track) => {
+    tracks.push(track);
+    track.setMediaHandler(new RtcpReceivingSession());
+    track.onMessage((msg) => {
+      if (msg.length < 12 || (msg[1]! >= 192 && msg[1]! <= 223)) return;
+      const ssrc = msg.readUInt32BE(8);
+      received.set(ssrc, (received.get(ssrc) ?? 0) + 1);
+    });
+  });
+  return {
+    received,
+    answer: async (offer) => {
+      pc.setRemoteDescription(offer, 'offer');
+      pc.setLocalDescription('answer');
+      return complete(pc);
+    },
+    addCandidates: (candidates) => {
+      for (const c of candidates) pc.addRemoteCandidate(c.candidate, c.sdpMid);
+    },
+    requestKeyframes: () => tracks.forEach((t) => t.requestKeyframe()),
+    close: () => pc.close(),
+  };
+}
+
+/** The SSRC an SDP announces in the media section with MID `mid` (an SFU offer's `a=ssrc`), if any. */
+export function ssrcOfSection(sdp: string, mid: string): number | undefined {
+  for (const section of sdp.split(/\r?\nm=/).slice(1)) {
+    if (new RegExp(`\\r?\\na=mid:${mid}\\r?\\n`).test(section + '\r\n')) {
+      const m = /a=ssrc:(\d+) /.exec(section);
+      return m ? Number(m[1]) : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** The part of the SFU's Room a subscribing member drives (structural: test-kit does not depend on @pinhole/sfu at run time). */
+export interface SessionRoom {
+  subscribe(
+    peer: string,
+    publisher: string,
+    signals: { offer(o: { sdp: string }): void; candidates(c: IceCandidate[]): void; closed(): void },
+    options?: { layer?: string },
+  ): Promise<void>;
+  acceptAnswer(peer: string, answerSdp: string): Promise<void>;
+}
+
+/** `name` subscribes to `publisher` in `room`; a sessionPeer answers each of the session's offers as it comes. */
+export async function subscribeSession(room: SessionRoom, name: string, publisher: string, options: { layer?: string } = {}): Promise<SessionPeer> {
+  const peer = sessionPeer();
+  let chain = Promise.resolve();
+  await room.subscribe(
+    name,
+    publisher,
+    {
+      offer: ({ sdp }) => {
+        chain = chain.then(async () => room.acceptAnswer(name, await peer.answer(sdp))).catch(() => undefined);
+      },
+      candidates: (c) => peer.addCandidates(c),
+      closed: () => undefined,
+    },
+    options,
+  );
+  return peer;
+}
