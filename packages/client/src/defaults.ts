@@ -208,14 +208,14 @@ export const DEFAULT_MESH_MAX = 2;
 /** Hysteresis: a room that shrank back to `meshMax` returns to the mesh only after this long at that size. */
 export const MESH_RETURN_MS = 5_000;
 /**
- * Make before break: after a switch, media keeps flowing the old way this long, so that the
- * others receive it the new way (subscribe, answer, ICE) before the old way stops.
+ * Make before break: after a switch, media keeps flowing the old way to each member until it
+ * says it receives us the new way (`pinhole: "media"`), and to anyone at most this long.
  */
-export const TOPOLOGY_SWITCH_GRACE_MS = 3_000;
+export const TOPOLOGY_SWITCH_GRACE_MS = 10_000;
 /** A publication or subscription the SFU refused as `closed` (or that failed) is tried again after this long. */
 export const SFU_RETRY_MS = 1_000;
 /** Connections to the SFU disconnected or failed this long: the media goes back to the mesh… */
-export const SFU_UNHEALTHY_MS = 4_000;
+export const SFU_UNHEALTHY_MS = 2_000;
 /** …and the SFU is tried again this much later (at once when another SFU joins the room). */
 export const SFU_UNHEALTHY_RETRY_MS = 20_000;
 /** The simulcast layer a new SFU subscription starts on (`q` low, `h` half, `f` full resolution). */

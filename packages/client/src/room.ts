@@ -18,7 +18,7 @@ import type { IncomingTransfer } from './data/incoming.js';
 import { PeerError } from './peer/errors.js';
 import { capabilitiesOf } from './peer/capabilities.js';
 import { Topology, type TopologyMode } from './sfu/topology.js';
-import { asSfuMessage } from './sfu/signals.js';
+import { asSfuMessage, isMediaNote } from './sfu/signals.js';
 import type { SfuMediaReport } from './sfu/report.js';
 
 export interface RoomOptions {
@@ -59,7 +59,7 @@ export type RoomEvents = {
   broadcast: { from: RemotePeer | string; data: Json };
   /** Media moved between the mesh and the SFU (see RoomOptions.topology). */
   topology: { mode: TopologyMode };
-  /** A remote media track arrived (on the mesh or through the SFU: show the latest one). */
+  /** A remote media track carries media (on the mesh or through the SFU: show the latest one). */
   track: { peer: RemotePeer; track: MediaStreamTrack; streams: readonly MediaStream[] };
   /** A member offers a file. */
   file: { peer: RemotePeer; transfer: IncomingTransfer };
@@ -208,14 +208,13 @@ export class Room extends Emitter<RoomEvents> {
           return signaler.localId;
         },
         connections: () => [...this.peers.values()].flatMap((p) => (p.connection ? [p.connection] : [])),
+        connection: (peer) => this.peers.get(peer)?.connection,
+        peerIds: () => [...this.peers.keys()],
         participants: () => this.peers.size + 1,
         sfu: () => this.sfu,
         send: (to, data) => this.signaler.signal(to, data, this.name),
         deliver: (publisher, track, stream) => {
-          const peer = this.peers.get(publisher);
-          if (!peer) return;
-          peer.receive(track, [stream]);
-          this.emit('track', { peer, track, streams: [stream] });
+          this.peers.get(publisher)?.receive(track, [stream]);
         },
         changed: (mode) => this.emit('topology', { mode }),
       },
@@ -245,8 +244,11 @@ export class Room extends Emitter<RoomEvents> {
     const peer = new RemotePeer(this, info.peer, info.meta, connection, this.options.files);
     this.peers.set(info.peer, peer);
     peer.on('file', (transfer) => this.emit('file', { peer, transfer }));
+    peer.on('track', ({ track, streams }) => {
+      this.emit('track', { peer, track, streams });
+      this.#topology?.flowing(peer.id, track, streams[0]);
+    });
     if (connection) {
-      connection.on('track', ({ track, streams }) => this.emit('track', { peer, track, streams }));
       if (this.#topology) this.#topology.added(connection);
       else this.options.media?.attach(connection);
       this.signaler.attach?.(this.name, info.peer, connection);
@@ -304,6 +306,10 @@ export class Room extends Emitter<RoomEvents> {
       return;
     }
     if (this.#fromSfu(from, data)) return;
+    if (isMediaNote(data)) {
+      this.#topology?.received(from, data.via);
+      return;
+    }
     this.emit('message', { from: this.peers.get(from) ?? from, data });
   }
 

@@ -25,6 +25,8 @@ function setup(topology: 'auto' | 'sfu' = 'auto', meshMax?: number) {
   const host: TopologyHost = {
     localId: 'me',
     connections: () => [],
+    connection: () => undefined,
+    peerIds: () => [],
     participants: () => participants,
     sfu: () => sfu,
     send: (to, data) => {

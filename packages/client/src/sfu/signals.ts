@@ -64,6 +64,19 @@ export function asSfuMessage(data: Json): SfuMessage | undefined {
   }
 }
 
+/**
+ * Member to member (docs/protocol/peer.md §12.5): "all your tracks I get flow to me this way",
+ * so that the sender can stop sending them the other way after a mesh ↔ SFU switch.
+ */
+export interface MediaNote {
+  pinhole: 'media';
+  via: 'mesh' | 'sfu';
+}
+
+export function isMediaNote(data: unknown): data is MediaNote {
+  return isObject(data) && data['pinhole'] === 'media' && (data['via'] === 'mesh' || data['via'] === 'sfu');
+}
+
 /** Resolves once `pc` has gathered every candidate (the SFU takes none trickled: §15.3, §15.4). */
 export function gathered(pc: RTCPeerConnection, timeoutMs = 10_000): Promise<void> {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();

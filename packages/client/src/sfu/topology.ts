@@ -35,11 +35,15 @@ export interface TopologyHost {
   readonly localId: string;
   /** The mesh connections of the current members. */
   connections(): PeerConnection[];
+  /** One member's mesh connection. */
+  connection(peer: string): PeerConnection | undefined;
+  /** The current members' peer ids (service members excluded). */
+  peerIds(): string[];
   /** Participants, us included (service members not counted). */
   participants(): number;
   /** The SFU's peer id while it is in the room. */
   sfu(): string | undefined;
-  /** A signal to the SFU, in this room. */
+  /** A signal to the SFU or a member, in this room. */
   send(to: string, data: Json): void;
   /** A publisher's track came through the SFU. */
   deliver(publisher: string, track: MediaStreamTrack, stream: MediaStream): void;
@@ -63,8 +67,12 @@ export interface TopologyOptions {
 
 export class Topology {
   #mode: TopologyMode = 'mesh';
-  /** Whether LocalMedia is attached to the mesh connections. */
+  /** Whether new mesh connections get our media. */
   #meshMedia = true;
+  /** Members that said they receive us on the mesh again (after a move back from the SFU). */
+  readonly #onMesh = new Set<string>();
+  /** The way we last told each member we receive it. */
+  readonly #told = new Map<string, TopologyMode>();
   readonly #publisher: SfuPublisher | undefined;
   readonly #subscriber: SfuSubscriber;
   /** The others' publications, from `pinhole:sfu-tracks`. */
@@ -246,6 +254,8 @@ export class Topology {
     this.#later(() => this.#checkHealth(), 1_000);
     void this.#publisher?.publish();
     this.#clear('grace');
+    // Each member that receives us through the SFU says so (received()) and loses our mesh
+    // senders then; whoever has not said so by the grace loses them once we are published.
     const detachWhenPublished = (): void => {
       if (this.#mode !== 'sfu') return;
       if (this.#publisher && this.#publisher.state !== 'connected') {
@@ -263,17 +273,45 @@ export class Topology {
     this.#clear('grace');
     this.#mode = 'mesh';
     this.host.changed('mesh');
-    if (!this.#meshMedia) {
-      this.#meshMedia = true;
-      for (const c of this.host.connections()) this.options.media?.attach(c);
-    }
-    const unpublish = (): void => {
-      if (this.#mode !== 'mesh') return;
-      this.#publisher?.reset();
-      if (this.host.sfu()) this.#toSfu({ type: 'pinhole:sfu-unpublish' });
-    };
-    if (this.host.sfu()) this.#graceTimer = this.#later(unpublish, this.options.switchGraceMs ?? TOPOLOGY_SWITCH_GRACE_MS);
+    this.#meshMedia = true;
+    this.#onMesh.clear();
+    for (const c of this.host.connections()) this.options.media?.attach(c);
+    if (this.host.sfu()) this.#graceTimer = this.#later(() => this.#unpublish(), this.options.switchGraceMs ?? TOPOLOGY_SWITCH_GRACE_MS);
     else this.#publisher?.reset();
+  }
+
+  #unpublish(): void {
+    this.#clear('grace');
+    if (this.#mode !== 'mesh') return;
+    this.#publisher?.reset();
+    if (this.host.sfu()) this.#toSfu({ type: 'pinhole:sfu-unpublish' });
+  }
+
+  /**
+   * `peer` receives every track of ours it gets, and all of them flow, the `via` way
+   * (its `pinhole: "media"` message): the old way can stop for it.
+   */
+  received(peer: string, via: TopologyMode): void {
+    if (via !== this.#mode) return;
+    if (via === 'sfu') {
+      const connection = this.host.connection(peer);
+      if (connection) this.options.media?.detach(connection);
+      return;
+    }
+    this.#onMesh.add(peer);
+    if (this.host.peerIds().every((id) => this.#onMesh.has(id))) this.#unpublish();
+  }
+
+  /**
+   * A track of `peer` carries media: once all of that stream's tracks do, tell `peer` which
+   * way they come (once per way), so it can stop sending the other way.
+   */
+  flowing(peer: string, track: MediaStreamTrack, stream: MediaStream | undefined): void {
+    const via: TopologyMode = this.#subscriber.pc?.getReceivers().some((r) => r.track === track) ? 'sfu' : 'mesh';
+    if (stream && stream.getTracks().some((t) => t.muted)) return;
+    if (this.#told.get(peer) === via) return;
+    this.#told.set(peer, via);
+    this.host.send(peer, { pinhole: 'media', via });
   }
 
   #subscribe(publisher: string): void {

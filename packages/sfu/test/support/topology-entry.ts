@@ -14,6 +14,8 @@ interface Watched {
   /** Longest time between two presented frames since `resetGaps()`. */
   maxGapMs: number;
   via: 'mesh' | 'sfu';
+  /** The SFU (peer id) the latest track came through. */
+  sfu: string | undefined;
   width: number;
 }
 
@@ -31,7 +33,7 @@ function watch(id: string, name: string): Watched {
   video.autoplay = true;
   video.playsInline = true;
   document.body.append(video);
-  w = { name, video, frames: 0, lastFrameAt: 0, maxGapMs: 0, via: 'mesh', width: 0 };
+  w = { name, video, frames: 0, lastFrameAt: 0, maxGapMs: 0, via: 'mesh', sfu: undefined, width: 0 };
   const entry = w;
   const onFrame = (now: number, meta: VideoFrameCallbackMetadata): void => {
     if (entry.lastFrameAt > 0) entry.maxGapMs = Math.max(entry.maxGapMs, now - entry.lastFrameAt);
@@ -56,6 +58,7 @@ const api = {
       if (track.kind !== 'video') return;
       const w = watch(peer.id, String(peer.meta['name']));
       w.via = room!.sfuConnection?.getReceivers().some((r) => r.track === track) ? 'sfu' : 'mesh';
+      w.sfu = w.via === 'sfu' ? room!.sfu : undefined;
       const stream = streams[0] ?? new MediaStream([track]);
       if (w.video.srcObject !== stream) w.video.srcObject = stream;
       else void w.video.play().catch(() => undefined);
@@ -73,10 +76,11 @@ const api = {
       mode: room?.topology,
       modes,
       sfu: room?.sfu !== undefined,
+      sfuId: room?.sfu,
       /** Mesh senders that carry a track (0 once media goes through the SFU). */
       meshSenders: [...(room?.peers.values() ?? [])].reduce((n, p) => n + (p.connection?.pc.getSenders().filter((s) => s.track).length ?? 0), 0),
       videos: Object.fromEntries(
-        [...watched.values()].map((w) => [w.name, { frames: w.frames, via: w.via, width: w.width, maxGapMs: Math.round(w.maxGapMs), sinceLastMs: Math.round(now - w.lastFrameAt) }]),
+        [...watched.values()].map((w) => [w.name, { frames: w.frames, via: w.via, sfu: w.sfu, width: w.width, maxGapMs: Math.round(w.maxGapMs), sinceLastMs: Math.round(now - w.lastFrameAt) }]),
       ),
     };
   },
