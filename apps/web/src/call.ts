@@ -268,6 +268,26 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
     }
     refreshBadge(p);
   });
+  // Streams that are not members (WHIP publishers through the gateway): a tile each, no chat or files.
+  const streamTiles = new Map<string, { tile: Tile; off: () => void }>();
+  room.on('stream-track', ({ stream }) => {
+    let entry = streamTiles.get(stream.id);
+    if (!entry) {
+      const tile = grid.add(new Tile(`stream-${stream.id}`, false));
+      tile.setState({ name: stream.name, mic: true, camera: true, screen: false });
+      tile.setBadge({ kind: 'sfu', text: 'WHIP stream', title: `${stream.name} publishes over WHIP, through the SFU` });
+      entry = { tile, off: watchTileLayer(tile.video, (rid) => room.setLayer(stream.id, rid)) };
+      streamTiles.set(stream.id, entry);
+    }
+    entry.tile.setStream(stream.stream);
+  });
+  room.on('stream-ended', ({ id }) => {
+    const entry = streamTiles.get(id);
+    if (!entry) return;
+    entry.off();
+    grid.remove(`stream-${id}`);
+    streamTiles.delete(id);
+  });
   const onState = ({ from, data }: { from: RemotePeer | string; data: unknown }): void => {
     const p = typeof from === 'string' ? undefined : participants.get(from.id);
     if (!p || !isStateMessage(data)) return;

@@ -20,6 +20,16 @@ import { capabilitiesOf } from './peer/capabilities.js';
 import { Topology, type TopologyMode } from './sfu/topology.js';
 import { asSfuMessage, isMediaNote } from './sfu/signals.js';
 import type { SfuMediaReport } from './sfu/report.js';
+import { whenFlowing } from './media/flowing.js';
+
+/** Media from a publisher that is not a member of the room (a WHIP stream through the gateway). */
+export interface RoomStream {
+  /** The publication's id (the gateway's resource id). */
+  id: string;
+  /** Its name (from the WHIP token or `?name=`), or the id. */
+  name: string;
+  stream: MediaStream;
+}
 
 export interface RoomOptions {
   /** Open a peer connection to every member (mesh). Default true. */
@@ -57,6 +67,11 @@ export type RoomEvents = {
   message: { from: RemotePeer | string; data: Json };
   /** A message sent to the whole room (`room.broadcast`). */
   broadcast: { from: RemotePeer | string; data: Json };
+  /** A publication that is not a member's (a WHIP stream) started to play through the SFU. */
+  stream: RoomStream;
+  /** One of its tracks carries media (show the latest, as for `track`). */
+  'stream-track': { stream: RoomStream; track: MediaStreamTrack };
+  'stream-ended': { id: string };
   /** Media moved between the mesh and the SFU (see RoomOptions.topology). */
   topology: { mode: TopologyMode };
   /** A remote media track carries media (on the mesh or through the SFU: show the latest one). */
@@ -77,6 +92,8 @@ const roomsBySignaler = new WeakMap<Signaler, Room[]>();
 
 export class Room extends Emitter<RoomEvents> {
   readonly peers = new Map<string, RemotePeer>();
+  /** Media in the room from publishers that are not members (WHIP streams through the gateway), by publication id. */
+  readonly streams = new Map<string, RoomStream>();
   /** Service members by peer id (`info.service` names the kind: `"sfu"`); never in `peers`. */
   readonly services = new Map<string, PeerInfo>();
   #left = false;
@@ -193,6 +210,7 @@ export class Room extends Emitter<RoomEvents> {
     this.#held.drop();
     for (const off of this.#off) off();
     this.#topology?.close();
+    this.streams.clear();
     for (const peer of this.peers.values()) peer.close();
     this.peers.clear();
     this.services.clear();
@@ -213,8 +231,13 @@ export class Room extends Emitter<RoomEvents> {
         participants: () => this.peers.size + 1,
         sfu: () => this.sfu,
         send: (to, data) => this.signaler.signal(to, data, this.name),
-        deliver: (publisher, track, stream) => {
-          this.peers.get(publisher)?.receive(track, [stream]);
+        deliver: (publisher, track, stream, name) => {
+          const peer = this.peers.get(publisher);
+          if (peer) peer.receive(track, [stream]);
+          else this.#streamTrack(publisher, name ?? publisher, track, stream);
+        },
+        ended: (publisher) => {
+          if (this.streams.delete(publisher)) this.emit('stream-ended', { id: publisher });
         },
         changed: (mode) => this.emit('topology', { mode }),
       },
@@ -226,6 +249,18 @@ export class Room extends Emitter<RoomEvents> {
         ...(meshMax === undefined ? {} : { meshMax }),
       },
     );
+  }
+
+  /** A track of a publication that is not a member's (a WHIP stream), once it flows. */
+  #streamTrack(id: string, name: string, track: MediaStreamTrack, stream: MediaStream): void {
+    whenFlowing(track, () => {
+      if (this.#left) return;
+      const known = this.streams.get(id);
+      const entry: RoomStream = { id, name, stream };
+      this.streams.set(id, entry);
+      if (!known) this.emit('stream', entry);
+      this.emit('stream-track', { stream: entry, track });
+    });
   }
 
   #add(info: PeerInfo): RemotePeer | undefined {

@@ -22,6 +22,7 @@ function setup(topology: 'auto' | 'sfu' = 'auto', meshMax?: number) {
   let sfu: string | undefined = 'SFU';
   const sent: Json[] = [];
   const modes: TopologyMode[] = [];
+  const ended: string[] = [];
   const host: TopologyHost = {
     localId: 'me',
     connections: () => [],
@@ -34,6 +35,7 @@ function setup(topology: 'auto' | 'sfu' = 'auto', meshMax?: number) {
       sent.push(data);
     },
     deliver: () => undefined,
+    ended: (publisher) => ended.push(publisher),
     changed: (mode) => modes.push(mode),
   };
   const t = new Topology(host, {
@@ -46,6 +48,7 @@ function setup(topology: 'auto' | 'sfu' = 'auto', meshMax?: number) {
     t,
     sent,
     modes,
+    ended,
     size(n: number) {
       participants = n;
       t.update();
@@ -117,6 +120,7 @@ describe('Topology', () => {
     expect(r.sent.slice(2)).toEqual([{ type: 'pinhole:sfu-layer', publisher: 'ann', rid: 'q' }]);
     // The publication ends: no retry, no more requests for it.
     r.from({ type: 'pinhole:sfu-tracks', publisher: 'ann', tracks: [] });
+    expect(r.ended).toEqual(['ann']);
     r.from({ type: 'pinhole:sfu-error', code: 'closed', message: 'x', request: 'pinhole:sfu-subscribe', publisher: 'ann' });
     vi.advanceTimersByTime(SFU_RETRY_MS * 2);
     expect(r.sent).toHaveLength(3);

@@ -26,7 +26,7 @@ export type SfuMessage =
   | { type: 'pinhole:sfu-answer'; sdp: string }
   | { type: 'pinhole:sfu-offer'; sdp: string; tracks: SfuSection[] }
   | { type: 'pinhole:sfu-candidates'; candidates: RTCIceCandidateInit[] }
-  | { type: 'pinhole:sfu-tracks'; publisher: string; tracks: SfuTrackInfo[] }
+  | { type: 'pinhole:sfu-tracks'; publisher: string; tracks: SfuTrackInfo[]; name?: string }
   | { type: 'pinhole:sfu-error'; code: string; message: string; request?: string; publisher?: string };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

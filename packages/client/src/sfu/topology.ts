@@ -45,8 +45,10 @@ export interface TopologyHost {
   sfu(): string | undefined;
   /** A signal to the SFU or a member, in this room. */
   send(to: string, data: Json): void;
-  /** A publisher's track came through the SFU. */
-  deliver(publisher: string, track: MediaStreamTrack, stream: MediaStream): void;
+  /** A publisher's track came through the SFU (`name`: what the SFU calls a publisher that is not a member, e.g. a WHIP stream). */
+  deliver(publisher: string, track: MediaStreamTrack, stream: MediaStream, name?: string): void;
+  /** A publication ended (or its SFU is gone). */
+  ended(publisher: string): void;
   changed(mode: TopologyMode): void;
 }
 
@@ -80,6 +82,8 @@ export class Topology {
   readonly #subscribed = new Set<string>();
   readonly #layers = new Map<string, string | null>();
   readonly #reports = new Map<string, SfuMediaReport>();
+  /** Names the SFU gave publications (publishers that are not members). */
+  readonly #names = new Map<string, string>();
   #returnTimer: ReturnType<typeof setTimeout> | undefined;
   /** The SFU our connections go to. */
   #sfuId: string | undefined;
@@ -100,7 +104,7 @@ export class Topology {
       RTCPeerConnection,
       configuration,
       send,
-      onTrack: (publisher, track, stream) => host.deliver(publisher, track, stream),
+      onTrack: (publisher, track, stream) => host.deliver(publisher, track, stream, this.#names.get(publisher)),
       onFailed: () => this.#resubscribeAll(),
     });
     this.#publisher = media
@@ -182,11 +186,10 @@ export class Topology {
         if (msg.publisher === this.host.localId) return;
         if (msg.tracks.length > 0) {
           this.#publications.add(msg.publisher);
+          if (msg.name !== undefined) this.#names.set(msg.publisher, msg.name);
           this.#subscribe(msg.publisher);
         } else {
-          this.#publications.delete(msg.publisher);
-          this.#subscribed.delete(msg.publisher);
-          this.#reports.delete(msg.publisher);
+          this.#forget(msg.publisher);
         }
         return;
       case 'pinhole:sfu-error':
@@ -214,9 +217,16 @@ export class Topology {
     if (this.#mode === 'sfu') this.#enterMesh();
     this.#publisher?.reset();
     this.#subscriber.reset();
-    this.#publications.clear();
+    for (const p of [...this.#publications]) this.#forget(p);
     this.#subscribed.clear();
-    this.#reports.clear();
+  }
+
+  #forget(publisher: string): void {
+    this.#publications.delete(publisher);
+    this.#subscribed.delete(publisher);
+    this.#reports.delete(publisher);
+    this.#names.delete(publisher);
+    this.host.ended(publisher);
   }
 
   /**
