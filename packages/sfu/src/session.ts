@@ -145,6 +145,8 @@ export class SubscriberSession implements Feed {
     } catch (err) {
       // A transport that failed meanwhile was reported by signals.closed: nothing more to say.
       if (this.closed) return;
+      // Applied, but never connected: the session is no use; the member is told to start over.
+      if (err instanceof SfuError && err.code === 'timeout') return this.transportClosed();
       throw err;
     } finally {
       this.busy = false;

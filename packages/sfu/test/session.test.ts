@@ -137,4 +137,28 @@ describe('subscriber sessions', () => {
     await grows(carol, ssrcFor(carol, 'alice'), 'alice at carol');
     expect(sfu.engine.counts().subscribers).toBe(1);
   });
+
+  it('a subscriber whose answer is applied but whose end is gone: the session closes and the member is told to subscribe again', async () => {
+    const sfu = new Sfu();
+    cleanups.push(() => sfu.close());
+    const room = sfu.room('r');
+    await publish(room, 'alice', 0x1111_0000);
+    const carol = testSubscriber(room, 'carol', { auto: false });
+    await room.subscribe('carol', 'alice', carol.signals);
+    const answer = await carol.peer.answer((await carol.offer(1)).sdp);
+    carol.peer.close(); // gone before the SFU can reach it
+    const started = Date.now();
+    await room.acceptAnswer('carol', answer); // resolves: the failure is the session's, told through signals.closed
+    await until(() => carol.closed === 1, 30_000, 'signals.closed');
+    console.log(`session of a vanished subscriber closed after ${Date.now() - started} ms`);
+    expect(room.sessionCount()).toBe(0);
+    expect(sfu.engine.counts().subscribers).toBe(0);
+    // Subscribing again makes a new session with a first offer (candidates held back again).
+    const again = testSubscriber(room, 'carol');
+    cleanups.push(() => again.peer.close());
+    await room.subscribe('carol', 'alice', again.signals);
+    await again.offer(1);
+    await grows(again, ssrcFor(again, 'alice'), 'alice at carol again');
+    expect(again.candidates).toHaveLength(1);
+  }, 60_000);
 });
