@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Sfu, type Room } from '../src/index.js';
 import { rtp, vp8Key } from '@pinhole/test-kit/rtp';
-import { publishingPeer, ssrcOfSection } from '@pinhole/test-kit/media-peer';
+import { publishingPeer, simulcastPeer, ssrcOfSection } from '@pinhole/test-kit/media-peer';
 import { until } from '@pinhole/test-kit/wait';
 import { testSubscriber, type TestSubscriber } from './support/session.js';
 
@@ -161,4 +161,36 @@ describe('subscriber sessions', () => {
     await grows(again, ssrcFor(again, 'alice'), 'alice at carol again');
     expect(again.candidates).toHaveLength(1);
   }, 60_000);
+
+  it('a layer asked for while the publisher\'s sections wait for an offer is where they start; trackMid picks one video track', async () => {
+    const sfu = new Sfu();
+    cleanups.push(() => sfu.close());
+    const room = sfu.room('r');
+    await publish(room, 'alice', 0x1111_0000);
+    const bob = await simulcastPeer(['q', 'f']);
+    cleanups.push(() => bob.close());
+    await bob.accept(await room.publish('bob', bob.offer));
+    let seq = 0;
+    const timer = setInterval(() => {
+      bob.send('q', seq);
+      bob.send('f', seq++);
+    }, 10);
+    cleanups.push(() => clearInterval(timer));
+
+    const carol = testSubscriber(room, 'carol', { auto: false });
+    cleanups.push(() => carol.peer.close());
+    await room.subscribe('carol', 'alice', carol.signals);
+    await carol.offer(1); // outstanding: bob's section is not made yet
+    await room.subscribe('carol', 'bob', carol.signals);
+    room.setLayer('carol', 'bob', 'f');
+    expect(() => room.setLayer('carol', 'bob', 'x')).toThrow(expect.objectContaining({ code: 'bad-request' }));
+    expect(() => room.setLayer('carol', 'bob', 'q', 'nope')).toThrow(expect.objectContaining({ code: 'not-found' }));
+    await carol.answer(1);
+    await carol.answer(2);
+    expect(room.layers('carol', 'bob')).toEqual([expect.objectContaining({ mid: 'v0', target: 'f' })]);
+    await until(() => room.layers('carol', 'bob')[0]?.current === 'f', 10_000, "bob's f layer at carol");
+    await grows(carol, ssrcFor(carol, 'bob'), 'bob at carol');
+    room.setLayer('carol', 'bob', 'q', 'v0');
+    await until(() => room.layers('carol', 'bob')[0]?.current === 'q', 10_000, "bob's q layer at carol");
+  });
 });
