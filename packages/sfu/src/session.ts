@@ -31,6 +31,9 @@ export interface SessionSignals {
   closed(): void;
 }
 
+/** How long an offer waits for its answer before the session is given up (`signals.closed`). */
+export const ANSWER_TIMEOUT_MS = 20_000;
+
 interface Section {
   publisher: string;
   track: PublishedTrack;
@@ -48,8 +51,8 @@ export class SubscriberSession implements Feed {
    */
   private readonly wanted = new Map<string, { publication: Publication; layer: string | undefined | null; trackLayers: Map<string, string | null> }>();
   private readonly sections = new Map<PublishedTrack, Section>();
-  /** The offer waiting for its answer: its sections' MIDs in order. */
-  private outstanding: { mids: string[] } | undefined;
+  /** The offer waiting for its answer: its sections' MIDs in order, and the timer that gives up on it. */
+  private outstanding: { mids: string[]; timer: NodeJS.Timeout } | undefined;
   /** Creating an offer or applying an answer. */
   private busy = false;
   /** Something changed since the last offer was made. */
@@ -60,6 +63,7 @@ export class SubscriberSession implements Feed {
     readonly peer: string,
     readonly transport: SubscriberTransport,
     private readonly signals: SessionSignals,
+    private readonly answerTimeoutMs = ANSWER_TIMEOUT_MS,
   ) {}
 
   /** Publishers subscribed to. */
@@ -148,6 +152,7 @@ export class SubscriberSession implements Feed {
     if (mids.join(' ') !== outstanding.mids.join(' ')) {
       throw new SfuError('bad-request', `the answer's sections (${mids.join(', ') || 'none'}) are not those of the outstanding offer (${outstanding.mids.join(', ')})`);
     }
+    clearTimeout(outstanding.timer);
     this.busy = true;
     try {
       await this.transport.acceptAnswer(sdp, (candidates) => this.signals.candidates(candidates));
@@ -156,6 +161,7 @@ export class SubscriberSession implements Feed {
       if (this.closed) return;
       // Applied, but never connected: the session is no use; the member is told to start over.
       if (err instanceof SfuError && err.code === 'timeout') return this.transportClosed();
+      outstanding.timer = this.giveUpAfter();
       throw err;
     } finally {
       this.busy = false;
@@ -173,6 +179,7 @@ export class SubscriberSession implements Feed {
   /** Stops forwarding and closes the transport; `signals.closed` is not called. */
   close(): void {
     this.closed = true;
+    clearTimeout(this.outstanding?.timer);
     this.stopForwarding(() => true);
     for (const { publication } of this.wanted.values()) publication.feeds.delete(this);
     this.wanted.clear();
@@ -184,6 +191,12 @@ export class SubscriberSession implements Feed {
     if (this.closed) return;
     this.close();
     this.signals.closed();
+  }
+
+  private giveUpAfter(): NodeJS.Timeout {
+    const timer = setTimeout(() => this.transportClosed(), this.answerTimeoutMs);
+    timer.unref();
+    return timer;
   }
 
   private stopForwarding(which: (s: Section) => boolean): void {
@@ -212,7 +225,8 @@ export class SubscriberSession implements Feed {
     }
     if (sdp === undefined) return this.transportClosed();
     if (this.closed) return;
-    this.outstanding = { mids: sectionMids(sdp) };
+    // A member that never answers must not hold the transport and every later change forever.
+    this.outstanding = { mids: sectionMids(sdp), timer: this.giveUpAfter() };
     const tracks = [...this.sections.values()].map((s) => ({ mid: s.out.mid, publisher: s.publisher, kind: s.track.offered.kind, trackMid: s.track.offered.mid }));
     tracks.sort((a, b) => Number(a.mid) - Number(b.mid) || a.mid.localeCompare(b.mid));
     this.signals.offer({ sdp, tracks });

@@ -193,4 +193,25 @@ describe('subscriber sessions', () => {
     room.setLayer('carol', 'bob', 'q', 'v0');
     await until(() => room.layers('carol', 'bob')[0]?.current === 'q', 10_000, "bob's q layer at carol");
   });
+
+  it('a member that never answers an offer: the session is given up after the answer timeout and the member told; one that answers keeps it', async () => {
+    const sfu = new Sfu({ answerTimeoutMs: 600 });
+    cleanups.push(() => sfu.close());
+    const room = sfu.room('r');
+    await publish(room, 'alice', 0x1111_0000);
+    const silent = testSubscriber(room, 'silent', { auto: false });
+    cleanups.push(() => silent.peer.close());
+    const prompt = testSubscriber(room, 'prompt');
+    cleanups.push(() => prompt.peer.close());
+    await room.subscribe('silent', 'alice', silent.signals);
+    await room.subscribe('prompt', 'alice', prompt.signals);
+    await silent.offer(1);
+    await until(() => silent.closed === 1, 5_000, 'the silent session given up');
+    await grows(prompt, ssrcFor(prompt, 'alice'), 'alice at the prompt subscriber');
+    await new Promise((r) => setTimeout(r, 800));
+    expect(prompt.closed).toBe(0);
+    expect(room.sessionCount()).toBe(1);
+    expect(sfu.engine.counts().subscribers).toBe(1);
+    await expect(room.acceptAnswer('silent', await silent.peer.answer(silent.offers[0]!.sdp))).rejects.toMatchObject({ code: 'not-found' });
+  });
 });
