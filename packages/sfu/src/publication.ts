@@ -116,8 +116,8 @@ export class Publication {
   }
 }
 
-/** The sink of one published track toward one outgoing track, starting on layer `initial` (RID; undefined without simulcast). */
-export function sinkFor(track: PublishedTrack, out: OutgoingTrack, initial: string | undefined): Sink {
+/** The sink of one published track toward one outgoing track, starting on layer `initial` (RID; undefined without simulcast; null paused). */
+export function sinkFor(track: PublishedTrack, out: OutgoingTrack, initial: string | undefined | null): Sink {
   const rewriter = new RtpRewriter({ ssrc: out.ssrc, payloadType: out.codec.payloadType, clockRate: out.codec.clockRate });
   const forwarder = new LayerForwarder(track.mimeType!, rewriter, (rid) => track.requestKeyframe(rid), initial);
   out.onKeyframeRequest(() => forwarder.keyframeLost());

@@ -15,7 +15,7 @@ import { SfuError, type Engine, type ViewerTransport } from './engine.js';
 import type { AudioLevel } from './audio-level.js';
 import { attach, Publication, sinkFor, type Feed, type PublishedTrack, type Sink } from './publication.js';
 import { describeOffer, type OfferedTrack } from './sdp.js';
-import { SubscriberSession, type SessionSignals } from './session.js';
+import { ANSWER_TIMEOUT_MS, SubscriberSession, type SessionSignals } from './session.js';
 import { ActiveSpeakerDetector, type SpeakerOptions } from './speaker.js';
 import { waitUntil } from './wait.js';
 
@@ -81,6 +81,8 @@ export class Room {
     readonly name: string,
     private readonly engine: Engine,
     speakerOptions: SpeakerOptions = {},
+    /** How long a subscriber session's offer waits for its answer before the session is given up. */
+    private readonly answerTimeoutMs = ANSWER_TIMEOUT_MS,
   ) {
     this.speakers = new ActiveSpeakerDetector(speakerOptions);
   }
@@ -190,7 +192,7 @@ export class Room {
     let session = this.sessions.get(peer);
     if (!session) {
       const transport = this.engine.createSubscriberTransport();
-      const created = new SubscriberSession(peer, transport, signals);
+      const created = new SubscriberSession(peer, transport, signals, this.answerTimeoutMs);
       transport.onClose(() => {
         if (this.sessions.get(peer) === created) this.sessions.delete(peer);
         created.transportClosed();

@@ -242,6 +242,8 @@ export class SfuService {
           if (layer !== undefined && typeof layer !== 'string') throw new SfuError('bad-request', `${type}: "layer" must be a RID`);
           // The session's offers (this one's and every later renegotiation's) come through these signals.
           await room.subscribe(from, publisher, this.#sessionSignals(roomName, from), layer === undefined ? {} : { layer });
+          // It may have left while the publisher's tracks were awaited: no session outlives its member.
+          if (!this.#rooms.get(roomName)?.has(from)) room.leave(from);
           return;
         }
         case SFU_SIGNALS.answer:

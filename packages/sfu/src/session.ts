@@ -31,6 +31,9 @@ export interface SessionSignals {
   closed(): void;
 }
 
+/** How long an offer waits for its answer before the session is given up (`signals.closed`). */
+export const ANSWER_TIMEOUT_MS = 20_000;
+
 interface Section {
   publisher: string;
   track: PublishedTrack;
@@ -41,11 +44,15 @@ interface Section {
 }
 
 export class SubscriberSession implements Feed {
-  /** Subscribed publications by publisher, with the layer (RID) their simulcast video starts on. */
-  private readonly wanted = new Map<string, { publication: Publication; layer: string | undefined }>();
+  /**
+   * Subscribed publications by publisher, with the layer (RID, or null: paused) their simulcast
+   * video is to get: `layer` for every video track, `trackLayers` for one by its MID. Sections
+   * made later (a track that becomes ready, an offer that waited) start on it.
+   */
+  private readonly wanted = new Map<string, { publication: Publication; layer: string | undefined | null; trackLayers: Map<string, string | null> }>();
   private readonly sections = new Map<PublishedTrack, Section>();
-  /** The offer waiting for its answer: its sections' MIDs in order. */
-  private outstanding: { mids: string[] } | undefined;
+  /** The offer waiting for its answer: its sections' MIDs in order, and the timer that gives up on it. */
+  private outstanding: { mids: string[]; timer: NodeJS.Timeout } | undefined;
   /** Creating an offer or applying an answer. */
   private busy = false;
   /** Something changed since the last offer was made. */
@@ -56,6 +63,7 @@ export class SubscriberSession implements Feed {
     readonly peer: string,
     readonly transport: SubscriberTransport,
     private readonly signals: SessionSignals,
+    private readonly answerTimeoutMs = ANSWER_TIMEOUT_MS,
   ) {}
 
   /** Publishers subscribed to. */
@@ -78,14 +86,11 @@ export class SubscriberSession implements Feed {
     }
     const existing = this.wanted.get(publication.peer);
     if (existing?.publication === publication) {
-      if (layer !== undefined) {
-        existing.layer = layer;
-        this.setLayer(publication.peer, layer);
-      }
+      if (layer !== undefined) this.setLayer(publication.peer, layer);
       return;
     }
     existing?.publication.feeds.delete(this);
-    this.wanted.set(publication.peer, { publication, layer });
+    this.wanted.set(publication.peer, { publication, layer, trackLayers: new Map() });
     publication.feeds.add(this);
     this.request();
   }
@@ -109,15 +114,23 @@ export class SubscriberSession implements Feed {
 
   /** Switches the video of `publisher` (one track by its MID, or all) to `rid` on its next keyframe; null pauses. */
   setLayer(publisher: string, rid: string | null, trackMid?: string): void {
-    if (!this.wanted.has(publisher)) throw new SfuError('not-found', `${this.peer} has no subscription to ${publisher}`);
-    const sections = [...this.sections.values()].filter((s) => s.publisher === publisher && s.track.offered.kind === 'video' && (trackMid === undefined || s.track.offered.mid === trackMid));
-    if (trackMid !== undefined && sections.length === 0) throw new SfuError('not-found', `${publisher} sends no video track ${trackMid} to ${this.peer}`);
-    for (const { track, sink } of sections) {
-      if (track.offered.rids.length === 0) continue;
-      if (rid !== null && !track.offered.rids.includes(rid)) {
+    const entry = this.wanted.get(publisher);
+    if (!entry) throw new SfuError('not-found', `${this.peer} has no subscription to ${publisher}`);
+    const tracks = [...entry.publication.tracks.values()].filter((t) => t.offered.kind === 'video' && (trackMid === undefined || t.offered.mid === trackMid));
+    if (trackMid !== undefined && tracks.length === 0) throw new SfuError('not-found', `${publisher} sends no video track ${trackMid}`);
+    for (const track of tracks) {
+      if (rid !== null && track.offered.rids.length > 0 && !track.offered.rids.includes(rid)) {
         throw new SfuError('bad-request', `layer ${rid} is not one of ${track.offered.rids.join(', ')}`);
       }
-      sink.forwarder.setTarget(rid);
+    }
+    if (trackMid === undefined) {
+      entry.layer = rid;
+      entry.trackLayers.clear();
+    } else {
+      entry.trackLayers.set(trackMid, rid);
+    }
+    for (const { track, sink } of this.sections.values()) {
+      if (tracks.includes(track) && track.offered.rids.length > 0) sink.forwarder.setTarget(rid);
     }
   }
 
@@ -139,12 +152,16 @@ export class SubscriberSession implements Feed {
     if (mids.join(' ') !== outstanding.mids.join(' ')) {
       throw new SfuError('bad-request', `the answer's sections (${mids.join(', ') || 'none'}) are not those of the outstanding offer (${outstanding.mids.join(', ')})`);
     }
+    clearTimeout(outstanding.timer);
     this.busy = true;
     try {
       await this.transport.acceptAnswer(sdp, (candidates) => this.signals.candidates(candidates));
     } catch (err) {
       // A transport that failed meanwhile was reported by signals.closed: nothing more to say.
       if (this.closed) return;
+      // Applied, but never connected: the session is no use; the member is told to start over.
+      if (err instanceof SfuError && err.code === 'timeout') return this.transportClosed();
+      outstanding.timer = this.giveUpAfter();
       throw err;
     } finally {
       this.busy = false;
@@ -162,6 +179,7 @@ export class SubscriberSession implements Feed {
   /** Stops forwarding and closes the transport; `signals.closed` is not called. */
   close(): void {
     this.closed = true;
+    clearTimeout(this.outstanding?.timer);
     this.stopForwarding(() => true);
     for (const { publication } of this.wanted.values()) publication.feeds.delete(this);
     this.wanted.clear();
@@ -173,6 +191,12 @@ export class SubscriberSession implements Feed {
     if (this.closed) return;
     this.close();
     this.signals.closed();
+  }
+
+  private giveUpAfter(): NodeJS.Timeout {
+    const timer = setTimeout(() => this.transportClosed(), this.answerTimeoutMs);
+    timer.unref();
+    return timer;
   }
 
   private stopForwarding(which: (s: Section) => boolean): void {
@@ -201,7 +225,8 @@ export class SubscriberSession implements Feed {
     }
     if (sdp === undefined) return this.transportClosed();
     if (this.closed) return;
-    this.outstanding = { mids: sectionMids(sdp) };
+    // A member that never answers must not hold the transport and every later change forever.
+    this.outstanding = { mids: sectionMids(sdp), timer: this.giveUpAfter() };
     const tracks = [...this.sections.values()].map((s) => ({ mid: s.out.mid, publisher: s.publisher, kind: s.track.offered.kind, trackMid: s.track.offered.mid }));
     tracks.sort((a, b) => Number(a.mid) - Number(b.mid) || a.mid.localeCompare(b.mid));
     this.signals.offer({ sdp, tracks });
@@ -218,12 +243,13 @@ export class SubscriberSession implements Feed {
       this.sections.delete(track);
       changed = true;
     }
-    for (const { publication, layer } of this.wanted.values()) {
+    for (const { publication, layer, trackLayers } of this.wanted.values()) {
       for (const track of publication.tracks.values()) {
         if (this.sections.has(track) || !track.ready) continue;
         const out = this.transport.addTrack(track.mimeType!);
         const rids = track.offered.rids;
-        const initial = rids.length === 0 ? undefined : layer !== undefined && rids.includes(layer) ? layer : rids[0];
+        const wantedLayer = trackLayers.has(track.offered.mid) ? trackLayers.get(track.offered.mid) : layer;
+        const initial = rids.length === 0 ? undefined : wantedLayer === null ? null : wantedLayer !== undefined && rids.includes(wantedLayer) ? wantedLayer : rids[0];
         this.sections.set(track, { publisher: publication.peer, track, out, sink: sinkFor(track, out, initial), attached: false });
         changed = true;
       }

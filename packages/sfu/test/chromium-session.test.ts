@@ -3,7 +3,8 @@
  * §15.4): it answers every offer of the SFU and decodes video from two publishers added one
  * after the other, then a second video track one of them adds by renegotiating its own
  * publication (a screen share, say), and keeps decoding the rest when a publisher leaves; a
- * later publisher's tracks reuse the sections the leaver freed.
+ * later publisher's tracks reuse the sections the leaver freed; the re-published track's
+ * end (its transceiver stopped) takes its section out too.
  * Each offer's `tracks` tell which section carries whose track; the engine holds one
  * subscriber transport throughout, and nothing once everyone has left.
  */
@@ -111,6 +112,16 @@ describe('a Chromium subscriber session through the SFU (one RTCPeerConnection, 
       await decoding([daveVideo!, ...bobVideos], "dave's video in alice's old section, and bob's");
       const ontrack = await carolPage.call<{ mid: string; kind: string }[]>('sfuTest.ontrack');
       expect(ontrack.filter((t) => aliceMids.includes(t.mid))).toHaveLength(4); // twice each: alice's, then dave's
+
+      // bob stops his second video (re-publishing with its section at port 0): carol's session drops it.
+      const stopped = await room.publish('bob', await bobPage.call<string>('sfuTest.stopLastVideo()'));
+      await bobPage.call(`sfuTest.acceptAnswer(${JSON.stringify(stopped)})`);
+      expect(room.published().find((p) => p.publisher === 'bob')!.tracks.filter((t) => t.kind === 'video')).toHaveLength(1);
+      await until(async () => carol.answered, (n) => n === 6, "the answer to the offer without bob's second video");
+      const sixth = carol.offers[5]!;
+      expect(sixth.tracks.filter((t) => t.publisher === 'bob' && t.kind === 'video').map((t) => t.trackMid)).toEqual([carol.offers[1]!.tracks.find((t) => t.publisher === 'bob' && t.kind === 'video')!.trackMid]);
+      await decoding([daveVideo!, bobVideos[0]!], "dave's and bob's first video after bob's second ended");
+
       expect(carol.errors).toEqual([]);
       expect(sfu.engine.counts().subscribers).toBe(1);
       console.log(`carol: ${carol.offers.length} offers on one connection; ontrack ${JSON.stringify(ontrack)}`);

@@ -73,7 +73,7 @@ describe.each(subscriberEngines)('subscriber engine %s', (_name, make) => {
     expect(engine.subscriberCount()).toBe(0);
   });
 
-  it('renegotiates: tracks added to a connected transport send after the next answer, a removed one stops and its section is inactive, then reused', async () => {
+  it('renegotiates: tracks added to a connected transport send after the next answer, a removed one stops and its section is inactive, then reused (RTP and PLI)', async () => {
     const engine = make();
     cleanups.push(() => engine.close());
     const transport = engine.createSubscriberTransport();
@@ -116,6 +116,17 @@ describe.each(subscriberEngines)('subscriber engine %s', (_name, make) => {
     expect(offer4.split('\r\n').filter((l) => l.startsWith('m=')).length).toBe(4);
     await pump([third]);
     await waitUntil(() => (peer.received.get(third.ssrc) ?? 0) >= 10, 'RTP on the reused section');
+    // PLI on the reused section reaches the new track, not the one removed from it.
+    let thirdAsked = 0;
+    let firstAsked = 0;
+    third.onKeyframeRequest(() => thirdAsked++);
+    first.onKeyframeRequest(() => firstAsked++);
+    await waitUntil(() => {
+      third.send(rtp({ ssrc: third.ssrc, seq: 100, ts: 0, pt: third.codec.payloadType, payload: vp8Key() }));
+      peer.requestKeyframes();
+      return thirdAsked > 0;
+    }, 'the PLI on the reused section');
+    expect(firstAsked).toBe(0);
     transport.close();
     expect(engine.subscriberCount()).toBe(0);
   });

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Sfu, type Room } from '../src/index.js';
 import { rtp, vp8Key } from '@pinhole/test-kit/rtp';
-import { publishingPeer, ssrcOfSection } from '@pinhole/test-kit/media-peer';
+import { publishingPeer, simulcastPeer, ssrcOfSection } from '@pinhole/test-kit/media-peer';
 import { until } from '@pinhole/test-kit/wait';
 import { testSubscriber, type TestSubscriber } from './support/session.js';
 
@@ -136,5 +136,82 @@ describe('subscriber sessions', () => {
     await grows(carol, ssrcFor(carol, 'bob'), 'bob at carol');
     await grows(carol, ssrcFor(carol, 'alice'), 'alice at carol');
     expect(sfu.engine.counts().subscribers).toBe(1);
+  });
+
+  it('a subscriber whose answer is applied but whose end is gone: the session closes and the member is told to subscribe again', async () => {
+    const sfu = new Sfu();
+    cleanups.push(() => sfu.close());
+    const room = sfu.room('r');
+    await publish(room, 'alice', 0x1111_0000);
+    const carol = testSubscriber(room, 'carol', { auto: false });
+    await room.subscribe('carol', 'alice', carol.signals);
+    const answer = await carol.peer.answer((await carol.offer(1)).sdp);
+    carol.peer.close(); // gone before the SFU can reach it
+    const started = Date.now();
+    await room.acceptAnswer('carol', answer); // resolves: the failure is the session's, told through signals.closed
+    await until(() => carol.closed === 1, 30_000, 'signals.closed');
+    console.log(`session of a vanished subscriber closed after ${Date.now() - started} ms`);
+    expect(room.sessionCount()).toBe(0);
+    expect(sfu.engine.counts().subscribers).toBe(0);
+    // Subscribing again makes a new session with a first offer (candidates held back again).
+    const again = testSubscriber(room, 'carol');
+    cleanups.push(() => again.peer.close());
+    await room.subscribe('carol', 'alice', again.signals);
+    await again.offer(1);
+    await grows(again, ssrcFor(again, 'alice'), 'alice at carol again');
+    expect(again.candidates).toHaveLength(1);
+  }, 60_000);
+
+  it('a layer asked for while the publisher\'s sections wait for an offer is where they start; trackMid picks one video track', async () => {
+    const sfu = new Sfu();
+    cleanups.push(() => sfu.close());
+    const room = sfu.room('r');
+    await publish(room, 'alice', 0x1111_0000);
+    const bob = await simulcastPeer(['q', 'f']);
+    cleanups.push(() => bob.close());
+    await bob.accept(await room.publish('bob', bob.offer));
+    let seq = 0;
+    const timer = setInterval(() => {
+      bob.send('q', seq);
+      bob.send('f', seq++);
+    }, 10);
+    cleanups.push(() => clearInterval(timer));
+
+    const carol = testSubscriber(room, 'carol', { auto: false });
+    cleanups.push(() => carol.peer.close());
+    await room.subscribe('carol', 'alice', carol.signals);
+    await carol.offer(1); // outstanding: bob's section is not made yet
+    await room.subscribe('carol', 'bob', carol.signals);
+    room.setLayer('carol', 'bob', 'f');
+    expect(() => room.setLayer('carol', 'bob', 'x')).toThrow(expect.objectContaining({ code: 'bad-request' }));
+    expect(() => room.setLayer('carol', 'bob', 'q', 'nope')).toThrow(expect.objectContaining({ code: 'not-found' }));
+    await carol.answer(1);
+    await carol.answer(2);
+    expect(room.layers('carol', 'bob')).toEqual([expect.objectContaining({ mid: 'v0', target: 'f' })]);
+    await until(() => room.layers('carol', 'bob')[0]?.current === 'f', 10_000, "bob's f layer at carol");
+    await grows(carol, ssrcFor(carol, 'bob'), 'bob at carol');
+    room.setLayer('carol', 'bob', 'q', 'v0');
+    await until(() => room.layers('carol', 'bob')[0]?.current === 'q', 10_000, "bob's q layer at carol");
+  });
+
+  it('a member that never answers an offer: the session is given up after the answer timeout and the member told; one that answers keeps it', async () => {
+    const sfu = new Sfu({ answerTimeoutMs: 600 });
+    cleanups.push(() => sfu.close());
+    const room = sfu.room('r');
+    await publish(room, 'alice', 0x1111_0000);
+    const silent = testSubscriber(room, 'silent', { auto: false });
+    cleanups.push(() => silent.peer.close());
+    const prompt = testSubscriber(room, 'prompt');
+    cleanups.push(() => prompt.peer.close());
+    await room.subscribe('silent', 'alice', silent.signals);
+    await room.subscribe('prompt', 'alice', prompt.signals);
+    await silent.offer(1);
+    await until(() => silent.closed === 1, 5_000, 'the silent session given up');
+    await grows(prompt, ssrcFor(prompt, 'alice'), 'alice at the prompt subscriber');
+    await new Promise((r) => setTimeout(r, 800));
+    expect(prompt.closed).toBe(0);
+    expect(room.sessionCount()).toBe(1);
+    expect(sfu.engine.counts().subscribers).toBe(1);
+    await expect(room.acceptAnswer('silent', await silent.peer.answer(silent.offers[0]!.sdp))).rejects.toMatchObject({ code: 'not-found' });
   });
 });

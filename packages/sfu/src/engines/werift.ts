@@ -26,6 +26,7 @@ import {
   type PublisherTransport,
   type ViewerEngine,
 } from '../engine.js';
+import { rejectStoppedSections } from '../sdp.js';
 import { nextId } from './common.js';
 import { guardWeriftRtpParser } from './werift-guard.js';
 
@@ -113,7 +114,7 @@ export class WeriftPublisher implements PublisherTransport {
       throw new SfuError('bad-sdp', 'publisher offer has no audio or video');
     }
     await this.pc.setLocalDescription(await this.pc.createAnswer());
-    return completeLocal(this.pc);
+    return rejectStoppedSections(offerSdp, await completeLocal(this.pc));
   }
 
   async addRemoteCandidate({ candidate, sdpMid }: { candidate: string; sdpMid?: string }): Promise<void> {

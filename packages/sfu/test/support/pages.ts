@@ -47,6 +47,14 @@ window.sfuTest = {
     await gathered(this.pc);
     return this.pc.localDescription.sdp;
   },
+  /** Publisher renegotiation: stops the last video transceiver (its section goes to port 0); returns the new offer. */
+  async stopLastVideo() {
+    const t = this.pc.getTransceivers().filter((t) => !t.stopped && t.sender.track?.kind === 'video').at(-1);
+    t.stop();
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    await gathered(this.pc);
+    return this.pc.localDescription.sdp;
+  },
   /** A subscriber session: one RTCPeerConnection answering every offer of the SFU. */
   async answerSession(sdp) {
     if (!this.pc) {

@@ -44,7 +44,11 @@ export function testSubscriber(room: Room, name: string, { auto = true }: { auto
       },
       candidates: (candidates) => {
         s.candidates.push(candidates);
-        peer.addCandidates(candidates);
+        try {
+          peer.addCandidates(candidates);
+        } catch (err) {
+          s.errors.push(err); // a peer the test closed
+        }
       },
       closed: () => void s.closed++,
     },
