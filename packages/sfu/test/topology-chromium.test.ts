@@ -48,6 +48,7 @@ async function participant(url: string, name: string, token?: string): Promise<P
   cleanup.push(() => context.close());
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[${name}] ${err.message}`));
+  page.on('console', (m) => process.env['TOPOLOGY_DEBUG'] && console.log(`[${name}] ${m.text()}`));
   await page.goto(server.url);
   await page.waitForFunction('window.pinhole !== undefined');
   await page.evaluate(`pinhole.open(${JSON.stringify(url)}, ${JSON.stringify(name)}, 'auto', ${JSON.stringify(token ?? '')})`);
@@ -132,7 +133,7 @@ describe('a room moves between mesh and SFU as it grows and shrinks', () => {
     const timeline: string[] = [];
     const watcher = setInterval(() => {
       void Promise.all(pages.map(state)).then((all) => {
-        const line = all.map((s) => `${s.mode}/${s.sfuId === before ? 'old' : s.sfuId ? 'new' : '-'}/${Object.values(s.videos).map((v) => `${v.via}${v.sinceLastMs < 500 ? '+' : '-'}`).join(',')}`).join(' ');
+        const line = all.map((s) => `[${(s as unknown as { mesh: string }).mesh}] ${s.mode}/${s.sfuId === before ? 'old' : s.sfuId ? 'new' : '-'}/${Object.values(s.videos).map((v) => `${v.via}${v.sinceLastMs < 500 ? '+' : '-'}`).join(',')}`).join(' ');
         if (timeline.at(-1)?.endsWith(line) !== true) timeline.push(`${Date.now() - killedAt} ms ${line}`);
       }, () => undefined);
     }, 500);

@@ -46,6 +46,17 @@ export class SfuSubscriber {
     return new Set([...this.#sections.values()].map((s) => s.publisher));
   }
 
+  /** Bytes of media received so far (all sections), while connected; undefined otherwise. */
+  async inboundBytes(): Promise<number | undefined> {
+    const pc = this.#pc;
+    if (!pc || pc.connectionState !== 'connected') return undefined;
+    let bytes = 0;
+    (await pc.getStats()).forEach((s: { type?: string; bytesReceived?: number }) => {
+      if (s.type === 'inbound-rtp') bytes += s.bytesReceived ?? 0;
+    });
+    return bytes;
+  }
+
   /** The mids of `publisher`'s sections in the current offer. */
   mids(publisher: string): Set<string> {
     return new Set([...this.#sections.values()].filter((s) => s.publisher === publisher).map((s) => s.mid));

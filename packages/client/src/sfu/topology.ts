@@ -90,6 +90,10 @@ export class Topology {
   /** Date.now() before which the SFU is not used (its connections broke). */
   #unhealthyUntil = 0;
   #badSince: number | undefined;
+  /** Bytes received through the SFU at the last health check. */
+  #lastInbound: number | undefined;
+  /** One health check loop per stay in the SFU mode. */
+  #healthEpoch = 0;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #closed = false;
@@ -230,15 +234,20 @@ export class Topology {
   }
 
   /**
-   * While media goes through the SFU: connections to it that stay disconnected or failed for
-   * SFU_UNHEALTHY_MS (the SFU died, and its member lingers in the room until the hub's grace
+   * While media goes through the SFU: connections to it that stay disconnected or failed, or
+   * media from it that stops while others publish, for SFU_UNHEALTHY_MS (the SFU died, and its member lingers in the room until the hub's grace
    * ends) send the media back to the mesh, and the SFU is tried again SFU_UNHEALTHY_RETRY_MS later.
    */
-  #checkHealth(): void {
-    if (this.#mode !== 'sfu') return;
+  async #checkHealth(epoch: number): Promise<void> {
+    if (this.#mode !== 'sfu' || epoch !== this.#healthEpoch) return;
     const bad = (state: RTCPeerConnectionState): boolean => state === 'disconnected' || state === 'failed';
+    // A dead SFU shows first as media that stops (ICE takes longer to call it disconnected).
+    const inbound = this.#publications.size > 0 ? await this.#subscriber.inboundBytes() : undefined;
+    if (this.#mode !== 'sfu' || epoch !== this.#healthEpoch) return;
+    const stalled = inbound !== undefined && inbound > 0 && inbound === this.#lastInbound;
+    this.#lastInbound = inbound;
     const now = Date.now();
-    if (bad(this.#publisher?.state ?? 'new') || bad(this.#subscriber.state)) this.#badSince ??= now;
+    if (stalled || bad(this.#publisher?.state ?? 'new') || bad(this.#subscriber.state)) this.#badSince ??= now;
     else this.#badSince = undefined;
     if (this.#badSince !== undefined && now - this.#badSince >= (this.options.unhealthyMs ?? SFU_UNHEALTHY_MS)) {
       this.#badSince = undefined;
@@ -254,14 +263,16 @@ export class Topology {
       }, retryMs);
       return;
     }
-    this.#later(() => this.#checkHealth(), 1_000);
+    this.#later(() => void this.#checkHealth(epoch), 1_000);
   }
 
   #enterSfu(): void {
     this.#mode = 'sfu';
     this.host.changed('sfu');
     this.#badSince = undefined;
-    this.#later(() => this.#checkHealth(), 1_000);
+    this.#lastInbound = undefined;
+    const epoch = ++this.#healthEpoch;
+    this.#later(() => void this.#checkHealth(epoch), 1_000);
     void this.#publisher?.publish();
     this.#clear('grace');
     // Each member that receives us through the SFU says so (received()) and loses our mesh

@@ -53,8 +53,12 @@ const api = {
     media = new LocalMedia({ mediaDevices: navigator.mediaDevices });
     await media.start({ audio: true, video: { width: 640, height: 480 } });
     room = await session.join('topology', { name }, { media, topology });
-    room.on('topology', ({ mode }) => modes.push(mode));
+    room.on('topology', ({ mode }) => {
+      modes.push(mode);
+      console.log(`${name}: topology ${mode} at ${Math.round(performance.now())}`);
+    });
     room.on('track', ({ peer, track, streams }) => {
+      console.log(`${name}: track ${track.kind} from ${String(peer.meta['name'])} muted=${track.muted} at ${Math.round(performance.now())}`);
       if (track.kind !== 'video') return;
       const w = watch(peer.id, String(peer.meta['name']));
       w.via = room!.sfuConnection?.getReceivers().some((r) => r.track === track) ? 'sfu' : 'mesh';
@@ -77,6 +81,7 @@ const api = {
       modes,
       sfu: room?.sfu !== undefined,
       sfuId: room?.sfu,
+      mesh: [...(room?.peers.values() ?? [])].map((p) => `${p.connection?.connectionState}:${p.connection?.pc.signalingState}:s${p.connection?.pc.getSenders().filter((x) => x.track).length}:r${p.connection?.pc.getTransceivers().filter((t) => t.currentDirection === 'recvonly' || t.currentDirection === 'sendrecv').length}`).join(' '),
       /** Mesh senders that carry a track (0 once media goes through the SFU). */
       meshSenders: [...(room?.peers.values() ?? [])].reduce((n, p) => n + (p.connection?.pc.getSenders().filter((s) => s.track).length ?? 0), 0),
       videos: Object.fromEntries(
