@@ -10,7 +10,7 @@ import { HubSignaler, nodePlatform, type Json } from '@pinhole/node';
 import type { PeerInfo } from '@pinhole/protocol';
 import { Sfu, SfuService } from '../src/index.js';
 import { startTestHub } from '@pinhole/test-kit/hub';
-import { publishingPeer, sessionPeer, type SessionPeer } from '@pinhole/test-kit/media-peer';
+import { publishingPeer, sessionPeer, ssrcOfSection, type SessionPeer } from '@pinhole/test-kit/media-peer';
 import { rtp, vp8Key } from '@pinhole/test-kit/rtp';
 import { TestRedis } from '@pinhole/test-kit/redis';
 import { until } from '@pinhole/test-kit/wait';
@@ -174,6 +174,58 @@ describe('SfuService on a real hub', () => {
     await bob.signaler.leave('call');
     await until(() => service.rooms.length === 0, 10_000, 'the SFU to leave the closed room');
     expect(sfu.counts()).toEqual({ rooms: 0, publishers: 0, subscribers: 0 });
+  }, 60_000);
+
+  it('one subscriber session through hub signals carries two publishers; a re-offer follows a subscribe, an unsubscribe and a publisher leaving', async () => {
+    const hub = await startTestHub();
+    cleanup.push(() => hub.close());
+    const sfu = new Sfu();
+    cleanup.push(() => sfu.close());
+    const service = new SfuService({ hub: hub.url, token: () => hub.serviceToken('sfu'), sfu });
+    cleanup.push(() => service.close());
+    await service.start();
+    const publishers: Member[] = [];
+    for (const [i, ssrc] of [0x1111_0000, 0x2222_0000].entries()) {
+      const m = await member(hub.url, 'two');
+      await until(() => m.sfu() !== undefined, 10_000, 'the SFU to join the room');
+      const peer = await publishingPeer(ssrc);
+      cleanup.push(() => peer.close());
+      m.ask({ type: 'pinhole:sfu-publish', sdp: peer.offer });
+      await peer.accept((await m.next('pinhole:sfu-answer')).sdp as string);
+      let seq = 0;
+      const pump = setInterval(() => peer.send(rtp({ ssrc, seq: seq++, ts: seq * 3000, payload: vp8Key() })), 10);
+      cleanup.push(() => clearInterval(pump));
+      publishers[i] = m;
+    }
+    const [alice, carol] = publishers as [Member, Member];
+    const bob = await member(hub.url, 'two');
+    await until(() => bob.sfu() !== undefined, 10_000, 'bob to see the SFU');
+    const { receiver, offers } = await subscribe(bob, alice.signaler.localId);
+    bob.ask({ type: 'pinhole:sfu-subscribe', publisher: carol.signaler.localId });
+    await until(() => offers.length === 2, 10_000, 'the offer with carol');
+    expect(offers[1]!.tracks).toEqual([
+      { mid: expect.any(String), publisher: alice.signaler.localId, kind: 'video', trackMid: 'v0' },
+      { mid: expect.any(String), publisher: carol.signaler.localId, kind: 'video', trackMid: 'v0' },
+    ]);
+    const ssrcOf = (offer: Record<string, Json>, publisher: string): number => {
+      const section = (offer.tracks as { mid: string; publisher: string }[]).find((t) => t.publisher === publisher)!;
+      return ssrcOfSection(offer.sdp as string, section.mid)!;
+    };
+    const carolSsrc = ssrcOf(offers[1]!, carol.signaler.localId);
+    await until(() => (receiver.received.get(carolSsrc) ?? 0) >= 20, 15_000, "carol's RTP at bob");
+    expect(sfu.counts()).toEqual({ rooms: 1, publishers: 2, subscribers: 1 });
+    expect(bob.got.filter((r) => r.data.type === 'pinhole:sfu-candidates')).toEqual([]); // only after the first answer (taken by subscribe)
+
+    bob.ask({ type: 'pinhole:sfu-unsubscribe', publisher: carol.signaler.localId });
+    await until(() => offers.length === 3, 10_000, 'the offer without carol');
+    expect((offers[2]!.tracks as { publisher: string }[]).map((t) => t.publisher)).toEqual([alice.signaler.localId]);
+    await alice.signaler.leave('two');
+    await until(() => offers.length === 4, 10_000, 'the offer without alice');
+    expect(offers[3]!.tracks).toEqual([]);
+    expect(bob.got.filter((r) => r.data.type === 'pinhole:sfu-error')).toEqual([]);
+    expect(sfu.counts()).toEqual({ rooms: 1, publishers: 1, subscribers: 1 });
+    await bob.signaler.leave('two');
+    await until(() => sfu.counts().subscribers === 0, 10_000, "bob's session to end with his leaving");
   }, 60_000);
 
   it('a room open before the service starts is joined (watching), and unpublish ends a publication', async () => {
