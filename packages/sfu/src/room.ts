@@ -335,10 +335,12 @@ export class Room {
   }
 
   /** Removes `publisher`'s tracks from `peer`'s session; a new offer follows (the session stays open). */
-  unsubscribe(peer: string, publisher: string): void {
+  /** Removes `publisher`'s sections from `peer`'s session; without `publisher`, ends the whole session (the client starts over). */
+  unsubscribe(peer: string, publisher?: string): void {
     const session = this.sessions.get(peer);
-    if (!session) throw new SfuError('not-found', `${peer} has no subscription to ${publisher}`);
-    session.remove(publisher);
+    if (!session) throw new SfuError('not-found', `${peer} has no ${publisher === undefined ? 'subscriber session' : `subscription to ${publisher}`}`);
+    if (publisher === undefined) this.closeSession(peer);
+    else session.remove(publisher);
   }
 
   /** Ends everything `peer` publishes, subscribes to and views. */

@@ -261,9 +261,13 @@ export class SfuService {
         case SFU_SIGNALS.unpublish:
           room.unpublish(from);
           return;
-        case SFU_SIGNALS.unsubscribe:
-          room.unsubscribe(from, text(signal, 'publisher'));
+        case SFU_SIGNALS.unsubscribe: {
+          // Without `publisher`: the whole session ends (a client whose connection broke starts over).
+          const publisher = signal.publisher;
+          if (publisher !== undefined && typeof publisher !== 'string') throw new SfuError('bad-request', `${type}: "publisher" must be a peer id`);
+          room.unsubscribe(from, publisher);
           return;
+        }
         default:
           throw new SfuError('bad-request', `unknown signal type ${JSON.stringify(type ?? null)}`);
       }

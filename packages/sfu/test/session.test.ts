@@ -107,6 +107,33 @@ describe('subscriber sessions', () => {
     expect(carol.closed).toBe(0); // leaving is not a failure to report
   });
 
+  it('an unsubscribe without a publisher ends the whole session; subscribing again starts a new one', async () => {
+    const sfu = new Sfu();
+    cleanups.push(() => sfu.close());
+    const room = sfu.room('r');
+    await publish(room, 'alice', 0x4444_0000);
+    const carol = testSubscriber(room, 'carol');
+    cleanups.push(() => carol.peer.close());
+    await room.subscribe('carol', 'alice', carol.signals);
+    await carol.offer(1);
+    await grows(carol, ssrcFor(carol, 'alice'), 'alice at carol');
+    room.unsubscribe('carol');
+    expect(room.sessionCount()).toBe(0);
+    expect(sfu.engine.counts().subscribers).toBe(0);
+    expect(carol.closed).toBe(0);
+    expect(() => room.unsubscribe('carol')).toThrow(/no subscriber session/);
+    // A new session: its first offer again (no candidates inside, they follow the answer).
+    const again = testSubscriber(room, 'carol');
+    cleanups.push(() => again.peer.close());
+    await room.subscribe('carol', 'alice', again.signals);
+    const first = await again.offer(1);
+    expect(first.sdp).not.toMatch(/a=candidate:/);
+    await grows(again, ssrcFor(again, 'alice'), 'alice at carol on the new session');
+    sfu.leave('r', 'alice');
+    sfu.leave('r', 'carol');
+    expect(sfu.counts()).toEqual({ rooms: 0, publishers: 0, subscribers: 0 });
+  });
+
   it('serializes offers: a change while an offer waits for its answer comes in one later offer; a wrong answer is refused and the session goes on', async () => {
     const sfu = new Sfu();
     cleanups.push(() => sfu.close());
