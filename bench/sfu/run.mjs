@@ -120,8 +120,12 @@ async function sfuTrial(n, viewers) {
           if (viewers) {
             rx.viewerAnswer(j, await room.view(`v${j}`, 'publisher', await rx.viewerOffer(j)));
           } else {
-            const subOffer = await room.subscribe(`s${j}`, 'publisher');
-            await room.acceptAnswer(`s${j}`, 'publisher', await rx.answerFor(j, subOffer));
+            // Each subscriber's session (one transport) with the one publisher; its offer comes through the signals.
+            const subOffer = await new Promise((resolve, reject) => {
+              const signals = { offer: (o) => resolve(o.sdp), candidates: () => undefined, closed: () => undefined };
+              room.subscribe(`s${j}`, 'publisher', signals).catch(reject);
+            });
+            await room.acceptAnswer(`s${j}`, await rx.answerFor(j, subOffer));
           }
           connected++;
         } catch (err) {

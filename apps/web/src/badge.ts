@@ -5,9 +5,9 @@
  * - server-reflexive on either side → "STUN" (a NAT was crossed with a STUN-learned address);
  * - host / peer-reflexive on both → "direct".
  */
-import type { ConnectivityReport } from '@pinhole/client';
+import type { ConnectivityReport, SfuMediaReport } from '@pinhole/client';
 
-export type PathKind = 'direct' | 'stun' | 'turn' | 'connecting';
+export type PathKind = 'direct' | 'stun' | 'turn' | 'sfu' | 'connecting';
 
 export interface Badge {
   kind: PathKind;
@@ -34,4 +34,17 @@ export function describeConnection(report: ConnectivityReport): Badge {
     return { kind: 'stun', text: `STUN ${protocol}${rtt}`, title: `media direct through a NAT (STUN address), ${local} ↔ ${remote} over ${protocol}${signaling}` };
   }
   return { kind: 'direct', text: `direct ${protocol}${rtt}`, title: `media direct, ${local} ↔ ${remote} over ${protocol}${signaling}` };
+}
+
+/**
+ * Media through the SFU: "via SFU · h · 480 kbit/s" (the layer asked for and the bitrate
+ * received), with the path to the SFU and the picture size in the tooltip.
+ */
+export function describeSfu(report: SfuMediaReport): Badge {
+  const path = describeConnection(report.path);
+  if (path.kind === 'connecting') return { kind: 'connecting', text: path.text, title: `through the SFU: ${path.title}` };
+  const layer = report.layer ?? 'paused';
+  const rate = report.video?.kbps === undefined ? '' : ` · ${report.video.kbps} kbit/s`;
+  const size = report.video?.width && report.video.height ? `, ${report.video.width}×${report.video.height}` : '';
+  return { kind: 'sfu', text: `via SFU · ${layer}${rate}`, title: `media through the SFU, layer ${layer}${size}; to the SFU: ${path.title}` };
 }

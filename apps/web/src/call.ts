@@ -5,7 +5,8 @@
  * hub (exactly once, even across reconnects); names come from the room meta.
  */
 import { connect, type Json, type LocalMedia, type NamedChannel, type RemotePeer, type Room, type Session } from '@pinhole/client';
-import { describeConnection } from './badge.js';
+import { describeConnection, describeSfu } from './badge.js';
+import { watchTileLayer } from './layers.js';
 import { Chat, type ChatWire } from './chat.js';
 import { chatPanel } from './chat-view.js';
 import { devicePickers } from './devices.js';
@@ -114,6 +115,13 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
   const mic = toggle('mic', { on: 'Mute', off: 'Unmute' }, () => setMic(!me.mic));
   const camera = toggle('camera', { on: 'Stop video', off: 'Start video' }, () => setCamera(!me.camera));
   const screen = toggle('screen', { on: 'Stop sharing', off: 'Share screen' }, () => void setScreen(!me.screen));
+  let speakerLayout = false;
+  const layout = toggle('layout', { on: 'Grid view', off: 'Speaker view' }, () => {
+    speakerLayout = !speakerLayout;
+    layout.set(speakerLayout);
+    grid.setLayout(speakerLayout ? 'speaker' : 'grid');
+  });
+  layout.set(false);
   const leave = h('button', { type: 'button', class: 'control danger', 'data-action': 'leave', onclick: () => void leaveCall() }, 'Leave');
   mic.set(me.mic);
   camera.set(me.camera);
@@ -129,7 +137,7 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
       h('div', { class: 'notices' }, bar.el, offers.el),
       grid.el,
       side.el,
-      h('nav', { class: 'controls', 'aria-label': 'Call controls' }, mic.el, camera.el, screen.el, leave),
+      h('nav', { class: 'controls', 'aria-label': 'Call controls' }, mic.el, camera.el, screen.el, layout.el, leave),
     ),
   );
   document.title = `${roomName} · Pinhole`;
@@ -149,7 +157,7 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
   let room: Room;
   try {
     session = await connect(location.origin, connectOptionsOf(switches));
-    room = await session.join(roomName, { name: options.name, client: clientId }, media ? { media } : {});
+    room = await session.join(roomName, { name: options.name, client: clientId }, { ...(media ? { media } : {}), ...(switches.topology ? { topology: switches.topology } : {}) });
   } catch (err) {
     bar.show('connecting', 'error', `Could not join: ${(err as Error).message}.`, h('button', { type: 'button', onclick: () => location.reload() }, 'Try again'));
     return;
@@ -207,6 +215,8 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
         refreshBadge(p);
       }),
     );
+    // Through the SFU, the tile's size picks the simulcast layer (a thumbnail gets the low one).
+    p.offs.push(watchTileLayer(tile.video, (rid) => room.setLayer(peer, rid)));
     room.send(peer, { ...myState() });
     refreshLists();
   }
@@ -216,6 +226,7 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
     const p = participants.get(peer.id);
     if (!p) return;
     for (const off of p.offs) off();
+    p.unwatchAudio?.();
     participants.delete(peer.id);
     grid.remove(peer.id);
     bar.hide(`media-${peer.id}`);
@@ -248,8 +259,37 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
     const p = participants.get(peer.id);
     const stream = streams[0] ?? new MediaStream([track]);
     if (!p) return;
+    // The latest track wins: after a move between mesh and SFU the new path's stream plays.
+    p.via = room.sfuConnection?.getReceivers().some((r) => r.track === track) ? 'sfu' : 'mesh';
     p.tile.setStream(stream);
-    if (track.kind === 'audio') p.offs.push(meter.watch(new MediaStream([track]), (speaking) => p.tile.setSpeaking(speaking && p.state.mic)));
+    if (track.kind === 'audio') {
+      p.unwatchAudio?.();
+      p.unwatchAudio = meter.watch(new MediaStream([track]), (speaking) => {
+        p.tile.setSpeaking(speaking && p.state.mic);
+        if (speaking && p.state.mic) grid.feature(p.peer.id);
+      });
+    }
+    refreshBadge(p);
+  });
+  // Streams that are not members (WHIP publishers through the gateway): a tile each, no chat or files.
+  const streamTiles = new Map<string, { tile: Tile; off: () => void }>();
+  room.on('stream-track', ({ stream }) => {
+    let entry = streamTiles.get(stream.id);
+    if (!entry) {
+      const tile = grid.add(new Tile(`stream-${stream.id}`, false));
+      tile.setState({ name: stream.name, mic: true, camera: true, screen: false });
+      tile.setBadge({ kind: 'sfu', text: 'WHIP stream', title: `${stream.name} publishes over WHIP, through the SFU` });
+      entry = { tile, off: watchTileLayer(tile.video, (rid) => room.setLayer(stream.id, rid)) };
+      streamTiles.set(stream.id, entry);
+    }
+    entry.tile.setStream(stream.stream);
+  });
+  room.on('stream-ended', ({ id }) => {
+    const entry = streamTiles.get(id);
+    if (!entry) return;
+    entry.off();
+    grid.remove(`stream-${id}`);
+    streamTiles.delete(id);
   });
   const onState = ({ from, data }: { from: RemotePeer | string; data: unknown }): void => {
     const p = typeof from === 'string' ? undefined : participants.get(from.id);
@@ -279,6 +319,17 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
   });
 
   function refreshBadge(p: Participant): void {
+    if (p.via === 'sfu') {
+      room.sfuReport(p.peer).then(
+        (report) => {
+          if (!report) return;
+          p.badge = describeSfu(report);
+          p.tile.setBadge(p.badge);
+        },
+        () => undefined,
+      );
+      return;
+    }
     p.peer.report().then(
       (report) => {
         p.badge = describeConnection(report);

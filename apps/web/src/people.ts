@@ -14,6 +14,10 @@ export interface Participant {
   badge: Badge | undefined;
   /** Unsubscribes everything tied to this peer. */
   offs: (() => void)[];
+  /** How its media reaches us now: peer-to-peer, or through the SFU (the room's topology). */
+  via?: 'mesh' | 'sfu';
+  /** Stops the speaking meter of its current audio track. */
+  unwatchAudio?: () => void;
 }
 
 export function peopleList(): { el: HTMLElement; render(me: TileState, others: Participant[]): void } {

@@ -1,16 +1,20 @@
 /**
  * Diagnostic URL switches: `?transport=ws|sse|poll` forces one signaling transport,
- * `?relay=1` forces TURN (iceTransportPolicy 'relay'). Unknown values are reported, not
+ * `?relay=1` forces TURN (iceTransportPolicy 'relay'), `?topology=mesh|sfu|auto` where media
+ * goes (peer-to-peer, through the SFU, or by room size: the default). Unknown values are reported, not
  * silently ignored, so a typo in a support ticket's link is visible on the page.
  */
 import type { ConnectOptions, TransportName } from '@pinhole/client';
 
 const TRANSPORT_NAMES: readonly TransportName[] = ['ws', 'sse', 'poll'];
+const TOPOLOGIES = ['mesh', 'sfu', 'auto'] as const;
 
 export interface Switches {
   /** The forced transport, when `?transport=` names one. */
   transport?: TransportName;
   relay: boolean;
+  /** Where media goes, when `?topology=` names it (the SDK's default is `auto`). */
+  topology?: (typeof TOPOLOGIES)[number];
   /** Plain-words notes about switches that were given but not understood. */
   problems: string[];
 }
@@ -28,6 +32,11 @@ export function readSwitches(search: string): Switches {
     if (relay === '1' || relay === 'true' || relay === '') switches.relay = true;
     else if (relay !== '0' && relay !== 'false') switches.problems.push(`?relay=${relay} is not 1 or 0; not forcing TURN`);
   }
+  const topology = params.get('topology');
+  if (topology !== null) {
+    if ((TOPOLOGIES as readonly string[]).includes(topology)) switches.topology = topology as Switches['topology'];
+    else switches.problems.push(`?topology=${topology} is not one of mesh, sfu or auto; choosing by room size`);
+  }
   return switches;
 }
 
@@ -43,7 +52,7 @@ export function connectOptionsOf(switches: Switches): ConnectOptions {
 export function switchesQuery(search: string): string {
   const params = new URLSearchParams(search);
   const kept = new URLSearchParams();
-  for (const key of ['transport', 'relay']) {
+  for (const key of ['transport', 'relay', 'topology']) {
     const value = params.get(key);
     if (value !== null) kept.set(key, value);
   }

@@ -70,12 +70,29 @@ export class Tile {
 }
 
 export class Grid {
-  readonly el = h('section', { class: 'grid', 'aria-label': 'Participants\u2019 video' });
+  readonly el = h('section', { class: 'grid', 'aria-label': 'Participants\u2019 video', 'data-layout': 'grid' });
   readonly #tiles = new Map<string, Tile>();
+  #featured: string | undefined;
+
+  /** `speaker`: the featured tile (the active speaker) large, the others as thumbnails. */
+  setLayout(layout: 'grid' | 'speaker'): void {
+    this.el.dataset['layout'] = layout;
+  }
+
+  /** The tile shown large in the speaker layout. */
+  feature(id: string): void {
+    if (id === this.#featured || !this.#tiles.has(id)) return;
+    this.#tiles.get(this.#featured ?? '')?.el.classList.remove('featured');
+    this.#featured = id;
+    this.#tiles.get(id)!.el.classList.add('featured');
+  }
 
   add(tile: Tile): Tile {
     this.#tiles.set(tile.id, tile);
     this.el.append(tile.el);
+    // Someone to show large until somebody speaks: the first remote tile (ours while alone).
+    const featured = this.#featured === undefined ? undefined : this.#tiles.get(this.#featured);
+    if (!featured || (featured.local && !tile.local)) this.feature(tile.id);
     this.#layout();
     return tile;
   }
@@ -87,6 +104,11 @@ export class Grid {
   remove(id: string): void {
     this.#tiles.get(id)?.el.remove();
     this.#tiles.delete(id);
+    if (this.#featured === id) {
+      this.#featured = undefined;
+      const next = [...this.#tiles.values()].find((t) => !t.local) ?? [...this.#tiles.values()][0];
+      if (next) this.feature(next.id);
+    }
     this.#layout();
   }
 

@@ -1,7 +1,8 @@
 /** The app's small pure pieces: room names, URL switches, connection badges, media errors, formatting. */
 import type { ConnectivityReport } from '@pinhole/client';
 import { describe, expect, it } from 'vitest';
-import { describeConnection } from '../src/badge.js';
+import { describeConnection, describeSfu } from '../src/badge.js';
+import { layerFor } from '../src/layers.js';
 import { formatBytes, formatEta } from '../src/dom.js';
 import { explainMediaError } from '../src/media-errors.js';
 import { cleanRoomName, joinLink, randomRoomName, roomFromPath, watchedRoomFromPath, watchLink } from '../src/rooms.js';
@@ -70,20 +71,23 @@ describe('URL switches', () => {
     ['relay', '?relay=1', { relay: true, problems: [] }, { iceTransportPolicy: 'relay' }],
     ['both', '?transport=poll&relay=true', { transport: 'poll', relay: true, problems: [] }, { transports: ['poll'], iceTransportPolicy: 'relay' }],
     ['relay=0', '?relay=0', { relay: false, problems: [] }, {}],
+    ['topology', '?topology=sfu', { relay: false, topology: 'sfu', problems: [] }, {}],
   ])('%s', (_name, search, switches, options) => {
     expect(readSwitches(search)).toEqual(switches);
     expect(connectOptionsOf(readSwitches(search))).toEqual(options);
   });
 
   it('reports switches it does not understand instead of ignoring them silently', () => {
-    expect(readSwitches('?transport=carrier-pigeon&relay=maybe').problems).toEqual([
+    expect(readSwitches('?transport=carrier-pigeon&relay=maybe&topology=star').problems).toEqual([
       '?transport=carrier-pigeon is not one of ws, sse or poll; using the normal ladder',
       '?relay=maybe is not 1 or 0; not forcing TURN',
+      '?topology=star is not one of mesh, sfu or auto; choosing by room size',
     ]);
   });
 
   it('carries only the diagnostic switches into the call URL', () => {
     expect(switchesQuery('?name=x&relay=1&transport=sse&utm=y')).toBe('?transport=sse&relay=1');
+    expect(switchesQuery('?topology=mesh&name=x')).toBe('?topology=mesh');
     expect(switchesQuery('?name=x')).toBe('');
   });
 });
@@ -119,6 +123,31 @@ describe('connection badge', () => {
 
   it('names the signaling transport in the tooltip', () => {
     expect(describeConnection(report({ transport: 'hub/poll' })).title).toContain('signaling over poll');
+  });
+
+  it('through the SFU: the layer asked for and the bitrate, the path to the SFU and the size in the tooltip', () => {
+    const video = { width: 320, height: 240, bytesReceived: 1, timestamp: 1, kbps: 480 };
+    expect(describeSfu({ path: report({}), layer: 'h', video })).toEqual({
+      kind: 'sfu',
+      text: 'via SFU · h · 480 kbit/s',
+      title: 'media through the SFU, layer h, 320×240; to the SFU: media direct, host ↔ host over udp; signaling over ws',
+    });
+    expect(describeSfu({ path: report({}), layer: null }).text).toBe('via SFU · paused');
+    expect(describeSfu({ path: report({ state: 'connecting', candidateType: {} }), layer: 'q' })).toMatchObject({ kind: 'connecting', text: 'connecting' });
+  });
+});
+
+describe('simulcast layer by tile size', () => {
+  it.each([
+    [0, true, null],
+    [160, true, 'q'],
+    [240, true, 'q'],
+    [320, true, 'h'],
+    [480, true, 'h'],
+    [481, true, 'f'],
+    [1280, false, null],
+  ] as const)('%i px wide, visible %s → %s', (width, visible, rid) => {
+    expect(layerFor(width, visible)).toBe(rid);
   });
 });
 

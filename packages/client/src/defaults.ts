@@ -200,3 +200,29 @@ export const FINISHED_IDS_KEPT = 256;
 
 /** Node has no network-change event: `os.networkInterfaces()` is compared this often. */
 export const INTERFACE_POLL_MS = 3_000;
+
+// ---------------------------------------------------------------- topology (mesh ↔ SFU, Room)
+
+/** A room stays peer-to-peer up to this many participants (us included) and moves to the SFU past it. */
+export const DEFAULT_MESH_MAX = 2;
+/** Hysteresis: a room that shrank back to `meshMax` returns to the mesh only after this long at that size. */
+export const MESH_RETURN_MS = 5_000;
+/**
+ * Make before break: after a switch, media keeps flowing the old way to each member until it
+ * says it receives us the new way (`pinhole: "media"`), and to anyone at most this long.
+ */
+export const TOPOLOGY_SWITCH_GRACE_MS = 10_000;
+/** A publication or subscription the SFU refused as `closed` (or that failed) is tried again after this long. */
+export const SFU_RETRY_MS = 1_000;
+/** Connections to the SFU disconnected or failed this long: the media goes back to the mesh… */
+export const SFU_UNHEALTHY_MS = 2_000;
+/** …and the SFU is tried again this much later (at once when another SFU joins the room). */
+export const SFU_UNHEALTHY_RETRY_MS = 20_000;
+/** The simulcast layer a new SFU subscription starts on (`q` low, `h` half, `f` full resolution). */
+export const DEFAULT_SFU_LAYER = 'h';
+/** Chromium-style simulcast: three RID layers at ¼, ½ and full resolution (docs/protocol/sfu.md §15.3). */
+export const SIMULCAST_ENCODINGS: readonly RTCRtpEncodingParameters[] = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'f', maxBitrate: 1_500_000 },
+];

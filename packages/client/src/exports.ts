@@ -2,7 +2,9 @@
 /** The one JSON type of the SDK and the wire (signals, metadata, channel messages). */
 export type { Json } from '@pinhole/protocol';
 export { Session, type ConnectOptions, type SessionEvents } from './session.js';
-export { Room, type RoomOptions, type RoomEvents } from './room.js';
+export { Room, type RoomOptions, type RoomEvents, type RoomStream } from './room.js';
+export type { TopologyMode } from './sfu/topology.js';
+export type { SfuMediaReport } from './sfu/report.js';
 export { RemotePeer, type RemotePeerEvents } from './remote-peer.js';
 export { Emitter } from './emitter.js';
 export { HubSignaler, HubError, type HubSignalerEvents } from './signaling/hub-signaler.js';

@@ -15,10 +15,12 @@ import type { FileSource } from './data/io.js';
 import type { OutgoingTransfer } from './data/outgoing.js';
 import type { IncomingTransfer } from './data/incoming.js';
 import { PeerError } from './peer/errors.js';
+import { whenFlowing } from './media/flowing.js';
 
 export type RemotePeerEvents = {
   /** The peer connection's state (connecting → connected; failed/disconnected while repairing). */
   state: RTCPeerConnectionState;
+  /** One of its tracks carries media (first packets arrived), on its connection or through the SFU. */
   track: { track: MediaStreamTrack; streams: readonly MediaStream[] };
   /** The peer opened a named channel. */
   channel: NamedChannel;
@@ -43,12 +45,17 @@ export class RemotePeer extends Emitter<RemotePeerEvents> {
     super();
     if (connection) {
       connection.on('state', (s) => this.emit('state', s));
-      connection.on('track', ({ track, streams }) => this.emit('track', { track, streams }));
+      connection.on('track', ({ track, streams }) => this.receive(track, streams));
       this.channels = new Channels(connection);
       this.channels.on('channel', (ch) => this.emit('channel', ch));
       this.files = new FileTransfers(connection, fileOptions);
       this.files.on('offer', (t) => this.emit('file', t));
     }
+  }
+
+  /** A track of this peer (on its connection, or through the SFU): the 'track' event once media flows on it. */
+  receive(track: MediaStreamTrack, streams: readonly MediaStream[]): void {
+    whenFlowing(track, () => this.emit('track', { track, streams }));
   }
 
   /** Sends a message through signaling (not the data channel). */

@@ -16,6 +16,20 @@ import type { LocalMedia } from './media/local-media.js';
 import type { FileTransferOptions } from './data/files.js';
 import type { IncomingTransfer } from './data/incoming.js';
 import { PeerError } from './peer/errors.js';
+import { capabilitiesOf } from './peer/capabilities.js';
+import { Topology, type TopologyMode } from './sfu/topology.js';
+import { asSfuMessage, isMediaNote } from './sfu/signals.js';
+import type { SfuMediaReport } from './sfu/report.js';
+import { whenFlowing } from './media/flowing.js';
+
+/** Media from a publisher that is not a member of the room (a WHIP stream through the gateway). */
+export interface RoomStream {
+  /** The publication's id (the gateway's resource id). */
+  id: string;
+  /** Its name (from the WHIP token or `?name=`), or the id. */
+  name: string;
+  stream: MediaStream;
+}
 
 export interface RoomOptions {
   /** Open a peer connection to every member (mesh). Default true. */
@@ -32,6 +46,15 @@ export interface RoomOptions {
   disconnectedTimeoutMs?: number;
   /** File transfer settings (chunk size, windows, hashing). */
   files?: FileTransferOptions;
+  /**
+   * Where media goes (docs/protocol/peer.md §12.5): `auto` (default) peer-to-peer up to
+   * `meshMax` participants and through the room's SFU past that; `sfu` through the SFU
+   * whenever the room has one; `mesh` always peer-to-peer. Data channels and files always
+   * go peer-to-peer. Needs an RTCPeerConnection that carries media (browsers).
+   */
+  topology?: 'mesh' | 'sfu' | 'auto';
+  /** Participants (us included) an `auto` room keeps peer-to-peer. Default DEFAULT_MESH_MAX (2). */
+  meshMax?: number;
 }
 
 export type RoomEvents = {
@@ -44,7 +67,14 @@ export type RoomEvents = {
   message: { from: RemotePeer | string; data: Json };
   /** A message sent to the whole room (`room.broadcast`). */
   broadcast: { from: RemotePeer | string; data: Json };
-  /** A remote media track arrived. */
+  /** A publication that is not a member's (a WHIP stream) started to play through the SFU. */
+  stream: RoomStream;
+  /** One of its tracks carries media (show the latest, as for `track`). */
+  'stream-track': { stream: RoomStream; track: MediaStreamTrack };
+  'stream-ended': { id: string };
+  /** Media moved between the mesh and the SFU (see RoomOptions.topology). */
+  topology: { mode: TopologyMode };
+  /** A remote media track carries media (on the mesh or through the SFU: show the latest one). */
   track: { peer: RemotePeer; track: MediaStreamTrack; streams: readonly MediaStream[] };
   /** A member offers a file. */
   file: { peer: RemotePeer; transfer: IncomingTransfer };
@@ -62,6 +92,8 @@ const roomsBySignaler = new WeakMap<Signaler, Room[]>();
 
 export class Room extends Emitter<RoomEvents> {
   readonly peers = new Map<string, RemotePeer>();
+  /** Media in the room from publishers that are not members (WHIP streams through the gateway), by publication id. */
+  readonly streams = new Map<string, RoomStream>();
   /** Service members by peer id (`info.service` names the kind: `"sfu"`); never in `peers`. */
   readonly services = new Map<string, PeerInfo>();
   #left = false;
@@ -75,6 +107,7 @@ export class Room extends Emitter<RoomEvents> {
    * timeout.
    */
   readonly #held = new HeldEvents();
+  readonly #topology: Topology | undefined;
 
   constructor(
     readonly signaler: Signaler,
@@ -83,6 +116,7 @@ export class Room extends Emitter<RoomEvents> {
     readonly options: RoomOptions = {},
   ) {
     super();
+    this.#topology = this.#makeTopology();
     const s = signaler;
     const open = roomsBySignaler.get(s) ?? [];
     roomsBySignaler.set(s, [...open, this]);
@@ -91,7 +125,7 @@ export class Room extends Emitter<RoomEvents> {
       s.on('peer-joined', ({ room, peer }) => this.#held.run(() => room === name && this.#add(peer))),
       s.on('peer-left', ({ room, peer, reason }) => this.#held.run(() => room === name && this.#remove(peer, reason))),
       s.on('signal', ({ room, from, data }) => this.#held.run(() => (room === name || (room === undefined && this.#takesRoomless(from))) && this.#onSignal(from, data))),
-      s.on('broadcast', ({ room, from, data }) => this.#held.run(() => room === name && this.emit('broadcast', { from: this.peers.get(from) ?? from, data }))),
+      s.on('broadcast', ({ room, from, data }) => this.#held.run(() => room === name && !this.#fromSfu(from, data) && this.emit('broadcast', { from: this.peers.get(from) ?? from, data }))),
       s.on('rejoined', ({ room, peers }) => this.#held.run(() => room === name && this.#rejoined(peers))),
     ];
   }
@@ -113,6 +147,36 @@ export class Room extends Emitter<RoomEvents> {
 
   get localId(): string {
     return this.signaler.localId;
+  }
+
+  /** Where our media goes now: `mesh` (peer-to-peer) or `sfu`. */
+  get topology(): TopologyMode {
+    return this.#topology?.mode ?? 'mesh';
+  }
+
+  /** The SFU's peer id while the room has one (the latest to join: a restarted SFU replaces the old one). */
+  get sfu(): string | undefined {
+    let latest: string | undefined;
+    for (const [id, info] of this.services) if (info.service === 'sfu') latest = id;
+    return latest;
+  }
+
+  /** Asks the SFU for `peer`'s video layer `rid` (`q` low, `h`, `f` full), or pauses it with null. */
+  setLayer(peer: string | RemotePeer, rid: string | null): void {
+    this.#topology?.setLayer(typeof peer === 'string' ? peer : peer.id, rid);
+  }
+
+  /**
+   * What we receive of `peer` through the SFU (path to the SFU, layer asked for, video size
+   * and bitrate); undefined while its media does not come through the SFU.
+   */
+  sfuReport(peer: string | RemotePeer): Promise<SfuMediaReport | undefined> {
+    return this.#topology?.report(typeof peer === 'string' ? peer : peer.id, `${this.signaler.kind}/${this.signaler.transport}`) ?? Promise.resolve(undefined);
+  }
+
+  /** Our connection to the SFU that carries what we receive through it (for stats). */
+  get sfuConnection(): RTCPeerConnection | undefined {
+    return this.#topology?.subscriberConnection;
   }
 
   /** Sends `data` to one member (delivered exactly once by the hub, even across reconnects). */
@@ -145,9 +209,58 @@ export class Room extends Emitter<RoomEvents> {
     this.#left = true;
     this.#held.drop();
     for (const off of this.#off) off();
+    this.#topology?.close();
+    this.streams.clear();
     for (const peer of this.peers.values()) peer.close();
     this.peers.clear();
     this.services.clear();
+  }
+
+  #makeTopology(): Topology | undefined {
+    const { topology = 'auto', connect, RTCPeerConnection, media, meshMax } = this.options;
+    if (topology === 'mesh' || connect === false || !RTCPeerConnection || !capabilitiesOf(RTCPeerConnection).media) return undefined;
+    const signaler = this.signaler;
+    return new Topology(
+      {
+        get localId() {
+          return signaler.localId;
+        },
+        connections: () => [...this.peers.values()].flatMap((p) => (p.connection ? [p.connection] : [])),
+        connection: (peer) => this.peers.get(peer)?.connection,
+        peerIds: () => [...this.peers.keys()],
+        participants: () => this.peers.size + 1,
+        sfu: () => this.sfu,
+        send: (to, data) => this.signaler.signal(to, data, this.name),
+        deliver: (publisher, track, stream, name) => {
+          const peer = this.peers.get(publisher);
+          if (peer) peer.receive(track, [stream]);
+          else this.#streamTrack(publisher, name ?? publisher, track, stream);
+        },
+        ended: (publisher) => {
+          if (this.streams.delete(publisher)) this.emit('stream-ended', { id: publisher });
+        },
+        changed: (mode) => this.emit('topology', { mode }),
+      },
+      {
+        topology,
+        RTCPeerConnection,
+        configuration: () => this.options.configuration?.() ?? {},
+        ...(media ? { media } : {}),
+        ...(meshMax === undefined ? {} : { meshMax }),
+      },
+    );
+  }
+
+  /** A track of a publication that is not a member's (a WHIP stream), once it flows. */
+  #streamTrack(id: string, name: string, track: MediaStreamTrack, stream: MediaStream): void {
+    whenFlowing(track, () => {
+      if (this.#left) return;
+      const known = this.streams.get(id);
+      const entry: RoomStream = { id, name, stream };
+      this.streams.set(id, entry);
+      if (!known) this.emit('stream', entry);
+      this.emit('stream-track', { stream: entry, track });
+    });
   }
 
   #add(info: PeerInfo): RemotePeer | undefined {
@@ -156,6 +269,7 @@ export class Room extends Emitter<RoomEvents> {
       if (!this.services.has(info.peer)) {
         this.services.set(info.peer, info);
         this.emit('service-joined', info);
+        this.#topology?.update();
       }
       return undefined;
     }
@@ -165,12 +279,17 @@ export class Room extends Emitter<RoomEvents> {
     const peer = new RemotePeer(this, info.peer, info.meta, connection, this.options.files);
     this.peers.set(info.peer, peer);
     peer.on('file', (transfer) => this.emit('file', { peer, transfer }));
+    peer.on('track', ({ track, streams }) => {
+      this.emit('track', { peer, track, streams });
+      this.#topology?.flowing(peer.id, track, streams[0]);
+    });
     if (connection) {
-      connection.on('track', ({ track, streams }) => this.emit('track', { peer, track, streams }));
-      this.options.media?.attach(connection);
+      if (this.#topology) this.#topology.added(connection);
+      else this.options.media?.attach(connection);
       this.signaler.attach?.(this.name, info.peer, connection);
     }
     this.emit('peer-joined', peer);
+    this.#topology?.update();
     return peer;
   }
 
@@ -204,6 +323,7 @@ export class Room extends Emitter<RoomEvents> {
     if (service) {
       this.services.delete(id);
       this.emit('service-left', { service, reason });
+      this.#topology?.update();
       return;
     }
     const peer = this.peers.get(id);
@@ -211,6 +331,7 @@ export class Room extends Emitter<RoomEvents> {
     this.peers.delete(id);
     peer.close();
     this.emit('peer-left', { peer, reason });
+    this.#topology?.update();
   }
 
   #onSignal(from: string, data: Json): void {
@@ -219,7 +340,20 @@ export class Room extends Emitter<RoomEvents> {
       void peer?.connection?.handleSignal(data);
       return;
     }
+    if (this.#fromSfu(from, data)) return;
+    if (isMediaNote(data)) {
+      this.#topology?.received(from, data.via);
+      return;
+    }
     this.emit('message', { from: this.peers.get(from) ?? from, data });
+  }
+
+  /** Hands the SFU's messages to the topology (true: taken, not for the app). */
+  #fromSfu(from: string, data: Json): boolean {
+    if (!this.#topology || from !== this.sfu) return false;
+    const msg = asSfuMessage(data);
+    if (msg) this.#topology.message(from, msg);
+    return msg !== undefined;
   }
 
   /** Our signaling session was replaced: everyone we knew saw us leave; start over with the current members. */

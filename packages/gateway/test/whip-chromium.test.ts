@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHarness, type Harness } from '@pinhole/test-kit/browser';
-import { answeringPeer } from '@pinhole/test-kit/media-peer';
+import { subscribeSession } from '@pinhole/test-kit/media-peer';
 import { until } from '@pinhole/test-kit/wait';
 import { startWhipServer, type WhipServer } from './support.js';
 
@@ -35,9 +35,8 @@ describe('Chromium publishing with @eyevinn/whip-web-client', () => {
     await until(() => server.gateway.stats().sessions === 1, 10_000, 'the WHIP session');
 
     const room = server.sfu.room('studio');
-    const peer = await answeringPeer(await room.subscribe('viewer', id));
+    const peer = await subscribeSession(room, 'viewer', id);
     try {
-      await room.acceptAnswer('viewer', id, peer.answer, (c) => peer.addCandidates(c));
       // Two streams (Opus and VP8), each with its own SSRC at the subscriber, both flowing.
       await until(() => peer.received.size === 2 && [...peer.received.values()].every((n) => n >= 50), 20_000, 'audio and video at the subscriber');
       const sent = await harness.page.evaluate(() => (window as never as { whip: { sent(): Promise<{ state: string; frames: number }> } }).whip.sent());
@@ -46,6 +45,9 @@ describe('Chromium publishing with @eyevinn/whip-web-client', () => {
 
       await harness.page.evaluate(() => (window as never as { whip: { stop(): Promise<void> } }).whip.stop());
       await until(() => server.gateway.stats().ended.deleted === 1, 10_000, 'the DELETE');
+      // The subscriber's session stays while it is in the room, and goes when it leaves.
+      expect(server.sfu.counts()).toEqual({ rooms: 1, publishers: 0, subscribers: 1 });
+      server.sfu.leave('studio', 'viewer');
       expect(server.sfu.counts()).toEqual({ rooms: 0, publishers: 0, subscribers: 0 });
       // The client's whole conversation: preflight and ICE servers, offer, the resource's preflight, end.
       // (It waits for ICE gathering, which completes at once on loopback: nothing left to PATCH.)

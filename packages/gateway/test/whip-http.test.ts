@@ -5,7 +5,7 @@
  * another session's media keeps flowing undisturbed.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { answeringPeer, publishingPeer, type PublishingPeer, type ReceivingPeer } from '@pinhole/test-kit/media-peer';
+import { publishingPeer, subscribeSession, type PublishingPeer, type SessionPeer } from '@pinhole/test-kit/media-peer';
 import { rtp, vp8Key } from '@pinhole/test-kit/rtp';
 import { until } from '@pinhole/test-kit/wait';
 import { TURN_URL, startWhipServer, type WhipServer } from './support.js';
@@ -40,16 +40,17 @@ async function publish(server: WhipServer, room: string, token: string, query = 
 }
 
 /** A subscriber of the WHIP stream through the SFU room, as a room member will get it. */
-async function watch(server: WhipServer, room: string, location: string, name = 'viewer'): Promise<ReceivingPeer> {
+async function watch(server: WhipServer, room: string, location: string, name = 'viewer'): Promise<SessionPeer> {
   const id = location.split('/').pop()!;
-  const sfuRoom = server.sfu.room(room);
-  const peer = await answeringPeer(await sfuRoom.subscribe(name, id));
-  cleanups.push(() => peer.close());
-  await sfuRoom.acceptAnswer(name, id, peer.answer, (c) => peer.addCandidates(c));
+  const peer = await subscribeSession(server.sfu.room(room), name, id);
+  cleanups.push(() => {
+    peer.close();
+    server.sfu.leave(room, name);
+  });
   return peer;
 }
 
-const total = (peer: ReceivingPeer): number => [...peer.received.values()].reduce((a, b) => a + b, 0);
+const total = (peer: SessionPeer): number => [...peer.received.values()].reduce((a, b) => a + b, 0);
 
 async function errorOf(response: Response): Promise<{ status: number; code: string; message: string }> {
   const body = (await response.json()) as { type: string; code: string; message: string };
@@ -86,6 +87,9 @@ describe('WHIP session life', () => {
     const stats = server.gateway.stats();
     expect(stats).toMatchObject({ sessions: 0, started: 1, ended: { deleted: 1 }, refused: {} });
     expect(stats.receivedPackets).toBeGreaterThanOrEqual(total(viewer));
+    // The subscriber's session stays while it is in the room (empty now), and goes when it leaves.
+    expect(server.sfu.counts()).toEqual({ rooms: 1, publishers: 0, subscribers: 1 });
+    server.sfu.leave('stage', 'viewer');
     expect(server.sfu.counts()).toEqual({ rooms: 0, publishers: 0, subscribers: 0 });
     // Gone is gone: a second DELETE and a PATCH both find nothing.
     const again = await fetch(server.hub.url + location, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
@@ -141,7 +145,7 @@ describe('WHIP session life', () => {
 
 describe('WHIP bad input: a clear status and reason, other sessions undisturbed', () => {
   let server: WhipServer;
-  let bystander: ReceivingPeer;
+  let bystander: SessionPeer;
   beforeAll(async () => {
     server = await startWhipServer({ maxSessions: 2, maxBodyBytes: 64 * 1024 });
   });

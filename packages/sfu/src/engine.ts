@@ -3,9 +3,10 @@
  * a faster engine can replace the default one (see docs/architecture.md, "Media server").
  *
  * Signaling is plain SDP: a publisher's offer goes in, its answer (complete with candidates)
- * comes out; the SFU offers to a subscriber and takes its answer. Each maps onto one `signal`
- * frame of the hub (offer / answer) in the next slice. The one trickle (RFC 8838): the SFU's
- * offer to a subscriber holds its own candidates back until the subscriber's answer is applied
+ * comes out (again for each renegotiation); the SFU offers to a subscriber and takes its
+ * answer, once per renegotiation of the subscriber's one transport. Each maps onto one
+ * `signal` frame of the hub (docs/protocol/sfu.md). The one trickle (RFC 8838): the SFU's
+ * first offer to a subscriber holds its own candidates back until the subscriber's answer is applied
  * (`SubscriberTransport.acceptAnswer`), because libdatachannel can fail a connection whose
  * answer comes while the subscriber's ICE checks are already arriving (docs/architecture.md,
  * Media server, "Early answers").
@@ -44,7 +45,11 @@ export interface IncomingStream {
 
 export interface PublisherTransport {
   readonly id: string;
-  /** Applies the publisher's offer and returns the complete answer (all local candidates included). */
+  /**
+   * Applies the publisher's offer and returns the complete answer (all local candidates
+   * included). A later offer renegotiates the transport (tracks added or removed); streams of
+   * new tracks are announced through onStream while it is applied.
+   */
   answer(offerSdp: string): Promise<string>;
   /**
    * A candidate the publisher trickled after its offer (WHIP PATCH, RFC 8840): `candidate` is
@@ -78,21 +83,41 @@ export interface IceCandidate {
   sdpMid: string;
 }
 
+/** A track on a subscriber transport: its media section's MID in the SFU's offers. */
+export interface SubscriberTrack extends OutgoingTrack {
+  readonly mid: string;
+}
+
+/**
+ * A subscriber's one transport (BUNDLE: one ICE and DTLS) for every track it receives, from
+ * every publisher, renegotiated as tracks come and go: change the tracks, createOffer, apply
+ * the answer; one offer at a time (the caller waits for each answer before the next offer).
+ */
 export interface SubscriberTransport {
   readonly id: string;
-  /** Adds a send-only track offering exactly this codec (the publisher's: the SFU does not transcode); call before createOffer. */
-  addTrack(mimeType: string): OutgoingTrack;
   /**
-   * The SFU's offer, gathered completely but without its candidates: until the subscriber's
-   * answer is applied, the subscriber must not be able to reach this transport (see the file
-   * comment). `acceptAnswer` hands them out.
+   * Adds a send-only track offering exactly this codec (the publisher's: the SFU does not
+   * transcode), at any time; it is negotiated by the next createOffer and can send once that
+   * offer's answer is applied. It may reuse the section of a removed track of the same kind
+   * (so the number of sections stays bounded), with a new SSRC, but only once an answer took
+   * that section as inactive.
+   */
+  addTrack(mimeType: string): SubscriberTrack;
+  /** Stops sending on `track` at once; the next offer has its section inactive, free for a later addTrack. */
+  removeTrack(track: SubscriberTrack): void;
+  /**
+   * The SFU's offer of the whole transport (every section, removed ones inactive). The first
+   * one is gathered completely but without its candidates: until the subscriber's answer is
+   * applied, the subscriber must not be able to reach this transport (see the file comment).
+   * `acceptAnswer` hands them out.
    */
   createOffer(): Promise<string>;
   /**
-   * Applies the subscriber's answer, then gives `onCandidates` every candidate the offer held
-   * back (at once, before waiting: the subscriber may need them to connect, e.g. behind a
-   * NAT; gathering was complete, so end-of-candidates can follow them); resolves when the
-   * transport can send media.
+   * Applies the subscriber's answer to the last offer; the first time, then gives
+   * `onCandidates` every candidate that offer held back (at once, before waiting: the
+   * subscriber may need them to connect, e.g. behind a NAT; gathering was complete, so
+   * end-of-candidates can follow them), and later only candidates a renegotiation brought, if
+   * any. Resolves when the transport can send media on every active track.
    */
   acceptAnswer(answerSdp: string, onCandidates: (candidates: IceCandidate[]) => void): Promise<void>;
   onClose(listener: () => void): void;

@@ -1,116 +1,46 @@
 /**
- * Rooms of the SFU: publishers send their tracks once, each subscriber gets each track through
- * a LayerForwarder (its layer) and its own outgoing track (its SSRC). Signaling is a direct API
- * whose calls map one to one onto the hub's signal frames:
- *   publish(peer, offer) → answer                        (publisher's offer, the SFU's answer)
- *   subscribe(peer, publisher, {layer}) → offer           (the SFU offers, its candidates held back)
- *   acceptAnswer(peer, publisher, answer, onCandidates)   (the subscriber's answer; the SFU's candidates follow it)
- *   setLayer(peer, publisher, rid | null)                 (a layer request; null pauses)
- *   view(viewer, publisher, offer) → answer              (a viewer's offer, e.g. WHEP; the SFU answers)
+ * Rooms of the SFU: publishers send their tracks once; each member has one subscriber session
+ * (one transport, renegotiated) that carries every track it subscribes to, each through a
+ * LayerForwarder (its layer) and its own outgoing track (its SSRC). Signaling is a direct API
+ * whose calls map onto the hub's signal frames (docs/protocol/sfu.md):
+ *   publish(peer, offer) → answer                (a publisher's offer, the SFU's answer; again to renegotiate)
+ *   subscribe(peer, publisher, signals, {layer}) (adds to peer's session; offers come through `signals`)
+ *   acceptAnswer(peer, answer)                   (the answer to the session's outstanding offer)
+ *   setLayer(peer, publisher, rid | null, trackMid?)
+ *   unsubscribe(peer, publisher), unpublish(peer)
+ *   view(viewer, publisher, offer) → answer      (a viewer's offer, e.g. WHEP; the SFU answers)
  *   leave(peer)
  */
-import {
-  SfuError,
-  type Engine,
-  type IceCandidate,
-  type IncomingStream,
-  type OutgoingTrack,
-  type PublisherTransport,
-  type SubscriberTransport,
-  type ViewerTransport,
-} from './engine.js';
-import { readAudioLevel, type AudioLevel } from './audio-level.js';
-import { RtpRewriter } from './rewriter.js';
+import { SfuError, type Engine, type ViewerTransport } from './engine.js';
+import type { AudioLevel } from './audio-level.js';
+import { attach, Publication, sinkFor, type Feed, type PublishedTrack, type Sink } from './publication.js';
 import { describeOffer, type OfferedTrack } from './sdp.js';
-import { LayerForwarder } from './simulcast.js';
+import { ANSWER_TIMEOUT_MS, SubscriberSession, type SessionSignals } from './session.js';
 import { ActiveSpeakerDetector, type SpeakerOptions } from './speaker.js';
 import { waitUntil } from './wait.js';
 
-interface Sink {
-  forwarder: LayerForwarder;
-  out: OutgoingTrack;
-}
-
-/** One published audio or video track and its layers as they arrive. */
-class PublishedTrack {
-  readonly streams = new Map<string, IncomingStream>();
-  readonly sinks = new Set<Sink>();
-  forwarded = 0;
-  received = 0;
-
-  constructor(
-    readonly offered: OfferedTrack,
-    /** Called with each packet's RFC 6464 level, when the track carries them. */
-    private readonly onLevel?: (level: AudioLevel) => void,
-  ) {}
-
-  get mimeType(): string | undefined {
-    return this.streams.values().next().value?.codec.mimeType;
-  }
-
-  add(stream: IncomingStream): void {
-    this.streams.set(stream.rid ?? '', stream);
-    const levelId = this.onLevel ? this.offered.audioLevelId : undefined;
-    stream.onRtp((packet) => {
-      this.received++;
-      if (levelId !== undefined) {
-        const level = readAudioLevel(packet, levelId);
-        if (level) this.onLevel!(level);
-      }
-      for (const sink of this.sinks) {
-        const out = sink.forwarder.forward(stream.rid, packet);
-        if (out) {
-          sink.out.send(out);
-          this.forwarded++;
-        }
-      }
-    });
-  }
-
-  requestKeyframe(rid: string | undefined): void {
-    this.streams.get(rid ?? '')?.requestKeyframe();
-  }
-}
-
-class Publication {
-  readonly tracks = new Map<string, PublishedTrack>();
-  readonly subscriptions = new Set<Subscription<Closable>>();
-
-  constructor(
-    readonly peer: string,
-    readonly transport: PublisherTransport,
-  ) {}
-
-  /** Every offered track has its first stream (so its codec is known). */
-  ready(): boolean {
-    return [...this.tracks.values()].every((t) => t.streams.size > 0);
-  }
-}
-
-interface Closable {
-  close(): void;
-}
-
-class Subscription<T extends Closable = SubscriberTransport> {
+/** A WHEP-style viewer: its own transport, one publisher's tracks as they were when it started. */
+class Viewing implements Feed {
   readonly sinks: { track: PublishedTrack; sink: Sink }[] = [];
 
   constructor(
     readonly peer: string,
     readonly publication: Publication,
-    readonly transport: T,
+    readonly transport: ViewerTransport,
   ) {}
 
-  /** Starts forwarding: before the transport could send nothing would arrive, and the first packet should be the keyframe asked for now. */
   attach(): void {
-    for (const { track, sink } of this.sinks) {
-      track.sinks.add(sink);
-      sink.forwarder.setTarget(sink.forwarder.target);
-    }
+    for (const { track, sink } of this.sinks) attach(track, sink);
   }
 
   detach(): void {
     for (const { track, sink } of this.sinks) track.sinks.delete(sink);
     this.sinks.length = 0;
+  }
+
+  /** A viewer cannot renegotiate: tracks the publisher stops sending just stop. */
+  publicationChanged(publication: Publication): void {
+    for (const { track, sink } of this.sinks) if (publication.tracks.get(track.offered.mid) !== track) track.sinks.delete(sink);
   }
 }
 
@@ -124,15 +54,9 @@ export interface ViewOptions {
   onEnd?: () => void;
 }
 
-const subscriptionKey = (peer: string, publisher: string): string => `${peer}\u0000${publisher}`;
+export type { SessionOffer, SessionSignals, SessionTrack } from './session.js';
 
-/** The sink of one published track toward one outgoing track, starting on layer `initial` (RID; undefined without simulcast). */
-function sinkFor(track: PublishedTrack, out: OutgoingTrack, initial: string | undefined): Sink {
-  const rewriter = new RtpRewriter({ ssrc: out.ssrc, payloadType: out.codec.payloadType, clockRate: out.codec.clockRate });
-  const forwarder = new LayerForwarder(track.mimeType!, rewriter, (rid) => track.requestKeyframe(rid), initial);
-  out.onKeyframeRequest(() => forwarder.keyframeLost());
-  return { forwarder, out };
-}
+type Layers = { mid: string; current: string | undefined | null; target: string | undefined | null; switches: number }[];
 
 /** How often the active speaker is re-evaluated while audio levels arrive. */
 const SPEAKER_INTERVAL_MS = 200;
@@ -145,20 +69,23 @@ export interface Published {
 
 export class Room {
   private readonly publications = new Map<string, Publication>();
-  private readonly subscriptions = new Map<string, Subscription>();
+  /** Each member's subscriber session. */
+  private readonly sessions = new Map<string, SubscriberSession>();
   private readonly speakers: ActiveSpeakerDetector;
   private readonly speakerListeners = new Set<(peer: string | undefined) => void>();
   private speakerTimer: NodeJS.Timeout | undefined;
-  private readonly viewers = new Map<string, Subscription<ViewerTransport>>();
+  private readonly viewers = new Map<string, Viewing>();
   private readonly changeListeners = new Set<(change: Published) => void>();
   private readonly viewerListeners = new Set<(count: number) => void>();
   /** Viewers whose answer was made: what onViewers counts. */
-  private readonly answeredViewers = new Set<Subscription<ViewerTransport>>();
+  private readonly answeredViewers = new Set<Viewing>();
 
   constructor(
     readonly name: string,
     private readonly engine: Engine,
     speakerOptions: SpeakerOptions = {},
+    /** How long a subscriber session's offer waits for its answer before the session is given up. */
+    private readonly answerTimeoutMs = ANSWER_TIMEOUT_MS,
   ) {
     this.speakers = new ActiveSpeakerDetector(speakerOptions);
   }
@@ -188,14 +115,18 @@ export class Room {
     for (const l of [...this.speakerListeners]) l(peer);
   }
 
-  /** Applies a publisher's offer (audio and/or video, simulcast or not) and returns the SFU's answer. */
+  /**
+   * Applies a publisher's offer (audio and/or video, simulcast or not) and returns the SFU's
+   * answer. A later offer from the same publisher renegotiates its transport (tracks added or
+   * removed): its subscribers' sessions follow with new offers.
+   */
   async publish(peer: string, offerSdp: string): Promise<string> {
-    if (this.publications.has(peer)) throw new SfuError('bad-request', `${peer} already publishes in ${this.name}`);
     const offered = describeOffer(offerSdp);
+    const existing = this.publications.get(peer);
+    if (existing) return this.republish(existing, offered, offerSdp);
     const transport = this.engine.createPublisherTransport();
-    const publication = new Publication(peer, transport);
-    for (const track of offered) publication.tracks.set(track.mid, new PublishedTrack(track, (level) => this.level(peer, level)));
-    transport.onStream((stream) => publication.tracks.get(stream.mid)?.add(stream));
+    const publication = new Publication(peer, transport, (level) => this.level(peer, level));
+    publication.update(offered);
     transport.onClose(() => this.forgetPublication(publication));
     this.publications.set(peer, publication);
     let answer: string;
@@ -206,6 +137,23 @@ export class Room {
       throw err;
     }
     if (this.publications.get(peer) === publication) this.announce({ publisher: peer, tracks: offered });
+    return answer;
+  }
+
+  private async republish(publication: Publication, offered: OfferedTrack[], offerSdp: string): Promise<string> {
+    // The tracks first: the engine announces a new track's stream while it applies the offer.
+    const previous = [...publication.tracks.values()].map((t) => t.offered);
+    publication.update(offered);
+    let answer: string;
+    try {
+      answer = await publication.transport.answer(offerSdp);
+    } catch (err) {
+      publication.update(previous);
+      throw err;
+    }
+    if (this.publications.get(publication.peer) !== publication) throw new SfuError('closed', `${publication.peer}'s publication ended`);
+    publication.changed();
+    this.announce({ publisher: publication.peer, tracks: offered });
     return answer;
   }
 
@@ -225,79 +173,64 @@ export class Room {
     return n;
   }
 
-  /** Creates the SFU's offer of `publisher`'s tracks to `peer`, without the SFU's candidates (see acceptAnswer). */
-  async subscribe(peer: string, publisher: string, options: SubscribeOptions = {}): Promise<string> {
+  /**
+   * Adds `publisher`'s tracks to `peer`'s subscriber session, creating it (with `signals`, where
+   * its offers go) on first use; `signals` of later calls are ignored. Subscribing again is a
+   * no-op, or a layer change with `layer`. The session's offer follows through `signals.offer`.
+   */
+  async subscribe(peer: string, publisher: string, signals: SessionSignals, options: SubscribeOptions = {}): Promise<void> {
     const publication = this.publications.get(publisher);
     if (!publication) throw new SfuError('not-found', `${publisher} does not publish in ${this.name}`);
-    const key = subscriptionKey(peer, publisher);
-    if (this.subscriptions.has(key)) throw new SfuError('bad-request', `${peer} already subscribes to ${publisher}`);
-    await waitUntil(() => publication.ready() || !this.publications.has(publisher), `${publisher}'s tracks`, 10_000);
-    if (!this.publications.has(publisher)) throw new SfuError('closed', `${publisher} left`);
-    const transport = this.engine.createSubscriberTransport();
-    const subscription = new Subscription(peer, publication, transport);
-    try {
-      for (const track of publication.tracks.values()) {
-        const mimeType = track.mimeType!;
-        const out = transport.addTrack(mimeType);
-        const rids = track.offered.rids;
-        let initial: string | undefined;
-        if (rids.length > 0) {
-          initial = options.layer ?? rids[0];
-          if (!rids.includes(initial!)) throw new SfuError('bad-request', `layer ${initial} is not one of ${rids.join(', ')}`);
-        }
-        subscription.sinks.push({ track, sink: sinkFor(track, out, initial) });
-      }
-      transport.onClose(() => this.forgetSubscription(subscription));
-      this.subscriptions.set(key, subscription);
-      publication.subscriptions.add(subscription);
-      return await transport.createOffer();
-    } catch (err) {
-      transport.close();
-      this.forgetSubscription(subscription);
-      throw err;
+    if (!this.sessions.get(peer)?.has(publisher)) {
+      // Wait for the codecs of its tracks (their first packets); after 10 s go on with those known.
+      await waitUntil(() => publication.ready() || this.publications.get(publisher) !== publication, `${publisher}'s tracks`, 10_000).catch((err: unknown) => {
+        if (![...publication.tracks.values()].some((t) => t.ready)) throw err;
+      });
+      if (this.publications.get(publisher) !== publication) throw new SfuError('closed', `${publisher} left`);
     }
+    this.session(peer, signals).add(publication, options.layer);
+  }
+
+  private session(peer: string, signals: SessionSignals): SubscriberSession {
+    let session = this.sessions.get(peer);
+    if (!session) {
+      const transport = this.engine.createSubscriberTransport();
+      const created = new SubscriberSession(peer, transport, signals, this.answerTimeoutMs);
+      transport.onClose(() => {
+        if (this.sessions.get(peer) === created) this.sessions.delete(peer);
+        created.transportClosed();
+      });
+      this.sessions.set(peer, (session = created));
+    }
+    return session;
   }
 
   /**
-   * Applies the subscriber's answer, then hands the SFU's candidates, which the offer held
-   * back, to `onCandidates` for the subscriber (trickle, RFC 8838: a later `signal`); media
-   * flows once this resolves. Why held back: engine.ts.
+   * Applies `peer`'s answer to its session's outstanding offer; the SFU's candidates follow the
+   * first one through `signals.candidates`. SfuError `bad-request` for an answer that does not
+   * fit the outstanding offer (which stays outstanding).
    */
-  async acceptAnswer(peer: string, publisher: string, answerSdp: string, onCandidates: (candidates: IceCandidate[]) => void): Promise<void> {
-    const subscription = this.subscriptions.get(subscriptionKey(peer, publisher));
-    if (!subscription) throw new SfuError('not-found', `${peer} has no subscription to ${publisher}`);
-    await subscription.transport.acceptAnswer(answerSdp, onCandidates);
-    subscription.attach();
+  async acceptAnswer(peer: string, answerSdp: string): Promise<void> {
+    const session = this.sessions.get(peer);
+    if (!session) throw new SfuError('not-found', `${peer} has no subscriber session in ${this.name}`);
+    await session.acceptAnswer(answerSdp);
   }
 
-  /** Switches `peer`'s video of `publisher` to layer `rid` on its next keyframe; null pauses it. */
-  setLayer(peer: string, publisher: string, rid: string | null): void {
-    const subscription = this.subscriptions.get(subscriptionKey(peer, publisher));
-    if (!subscription) throw new SfuError('not-found', `${peer} has no subscription to ${publisher}`);
-    for (const { track, sink } of subscription.sinks) {
-      if (track.offered.rids.length === 0) continue;
-      if (rid !== null && !track.offered.rids.includes(rid)) {
-        throw new SfuError('bad-request', `layer ${rid} is not one of ${track.offered.rids.join(', ')}`);
-      }
-      sink.forwarder.setTarget(rid);
-    }
+  /** Switches `peer`'s video of `publisher` (one track by the publisher's MID, or all) to layer `rid` on its next keyframe; null pauses it. */
+  setLayer(peer: string, publisher: string, rid: string | null, trackMid?: string): void {
+    const session = this.sessions.get(peer);
+    if (!session) throw new SfuError('not-found', `${peer} has no subscription to ${publisher}`);
+    session.setLayer(publisher, rid, trackMid);
   }
 
   /** Layer being forwarded to `peer` for each of `publisher`'s video tracks, and the switches so far. */
-  layers(peer: string, publisher: string): { mid: string; current: string | undefined | null; target: string | undefined | null; switches: number }[] {
-    const subscription = this.subscriptions.get(subscriptionKey(peer, publisher));
-    return subscription ? Room.layersOf(subscription) : [];
+  layers(peer: string, publisher: string): Layers {
+    return this.sessions.get(peer)?.layers(publisher) ?? [];
   }
 
-  private static layersOf(subscription: Subscription<Closable>): { mid: string; current: string | undefined | null; target: string | undefined | null; switches: number }[] {
-    return subscription.sinks
-      .filter(({ track }) => track.offered.kind === 'video')
-      .map(({ track, sink }) => ({
-        mid: track.offered.mid,
-        current: sink.forwarder.current,
-        target: sink.forwarder.target,
-        switches: sink.forwarder.layerSwitches,
-      }));
+  /** The subscriber transport of `peer`'s session, if it has one. */
+  sessionTransport(peer: string): SubscriberSession['transport'] | undefined {
+    return this.sessions.get(peer)?.transport;
   }
 
   /**
@@ -327,9 +260,9 @@ export class Room {
     await waitUntil(() => publication.ready() || !this.publications.has(publisher), `${publisher}'s tracks`, 10_000);
     if (!this.publications.has(publisher)) throw new SfuError('not-found', `${publisher} left`);
     const transport = this.engine.createViewerTransport();
-    const viewing = new Subscription(viewer, publication, transport);
+    const viewing = new Viewing(viewer, publication, transport);
     this.viewers.set(viewer, viewing);
-    publication.subscriptions.add(viewing);
+    publication.feeds.add(viewing);
     transport.onClose(() => {
       if (this.unview(viewing)) options.onEnd?.();
     });
@@ -378,7 +311,9 @@ export class Room {
   /** Layers being forwarded to `viewer`, as layers() for a subscriber. */
   viewerLayers(viewer: string): ReturnType<Room['layers']> {
     const viewing = this.viewers.get(viewer);
-    return viewing ? Room.layersOf(viewing) : [];
+    return (viewing?.sinks ?? [])
+      .filter(({ track }) => track.offered.kind === 'video')
+      .map(({ track, sink }) => ({ mid: track.offered.mid, current: sink.forwarder.current, target: sink.forwarder.target, switches: sink.forwarder.layerSwitches }));
   }
 
   /** The publications of the room, with their tracks as offered. */
@@ -403,34 +338,49 @@ export class Room {
     publication.transport.close();
   }
 
-  /** Ends `peer`'s subscription to `publisher`. */
-  unsubscribe(peer: string, publisher: string): void {
-    const subscription = this.subscriptions.get(subscriptionKey(peer, publisher));
-    if (!subscription) throw new SfuError('not-found', `${peer} has no subscription to ${publisher}`);
-    subscription.transport.close();
+  /** Removes `publisher`'s tracks from `peer`'s session; a new offer follows (the session stays open). */
+  /** Removes `publisher`'s sections from `peer`'s session; without `publisher`, ends the whole session (the client starts over). */
+  unsubscribe(peer: string, publisher?: string): void {
+    const session = this.sessions.get(peer);
+    if (!session) throw new SfuError('not-found', `${peer} has no ${publisher === undefined ? 'subscriber session' : `subscription to ${publisher}`}`);
+    if (publisher === undefined) this.closeSession(peer);
+    else session.remove(publisher);
   }
 
   /** Ends everything `peer` publishes, subscribes to and views. */
   leave(peer: string): void {
     const publication = this.publications.get(peer);
     if (publication) publication.transport.close();
-    for (const subscription of [...this.subscriptions.values()]) {
-      if (subscription.peer === peer) subscription.transport.close();
-    }
+    this.closeSession(peer);
     this.viewers.get(peer)?.transport.close();
   }
 
+  private closeSession(peer: string): void {
+    const session = this.sessions.get(peer);
+    if (!session) return;
+    this.sessions.delete(peer);
+    session.close();
+  }
+
+  /** Publications, and subscriptions (member × publisher pairs, over all sessions). */
   counts(): { publishers: number; subscriptions: number } {
-    return { publishers: this.publications.size, subscriptions: this.subscriptions.size };
+    let subscriptions = 0;
+    for (const s of this.sessions.values()) subscriptions += s.publishers.length;
+    return { publishers: this.publications.size, subscriptions };
+  }
+
+  /** Subscriber sessions (one transport each). */
+  sessionCount(): number {
+    return this.sessions.size;
   }
 
   get empty(): boolean {
-    return this.publications.size === 0 && this.subscriptions.size === 0 && this.viewers.size === 0;
+    return this.publications.size === 0 && this.sessions.size === 0 && this.viewers.size === 0;
   }
 
   close(): void {
     for (const p of [...this.publications.values()]) p.transport.close();
-    for (const s of [...this.subscriptions.values()]) s.transport.close();
+    for (const peer of [...this.sessions.keys()]) this.closeSession(peer);
     for (const v of [...this.viewers.values()]) v.transport.close();
     clearInterval(this.speakerTimer);
     this.speakerTimer = undefined;
@@ -446,15 +396,17 @@ export class Room {
       this.speakerTimer = undefined;
     }
     if (wasSpeaker) this.announceSpeaker(undefined);
-    // A publisher that leaves ends its forwards.
-    for (const s of [...publication.subscriptions]) s.transport.close();
+    // A publisher that leaves ends its forwards: its viewers end, its subscribers' sessions re-offer without it.
+    publication.ended = true;
+    for (const v of this.viewers.values()) if (v.publication === publication) v.transport.close();
+    publication.changed();
     this.announce({ publisher: publication.peer, tracks: [] });
   }
 
   /** True when this call removed it. */
-  private unview(viewing: Subscription<ViewerTransport>): boolean {
+  private unview(viewing: Viewing): boolean {
     viewing.detach();
-    viewing.publication.subscriptions.delete(viewing);
+    viewing.publication.feeds.delete(viewing);
     this.countViewer(viewing, false);
     if (this.viewers.get(viewing.peer) !== viewing) return false;
     this.viewers.delete(viewing.peer);
@@ -471,7 +423,7 @@ export class Room {
   }
 
   /** Counts `viewing` in or out, and tells viewerListeners when that changed the count. */
-  private countViewer(viewing: Subscription<ViewerTransport>, answered: boolean): void {
+  private countViewer(viewing: Viewing, answered: boolean): void {
     if (this.answeredViewers.has(viewing) === answered) return;
     if (answered) this.answeredViewers.add(viewing);
     else this.answeredViewers.delete(viewing);
@@ -480,12 +432,5 @@ export class Room {
 
   private announce(change: Published): void {
     for (const listener of this.changeListeners) listener(change);
-  }
-
-  private forgetSubscription(subscription: Subscription): void {
-    subscription.detach();
-    subscription.publication.subscriptions.delete(subscription);
-    const key = subscriptionKey(subscription.peer, subscription.publication.peer);
-    if (this.subscriptions.get(key) === subscription) this.subscriptions.delete(key);
   }
 }

@@ -13,7 +13,7 @@ export interface OfferedTrack {
   audioLevelId: number | undefined;
 }
 
-/** Media sections that send audio or video (sendonly / sendrecv); data channels and recvonly sections are not publications. */
+/** Media sections that send audio or video (sendonly / sendrecv, port ≠ 0); data channels, recvonly and stopped sections are not publications. */
 export function describeOffer(sdp: string): OfferedTrack[] {
   let parsed: SessionDescription;
   try {
@@ -25,6 +25,8 @@ export function describeOffer(sdp: string): OfferedTrack[] {
   for (const media of parsed.media) {
     if (media.kind !== 'audio' && media.kind !== 'video') continue;
     if (media.direction !== 'sendonly' && media.direction !== 'sendrecv') continue;
+    // Port 0: a section rejected or stopped (RFC 8843 §7.3; a stopped transceiver in a later offer).
+    if (media.port === 0) continue;
     const mid = media.rtp.muxId;
     if (mid === undefined) throw new SfuError('bad-sdp', 'media section without a=mid (BUNDLE needs one)');
     const codecs = media.rtp.codecs.map((c) => c.mimeType);
@@ -140,4 +142,27 @@ export function assignSections<C extends { mimeType: string; parameters?: string
     used.add(section);
     return { section, codec: pickCodec(sections[section]!.codecs, w.mimeType)! };
   });
+}
+
+/**
+ * werift answers a section the offer stopped (port 0: a transceiver stopped, RFC 8843 §7.3)
+ * with a live port and keeps its MID in the answer's BUNDLE group, which Chromium refuses
+ * ("A BUNDLE group in answer contains a MID … that was not in the offered group"). This puts
+ * such sections at port 0 and out of the group, as RFC 8843 §7.3.3 asks of an answerer.
+ */
+export function rejectStoppedSections(offerSdp: string, answerSdp: string): string {
+  const stopped = new Set<string>();
+  for (const section of offerSdp.split(/\r?\nm=/).slice(1)) {
+    const mid = /\r?\na=mid:(\S+)/.exec(section)?.[1];
+    if (mid !== undefined && /^\S+ 0 /.test(section)) stopped.add(mid);
+  }
+  if (stopped.size === 0) return answerSdp;
+  const eol = answerSdp.includes('\r\n') ? '\r\n' : '\n';
+  const [head, ...sections] = answerSdp.split(/\r?\nm=/);
+  const bundled = head!.replace(/^a=group:BUNDLE (.*)$/m, (_line, mids: string) => `a=group:BUNDLE ${mids.split(' ').filter((m) => !stopped.has(m)).join(' ')}`);
+  const rest = sections.map((section) => {
+    const mid = /\r?\na=mid:(\S+)/.exec(section)?.[1];
+    return mid !== undefined && stopped.has(mid) ? section.replace(/^(\S+) \d+ /, '$1 0 ') : section;
+  });
+  return [bundled, ...rest].join(`${eol}m=`);
 }

@@ -7,7 +7,7 @@
 import { HubSignaler, nodePlatform, type Json, type TokenSource } from '@pinhole/node';
 import type { PeerInfo, ServerFrame } from '@pinhole/protocol';
 import { SfuError } from './engine.js';
-import type { Published, Room } from './room.js';
+import type { Published, Room, SessionSignals } from './room.js';
 import type { Sfu } from './sfu.js';
 
 /** The `type`s of the signals the service reads and sends (docs/protocol/sfu.md). */
@@ -255,30 +255,34 @@ export class SfuService {
           const publisher = text(signal, 'publisher');
           const layer = signal.layer;
           if (layer !== undefined && typeof layer !== 'string') throw new SfuError('bad-request', `${type}: "layer" must be a RID`);
-          const sdp = await room.subscribe(from, publisher, layer === undefined ? {} : { layer });
-          this.#reply(roomName, from, { type: SFU_SIGNALS.offer, publisher, sdp });
+          // The session's offers (this one's and every later renegotiation's) come through these signals.
+          await room.subscribe(from, publisher, this.#sessionSignals(roomName, from), layer === undefined ? {} : { layer });
+          // It may have left while the publisher's tracks were awaited: no session outlives its member.
+          if (!this.#rooms.get(roomName)?.has(from)) room.leave(from);
           return;
         }
-        case SFU_SIGNALS.answer: {
-          // The SFU's candidates follow the subscriber's answer (docs/protocol/sfu.md, why).
-          const publisher = text(signal, 'publisher');
-          await room.acceptAnswer(from, publisher, text(signal, 'sdp'), (candidates) =>
-            this.#reply(roomName, from, { type: SFU_SIGNALS.candidates, publisher, candidates: candidates.map((c) => ({ candidate: c.candidate, sdpMid: c.sdpMid })) }),
-          );
+        case SFU_SIGNALS.answer:
+          // The SFU's candidates follow the first answer of a session (docs/protocol/sfu.md, why).
+          await room.acceptAnswer(from, text(signal, 'sdp'));
           return;
-        }
         case SFU_SIGNALS.layer: {
           const rid = signal.rid;
           if (rid !== null && typeof rid !== 'string') throw new SfuError('bad-request', `${type}: "rid" must be a RID or null`);
-          room.setLayer(from, text(signal, 'publisher'), rid);
+          const trackMid = signal.trackMid;
+          if (trackMid !== undefined && typeof trackMid !== 'string') throw new SfuError('bad-request', `${type}: "trackMid" must be a MID`);
+          room.setLayer(from, text(signal, 'publisher'), rid, trackMid);
           return;
         }
         case SFU_SIGNALS.unpublish:
           room.unpublish(from);
           return;
-        case SFU_SIGNALS.unsubscribe:
-          room.unsubscribe(from, text(signal, 'publisher'));
+        case SFU_SIGNALS.unsubscribe: {
+          // Without `publisher`: the whole session ends (a client whose connection broke starts over).
+          const publisher = signal.publisher;
+          if (publisher !== undefined && typeof publisher !== 'string') throw new SfuError('bad-request', `${type}: "publisher" must be a peer id`);
+          room.unsubscribe(from, publisher);
           return;
+        }
         default:
           throw new SfuError('bad-request', `unknown signal type ${JSON.stringify(type ?? null)}`);
       }
@@ -291,6 +295,15 @@ export class SfuService {
       if (typeof publisher === 'string') reply.publisher = publisher;
       this.#reply(roomName, from, reply);
     }
+  }
+
+  /** Where `peer`'s subscriber session in `room` sends its offers, candidates and closing. */
+  #sessionSignals(room: string, peer: string): SessionSignals {
+    return {
+      offer: ({ sdp, tracks }) => this.#reply(room, peer, { type: SFU_SIGNALS.offer, sdp, tracks: tracks as unknown as Json }),
+      candidates: (candidates) => this.#reply(room, peer, { type: SFU_SIGNALS.candidates, candidates: candidates.map((c) => ({ candidate: c.candidate, sdpMid: c.sdpMid })) }),
+      closed: () => this.#reply(room, peer, { type: SFU_SIGNALS.error, code: 'closed', message: 'the subscriber session closed (its transport failed): subscribe again' }),
+    };
   }
 
   #reply(room: string, to: string, data: Signal): void {

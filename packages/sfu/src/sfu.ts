@@ -12,6 +12,8 @@ export interface SfuOptions {
   portRange?: [number, number];
   /** Tuning of each room's active-speaker detection. */
   speaker?: SpeakerOptions;
+  /** How long a subscriber session's offer waits for its answer before the session is given up (default 20 s). */
+  answerTimeoutMs?: number;
 }
 
 /** The default engine: werift for publishers (simulcast), node-datachannel for the fan-out to subscribers and viewers. */
@@ -24,18 +26,20 @@ export class Sfu {
   readonly engine: Engine;
   private readonly rooms = new Map<string, Room>();
   private readonly speaker: SpeakerOptions | undefined;
+  private readonly answerTimeoutMs: number | undefined;
   private readonly listeners = new Set<(room: string, change: Published) => void>();
   private readonly viewerListeners = new Set<(room: string, count: number) => void>();
 
   constructor(options: SfuOptions = {}) {
     this.engine = options.engine ?? defaultEngine(options);
     this.speaker = options.speaker;
+    this.answerTimeoutMs = options.answerTimeoutMs;
   }
 
   room(name: string): Room {
     let room = this.rooms.get(name);
     if (!room) {
-      room = new Room(name, this.engine, this.speaker);
+      room = new Room(name, this.engine, this.speaker, this.answerTimeoutMs);
       room.onPublications((change) => {
         for (const listener of this.listeners) listener(name, change);
       });

@@ -10,7 +10,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { viewingPeer, type ViewingPeer } from '@pinhole/test-kit/media-peer';
 import { Sfu } from '../src/index.js';
-import { launchChromium, openPage, type TestPage } from './support/pages.js';
+import { launchChromium, openPage, pageSubscriber, type TestPage } from './support/pages.js';
 
 interface Inbound {
   video?: { packets: number; frames: number; width: number; height: number; freezes: number };
@@ -52,12 +52,10 @@ describe('Chromium simulcast through the SFU (default engine: werift in, node-da
       expect(answer).toMatch(/a=simulcast:recv q;h;f/);
       await publisher.call(`sfuTest.acceptAnswer(${JSON.stringify(answer)})`);
 
-      const subOffer = await room.subscribe('bob', 'alice', { layer: 'q' });
-      const subAnswer = await subscriber.call<string>(`sfuTest.answerOffer(${JSON.stringify(subOffer)})`);
-      let trickled: Promise<unknown> = Promise.resolve();
-      await room.acceptAnswer('bob', 'alice', subAnswer, (candidates) => (trickled = subscriber.call(`sfuTest.addCandidates(${JSON.stringify(candidates)})`)));
-      await trickled;
-      expect((await subscriber.call<string[]>('sfuTest.received')).sort()).toEqual(['audio', 'video']);
+      const bob = pageSubscriber(room, 'bob', subscriber);
+      await bob.subscribe('alice', { layer: 'q' });
+      await until(async () => bob.answered, (n) => n === 1, "bob's answer");
+      expect((await subscriber.call<{ kind: string }[]>('sfuTest.ontrack')).map((t) => t.kind).sort()).toEqual(['audio', 'video']);
 
       const inbound = (): Promise<Inbound> => subscriber.call<Inbound>('sfuTest.inbound()');
       const low = await until(inbound, (s) => (s.video?.frames ?? 0) > 30 && (s.video?.width ?? 0) > 0, 'low-layer frames');

@@ -1,24 +1,22 @@
 /**
  * What every engine behind the seam must do, run against each one: a node-datachannel peer on
- * the other side, real DTLS-SRTP on loopback. Subscriber engines: werift and node-datachannel
- * (the default fan-out); publisher engines: werift (node-datachannel cannot receive simulcast);
+ * the other side, real DTLS-SRTP on loopback. Subscriber engines: node-datachannel (the
+ * default fan-out; renegotiated: tracks added and removed on a connected transport); publisher engines: werift (node-datachannel cannot receive simulcast);
  * viewer engines (they answer a player's offer): node-datachannel (the default) and werift.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DataChannelEngine, SfuError, WeriftEngine, type PublisherEngine, type SubscriberEngine, type ViewerEngine } from '../src/index.js';
+import { DataChannelEngine, SfuError, WeriftEngine, type PublisherEngine, type SubscriberEngine, type SubscriberTrack, type ViewerEngine } from '../src/index.js';
 import { waitUntil } from '../src/wait.js';
 import { rtp, vp8Key } from '@pinhole/test-kit/rtp';
-import { answeringPeer, publishingPeer, viewingPeer } from '@pinhole/test-kit/media-peer';
+import { answeringPeer, publishingPeer, sessionPeer, viewingPeer } from '@pinhole/test-kit/media-peer';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-const subscriberEngines: [string, () => SubscriberEngine][] = [
-  ['node-datachannel', () => new DataChannelEngine()],
-  ['werift', () => new WeriftEngine()],
-];
+/** node-datachannel only: the one subscriber engine in use (werift's subscriber side was dropped with renegotiated sessions). */
+const subscriberEngines: [string, () => SubscriberEngine][] = [['node-datachannel', () => new DataChannelEngine()]];
 const publisherEngines: [string, () => PublisherEngine][] = [['werift', () => new WeriftEngine()]];
 const viewerEngines: [string, () => ViewerEngine][] = [
   ['node-datachannel', () => new DataChannelEngine()],
@@ -72,6 +70,64 @@ describe.each(subscriberEngines)('subscriber engine %s', (_name, make) => {
     transport.close();
     transport.close();
     expect(closed).toBe(1);
+    expect(engine.subscriberCount()).toBe(0);
+  });
+
+  it('renegotiates: tracks added to a connected transport send after the next answer, a removed one stops and its section is inactive, then reused (RTP and PLI)', async () => {
+    const engine = make();
+    cleanups.push(() => engine.close());
+    const transport = engine.createSubscriberTransport();
+    const peer = sessionPeer();
+    cleanups.push(() => peer.close());
+    const negotiate = async (): Promise<string> => {
+      const offer = await transport.createOffer();
+      await transport.acceptAnswer(await peer.answer(offer), (c) => peer.addCandidates(c));
+      return offer;
+    };
+    const pump = async (tracks: SubscriberTrack[]): Promise<void> => {
+      for (let i = 0; i < 20; i++) {
+        for (const t of tracks) t.send(rtp({ ssrc: t.ssrc, seq: i, ts: i * 3000, pt: t.codec.payloadType, payload: vp8Key() }));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    const first = transport.addTrack('video/VP8');
+    await negotiate();
+    const second = transport.addTrack('video/VP8');
+    const audio = transport.addTrack('audio/opus');
+    expect(new Set([first.mid, second.mid, audio.mid]).size).toBe(3);
+    const offer2 = await negotiate();
+    expect(offer2).not.toMatch(/a=candidate:/);
+    await pump([first, second, audio]);
+    await waitUntil(() => [first, second, audio].every((t) => (peer.received.get(t.ssrc) ?? 0) >= 10), 'RTP on all three tracks');
+
+    transport.removeTrack(first);
+    const reused = transport.addTrack('video/VP8');
+    expect(reused.mid).not.toBe(first.mid); // not before an answer took the section as inactive
+    transport.removeTrack(reused);
+    const offer3 = await negotiate();
+    expect(offer3).toMatch(new RegExp(`a=mid:${first.mid}\\r\\n(a=[^\\r]*\\r\\n)*?a=inactive`));
+    const before = peer.received.get(first.ssrc) ?? 0;
+    await pump([first, second]);
+    expect(peer.received.get(first.ssrc) ?? 0).toBe(before);
+
+    const third = transport.addTrack('video/VP8');
+    expect([first.mid, reused.mid]).toContain(third.mid);
+    const offer4 = await negotiate();
+    expect(offer4.split('\r\n').filter((l) => l.startsWith('m=')).length).toBe(4);
+    await pump([third]);
+    await waitUntil(() => (peer.received.get(third.ssrc) ?? 0) >= 10, 'RTP on the reused section');
+    // PLI on the reused section reaches the new track, not the one removed from it.
+    let thirdAsked = 0;
+    let firstAsked = 0;
+    third.onKeyframeRequest(() => thirdAsked++);
+    first.onKeyframeRequest(() => firstAsked++);
+    await waitUntil(() => {
+      third.send(rtp({ ssrc: third.ssrc, seq: 100, ts: 0, pt: third.codec.payloadType, payload: vp8Key() }));
+      peer.requestKeyframes();
+      return thirdAsked > 0;
+    }, 'the PLI on the reused section');
+    expect(firstAsked).toBe(0);
+    transport.close();
     expect(engine.subscriberCount()).toBe(0);
   });
 

@@ -1,14 +1,15 @@
 /**
  * Room lifecycle on the default engine (werift in, node-datachannel out) with node-datachannel
  * peers: media forwarded with the subscriber's SSRC; a subscriber or publisher that leaves
- * releases its transports (counts back to 0); bad requests get typed errors and leave nothing.
+ * releases its transports (counts back to 0 once everyone has left); bad requests get typed errors and leave nothing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Sfu, SfuError } from '../src/index.js';
 import { waitUntil } from '../src/wait.js';
 import nodeDataChannel from 'node-datachannel';
 import { rtp, vp8Key } from '@pinhole/test-kit/rtp';
-import { answeringPeer, publishingPeer, viewingPeer, type PublishingPeer } from '@pinhole/test-kit/media-peer';
+import { publishingPeer, viewingPeer, type PublishingPeer, type SessionPeer } from '@pinhole/test-kit/media-peer';
+import { testSubscriber } from './support/session.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -32,13 +33,12 @@ describe('Room on the default engine', () => {
   it('forwards a single-layer publisher to two subscribers, each with its own SSRC; leaving releases everything', async () => {
     const { sfu } = await publishedRoom();
     const room = sfu.room('r');
-    const peers: Awaited<ReturnType<typeof answeringPeer>>[] = [];
+    const peers: SessionPeer[] = [];
     for (const name of ['bob', 'carol']) {
-      const offer = await room.subscribe(name, 'alice');
-      const peer = await answeringPeer(offer);
-      cleanups.push(() => peer.close());
-      await room.acceptAnswer(name, 'alice', peer.answer, peer.addCandidates);
-      peers.push(peer);
+      const sub = testSubscriber(room, name);
+      cleanups.push(() => sub.peer.close());
+      await room.subscribe(name, 'alice', sub.signals);
+      peers.push(sub.peer);
     }
     await waitUntil(() => peers.every((p) => [...p.received.values()].some((n) => n >= 10)), 'media at both subscribers');
     const [bobSsrc] = [...peers[0]!.received.keys()];
@@ -48,17 +48,20 @@ describe('Room on the default engine', () => {
 
     sfu.leave('r', 'bob');
     expect(sfu.counts()).toEqual({ rooms: 1, publishers: 1, subscribers: 1 });
-    // A publisher that leaves ends its forwards: carol's transport goes too.
+    // A publisher that leaves ends its forwards; carol's session stays while she is in the room.
     sfu.leave('r', 'alice');
-    expect(sfu.counts()).toEqual({ rooms: 0, publishers: 0, subscribers: 0 });
     expect(room.counts()).toEqual({ publishers: 0, subscriptions: 0 });
+    expect(sfu.counts()).toEqual({ rooms: 1, publishers: 0, subscribers: 1 });
+    sfu.leave('r', 'carol');
+    expect(sfu.counts()).toEqual({ rooms: 0, publishers: 0, subscribers: 0 });
   });
 
-  it('a subscriber transport that closes by itself is dropped from the room', async () => {
+  it('a subscriber transport that closes by itself is dropped from the room, and the member told', async () => {
     const { sfu } = await publishedRoom();
     const room = sfu.room('r');
-    const peer = await answeringPeer(await room.subscribe('bob', 'alice'));
-    await room.acceptAnswer('bob', 'alice', peer.answer, peer.addCandidates);
+    const sub = testSubscriber(room, 'bob');
+    const peer = sub.peer;
+    await room.subscribe('bob', 'alice', sub.signals);
     await waitUntil(() => [...peer.received.values()].some((n) => n > 0), 'media at bob');
     const closedAt = Date.now();
     // The remote end goes away without a word the SFU acts on: libdatachannel notices when ICE
@@ -67,17 +70,22 @@ describe('Room on the default engine', () => {
     await waitUntil(() => room.counts().subscriptions === 0, "bob's subscription to end", 50_000);
     console.log(`remote close noticed after ${Date.now() - closedAt} ms`);
     expect(sfu.engine.counts().subscribers).toBe(0);
+    expect(room.sessionCount()).toBe(0);
+    expect(sub.closed).toBe(1);
   }, 80_000);
 
   it('bad requests get typed errors and leave no transport behind', async () => {
     const { sfu } = await publishedRoom();
     const room = sfu.room('r');
-    await expect(room.subscribe('bob', 'nobody')).rejects.toMatchObject({ code: 'not-found' });
-    await expect(room.subscribe('bob', 'alice', { layer: 'x' })).resolves.toBeTypeOf('string'); // single layer: no RID to check
+    const bob = testSubscriber(room, 'bob', { auto: false });
+    cleanups.push(() => bob.peer.close());
+    await expect(room.subscribe('bob', 'nobody', bob.signals)).rejects.toMatchObject({ code: 'not-found' });
+    await expect(room.subscribe('bob', 'alice', bob.signals, { layer: 'x' })).resolves.toBeUndefined(); // single layer: no RID to check
+    await bob.offer(1);
     sfu.leave('r', 'bob');
     await expect(room.publish('dave', 'v=0\r\nnot sdp\r\n')).rejects.toBeInstanceOf(SfuError);
-    await expect(room.publish('alice', 'v=0\r\n')).rejects.toMatchObject({ code: 'bad-request' });
-    await expect(room.acceptAnswer('erin', 'alice', 'v=0\r\n', () => {})).rejects.toMatchObject({ code: 'not-found' });
+    await expect(room.publish('alice', 'v=0\r\n')).rejects.toMatchObject({ code: 'bad-sdp' });
+    await expect(room.acceptAnswer('erin', 'v=0\r\n')).rejects.toMatchObject({ code: 'not-found' });
     expect(() => room.setLayer('erin', 'alice', 'f')).toThrow(SfuError);
     expect(sfu.counts()).toEqual({ rooms: 1, publishers: 1, subscribers: 0 });
     sfu.leave('r', 'alice');

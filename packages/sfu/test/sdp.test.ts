@@ -1,6 +1,6 @@
-/** holdBackCandidates: the subscriber offer's trickle (engine.ts). */
+/** holdBackCandidates: the subscriber offer's trickle (engine.ts); rejectStoppedSections: a publisher's stopped track in werift's answer. */
 import { describe, expect, it } from 'vitest';
-import { holdBackCandidates } from '../src/sdp.js';
+import { holdBackCandidates, rejectStoppedSections } from '../src/sdp.js';
 
 const sdp = (...lines: string[]): string => [...lines, ''].join('\r\n');
 
@@ -35,5 +35,15 @@ describe('holdBackCandidates', () => {
     expect(() => holdBackCandidates(sdp('v=0', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=candidate:1 1 udp 1 10.0.0.1 5000 typ host'))).toThrow(
       expect.objectContaining({ name: 'SfuError', code: 'bad-sdp' }),
     );
+  });
+});
+
+describe('rejectStoppedSections', () => {
+  it('puts a section the offer stopped (port 0) at port 0 in the answer and out of its BUNDLE group; other answers pass unchanged', () => {
+    const offer = sdp('v=0', 'a=group:BUNDLE 0 1', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=mid:0', 'm=video 0 UDP/TLS/RTP/SAVPF 96', 'a=mid:2');
+    const answer = sdp('v=0', 'a=group:BUNDLE 0 2', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=mid:0', 'a=recvonly', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=mid:2', 'a=recvonly');
+    expect(rejectStoppedSections(offer, answer)).toBe(sdp('v=0', 'a=group:BUNDLE 0', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=mid:0', 'a=recvonly', 'm=video 0 UDP/TLS/RTP/SAVPF 96', 'a=mid:2', 'a=recvonly'));
+    const live = sdp('v=0', 'a=group:BUNDLE 0', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=mid:0');
+    expect(rejectStoppedSections(live, answer)).toBe(answer);
   });
 });

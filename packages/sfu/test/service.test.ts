@@ -10,7 +10,7 @@ import { HubSignaler, nodePlatform, type Json } from '@pinhole/node';
 import type { PeerInfo } from '@pinhole/protocol';
 import { Sfu, SfuService } from '../src/index.js';
 import { startTestHub } from '@pinhole/test-kit/hub';
-import { answeringPeer, publishingPeer } from '@pinhole/test-kit/media-peer';
+import { publishingPeer, sessionPeer, ssrcOfSection, type SessionPeer } from '@pinhole/test-kit/media-peer';
 import { rtp, vp8Key } from '@pinhole/test-kit/rtp';
 import { TestRedis } from '@pinhole/test-kit/redis';
 import { until } from '@pinhole/test-kit/wait';
@@ -74,25 +74,36 @@ const cores = [
 ];
 
 /**
- * Subscribes `m` to `publisher` and answers the SFU's offer with a node-datachannel peer. A
- * subscriber transport that fails before its answer is applied (a known, rare engine failure:
- * docs/architecture.md, "Media server") comes back as `pinhole:sfu-error` `closed`: the
- * documented answer is to subscribe again, as a client would.
+ * Subscribes `m` to `publisher` and answers the SFU's session offers with one node-datachannel
+ * peer (every later offer too: renegotiations). A session whose transport fails before its
+ * answer is applied (a known, rare engine failure: docs/architecture.md, "Media server") is
+ * reported as `pinhole:sfu-error` `closed` without a publisher: the documented answer is to
+ * subscribe again, as a client would.
  */
-async function subscribe(m: Member, publisher: string): Promise<Awaited<ReturnType<typeof answeringPeer>>> {
+async function subscribe(m: Member, publisher: string): Promise<{ receiver: SessionPeer; offers: Record<string, Json>[] }> {
   for (let attempt = 1; ; attempt++) {
-    m.ask({ type: 'pinhole:sfu-subscribe', publisher });
-    const offer = await m.next('pinhole:sfu-offer');
-    expect(offer.publisher).toBe(publisher);
-    const receiver = await answeringPeer(offer.sdp as string);
+    const receiver = sessionPeer();
+    const offers: Record<string, Json>[] = [];
     cleanup.push(() => receiver.close());
-    m.ask({ type: 'pinhole:sfu-answer', publisher, sdp: receiver.answer });
-    // The SFU's offer holds its candidates back; they come once the answer is applied.
-    void m.next('pinhole:sfu-candidates', (d) => d.publisher === publisher).then((c) => receiver.addCandidates(c.candidates as never), () => undefined);
+    let stopped = false;
+    cleanup.push(() => void (stopped = true));
+    void (async () => {
+      while (!stopped) {
+        const offer = await m.next('pinhole:sfu-offer').catch(() => undefined);
+        if (!offer || stopped) continue;
+        offers.push(offer);
+        m.ask({ type: 'pinhole:sfu-answer', sdp: await receiver.answer(offer.sdp as string) });
+      }
+    })();
+    m.ask({ type: 'pinhole:sfu-subscribe', publisher });
+    // The SFU's first offer holds its candidates back; they come once the answer is applied.
+    void m.next('pinhole:sfu-candidates').then((c) => receiver.addCandidates(c.candidates as never), () => undefined);
     await until(() => receiver.received.size > 0 || m.got.some((r) => r.data.type === 'pinhole:sfu-error'), 15_000, 'RTP or an error');
     const error = m.got.find((r) => r.data.type === 'pinhole:sfu-error');
-    if (!error) return receiver;
-    expect(error.data).toMatchObject({ code: 'closed', publisher });
+    if (!error) return { receiver, offers };
+    stopped = true;
+    expect(error.data).toMatchObject({ code: 'closed' });
+    expect(error.data.publisher).toBeUndefined();
     expect(attempt).toBeLessThan(3);
     m.got.splice(m.got.indexOf(error), 1);
     receiver.close();
@@ -127,7 +138,8 @@ describe('SfuService on a real hub', () => {
     const bob = await member(hub.url, 'call');
     const tracks = await bob.next('pinhole:sfu-tracks');
     expect(tracks).toEqual({ type: 'pinhole:sfu-tracks', publisher: alice.signaler.localId, tracks: [{ mid: expect.any(String), kind: 'video', rids: [] }] });
-    const receiver = await subscribe(bob, alice.signaler.localId);
+    const { receiver, offers } = await subscribe(bob, alice.signaler.localId);
+    expect(offers[0]).toEqual({ type: 'pinhole:sfu-offer', sdp: expect.stringMatching(/^v=0/), tracks: [{ mid: expect.any(String), publisher: alice.signaler.localId, kind: 'video', trackMid: (tracks.tracks as { mid: string }[])[0]!.mid }] });
     await until(() => [...receiver.received.values()].some((n) => n >= 20), 15_000, `RTP at bob (bob got ${JSON.stringify(bob.got)}, SFU ${JSON.stringify(sfu.counts())})`);
     expect(sfu.counts()).toEqual({ rooms: 1, publishers: 1, subscribers: 1 });
 
@@ -138,6 +150,8 @@ describe('SfuService on a real hub', () => {
     expect(await bob.next('pinhole:sfu-error')).toMatchObject({ code: 'bad-sdp', request: 'pinhole:sfu-publish' });
     bob.ask({ type: 'pinhole:sfu-layer', publisher: alice.signaler.localId, rid: 7 });
     expect(await bob.next('pinhole:sfu-error')).toMatchObject({ code: 'bad-request', request: 'pinhole:sfu-layer' });
+    bob.ask({ type: 'pinhole:sfu-answer', sdp: 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:zz\r\n' }); // no offer waits for it
+    expect(await bob.next('pinhole:sfu-error')).toMatchObject({ code: 'bad-request', request: 'pinhole:sfu-answer' });
     bob.ask({ type: 'pinhole:sfu-dance' });
     expect(await bob.next('pinhole:sfu-error')).toMatchObject({ code: 'bad-request', request: 'pinhole:sfu-dance' });
     bob.ask('not an object');
@@ -145,17 +159,73 @@ describe('SfuService on a real hub', () => {
     expect(alice.got.filter((r) => r.data.type === 'pinhole:sfu-error')).toEqual([]);
     expect(sfu.counts()).toEqual({ rooms: 1, publishers: 1, subscribers: 1 }); // still forwarding
 
-    // The publisher leaves the hub room: its publication and bob's forward of it end, and
-    // bob is told it publishes nothing any more.
+    // The publisher leaves the hub room: its publication and bob's forward of it end, bob is
+    // told it publishes nothing any more, and his session re-offers without its section (the
+    // session stays while he is in the room).
     clearInterval(pump);
     await alice.signaler.leave('call');
-    await until(() => sfu.counts().publishers === 0 && sfu.counts().subscribers === 0, 10_000, 'the forwards to end');
+    await until(() => sfu.counts().publishers === 0, 10_000, 'the publication to end');
     expect(await bob.next('pinhole:sfu-tracks')).toEqual({ type: 'pinhole:sfu-tracks', publisher: alice.signaler.localId, tracks: [] });
+    await until(() => sfu.room('call').counts().subscriptions === 0 && offers.length === 2, 10_000, "bob's subscription to end, and a new offer");
+    expect(offers[1]).toMatchObject({ tracks: [] });
+    expect(sfu.counts()).toEqual({ rooms: 1, publishers: 0, subscribers: 1 });
 
     // The last participant leaves: the room closes and the SFU leaves it.
     await bob.signaler.leave('call');
     await until(() => service.rooms.length === 0, 10_000, 'the SFU to leave the closed room');
     expect(sfu.counts()).toEqual({ rooms: 0, publishers: 0, subscribers: 0 });
+  }, 60_000);
+
+  it('one subscriber session through hub signals carries two publishers; a re-offer follows a subscribe, an unsubscribe and a publisher leaving', async () => {
+    const hub = await startTestHub();
+    cleanup.push(() => hub.close());
+    const sfu = new Sfu();
+    cleanup.push(() => sfu.close());
+    const service = new SfuService({ hub: hub.url, token: () => hub.serviceToken('sfu'), sfu });
+    cleanup.push(() => service.close());
+    await service.start();
+    const publishers: Member[] = [];
+    for (const [i, ssrc] of [0x1111_0000, 0x2222_0000].entries()) {
+      const m = await member(hub.url, 'two');
+      await until(() => m.sfu() !== undefined, 10_000, 'the SFU to join the room');
+      const peer = await publishingPeer(ssrc);
+      cleanup.push(() => peer.close());
+      m.ask({ type: 'pinhole:sfu-publish', sdp: peer.offer });
+      await peer.accept((await m.next('pinhole:sfu-answer')).sdp as string);
+      let seq = 0;
+      const pump = setInterval(() => peer.send(rtp({ ssrc, seq: seq++, ts: seq * 3000, payload: vp8Key() })), 10);
+      cleanup.push(() => clearInterval(pump));
+      publishers[i] = m;
+    }
+    const [alice, carol] = publishers as [Member, Member];
+    const bob = await member(hub.url, 'two');
+    await until(() => bob.sfu() !== undefined, 10_000, 'bob to see the SFU');
+    const { receiver, offers } = await subscribe(bob, alice.signaler.localId);
+    bob.ask({ type: 'pinhole:sfu-subscribe', publisher: carol.signaler.localId });
+    await until(() => offers.length === 2, 10_000, 'the offer with carol');
+    expect(offers[1]!.tracks).toEqual([
+      { mid: expect.any(String), publisher: alice.signaler.localId, kind: 'video', trackMid: 'v0' },
+      { mid: expect.any(String), publisher: carol.signaler.localId, kind: 'video', trackMid: 'v0' },
+    ]);
+    const ssrcOf = (offer: Record<string, Json>, publisher: string): number => {
+      const section = (offer.tracks as { mid: string; publisher: string }[]).find((t) => t.publisher === publisher)!;
+      return ssrcOfSection(offer.sdp as string, section.mid)!;
+    };
+    const carolSsrc = ssrcOf(offers[1]!, carol.signaler.localId);
+    await until(() => (receiver.received.get(carolSsrc) ?? 0) >= 20, 15_000, "carol's RTP at bob");
+    expect(sfu.counts()).toEqual({ rooms: 1, publishers: 2, subscribers: 1 });
+    expect(bob.got.filter((r) => r.data.type === 'pinhole:sfu-candidates')).toEqual([]); // only after the first answer (taken by subscribe)
+
+    bob.ask({ type: 'pinhole:sfu-unsubscribe', publisher: carol.signaler.localId });
+    await until(() => offers.length === 3, 10_000, 'the offer without carol');
+    expect((offers[2]!.tracks as { publisher: string }[]).map((t) => t.publisher)).toEqual([alice.signaler.localId]);
+    await alice.signaler.leave('two');
+    await until(() => offers.length === 4, 10_000, 'the offer without alice');
+    expect(offers[3]!.tracks).toEqual([]);
+    expect(bob.got.filter((r) => r.data.type === 'pinhole:sfu-error')).toEqual([]);
+    expect(sfu.counts()).toEqual({ rooms: 1, publishers: 1, subscribers: 1 });
+    await bob.signaler.leave('two');
+    await until(() => sfu.counts().subscribers === 0, 10_000, "bob's session to end with his leaving");
   }, 60_000);
 
   it('a room open before the service starts is joined (watching), and unpublish ends a publication', async () => {

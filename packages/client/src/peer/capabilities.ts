@@ -29,3 +29,8 @@ export const LIBDATACHANNEL_CAPABILITIES: PeerCapabilities = {
 export function detectCapabilities(pc: RTCPeerConnection): PeerCapabilities {
   return 'ext_maxMessageSize' in pc ? LIBDATACHANNEL_CAPABILITIES : FULL_CAPABILITIES;
 }
+
+/** The same, from the constructor (the polyfill's extension is on its prototype), without building a connection. */
+export function capabilitiesOf(ctor: new (configuration?: RTCConfiguration) => RTCPeerConnection): PeerCapabilities {
+  return 'ext_maxMessageSize' in ctor.prototype ? LIBDATACHANNEL_CAPABILITIES : FULL_CAPABILITIES;
+}

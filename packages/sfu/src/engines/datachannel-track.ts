@@ -5,12 +5,12 @@ import { asksKeyframe, isRtcp, parseRtcp } from './common.js';
 
 type NdcTrack = ReturnType<InstanceType<typeof nodeDataChannel.PeerConnection>['addTrack']>;
 
-/** Sends RTP on `track` while it is open and `closed()` is false; PLI/FIR about it become keyframe requests. */
+/** Sends RTP on `track` while it is open and `closed()` is false; PLI/FIR about it become keyframe requests until then. */
 export function outgoingTrack(track: NdcTrack, kind: MediaKind, ssrc: number, { mimeType, payloadType, clockRate }: Codec, closed: () => boolean): OutgoingTrack {
   const keyframeListeners: (() => void)[] = [];
   // RTCP from the remote about this SSRC arrives as the track's messages.
   track.onMessage((msg) => {
-    if (isRtcp(msg) && asksKeyframe(parseRtcp(msg))) for (const l of keyframeListeners) l();
+    if (!closed() && isRtcp(msg) && asksKeyframe(parseRtcp(msg))) for (const l of keyframeListeners) l();
   });
   return {
     kind,

@@ -7,7 +7,7 @@
  */
 import { randomInt } from 'node:crypto';
 import nodeDataChannel from 'node-datachannel';
-import { SfuError, type IceCandidate, type OutgoingTrack, type SubscriberEngine, type SubscriberTransport, type ViewerEngine } from '../engine.js';
+import { SfuError, type IceCandidate, type MediaKind, type SubscriberEngine, type SubscriberTrack, type SubscriberTransport, type ViewerEngine } from '../engine.js';
 import { holdBackCandidates } from '../sdp.js';
 import { nextId, offeredCodec, waitUntil } from './common.js';
 import { outgoingTrack } from './datachannel-track.js';
@@ -23,16 +23,36 @@ export interface DataChannelOptions {
 type Closer = () => void;
 type NdcTrack = ReturnType<InstanceType<typeof PeerConnection>['addTrack']>;
 
+/** One media section of a subscriber transport: carrying a track, or inactive and free for the next track of its kind. */
+interface Section {
+  readonly mid: string;
+  readonly kind: MediaKind;
+  /** The track on it now; undefined while inactive. */
+  track: NdcTrack | undefined;
+  /** What its inactive form offers: the codec of its last track (an m-line needs one). */
+  mimeType: string;
+  /** Set when its track is removed: that track's OutgoingTrack sends nothing more. */
+  retired: { value: boolean };
+  /** Inactive in the last offer made / in an answered offer: only then may a new track take it. */
+  offeredInactive: boolean;
+  free: boolean;
+}
+
 export class DataChannelSubscriber implements SubscriberTransport {
   readonly id = nextId('dsub');
   private readonly pc: InstanceType<typeof PeerConnection>;
+  private readonly sections: Section[] = [];
   /** Held here: node-datachannel stops calling a track's callbacks once its JS object is collected. */
-  private readonly tracks: NdcTrack[] = [];
+  private readonly held: NdcTrack[] = [];
   private readonly closeListeners: Closer[] = [];
   private closed = false;
   private connected = false;
+  /** An answer was applied: later offers renegotiate a connected transport. */
+  private answered = false;
   /** The offer's candidates, held back until the answer is applied (engine.ts). */
   private heldCandidates: IceCandidate[] = [];
+  /** Candidates handed out so far (`candidate:…`): a renegotiation offer repeats them. */
+  private readonly given = new Set<string>();
 
   constructor(options: DataChannelOptions, private readonly released: Closer) {
     this.pc = new PeerConnection(this.id, {
@@ -47,11 +67,45 @@ export class DataChannelSubscriber implements SubscriberTransport {
     });
   }
 
-  addTrack(mimeType: string): OutgoingTrack {
+  /** Media sections so far, active or not (the offer's m-lines). */
+  get sectionCount(): number {
+    return this.sections.length;
+  }
+
+  addTrack(mimeType: string): SubscriberTrack {
     if (this.closed) throw new SfuError('closed', 'subscriber transport closed');
     const codec = offeredCodec(mimeType);
-    const mid = String(this.tracks.length);
-    const media = codec.kind === 'video' ? new Video(mid, 'SendOnly') : new Audio(mid, 'SendOnly');
+    // Recycled rather than removed: libdatachannel offers a closed track's section with port 0
+    // forever and never reuses its MID (docs/architecture.md, Media server, "Renegotiation").
+    // A section is reused once an answer took it as inactive, so that the subscriber sees its
+    // old track end before a new one starts there (a browser fires ontrack again).
+    let section = this.sections.find((s) => s.free && s.kind === codec.kind);
+    if (!section) {
+      section = { mid: String(this.sections.length), kind: codec.kind, track: undefined, mimeType: codec.mimeType, retired: { value: false }, offeredInactive: false, free: false };
+      this.sections.push(section);
+    }
+    section.free = false;
+    section.offeredInactive = false;
+    const ssrc = randomInt(1, 2 ** 32 - 1);
+    const track = this.setSection(section, codec.mimeType, 'SendOnly', ssrc);
+    const retired = { value: false };
+    section.retired = retired;
+    section.mimeType = codec.mimeType;
+    return { mid: section.mid, ...outgoingTrack(track, codec.kind, ssrc, codec, () => this.closed || retired.value) };
+  }
+
+  removeTrack(track: SubscriberTrack): void {
+    const section = this.sections.find((s) => s.mid === track.mid);
+    if (!section || section.track === undefined || this.closed) return;
+    section.retired.value = true;
+    section.track = undefined;
+    this.setSection(section, section.mimeType, 'Inactive');
+  }
+
+  /** (Re)describes a section: libdatachannel's addTrack with a MID it has replaces that track's description. */
+  private setSection(section: Section, mimeType: string, direction: 'SendOnly' | 'Inactive', ssrc?: number): NdcTrack {
+    const codec = offeredCodec(mimeType);
+    const media = codec.kind === 'video' ? new Video(section.mid, direction) : new Audio(section.mid, direction);
     if (media instanceof Video) {
       if (codec.mimeType === 'video/VP8') media.addVP8Codec(codec.payloadType);
       else media.addH264Codec(codec.payloadType);
@@ -60,11 +114,11 @@ export class DataChannelSubscriber implements SubscriberTransport {
     } else {
       media.addAudioCodec(codec.payloadType, codec.mimeType.slice('audio/'.length), undefined);
     }
-    const ssrc = randomInt(1, 2 ** 32 - 1);
-    media.addSSRC(ssrc, 'pinhole-sfu', `sfu-${this.id}`, `${codec.kind}-${mid}`);
+    if (ssrc !== undefined) media.addSSRC(ssrc, 'pinhole-sfu', `sfu-${this.id}-${ssrc}`, `${codec.kind}-${ssrc}`);
     const track = this.pc.addTrack(media);
-    this.tracks.push(track);
-    return outgoingTrack(track, codec.kind, ssrc, codec, () => this.closed);
+    this.held.push(track);
+    if (direction === 'SendOnly') section.track = track;
+    return track;
   }
 
   async createOffer(): Promise<string> {
@@ -76,9 +130,11 @@ export class DataChannelSubscriber implements SubscriberTransport {
     // Why held back: a subscriber that could reach us before its answer is applied makes
     // libdatachannel connect ICE and run DTLS inside setRemoteDescription(answer), before
     // the answer's fingerprint is stored; the certificate check then fails and both ends
-    // close (docs/architecture.md, Media server, "Early answers").
+    // close (docs/architecture.md, Media server, "Early answers"). A renegotiation offer
+    // repeats the candidates already given: only new ones (if any) follow its answer.
     const { sdp: offer, candidates } = holdBackCandidates(sdp);
-    this.heldCandidates = candidates;
+    this.heldCandidates = candidates.filter((c) => !this.given.has(c.candidate));
+    for (const s of this.sections) s.offeredInactive = s.track === undefined;
     return offer;
   }
 
@@ -97,8 +153,12 @@ export class DataChannelSubscriber implements SubscriberTransport {
     }
     const candidates = this.heldCandidates;
     this.heldCandidates = [];
-    onCandidates(candidates);
-    await waitUntil(() => this.closed || (this.connected && this.tracks.every((t) => t.isOpen())), 'subscriber connection');
+    for (const c of candidates) this.given.add(c.candidate);
+    if (!this.answered || candidates.length > 0) onCandidates(candidates);
+    this.answered = true;
+    for (const s of this.sections) if (s.offeredInactive) s.free = true;
+    const active = this.sections.flatMap((s) => (s.track ? [s.track] : []));
+    await waitUntil(() => this.closed || (this.connected && active.every((t) => t.isOpen())), 'subscriber connection');
     if (this.closed) throw new SfuError('closed', 'subscriber transport closed');
   }
 
@@ -109,7 +169,7 @@ export class DataChannelSubscriber implements SubscriberTransport {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const t of this.tracks) t.close();
+    for (const t of this.held) t.close();
     this.pc.close();
     this.released();
     for (const l of this.closeListeners) l();

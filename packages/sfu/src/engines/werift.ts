@@ -1,11 +1,11 @@
 /**
  * werift engine (pure TypeScript, SRTP through node:crypto): receives publishers, Chromium's
- * three-layer simulcast included (RID header extension, RFC 8852), and can send to subscribers
- * too — about 5× the CPU per sent packet of node-datachannel (bench/sfu/RESULTS.md), so the
- * default engine uses it for publishers only.
+ * three-layer simulcast included (RID header extension, RFC 8852), and answers viewers (WHEP)
+ * — at about 5× the CPU per sent packet of node-datachannel (bench/sfu/RESULTS.md), so the
+ * default engine uses it for publishers only. A publisher's later offer renegotiates its
+ * transport (tracks added or removed).
  */
 import {
-  MediaStreamTrack,
   RTCPeerConnection,
   useAudioLevelIndication,
   useH264,
@@ -15,27 +15,24 @@ import {
   useSdesMid,
   useSdesRTPStreamId,
   useVP8,
+  type MediaStreamTrack,
   type RTCRtpTransceiver,
 } from 'werift';
 import {
   SfuError,
   type IncomingStream,
   type MediaKind,
-  type OutgoingTrack,
   type PublisherEngine,
-  type SubscriberEngine,
   type PublisherTransport,
-  type SubscriberTransport,
-  type IceCandidate,
   type ViewerEngine,
 } from '../engine.js';
-import { acceptBundleOnly, holdBackCandidates } from '../sdp.js';
-import { asksKeyframe, nextId, offeredCodec, waitUntil } from './common.js';
+import { acceptBundleOnly, rejectStoppedSections } from '../sdp.js';
+import { nextId } from './common.js';
 import { guardWeriftRtpParser } from './werift-guard.js';
 
 guardWeriftRtpParser();
 import { WeriftViewer } from './werift-viewer.js';
-import { WERIFT_CODECS, baseConfig, codecOf, completeLocal, watchClose, type WeriftOptions } from './werift-common.js';
+import { baseConfig, codecOf, completeLocal, watchClose, type WeriftOptions } from './werift-common.js';
 
 export type { WeriftOptions } from './werift-common.js';
 
@@ -117,7 +114,7 @@ export class WeriftPublisher implements PublisherTransport {
       throw new SfuError('bad-sdp', 'publisher offer has no audio or video');
     }
     await this.pc.setLocalDescription(await this.pc.createAnswer());
-    return completeLocal(this.pc);
+    return rejectStoppedSections(offerSdp, await completeLocal(this.pc));
   }
 
   async addRemoteCandidate({ candidate, sdpMid }: { candidate: string; sdpMid?: string }): Promise<void> {
@@ -147,90 +144,13 @@ export class WeriftPublisher implements PublisherTransport {
   }
 }
 
-export class WeriftSubscriber implements SubscriberTransport {
-  readonly id = nextId('wsub');
-  private readonly pc: RTCPeerConnection;
-  private readonly closeListeners: Closer[] = [];
-  private closed = false;
-  /** The offer's candidates, held back until the answer is applied (engine.ts). */
-  private heldCandidates: IceCandidate[] = [];
-
-  constructor(options: WeriftOptions, private readonly released: Closer) {
-    this.pc = new RTCPeerConnection({
-      ...baseConfig(options),
-      codecs: { video: [useVP8(), useH264()], audio: [useOPUS(), usePCMU()] },
-      headerExtensions: { video: [useSdesMid()], audio: [useSdesMid()] },
-    });
-    watchClose(this.pc, () => this.close());
-  }
-
-  addTrack(mimeType: string): OutgoingTrack {
-    const offered = offeredCodec(mimeType);
-    const track = new MediaStreamTrack({ kind: offered.kind });
-    const transceiver = this.pc.addTransceiver(track, { direction: 'sendonly' });
-    // Offer exactly the publisher's codec: the SFU forwards, it does not transcode.
-    transceiver.codecs = [WERIFT_CODECS[offered.mimeType.toLowerCase()]!({ payloadType: offered.payloadType })];
-    const keyframeListeners: Closer[] = [];
-    transceiver.sender.onRtcp.subscribe((packet) => {
-      if (asksKeyframe([packet])) for (const l of keyframeListeners) l();
-    });
-    const sender = transceiver.sender;
-    return {
-      kind: offered.kind,
-      get ssrc() {
-        return sender.ssrc;
-      },
-      get codec() {
-        const c = sender.codec;
-        return c ? codecOf(c) : { mimeType: offered.mimeType, payloadType: offered.payloadType, clockRate: offered.clockRate };
-      },
-      send: (packet) => {
-        if (!this.closed) track.writeRtp(packet);
-      },
-      onKeyframeRequest: (listener) => keyframeListeners.push(listener),
-    };
-  }
-
-  async createOffer(): Promise<string> {
-    if (this.closed) throw new SfuError('closed', 'subscriber transport closed');
-    await this.pc.setLocalDescription(await this.pc.createOffer());
-    // werift stores the answer before it starts ICE, but the seam is one for all engines.
-    const { sdp, candidates } = holdBackCandidates(await completeLocal(this.pc));
-    this.heldCandidates = candidates;
-    return sdp;
-  }
-
-  async acceptAnswer(answerSdp: string, onCandidates: (candidates: IceCandidate[]) => void): Promise<void> {
-    try {
-      await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
-    } catch (err) {
-      throw new SfuError('bad-sdp', `subscriber answer rejected: ${(err as Error).message}`);
-    }
-    const candidates = this.heldCandidates;
-    this.heldCandidates = [];
-    onCandidates(candidates);
-    await waitUntil(() => this.pc.connectionState === 'connected' || this.closed, 'subscriber connection');
-    if (this.closed) throw new SfuError('closed', 'subscriber transport closed');
-  }
-
-  onClose(listener: Closer): void {
-    this.closeListeners.push(listener);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    void this.pc.close();
-    this.released();
-    for (const l of this.closeListeners) l();
-  }
-}
-
-/** werift for every direction, or for any of them in combineEngines. */
-export class WeriftEngine implements PublisherEngine, SubscriberEngine, ViewerEngine {
+/**
+ * werift for publishers and viewers, in combineEngines. Its subscriber side was dropped with
+ * renegotiated subscriber sessions: node-datachannel is the only subscriber engine in use.
+ */
+export class WeriftEngine implements PublisherEngine, ViewerEngine {
   readonly name = 'werift';
   private readonly publishers = new Set<WeriftPublisher>();
-  private readonly subscribers = new Set<WeriftSubscriber>();
   private readonly viewers = new Set<WeriftViewer>();
 
   constructor(private readonly options: WeriftOptions = {}) {}
@@ -238,12 +158,6 @@ export class WeriftEngine implements PublisherEngine, SubscriberEngine, ViewerEn
   createPublisherTransport(): WeriftPublisher {
     const t: WeriftPublisher = new WeriftPublisher(this.options, () => this.publishers.delete(t));
     this.publishers.add(t);
-    return t;
-  }
-
-  createSubscriberTransport(): WeriftSubscriber {
-    const t: WeriftSubscriber = new WeriftSubscriber(this.options, () => this.subscribers.delete(t));
-    this.subscribers.add(t);
     return t;
   }
 
@@ -257,15 +171,11 @@ export class WeriftEngine implements PublisherEngine, SubscriberEngine, ViewerEn
     return this.publishers.size;
   }
 
-  subscriberCount(): number {
-    return this.subscribers.size;
-  }
-
   viewerCount(): number {
     return this.viewers.size;
   }
 
   close(): void {
-    for (const t of [...this.publishers, ...this.subscribers, ...this.viewers]) t.close();
+    for (const t of [...this.publishers, ...this.viewers]) t.close();
   }
 }

@@ -19,8 +19,8 @@ const gathered = (pc) => new Promise((resolve) => {
 window.sfuTest = {
   pc: null,
   bitrateHint: true,
-  async publishOffer(layers) {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720, frameRate: 30 } });
+  async publishOffer(layers, width = 1280, height = 720) {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width, height, frameRate: 30 } });
     const pc = (this.pc = new RTCPeerConnection());
     const [video] = stream.getVideoTracks();
     video.contentHint = 'detail';
@@ -37,6 +37,50 @@ window.sfuTest = {
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
     return pc.localDescription.sdp;
+  },
+  /** Publisher renegotiation: a second video track (a screen share, say) on the same connection; returns the new offer. */
+  async addVideo(width = 320, height = 240) {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { width, height, frameRate: 15 } });
+    const t = this.pc.addTransceiver(stream.getVideoTracks()[0], { direction: 'sendonly', streams: [stream] });
+    t.setCodecPreferences(RTCRtpSender.getCapabilities('video').codecs.filter((c) => /vp8|rtx/i.test(c.mimeType)));
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    await gathered(this.pc);
+    return this.pc.localDescription.sdp;
+  },
+  /** Publisher renegotiation: stops the last video transceiver (its section goes to port 0); returns the new offer. */
+  async stopLastVideo() {
+    const t = this.pc.getTransceivers().filter((t) => !t.stopped && t.sender.track?.kind === 'video').at(-1);
+    t.stop();
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    await gathered(this.pc);
+    return this.pc.localDescription.sdp;
+  },
+  /** A subscriber session: one RTCPeerConnection answering every offer of the SFU. */
+  async answerSession(sdp) {
+    if (!this.pc) {
+      const pc = (this.pc = new RTCPeerConnection());
+      this.ontrack = [];
+      pc.ontrack = (e) => {
+        this.ontrack.push({ mid: e.transceiver.mid, kind: e.track.kind });
+        const el = document.createElement(e.track.kind);
+        el.autoplay = true;
+        el.muted = e.track.kind === 'video';
+        el.srcObject = new MediaStream([e.track]);
+        document.body.append(el);
+      };
+    }
+    await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    await gathered(this.pc);
+    return this.pc.localDescription.sdp;
+  },
+  /** Inbound RTP streams by SSRC: their section (mid), frames decoded, audio energy. */
+  async inboundBySsrc() {
+    const out = {};
+    (await this.pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp') out[s.ssrc] = { mid: s.mid, kind: s.kind, packets: s.packetsReceived, frames: s.framesDecoded, width: s.frameWidth, energy: s.totalAudioEnergy };
+    });
+    return out;
   },
   async acceptAnswer(sdp) {
     // The SFU sends no congestion feedback yet, so Chromium's estimate would stay at its 300 kbit/s
@@ -97,4 +141,46 @@ export async function openPage(browser: Browser, name: string): Promise<TestPage
   );
   await page.goto(PAGE);
   return { page, call: (expression) => page.evaluate(expression) };
+}
+
+/** The part of Room a page subscriber drives. */
+interface SessionRoom {
+  subscribe(peer: string, publisher: string, signals: import('../../src/index.js').SessionSignals, options?: { layer?: string }): Promise<void>;
+  acceptAnswer(peer: string, answerSdp: string): Promise<void>;
+}
+
+export interface PageSubscriber {
+  offers: import('../../src/index.js').SessionOffer[];
+  /** Answers applied, and errors of answering. */
+  answered: number;
+  errors: unknown[];
+  subscribe(publisher: string, options?: { layer?: string }): Promise<void>;
+}
+
+/** `name`'s subscriber session answered by `page` (sfuTest.answerSession), one RTCPeerConnection for all its offers. */
+export function pageSubscriber(room: SessionRoom, name: string, page: TestPage): PageSubscriber {
+  let chain: Promise<unknown> = Promise.resolve();
+  const s: PageSubscriber = {
+    offers: [],
+    answered: 0,
+    errors: [],
+    subscribe: (publisher, options) => room.subscribe(name, publisher, signals, options),
+  };
+  const signals: import('../../src/index.js').SessionSignals = {
+    offer: (offer) => {
+      s.offers.push(offer);
+      chain = chain
+        .then(async () => {
+          await room.acceptAnswer(name, await page.call<string>(`sfuTest.answerSession(${JSON.stringify(offer.sdp)})`));
+          s.answered++;
+        })
+        .catch((err: unknown) => void s.errors.push(err));
+    },
+    // They come while the answer is being applied (the page has the offer by then): added at once.
+    candidates: (candidates) => {
+      page.call(`sfuTest.addCandidates(${JSON.stringify(candidates)})`).catch((err: unknown) => void s.errors.push(err));
+    },
+    closed: () => void s.errors.push(new Error(`${name}'s session closed`)),
+  };
+  return s;
 }
