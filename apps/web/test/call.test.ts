@@ -1,6 +1,6 @@
 /**
  * The meeting app in real Chromium (fake camera, microphone and screen) against the real
- * `pinhole serve`: 2 and 3 people see and hear each other, chat, send a file, share a
+ * `pinhole serve`: 2 people (peer-to-peer) and 3 (through the embedded SFU) see and hear each other, chat, send a file, share a
  * screen. One hub and one browser for the file; each person is a browser context.
  *
  * Every test (and every retry of one) starts its own call: new people (browser contexts)
@@ -23,6 +23,7 @@ import {
   SCREENSHOTS_DIR,
   sendChat,
   startHub,
+  waitForInboundVideo,
   waitForStats,
   waitForVideoFrom,
   type Cast,
@@ -97,7 +98,7 @@ describe('a call in the web app', () => {
     expect(await alice.page.$eval('.share .qr', (img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(100);
   }, TWO);
 
-  it('3 participants: everyone sees both others\u2019 video (frames decoded on each connection) and all names', async () => {
+  it('3 participants: everyone sees both others\u2019 video through the SFU (both on one connection, badges “via SFU”) and all names', async () => {
     const cast = freshCast(browser, 'three');
     const [alice, bob] = await call(cast, ['Alice', 'Bob']);
     const carol = await cast.add('Carol');
@@ -115,9 +116,13 @@ describe('a call in the web app', () => {
       waitForVideoFrom(bob!, ['Alice', 'Carol'], MEDIA_TIMEOUT),
       waitForVideoFrom(carol, ['Alice', 'Bob'], MEDIA_TIMEOUT),
     ]);
+    // Three people are past meshMax (2): the video comes through the room's SFU, both others'
+    // on one subscriber connection, and the badges say so.
     for (const p of cast.people) {
-      const stats = await waitForStats(p.page, (s) => s.length === 2 && s.every((x) => x.framesDecoded > 0), MEDIA_TIMEOUT);
-      expect(stats.map((s) => s.framesDecoded > 0)).toEqual([true, true]);
+      const decoding = await waitForInboundVideo(p.page, (counts) => counts.some((c) => c.length === 2 && c.every((frames) => frames > 0)), MEDIA_TIMEOUT);
+      expect(decoding.filter((c) => c.length === 2)).toHaveLength(1);
+      await p.page.waitForFunction(() => [...document.querySelectorAll('.tile:not([data-local]) .badge')].every((b) => (b as HTMLElement).dataset['kind'] === 'sfu'), undefined, { timeout: MEDIA_TIMEOUT });
+      expect(await p.page.textContent('.tile:not([data-local]) .badge')).toMatch(/^via SFU · [qhf]/);
       expect(await p.page.$$eval('.people li', (li) => li.map((l) => l.dataset['name']).sort())).toEqual(['Alice', 'Bob', 'Carol']);
     }
   }, THREE);
@@ -142,9 +147,9 @@ describe('a call in the web app', () => {
     await alice.page.waitForSelector('.tile[data-name=Carol][data-mic=off]');
     expect(await alice.page.textContent('.people li[data-name=Carol] .flags')).toBe('muted');
     // Badges filled in (the report runs every 2 s) before the picture is taken.
-    await alice.page.waitForFunction(() => [...document.querySelectorAll('.tile .badge')].every((b) => (b as HTMLElement).dataset['kind'] !== 'connecting'), undefined, { timeout: MEDIA_TIMEOUT });
+    await alice.page.waitForFunction(() => [...document.querySelectorAll('.tile .badge')].every((b) => (b as HTMLElement).dataset['kind'] === 'sfu'), undefined, { timeout: MEDIA_TIMEOUT });
     const kinds = await alice.page.$$eval('.tile .badge', (b) => b.map((x) => (x as HTMLElement).dataset['kind']));
-    expect(kinds).toEqual(['direct', 'direct']);
+    expect(kinds).toEqual(['sfu', 'sfu']);
     await alice.page.screenshot({ path: joinPath(SCREENSHOTS_DIR, 'call.png') });
     await carol.page.click('[data-action=mic]');
     await alice.page.waitForSelector('.tile[data-name=Carol][data-mic=on]');

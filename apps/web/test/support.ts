@@ -205,6 +205,32 @@ export function connectedStats(page: Page): Promise<PeerStats[]> {
   });
 }
 
+/** Frames decoded by each inbound video stream, per connected RTCPeerConnection of the page. */
+export function inboundVideo(page: Page): Promise<number[][]> {
+  return page.evaluate(async () => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState === 'connected');
+    return Promise.all(
+      pcs.map(async (pc) =>
+        [...(await pc.getStats()).values()]
+          .filter((s: Record<string, unknown>) => s['type'] === 'inbound-rtp' && s['kind'] === 'video' && s['framesDecoded'] !== undefined)
+          .map((s: Record<string, unknown>) => s['framesDecoded'] as number),
+      ),
+    );
+  });
+}
+
+/** Polls `inboundVideo` until `ok` holds. */
+export async function waitForInboundVideo(page: Page, ok: (counts: number[][]) => boolean, timeout = 20_000): Promise<number[][]> {
+  const deadline = Date.now() + timeout;
+  let last: number[][] = [];
+  while (Date.now() < deadline) {
+    last = await inboundVideo(page);
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`inbound video never matched: ${JSON.stringify(last)}`);
+}
+
 /** Polls `connectedStats` until `ok` holds (media takes a moment to decode). */
 export async function waitForStats(page: Page, ok: (stats: PeerStats[]) => boolean, timeout = 20_000): Promise<PeerStats[]> {
   const deadline = Date.now() + timeout;
