@@ -37,8 +37,8 @@ const COUNT_MEDIA_REQUESTS = `
 `;
 
 /** Publishes the page's fake camera and microphone over WHIP to `room` (dev mode: no token); resolves with the session's Location. */
-function publishOverWhip(page: Page, room: string): Promise<string> {
-  return page.evaluate(async (room) => {
+function publishOverWhip(page: Page, room: string, name?: string): Promise<string> {
+  return page.evaluate(async ([room, name]) => {
     const stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
     const pc = new RTCPeerConnection();
     (window as unknown as { __whip: RTCPeerConnection }).__whip = pc;
@@ -48,11 +48,12 @@ function publishOverWhip(page: Page, room: string): Promise<string> {
       if (pc.iceGatheringState === 'complete') return resolve();
       pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && resolve());
     });
-    const res = await fetch(`/v1/whip/${room}`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription!.sdp });
+    const query = name ? `?name=${encodeURIComponent(name)}` : '';
+    const res = await fetch(`/v1/whip/${room}${query}`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription!.sdp });
     if (res.status !== 201) throw new Error(`WHIP POST ${res.status}: ${await res.text()}`);
     await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
     return res.headers.get('location')!;
-  }, room);
+  }, [room, name] as const);
 }
 
 /** A sample of the hub's /metrics (read through `page`, which trusts the self-signed certificate). */
@@ -118,4 +119,26 @@ describe('the watch page', () => {
     expect(await metric(studio!.page, viewers)).toBe(0);
     expect(await metric(studio!.page, 'pinhole_gateway_sessions_ended_total{reason="deleted"}')).toBe(deleted + 1);
   }, 240_000);
+
+  it('a WHIP stream is a tile in the call, named by ?name=, its video playing; it goes when the stream is deleted', async () => {
+    const cast = freshCast(browser, 'whip-tile');
+    const [alice, bob, studio] = await Promise.all([cast.add('Alice'), cast.add('Bob'), cast.add('Studio')]);
+    await join(alice!, hub, cast.room);
+    await join(bob!, hub, cast.room);
+    await studio!.page.goto(`${hub.url}/healthz`);
+    const location = await publishOverWhip(studio!.page, cast.room, 'Studio cam');
+    for (const p of [alice!, bob!]) {
+      const tile = '.tile[data-name="Studio cam"]';
+      await p.page.waitForSelector(tile, { timeout: 60_000 });
+      await p.page.waitForFunction((sel) => ((document.querySelector(`${sel} video`) as HTMLVideoElement | null)?.videoWidth ?? 0) > 0, tile, { timeout: 60_000 });
+      expect(await p.page.textContent(`${tile} .badge`)).toBe('WHIP stream');
+      // Not a member: no one to chat with or send files to, and not counted as here.
+      expect(await p.page.textContent('.call-header .count')).toBe('2 here');
+    }
+    await studio!.page.evaluate(async (location) => {
+      (window as unknown as { __whip: RTCPeerConnection }).__whip.close();
+      await fetch(location, { method: 'DELETE' });
+    }, location);
+    for (const p of [alice!, bob!]) await p.page.waitForSelector('.tile[data-name="Studio cam"]', { state: 'detached', timeout: 30_000 });
+  }, 180_000);
 });

@@ -27,11 +27,11 @@ const asGatewayError = <T>(work: Promise<T>): Promise<T> =>
 export class SfuBackend implements MediaBackend {
   constructor(private readonly sfu: Sfu) {}
 
-  async ingest({ room: roomName, id, offer }: IngestRequest): Promise<MediaSession> {
+  async ingest({ room: roomName, id, name, offer }: IngestRequest): Promise<MediaSession> {
     const room = this.sfu.room(roomName);
     let answer: string;
     try {
-      answer = await room.publish(id, offer);
+      answer = await room.publish(id, offer, { name });
     } catch (err) {
       this.sfu.leave(roomName, id);
       throw toGatewayError(err);

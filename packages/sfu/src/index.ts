@@ -3,7 +3,7 @@ export { DataChannelEngine, DataChannelSubscriber, type DataChannelOptions } fro
 export { WeriftEngine, WeriftPublisher, type WeriftOptions } from './engines/werift.js';
 export { isH264KeyframeStart, isKeyframeStart, isVp8KeyframeStart, rtpPayload } from './keyframe.js';
 export { RtpRewriter, isRtp, seqNewer, type RewriteTarget } from './rewriter.js';
-export { Room, type Published, type SessionOffer, type SessionSignals, type SessionTrack, type SubscribeOptions, type ViewOptions } from './room.js';
+export { Room, type Published, type PublishOptions, type SessionOffer, type SessionSignals, type SessionTrack, type SubscribeOptions, type ViewOptions } from './room.js';
 export { SFU_SIGNALS, SfuService, type ServiceLogger, type SfuErrorCode, type SfuServiceOptions } from './service.js';
 export { describeOffer, type OfferedTrack } from './sdp.js';
 export { Sfu, defaultEngine, type SfuOptions } from './sfu.js';

@@ -65,6 +65,13 @@ const SPEAKER_INTERVAL_MS = 200;
 export interface Published {
   publisher: string;
   tracks: OfferedTrack[];
+  /** What to call a publisher that is not a hub member (a WHIP stream's name). */
+  name?: string;
+}
+
+export interface PublishOptions {
+  /** A name for a publisher that is not a hub member (the gateway's WHIP streams); members have their own meta. */
+  name?: string;
 }
 
 export class Room {
@@ -75,6 +82,8 @@ export class Room {
   private readonly speakerListeners = new Set<(peer: string | undefined) => void>();
   private speakerTimer: NodeJS.Timeout | undefined;
   private readonly viewers = new Map<string, Viewing>();
+  /** PublishOptions.name by publisher. */
+  private readonly names = new Map<string, string>();
   private readonly changeListeners = new Set<(change: Published) => void>();
   private readonly viewerListeners = new Set<(count: number) => void>();
   /** Viewers whose answer was made: what onViewers counts. */
@@ -120,8 +129,9 @@ export class Room {
    * answer. A later offer from the same publisher renegotiates its transport (tracks added or
    * removed): its subscribers' sessions follow with new offers.
    */
-  async publish(peer: string, offerSdp: string): Promise<string> {
+  async publish(peer: string, offerSdp: string, options: PublishOptions = {}): Promise<string> {
     const offered = describeOffer(offerSdp);
+    if (options.name !== undefined) this.names.set(peer, options.name);
     const existing = this.publications.get(peer);
     if (existing) return this.republish(existing, offered, offerSdp);
     const transport = this.engine.createPublisherTransport();
@@ -318,7 +328,7 @@ export class Room {
 
   /** The publications of the room, with their tracks as offered. */
   published(): Published[] {
-    return [...this.publications.values()].map((p) => ({ publisher: p.peer, tracks: [...p.tracks.values()].map((t) => t.offered) }));
+    return [...this.publications.values()].map((p) => this.named({ publisher: p.peer, tracks: [...p.tracks.values()].map((t) => t.offered) }));
   }
 
   /**
@@ -430,7 +440,14 @@ export class Room {
     for (const listener of this.viewerListeners) listener(this.answeredViewers.size);
   }
 
+  private named(change: Published): Published {
+    const name = this.names.get(change.publisher);
+    return name === undefined ? change : { ...change, name };
+  }
+
   private announce(change: Published): void {
+    change = this.named(change);
+    if (change.tracks.length === 0) this.names.delete(change.publisher);
     for (const listener of this.changeListeners) listener(change);
   }
 }

@@ -190,7 +190,7 @@ export class SfuService {
     members.add(info.peer);
     // What is published already, so the newcomer knows what to subscribe to.
     for (const published of this.#room(room).published()) {
-      this.signaler.signal(info.peer, { type: SFU_SIGNALS.tracks, publisher: published.publisher, tracks: published.tracks as unknown as Json }, room);
+      this.signaler.signal(info.peer, tracksSignal(published), room);
     }
     const viewers = this.#viewers.get(room);
     if (viewers !== undefined) this.signaler.signal(info.peer, { type: SFU_SIGNALS.viewers, count: viewers }, room);
@@ -206,8 +206,8 @@ export class SfuService {
   }
 
   /** A publication started or ended in `room` (a member's or WHIP's): the hub room is told. */
-  #announce(room: string, { publisher, tracks }: Published): void {
-    if (!this.#closed && this.#rooms.has(room) && this.signaler.state !== 'closed') this.signaler.broadcast(room, { type: SFU_SIGNALS.tracks, publisher, tracks: tracks as unknown as Json });
+  #announce(room: string, published: Published): void {
+    if (!this.#closed && this.#rooms.has(room) && this.signaler.state !== 'closed') this.signaler.broadcast(room, tracksSignal(published));
   }
 
   /** The number of viewers of `room` changed: the hub room is told (and each member that joins, while it is more than none). */
@@ -310,4 +310,9 @@ export class SfuService {
     if (this.signaler.state === 'closed') return;
     this.signaler.signal(to, data, room);
   }
+}
+
+/** `pinhole:sfu-tracks` for a publication (docs/protocol/sfu.md §15.2); `name` only for publishers that are not members. */
+function tracksSignal({ publisher, tracks, name }: Published): Json {
+  return { type: SFU_SIGNALS.tracks, publisher, tracks: tracks as unknown as Json, ...(name === undefined ? {} : { name }) };
 }
