@@ -284,6 +284,11 @@ export async function startCall(app: HTMLElement, options: CallOptions): Promise
     }
     entry.tile.setStream(stream.stream);
   });
+  // Through the SFU, the room's active speaker (from everyone's audio levels) is marked and shown large in the speaker view.
+  room.on('active-speaker', ({ id, peer }) => {
+    const tileId = peer ? peer.id : id === undefined ? undefined : `stream-${id}`;
+    grid.markSpeaker(tileId);
+  });
   room.on('stream-ended', ({ id }) => {
     const entry = streamTiles.get(id);
     if (!entry) return;

@@ -79,6 +79,14 @@ export class Grid {
     this.el.dataset['layout'] = layout;
   }
 
+  /** The SFU's active speaker: marked (`data-active-speaker`) and featured; undefined clears the mark. */
+  markSpeaker(id: string | undefined): void {
+    for (const tile of this.#tiles.values()) delete tile.el.dataset['activeSpeaker'];
+    if (id === undefined || !this.#tiles.has(id)) return;
+    this.#tiles.get(id)!.el.dataset['activeSpeaker'] = 'true';
+    this.feature(id);
+  }
+
   /** The tile shown large in the speaker layout. */
   feature(id: string): void {
     if (id === this.#featured || !this.#tiles.has(id)) return;

@@ -72,6 +72,11 @@ export type RoomEvents = {
   /** One of its tracks carries media (show the latest, as for `track`). */
   'stream-track': { stream: RoomStream; track: MediaStreamTrack };
   'stream-ended': { id: string };
+  /**
+   * The SFU's active speaker changed (RFC 6464 audio levels of everyone who publishes there):
+   * `id` a member's peer id (`peer` set) or a stream's id; undefined when nobody speaks.
+   */
+  'active-speaker': { id: string | undefined; peer: RemotePeer | undefined };
   /** Media moved between the mesh and the SFU (see RoomOptions.topology). */
   topology: { mode: TopologyMode };
   /** A remote media track carries media (on the mesh or through the SFU: show the latest one). */
@@ -108,6 +113,7 @@ export class Room extends Emitter<RoomEvents> {
    */
   readonly #held = new HeldEvents();
   readonly #topology: Topology | undefined;
+  #speaker: string | undefined;
 
   constructor(
     readonly signaler: Signaler,
@@ -159,6 +165,11 @@ export class Room extends Emitter<RoomEvents> {
     let latest: string | undefined;
     for (const [id, info] of this.services) if (info.service === 'sfu') latest = id;
     return latest;
+  }
+
+  /** The room's active speaker as the SFU hears it (a member's or a stream's id), while media goes through an SFU. */
+  get activeSpeaker(): string | undefined {
+    return this.#speaker;
   }
 
   /** Asks the SFU for `peer`'s video layer `rid` (`q` low, `h`, `f` full), or pauses it with null. */
@@ -235,6 +246,10 @@ export class Room extends Emitter<RoomEvents> {
           const peer = this.peers.get(publisher);
           if (peer) peer.receive(track, [stream]);
           else this.#streamTrack(publisher, name ?? publisher, track, stream);
+        },
+        speaker: (publisher) => {
+          this.#speaker = publisher;
+          this.emit('active-speaker', { id: publisher, peer: publisher === undefined ? undefined : this.peers.get(publisher) });
         },
         ended: (publisher) => {
           if (this.streams.delete(publisher)) this.emit('stream-ended', { id: publisher });

@@ -23,6 +23,7 @@ function setup(topology: 'auto' | 'sfu' = 'auto', meshMax?: number) {
   const sent: Json[] = [];
   const modes: TopologyMode[] = [];
   const ended: string[] = [];
+  const speakers: (string | undefined)[] = [];
   const host: TopologyHost = {
     localId: 'me',
     connections: () => [],
@@ -36,6 +37,7 @@ function setup(topology: 'auto' | 'sfu' = 'auto', meshMax?: number) {
     },
     deliver: () => undefined,
     ended: (publisher) => ended.push(publisher),
+    speaker: (publisher) => speakers.push(publisher),
     changed: (mode) => modes.push(mode),
   };
   const t = new Topology(host, {
@@ -49,6 +51,7 @@ function setup(topology: 'auto' | 'sfu' = 'auto', meshMax?: number) {
     sent,
     modes,
     ended,
+    speakers,
     size(n: number) {
       participants = n;
       t.update();
@@ -137,6 +140,15 @@ describe('Topology', () => {
     expect(r.sent).toHaveLength(1);
     r.from({ type: 'pinhole:sfu-tracks', publisher: 'ann', tracks: [{ mid: '0', kind: 'audio', rids: [] }] }, 'SFU2');
     expect(r.sent.slice(1)).toEqual([{ type: 'pinhole:sfu-subscribe', publisher: 'ann', layer: 'h' }]);
+  });
+
+  it("passes the SFU's active speaker on (null: nobody)", () => {
+    const r = setup();
+    r.from({ type: 'pinhole:sfu-speaker', publisher: 'ann' });
+    r.from({ type: 'pinhole:sfu-speaker', publisher: null });
+    r.from({ type: 'pinhole:sfu-speaker', publisher: 'eve' }, 'mallory');
+    expect(r.speakers).toEqual(['ann', undefined]);
+    expect(asSfuMessage({ type: 'pinhole:sfu-speaker', publisher: 7 })).toBeUndefined();
   });
 
   it('ignores what does not come from the SFU, and malformed SFU messages', () => {

@@ -244,15 +244,15 @@ export class Room {
   }
 
   /**
-   * The publisher a viewer gets when it names none: the most recently started publisher that
-   * sends video. A stand-in until active-speaker detection exists (issue 15), which will
-   * replace this one method.
+   * The publisher a viewer gets when it names none: the active speaker when it sends video,
+   * else the most recently started publisher that sends video.
    */
   featured(): string | undefined {
+    const sendsVideo = (p: Publication | undefined): boolean => p !== undefined && [...p.tracks.values()].some((t) => t.offered.kind === 'video');
+    const speaker = this.activeSpeaker;
+    if (speaker !== undefined && sendsVideo(this.publications.get(speaker))) return speaker;
     let featured: string | undefined;
-    for (const p of this.publications.values()) {
-      if ([...p.tracks.values()].some((t) => t.offered.kind === 'video')) featured = p.peer;
-    }
+    for (const p of this.publications.values()) if (sendsVideo(p)) featured = p.peer;
     return featured;
   }
 

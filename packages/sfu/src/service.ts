@@ -22,6 +22,7 @@ export const SFU_SIGNALS = {
   unsubscribe: 'pinhole:sfu-unsubscribe',
   tracks: 'pinhole:sfu-tracks',
   viewers: 'pinhole:sfu-viewers',
+  speaker: 'pinhole:sfu-speaker',
   error: 'pinhole:sfu-error',
 } as const;
 
@@ -75,6 +76,7 @@ export class SfuService {
   readonly #queues = new Map<string, Promise<void>>();
   readonly #off: () => void;
   readonly #offViewers: () => void;
+  readonly #offSpeaker: () => void;
   /** Per room: how many watch it (WHEP viewers), while more than none. */
   readonly #viewers = new Map<string, number>();
   #closed = false;
@@ -94,6 +96,9 @@ export class SfuService {
     s.on('error', (err) => this.#log.warn({ err: err.message }, 'hub refused a frame of the SFU service'));
     this.#off = this.#sfu.onPublications((room, change) => this.#announce(room, change));
     this.#offViewers = this.#sfu.onViewers((room, count) => this.#announceViewers(room, count));
+    this.#offSpeaker = this.#sfu.onActiveSpeaker((room, peer) => {
+      if (!this.#closed && this.#rooms.has(room) && this.signaler.state !== 'closed') this.signaler.broadcast(room, { type: SFU_SIGNALS.speaker, publisher: peer ?? null });
+    });
   }
 
   /** Opens the hub session and asks to be told of rooms. */
@@ -119,6 +124,7 @@ export class SfuService {
     this.#closed = true;
     this.#off();
     this.#offViewers();
+    this.#offSpeaker();
     for (const [room, members] of this.#rooms) for (const member of members) this.#sfu.leave(room, member);
     this.#rooms.clear();
     await this.signaler.close();
@@ -194,6 +200,8 @@ export class SfuService {
     }
     const viewers = this.#viewers.get(room);
     if (viewers !== undefined) this.signaler.signal(info.peer, { type: SFU_SIGNALS.viewers, count: viewers }, room);
+    const speaker = this.#room(room).activeSpeaker;
+    if (speaker !== undefined) this.signaler.signal(info.peer, { type: SFU_SIGNALS.speaker, publisher: speaker }, room);
   }
 
   #memberLeft(room: string, peer: string): void {

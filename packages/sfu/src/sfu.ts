@@ -28,6 +28,7 @@ export class Sfu {
   private readonly speaker: SpeakerOptions | undefined;
   private readonly answerTimeoutMs: number | undefined;
   private readonly listeners = new Set<(room: string, change: Published) => void>();
+  private readonly speakerListeners = new Set<(room: string, peer: string | undefined) => void>();
   private readonly viewerListeners = new Set<(room: string, count: number) => void>();
 
   constructor(options: SfuOptions = {}) {
@@ -46,6 +47,9 @@ export class Sfu {
       room.onViewers((count) => {
         for (const listener of this.viewerListeners) listener(name, count);
       });
+      room.onActiveSpeaker((peer) => {
+        for (const listener of this.speakerListeners) listener(name, peer);
+      });
       this.rooms.set(name, room);
     }
     return room;
@@ -61,6 +65,12 @@ export class Sfu {
   onViewers(listener: (room: string, count: number) => void): () => void {
     this.viewerListeners.add(listener);
     return () => this.viewerListeners.delete(listener);
+  }
+
+  /** The active speaker of every room, as it changes (Room.onActiveSpeaker). */
+  onActiveSpeaker(listener: (room: string, peer: string | undefined) => void): () => void {
+    this.speakerListeners.add(listener);
+    return () => this.speakerListeners.delete(listener);
   }
 
   /** Leaves `peer` from `room` and forgets the room once nobody is in it. */

@@ -27,6 +27,7 @@ export type SfuMessage =
   | { type: 'pinhole:sfu-offer'; sdp: string; tracks: SfuSection[] }
   | { type: 'pinhole:sfu-candidates'; candidates: RTCIceCandidateInit[] }
   | { type: 'pinhole:sfu-tracks'; publisher: string; tracks: SfuTrackInfo[]; name?: string }
+  | { type: 'pinhole:sfu-speaker'; publisher: string | null }
   | { type: 'pinhole:sfu-error'; code: string; message: string; request?: string; publisher?: string };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -57,6 +58,8 @@ export function asSfuMessage(data: Json): SfuMessage | undefined {
       return Array.isArray(data['candidates']) && data['candidates'].every(isCandidate) ? (data as SfuMessage) : undefined;
     case 'pinhole:sfu-tracks':
       return isString(data['publisher']) && Array.isArray(data['tracks']) && data['tracks'].every(isTrackInfo) ? (data as SfuMessage) : undefined;
+    case 'pinhole:sfu-speaker':
+      return isString(data['publisher']) || data['publisher'] === null ? (data as SfuMessage) : undefined;
     case 'pinhole:sfu-error':
       return isString(data['code']) && isString(data['message']) ? (data as SfuMessage) : undefined;
     default:

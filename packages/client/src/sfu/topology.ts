@@ -49,6 +49,8 @@ export interface TopologyHost {
   deliver(publisher: string, track: MediaStreamTrack, stream: MediaStream, name?: string): void;
   /** A publication ended (or its SFU is gone). */
   ended(publisher: string): void;
+  /** The room's active speaker as the SFU hears it (undefined: nobody). */
+  speaker(publisher: string | undefined): void;
   changed(mode: TopologyMode): void;
 }
 
@@ -195,6 +197,9 @@ export class Topology {
         } else {
           this.#forget(msg.publisher);
         }
+        return;
+      case 'pinhole:sfu-speaker':
+        this.host.speaker(msg.publisher ?? undefined);
         return;
       case 'pinhole:sfu-error':
         this.#onError(msg);
