@@ -118,7 +118,7 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 export const POLITE_FIRST_OFFER_WAIT_MS = 3_000;
 /** How long 'disconnected' may last before ICE is restarted. */
 export const DEFAULT_DISCONNECTED_TIMEOUT_MS = 4_000;
-/** Wait after the first restart before trying again if still not connected; doubles per attempt. */
+/** Wait after the first restart before trying again if still not connected; doubles with each timed retry. */
 export const DEFAULT_RESTART_TIMEOUT_MS = 5_000;
 /** Ceiling of the doubling restart wait. */
 export const MAX_RESTART_TIMEOUT_MS = 30_000;
@@ -130,8 +130,11 @@ export const ICE_RESTARTS_BEFORE_REBUILD = 2;
 /**
  * A connection built by a repair that closes before it connects (libdatachannel closes one
  * whose DTLS handshake failed) is rebuilt at once, not after the repair's restart timeout,
- * this many times in a row; later ones wait for the doubling timeout, so a peer that fails
- * every handshake cannot make us rebuild in a tight loop. Why: on a loaded machine
+ * this many times in a row; later ones wait for the restart timeout, so a peer that fails
+ * every handshake cannot make us rebuild in a tight loop. Only timed retries double that
+ * wait, so after the immediate rebuilds it is DEFAULT_RESTART_TIMEOUT_MS. (Each rebuild used to
+ * double it: when the race struck five connects in a row on a loaded machine, the next try
+ * came MAX_RESTART_TIMEOUT_MS later.) Why: on a loaded machine
  * libdatachannel loses a few percent of connects to a race of its own (its DTLS handshake
  * can check the remote certificate before the answer's fingerprint is stored; see
  * docs/architecture.md, "peer/"), and waiting DEFAULT_RESTART_TIMEOUT_MS and then twice that

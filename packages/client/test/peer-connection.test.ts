@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PeerConnection, type PeerConnectionEvents, type PeerConnectionOptions } from '../src/peer/peer-connection.js';
 import type { RtcSignal } from '../src/peer/signals.js';
+import { IMMEDIATE_REBUILDS_AFTER_CLOSE } from '../src/defaults.js';
 
 const Polyfill = RTCPeerConnection as unknown as PeerConnectionOptions['RTCPeerConnection'];
 
@@ -250,6 +251,28 @@ describe('PeerConnection on node-datachannel', () => {
     expect(restarts).toContainEqual(expect.stringMatching(/ closed 2$/));
     expect(await echo(a, 'healed')).toBe('echo:healed');
   });
+
+  it('after the immediate rebuilds, the next try comes restartTimeoutMs later, not a wait they doubled', async () => {
+    // The first connection and the four rebuilt after it fail their DTLS handshakes, as when
+    // libdatachannel's race struck five connects in a row on a loaded machine (e2e-node): the
+    // rebuilds on 'closed' come at once until IMMEDIATE_REBUILDS_AFTER_CLOSE is used up, then
+    // the repair's timer decides. Each of those rebuilds used to double its wait (3 s × 2^3 =
+    // 24 s here; 30 s by default), and both sides sat closed at gen 4 past this test's wait.
+    const failing = new Set([0, 1, 2, 3, 4]);
+    const tamper = (signal: RtcSignal): RtcSignal =>
+      failing.has(signal.gen) && 'description' in signal
+        ? { ...signal, description: { ...signal.description, sdp: signal.description.sdp!.replace(/(a=fingerprint:sha-256 )[0-9A-F]{2}/i, '$100') } }
+        : signal;
+    // Restart signals slower than a close (as through a hub): each side sees its own close first.
+    const { a, b } = pair({ tamper, descriptionDelayMs: 200, options: { restartTimeoutMs: 3000, maxRestartTimeoutMs: 60_000 } });
+    const restarts: string[] = [];
+    for (const p of [a, b]) p.on('restart', (e) => restarts.push(`${p.localId} ${e.reason}`));
+    echoServer(b);
+    await settled(a, b, 15_000);
+    expect(a.gen).toBeGreaterThanOrEqual(5);
+    expect(restarts.filter((r) => r.endsWith(' closed')).length).toBeGreaterThanOrEqual(IMMEDIATE_REBUILDS_AFTER_CLOSE);
+    expect(await echo(a, 'healed')).toBe('echo:healed');
+  }, 30_000);
 
   it('retries with backoff while the remote cannot be reached, then heals', async () => {
     const { a, b, block } = pair({ options: { restartTimeoutMs: 500 } });

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PeerLeftFrame } from '@pinhole/protocol';
+import type { PeerJoinedFrame, PeerLeftFrame } from '@pinhole/protocol';
 import { TestClient } from './support/client.js';
 import { HubProcess } from './support/hub-process.js';
 import { TestRedis } from '@pinhole/test-kit/redis';
@@ -16,7 +16,13 @@ import { HttpSession, PausedWs } from './support/stalled.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PAYLOAD = 'x'.repeat(32 * 1024);
 const RATE = 100;
-const MAX_FLOOD_MS = 20_000;
+/**
+ * How long the flood may take to end every receiver. With two busy loops and other tests
+ * on the two cores (load average ~15) the last one left after 2–4 s on the memory core and
+ * 5–10 s on Redis, and once on Redis none had left after 20 s (the old bound). The claim is
+ * about what the hub holds, not how fast it gets there.
+ */
+const MAX_FLOOD_MS = 45_000;
 const AFTER_MS = 4000;
 const MB = 1024 * 1024;
 
@@ -42,7 +48,10 @@ describe.each(['memory', 'redis'] as const)('%s core', (core) => {
       if (redis) await redis.restart();
       else redis = await TestRedis.start();
     }
-    hub = await HubProcess.start(core === 'redis' ? { redis: redis!.url, nodeId: 'node-m' } : {});
+    // --no-sfu: `pinhole serve` embeds an SFU that joins every room as a service member,
+    // which would be a fourth member here (its peer-joined raced the receivers' own) and a
+    // fourth receiver of the flood, one that reads; this test is about the hub's buffers.
+    hub = await HubProcess.start({ ...(core === 'redis' ? { redis: redis!.url, nodeId: 'node-m' } : {}), args: ['--no-sfu'] });
   }, 60_000);
   afterEach(async () => {
     for (const close of closers.splice(0)) await close();
@@ -62,7 +71,9 @@ describe.each(['memory', 'redis'] as const)('%s core', (core) => {
     const stream = await sse.unread('sse');
     closers.push(() => stream.res.destroy(), ...ws.map((w) => () => w.ws.terminate()));
     const receivers = [...ws.map((w) => w.peer), sse.peer];
-    await sender.until(() => sender.received.filter((f) => f.type === 'peer-joined').length === 3);
+    const joined = (): string[] => sender.received.filter((f): f is PeerJoinedFrame => f.type === 'peer-joined').map((f) => f.peer);
+    await sender.until(() => receivers.every((peer) => joined().includes(peer)));
+    expect(joined().sort()).toEqual([...receivers].sort());
 
     const left = (): PeerLeftFrame[] => sender.received.filter((f): f is PeerLeftFrame => f.type === 'peer-left');
     const samples: { t: number; rss: number }[] = [];
@@ -71,7 +82,7 @@ describe.each(['memory', 'redis'] as const)('%s core', (core) => {
     let sent = 0;
     let acking: Promise<unknown> | undefined;
     let allLeft: number | undefined;
-    // The flood goes on until every receiver has left and 4 s more (20 s at most).
+    // The flood goes on until every receiver has left and 4 s more (MAX_FLOOD_MS at most).
     for (let t = 0; t < MAX_FLOOD_MS && (allLeft === undefined || t < allLeft + AFTER_MS); t = Date.now() - start) {
       // Acks first, and at most 16 frames between two rounds of them, so that a stall of
       // this (loaded) test process cannot make a burst that fills the replay buffer.
@@ -90,7 +101,7 @@ describe.each(['memory', 'redis'] as const)('%s core', (core) => {
     const [untilLeft, afterLeft] = [peak(0, allLeft ?? MAX_FLOOD_MS), peak((allLeft ?? MAX_FLOOD_MS) + 1, MAX_FLOOD_MS)];
 
     // Each receiver's session ended with overflow: its room-mate saw it leave (closed)…
-    expect(left().map((f) => f.peer).sort()).toEqual([...receivers].sort());
+    expect(left().map((f) => f.peer).sort(), `${sent} frames sent in ${Date.now() - start} ms`).toEqual([...receivers].sort());
     expect(left().every((f) => f.reason === 'closed')).toBe(true);
     // …and its client, once it looks, hears why (the SSE session's tombstone).
     expect(await sse.send({ type: 'ping' })).toMatchObject({ code: 'overflow' });
@@ -101,5 +112,5 @@ describe.each(['memory', 'redis'] as const)('%s core', (core) => {
     expect(afterLeft - untilLeft).toBeLessThan(32 * MB);
     expect(untilLeft - before).toBeLessThan(128 * MB);
     expect(hub.alive).toBe(true);
-  }, 60_000);
+  }, 120_000);
 });

@@ -17,7 +17,8 @@
  *   and the remote is told `{ restart: 'rebuild', gen }`. While not connected, restarts
  *   repeat after `restartTimeoutMs`, doubling up to `maxRestartTimeoutMs`; one that closes
  *   before it connects (libdatachannel closes it when its DTLS handshake fails) is rebuilt at
- *   once instead, IMMEDIATE_REBUILDS_AFTER_CLOSE times in a row.
+ *   once instead, IMMEDIATE_REBUILDS_AFTER_CLOSE times in a row. Only the timer's own retries
+ *   double the wait: restarts on a close or failure (immediate rebuilds among them) do not.
  * - node-datachannel makes one offer per RTCPeerConnection and cannot roll back, so there
  *   only the impolite side offers and the polite side answers. (NodeRTCPeerConnection, node.ts,
  *   keeps libdatachannel from making offers of its own.)
@@ -104,6 +105,8 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
   #gen = 0;
   #closed = false;
   #restartAttempt = 0;
+  /** Restarts made by the retry timer since last connected: each doubles the next wait. */
+  #retries = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
   #connectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -250,9 +253,13 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
     const max = this.#options.maxRestartTimeoutMs ?? MAX_RESTART_TIMEOUT_MS;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
-      if (this.#pc.connectionState === 'connected') this.#restartAttempt = 0;
-      else this.#restart('retry');
-    }, Math.min(max, base * 2 ** (attempt - 1)));
+      if (this.#pc.connectionState === 'connected') {
+        this.#restartAttempt = this.#retries = 0;
+      } else {
+        this.#retries++;
+        this.#restart('retry');
+      }
+    }, Math.min(max, base * 2 ** this.#retries));
   }
 
   #rebuild(gen: number): void {
@@ -304,7 +311,7 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> implements Cha
   #onState(state: RTCPeerConnectionState): void {
     this.emit('state', state);
     if (state === 'connected') {
-      this.#restartAttempt = 0;
+      this.#restartAttempt = this.#retries = 0;
       this.#clearTimers();
     } else if (state === 'failed' || state === 'disconnected' || state === 'closed') {
       this.#onTrouble(state);

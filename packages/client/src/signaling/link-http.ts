@@ -190,7 +190,8 @@ class PollLink extends HttpLink {
 
   /**
    * Frames written while an answer is handed out (a reply to what it brought) ride on the
-   * next poll, a `POST /v1/poll`, instead of a POST /v1/send of their own.
+   * next poll, a `POST /v1/poll`, instead of a POST /v1/send of their own — unless a POST
+   * /v1/send is under way (takeQueued): then they follow it, in order.
    */
   async #loop(): Promise<void> {
     while (!this.closed) {

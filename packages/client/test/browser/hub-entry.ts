@@ -10,13 +10,18 @@ let session: Session | undefined;
 let room: Room | undefined;
 const echoes: string[] = [];
 
-/** Every request the SDK makes, with the `pinhole-last-id` of poll answers as the page can read it (CORS). */
-const requests: { method: string; path: string; status: number; lastId: string | null }[] = [];
+/**
+ * Every request the SDK makes: the types of the frames its body carried, and the
+ * `pinhole-last-id` of poll answers as the page can read it (CORS).
+ */
+const requests: { method: string; path: string; frames: string[]; status: number; lastId: string | null }[] = [];
 const pageFetch = window.fetch.bind(window);
 window.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
   const res = await pageFetch(input, init);
   const path = new URL(input instanceof Request ? input.url : String(input)).pathname;
-  requests.push({ method: init?.method ?? 'GET', path, status: res.status, lastId: res.headers.get('pinhole-last-id') });
+  const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as { type: string } | { type: string }[]) : [];
+  const frames = (Array.isArray(body) ? body : [body]).map((f) => f.type);
+  requests.push({ method: init?.method ?? 'GET', path, frames, status: res.status, lastId: res.headers.get('pinhole-last-id') });
   return res;
 };
 
@@ -47,9 +52,12 @@ const api = {
     return { transport: session.transport, peerId: session.peerId };
   },
 
-  /** Joins `name`; answers every message on the 'echo' channel; accepts every file into a Blob. */
-  async join(name: string) {
-    room = await session!.join(name, { name: 'chromium' });
+  /**
+   * Joins `name`; answers every message on the 'echo' channel; accepts every file into a
+   * Blob. `connect: false`: no peer connections (hub messages only).
+   */
+  async join(name: string, options: { connect?: boolean } = {}) {
+    room = await session!.join(name, { name: 'chromium' }, options);
     room.on('file', ({ transfer }) => {
       transfer.accept(blobSink());
       const progress: number[] = [];
