@@ -23,18 +23,25 @@ import { readAudioLevel, type AudioLevel } from './audio-level.js';
 import { RtpRewriter } from './rewriter.js';
 import { describeOffer, type OfferedTrack } from './sdp.js';
 import { LayerForwarder } from './simulcast.js';
+import { LayerPolicy } from './layer-policy.js';
+import { RateMeter } from './rate-meter.js';
+import { DEFAULT_MAX_PUBLISHER_BITRATE, ESTIMATE_INTERVAL_MS, ReceiveEstimator } from './receive-estimator.js';
 import { ActiveSpeakerDetector, type SpeakerOptions } from './speaker.js';
 import { waitUntil } from './wait.js';
 
 interface Sink {
   forwarder: LayerForwarder;
   out: OutgoingTrack;
+  /** The layer from the subscriber's bandwidth estimate, under the layer it asked for. */
+  policy: LayerPolicy;
 }
 
 /** One published audio or video track and its layers as they arrive. */
 class PublishedTrack {
   readonly streams = new Map<string, IncomingStream>();
   readonly sinks = new Set<Sink>();
+  /** Each layer's received bitrate (by RID; '' without simulcast). */
+  readonly rates = new Map<string, RateMeter>();
   forwarded = 0;
   received = 0;
 
@@ -42,6 +49,8 @@ class PublishedTrack {
     readonly offered: OfferedTrack,
     /** Called with each packet's RFC 6464 level, when the track carries them. */
     private readonly onLevel?: (level: AudioLevel) => void,
+    /** Called with each packet, for the publisher's bandwidth estimate. */
+    private readonly onPacket?: (packet: Buffer) => void,
   ) {}
 
   get mimeType(): string | undefined {
@@ -50,9 +59,13 @@ class PublishedTrack {
 
   add(stream: IncomingStream): void {
     this.streams.set(stream.rid ?? '', stream);
+    const meter = new RateMeter(performance.now());
+    this.rates.set(stream.rid ?? '', meter);
     const levelId = this.onLevel ? this.offered.audioLevelId : undefined;
     stream.onRtp((packet) => {
       this.received++;
+      meter.add(packet.length);
+      this.onPacket?.(packet);
       if (levelId !== undefined) {
         const level = readAudioLevel(packet, levelId);
         if (level) this.onLevel!(level);
@@ -70,16 +83,49 @@ class PublishedTrack {
   requestKeyframe(rid: string | undefined): void {
     this.streams.get(rid ?? '')?.requestKeyframe();
   }
+
+  /** A layer's received bitrate as of the last sample (bit/s). */
+  rate(rid: string | undefined): number {
+    return this.rates.get(rid ?? '')?.rate ?? 0;
+  }
 }
 
 class Publication {
   readonly tracks = new Map<string, PublishedTrack>();
   readonly subscriptions = new Set<Subscription<Closable>>();
+  /** The bitrate the publisher may send (REMB), from what arrives of it. */
+  readonly estimator: ReceiveEstimator;
 
   constructor(
     readonly peer: string,
     readonly transport: PublisherTransport,
-  ) {}
+    maxBitrate: number,
+  ) {
+    this.estimator = new ReceiveEstimator({ max: maxBitrate });
+  }
+
+  packet(packet: Buffer): void {
+    if (packet.length >= 12) this.estimator.packet(packet.readUInt32BE(8), packet.readUInt16BE(2), packet.length, performance.now());
+  }
+
+  /** Every FEEDBACK_INTERVAL_MS: the layers' rates, the REMB to the publisher, and each subscriber's layer under its estimate; returns the estimate's layer switches. */
+  feedback(now: number): number {
+    for (const track of this.tracks.values()) for (const meter of track.rates.values()) meter.sample(now);
+    const step = this.estimator.update(now);
+    if (step) this.transport.sendBitrateEstimate({ bitrate: step.estimate, ssrcs: this.estimator.mediaSsrcs });
+    let switches = 0;
+    for (const subscription of this.subscriptions) {
+      for (const { track, sink } of subscription.sinks) {
+        if (track.offered.rids.length < 2) continue;
+        const { policy } = sink;
+        const [before, byBandwidth] = [policy.chosen, policy.ups + policy.downs];
+        const chosen = policy.update((rid) => track.rate(rid), now);
+        if (chosen !== before) sink.forwarder.setTarget(chosen);
+        switches += policy.ups + policy.downs - byBandwidth;
+      }
+    }
+    return switches;
+  }
 
   /** Every offered track has its first stream (so its codec is known). */
   ready(): boolean {
@@ -131,7 +177,17 @@ function sinkFor(track: PublishedTrack, out: OutgoingTrack, initial: string | un
   const rewriter = new RtpRewriter({ ssrc: out.ssrc, payloadType: out.codec.payloadType, clockRate: out.codec.clockRate });
   const forwarder = new LayerForwarder(track.mimeType!, rewriter, (rid) => track.requestKeyframe(rid), initial);
   out.onKeyframeRequest(() => forwarder.keyframeLost());
-  return { forwarder, out };
+  const policy = new LayerPolicy(track.offered.rids, initial);
+  out.onBitrateEstimate((bitrate) => policy.estimated(bitrate, performance.now()));
+  return { forwarder, out, policy };
+}
+
+/** How often layer rates are sampled, publishers' estimates updated (ESTIMATE_INTERVAL_MS) and subscribers' layers re-decided. */
+const FEEDBACK_INTERVAL_MS = ESTIMATE_INTERVAL_MS;
+
+export interface RoomOptions {
+  /** The most a publisher is told it may send (REMB), bit/s; default DEFAULT_MAX_PUBLISHER_BITRATE. */
+  maxPublisherBitrate?: number;
 }
 
 /** How often the active speaker is re-evaluated while audio levels arrive. */
@@ -151,11 +207,15 @@ export class Room {
   private speakerTimer: NodeJS.Timeout | undefined;
   private readonly viewers = new Map<string, Subscription<ViewerTransport>>();
   private readonly changeListeners = new Set<(change: Published) => void>();
+  private feedbackTimer: NodeJS.Timeout | undefined;
+  /** Layer switches made by subscribers' bandwidth estimates (layer-policy.ts), not by requests. */
+  layerSwitchesByBandwidth = 0;
 
   constructor(
     readonly name: string,
     private readonly engine: Engine,
     speakerOptions: SpeakerOptions = {},
+    private readonly options: RoomOptions = {},
   ) {
     this.speakers = new ActiveSpeakerDetector(speakerOptions);
   }
@@ -190,8 +250,11 @@ export class Room {
     if (this.publications.has(peer)) throw new SfuError('bad-request', `${peer} already publishes in ${this.name}`);
     const offered = describeOffer(offerSdp);
     const transport = this.engine.createPublisherTransport();
-    const publication = new Publication(peer, transport);
-    for (const track of offered) publication.tracks.set(track.mid, new PublishedTrack(track, (level) => this.level(peer, level)));
+    const publication = new Publication(peer, transport, this.options.maxPublisherBitrate ?? DEFAULT_MAX_PUBLISHER_BITRATE);
+    for (const track of offered) {
+      publication.tracks.set(track.mid, new PublishedTrack(track, (level) => this.level(peer, level), (packet) => publication.packet(packet)));
+    }
+    this.startFeedback();
     transport.onStream((stream) => publication.tracks.get(stream.mid)?.add(stream));
     transport.onClose(() => this.forgetPublication(publication));
     this.publications.set(peer, publication);
@@ -267,7 +330,10 @@ export class Room {
     subscription.attach();
   }
 
-  /** Switches `peer`'s video of `publisher` to layer `rid` on its next keyframe; null pauses it. */
+  /**
+   * Switches `peer`'s video of `publisher` to layer `rid` on its next keyframe; null pauses it.
+   * `rid` is a ceiling: the subscriber's bandwidth estimate may choose a lower layer (layer-policy.ts).
+   */
   setLayer(peer: string, publisher: string, rid: string | null): void {
     const subscription = this.subscriptions.get(subscriptionKey(peer, publisher));
     if (!subscription) throw new SfuError('not-found', `${peer} has no subscription to ${publisher}`);
@@ -276,7 +342,8 @@ export class Room {
       if (rid !== null && !track.offered.rids.includes(rid)) {
         throw new SfuError('bad-request', `layer ${rid} is not one of ${track.offered.rids.join(', ')}`);
       }
-      sink.forwarder.setTarget(rid);
+      sink.policy.request(rid, performance.now());
+      sink.forwarder.setTarget(sink.policy.chosen);
     }
   }
 
@@ -312,9 +379,9 @@ export class Room {
 
   /**
    * Answers a viewer's offer (a WHEP player: recvonly audio and video) with `publisher`'s
-   * tracks, simulcast video on its highest layer (the last RID the publisher lists; a choice
-   * from the viewer's bandwidth is a later slice). A viewer is not a participant: it publishes
-   * nothing and is counted apart (viewerCount). Throws SfuError `not-found` (no such
+   * tracks, simulcast video on its highest layer (the last RID the publisher lists) as the
+   * ceiling under the viewer's bandwidth estimate when it sends REMB (layer-policy.ts). A
+   * viewer is not a participant: it publishes nothing and is counted apart (viewerCount). Throws SfuError `not-found` (no such
    * publisher), `unsupported-codec` (the offer accepts none of its codecs), `bad-sdp`.
    */
   async view(viewer: string, publisher: string, offerSdp: string, options: ViewOptions = {}): Promise<string> {
@@ -430,6 +497,18 @@ export class Room {
     for (const v of [...this.viewers.values()]) v.transport.close();
     clearInterval(this.speakerTimer);
     this.speakerTimer = undefined;
+    clearInterval(this.feedbackTimer);
+    this.feedbackTimer = undefined;
+  }
+
+  /** Congestion feedback while anyone publishes: REMB to publishers, subscribers' layers under their estimates. */
+  private startFeedback(): void {
+    if (this.feedbackTimer) return;
+    this.feedbackTimer = setInterval(() => {
+      const now = performance.now();
+      for (const publication of this.publications.values()) this.layerSwitchesByBandwidth += publication.feedback(now);
+    }, FEEDBACK_INTERVAL_MS);
+    this.feedbackTimer.unref();
   }
 
   private forgetPublication(publication: Publication): void {
@@ -440,6 +519,8 @@ export class Room {
     if (this.publications.size === 0) {
       clearInterval(this.speakerTimer);
       this.speakerTimer = undefined;
+      clearInterval(this.feedbackTimer);
+      this.feedbackTimer = undefined;
     }
     if (wasSpeaker) this.announceSpeaker(undefined);
     // A publisher that leaves ends its forwards.

@@ -32,6 +32,8 @@ import {
 import { holdBackCandidates } from '../sdp.js';
 import { asksKeyframe, nextId, offeredCodec, waitUntil } from './common.js';
 import { guardWeriftRtpParser } from './werift-guard.js';
+import { rembBitrate, sendRemb } from './werift-remb.js';
+import type { Remb } from '../remb.js';
 
 guardWeriftRtpParser();
 import { WeriftViewer } from './werift-viewer.js';
@@ -53,7 +55,7 @@ export class WeriftPublisher implements PublisherTransport {
       ...baseConfig(options),
       // No transport-cc: werift's TWCC feedback, timed in a busy JS event loop, made Chromium's
       // delay-based estimate fall (300 → 30 kbit/s in the E2E test), leaving only the lowest layer.
-      // Congestion feedback of the SFU's own (REMB from measured receive rates) is the next slice.
+      // The SFU's congestion feedback is REMB instead (sendBitrateEstimate; receive-estimator.ts).
       codecs: { video: [useVP8(), useH264()], audio: [useOPUS(), usePCMU()] },
       headerExtensions: {
         video: [useSdesMid(), useSdesRTPStreamId(), useRepairedRtpStreamId()],
@@ -130,6 +132,10 @@ export class WeriftPublisher implements PublisherTransport {
     }
   }
 
+  sendBitrateEstimate(remb: Remb): void {
+    if (!this.closed) sendRemb(this.pc, remb);
+  }
+
   onStream(listener: (stream: IncomingStream) => void): void {
     this.streamListeners.push(listener);
   }
@@ -171,8 +177,11 @@ export class WeriftSubscriber implements SubscriberTransport {
     // Offer exactly the publisher's codec: the SFU forwards, it does not transcode.
     transceiver.codecs = [WERIFT_CODECS[offered.mimeType.toLowerCase()]!({ payloadType: offered.payloadType })];
     const keyframeListeners: Closer[] = [];
+    const estimateListeners: ((bitrate: number) => void)[] = [];
     transceiver.sender.onRtcp.subscribe((packet) => {
       if (asksKeyframe([packet])) for (const l of keyframeListeners) l();
+      const bitrate = rembBitrate([packet]);
+      if (bitrate !== undefined) for (const l of estimateListeners) l(bitrate);
     });
     const sender = transceiver.sender;
     return {
@@ -188,6 +197,7 @@ export class WeriftSubscriber implements SubscriberTransport {
         if (!this.closed) track.writeRtp(packet);
       },
       onKeyframeRequest: (listener) => keyframeListeners.push(listener),
+      onBitrateEstimate: (listener) => estimateListeners.push(listener),
     };
   }
 
