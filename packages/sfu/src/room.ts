@@ -381,8 +381,9 @@ export class Room {
    * Answers a viewer's offer (a WHEP player: recvonly audio and video) with `publisher`'s
    * tracks, simulcast video on its highest layer (the last RID the publisher lists) as the
    * ceiling under the viewer's bandwidth estimate when it sends REMB (layer-policy.ts). A
-   * viewer is not a participant: it publishes nothing and is counted apart (viewerCount). Throws SfuError `not-found` (no such
-   * publisher), `unsupported-codec` (the offer accepts none of its codecs), `bad-sdp`.
+   * viewer is not a participant: it publishes nothing and is counted apart (viewerCount).
+   * Throws SfuError `not-found` (no such publisher), `unsupported-codec` (the offer accepts
+   * none of its codecs), `bad-sdp`.
    */
   async view(viewer: string, publisher: string, offerSdp: string, options: ViewOptions = {}): Promise<string> {
     const publication = this.publications.get(publisher);
