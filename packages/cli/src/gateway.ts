@@ -6,12 +6,12 @@
  *
  * The gateway is loaded on the first gateway request; the media server it works with is
  * serve's one embedded SFU (sfu.ts), shared with the SFU service member of the hub's rooms.
- * Its metrics are registered at once (zero until it loads).
+ * Its metrics, and the SFU's, are registered at once (zero until they load).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Gateway } from '@pinhole/gateway';
-import { registerGatewayMetrics } from '@pinhole/gateway/metrics';
+import { registerGatewayMetrics, registerSfuMetrics } from '@pinhole/gateway/metrics';
 import type { HubServer } from '@pinhole/server';
 import type { EmbeddedSfu } from './sfu.js';
 
@@ -39,6 +39,7 @@ export function embeddedGateway(logger: Logger, media: EmbeddedSfu): EmbeddedGat
   return {
     routes: (hub) => {
       registerGatewayMetrics(hub.metrics.registry, () => loaded?.stats());
+      registerSfuMetrics(hub.metrics.registry, () => media.loaded());
       return (req, res) => {
         if (closed || !GATEWAY_PATH.test(req.url ?? '/')) return false;
         load(hub).then(

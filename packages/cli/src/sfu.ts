@@ -14,6 +14,8 @@ import type { RunningHub } from '@pinhole/server';
 export interface EmbeddedSfu {
   /** The one Sfu, loaded on first use. */
   sfu(): Promise<Sfu>;
+  /** The Sfu if it is loaded (metrics read it without loading it). */
+  loaded(): Sfu | undefined;
   /**
    * Starts the SFU as a service member of `hub` in the background: it dials the hub's own
    * URL over loopback with a service token the hub mints (in dev mode with its private key).
@@ -31,12 +33,14 @@ export const ROOM_POLL_MS = 250;
 export function embeddedSfu(logger: Logger): EmbeddedSfu {
   let waiting: { timer: ReturnType<typeof setInterval>; resolve: (service: undefined) => void } | undefined;
   let loading: Promise<{ sfu: Sfu; module: typeof import('@pinhole/sfu') }> | undefined;
+  let loaded: Sfu | undefined;
   let service: SfuService | undefined;
   let closed = false;
   const load = (): Promise<{ sfu: Sfu; module: typeof import('@pinhole/sfu') }> =>
-    (loading ??= import('@pinhole/sfu').then((module) => ({ sfu: new module.Sfu(), module })));
+    (loading ??= import('@pinhole/sfu').then((module) => ({ sfu: (loaded = new module.Sfu()), module })));
   return {
     sfu: async () => (await load()).sfu,
+    loaded: () => loaded,
     async serve(hub) {
       const { sfu, module } = await load();
       if (closed) return undefined;

@@ -49,6 +49,8 @@ describe('pinhole serve: WHIP on the hub port', () => {
       expect(metrics).toMatch(/^pinhole_gateway_sessions_ended_total\{reason="deleted"\} 1$/m);
       expect(metrics).toMatch(/^pinhole_gateway_refused_total\{code="unauthorized"\} 1$/m);
       expect(metrics).toMatch(/^pinhole_gateway_refused_total\{code="not-found"\} 1$/m);
+      // One layer, no REMB from anyone: nothing to switch (chromium-remb.test.ts counts switches).
+      expect(metrics).toMatch(/^pinhole_sfu_bandwidth_layer_switches_total 0$/m);
     } finally {
       publisher.close();
     }

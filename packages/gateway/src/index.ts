@@ -5,4 +5,4 @@ export type { IngestRequest, MediaBackend, MediaSession, ViewRequest } from './m
 export { parseSdpFrag, type FragCandidate, type SdpFrag } from './sdpfrag.js';
 export { SfuBackend } from './sfu-backend.js';
 export { hubAccess, type HubAuthority } from './hub-access.js';
-export { GATEWAY_METRIC_NAMES, registerGatewayMetrics } from './metrics.js';
+export { GATEWAY_METRIC_NAMES, SFU_METRIC_NAMES, registerGatewayMetrics, registerSfuMetrics } from './metrics.js';

@@ -1,8 +1,10 @@
 /**
- * Prometheus metrics of a gateway (`Gateway.stats()`), read at scrape time: registered on the
- * hub's registry when `pinhole serve` embeds the gateway (docs/protocol/hub.md §9 lists them).
+ * Prometheus metrics of a gateway (`Gateway.stats()`) and of the media server it works with
+ * (`Sfu`), read at scrape time: registered on the hub's registry when `pinhole serve` embeds
+ * them (docs/protocol/hub.md §9 lists them).
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Sfu } from '@pinhole/sfu';
 import type { GatewayStats } from './gateway.js';
 
 export const GATEWAY_METRIC_NAMES = [
@@ -73,4 +75,19 @@ export function registerGatewayMetrics(registry: Registry, stats: () => GatewayS
   labelled('pinhole_gateway_sessions_ended_total', 'WHIP and WHEP sessions ended, by reason', 'reason', (s) => s.ended);
   counter('pinhole_gateway_received_packets_total', 'RTP packets received from WHIP publishers', (s) => s.receivedPackets);
   labelled('pinhole_gateway_refused_total', 'WHIP and WHEP requests refused, by error code', 'code', (s) => s.refused);
+}
+
+export const SFU_METRIC_NAMES = ['pinhole_sfu_bandwidth_layer_switches_total'] as const;
+
+/** Adds the pinhole_sfu_* metrics to `registry`; `sfu` (undefined: not loaded yet) is read once per scrape. */
+export function registerSfuMetrics(registry: Registry, sfu: () => Sfu | undefined): void {
+  new Counter({
+    name: 'pinhole_sfu_bandwidth_layer_switches_total',
+    help: "Simulcast layer switches made by subscribers' bandwidth estimates (REMB), not by their requests",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sfu()?.layerSwitchesByBandwidth() ?? 0);
+    },
+  });
 }

@@ -17,6 +17,8 @@
  * the fixed header fields itself, so no engine parses a packet the SFU only forwards.
  */
 
+import type { Remb } from './remb.js';
+
 export type MediaKind = 'audio' | 'video';
 
 /** A codec as negotiated on one leg (payload types differ between legs). */
@@ -56,6 +58,11 @@ export interface PublisherTransport {
    * the attribute value ("candidate:…"). Throws SfuError `bad-request` for one ICE refuses.
    */
   addRemoteCandidate(candidate: { candidate: string; sdpMid?: string }): Promise<void>;
+  /**
+   * Tells the publisher the total bitrate it may send on the listed SSRCs: a REMB
+   * (draft-alvestrand-rmcat-remb, remb.ts), the SFU's congestion feedback to publishers.
+   */
+  sendBitrateEstimate(remb: Remb): void;
   /** Each stream as its first packet (or its SDP) makes it known; layers of one track arrive as separate streams. */
   onStream(listener: (stream: IncomingStream) => void): void;
   /** The transport failed or was closed by the peer. */
@@ -73,6 +80,8 @@ export interface OutgoingTrack {
   send(packet: Buffer): void;
   /** The subscriber asked for a keyframe (PLI or FIR). */
   onKeyframeRequest(listener: () => void): void;
+  /** The subscriber's estimate of what its transport can receive, in bit/s: each REMB it sends about this track. */
+  onBitrateEstimate(listener: (bitrate: number) => void): void;
 }
 
 /** One ICE candidate for the remote's addIceCandidate (W3C RTCIceCandidateInit's fields). */

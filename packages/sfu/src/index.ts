@@ -3,7 +3,10 @@ export { DataChannelEngine, DataChannelSubscriber, type DataChannelOptions } fro
 export { WeriftEngine, WeriftPublisher, type WeriftOptions } from './engines/werift.js';
 export { isH264KeyframeStart, isKeyframeStart, isVp8KeyframeStart, rtpPayload } from './keyframe.js';
 export { RtpRewriter, isRtp, seqNewer, type RewriteTarget } from './rewriter.js';
-export { Room, type Published, type PublishOptions, type SessionOffer, type SessionSignals, type SessionTrack, type SubscribeOptions, type ViewOptions } from './room.js';
+export { Room, type Published, type PublishOptions, type RoomOptions, type SessionOffer, type SessionSignals, type SessionTrack, type SubscribeOptions, type ViewOptions } from './room.js';
+export { REMB_FMT, encodeRemb, readRemb, type Remb } from './remb.js';
+export { DEFAULT_MAX_PUBLISHER_BITRATE, ReceiveEstimator, type EstimateStep, type ReceiveEstimatorOptions } from './receive-estimator.js';
+export { LayerPolicy, UP_HOLD_MS, type Layer } from './layer-policy.js';
 export { SFU_SIGNALS, SfuService, type ServiceLogger, type SfuErrorCode, type SfuServiceOptions } from './service.js';
 export { describeOffer, type OfferedTrack } from './sdp.js';
 export { Sfu, defaultEngine, type SfuOptions } from './sfu.js';

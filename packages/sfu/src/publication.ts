@@ -1,10 +1,15 @@
 /**
  * What a publisher sends (its tracks and their layers as they arrive) and the sinks each
  * track feeds: one per subscriber section or viewer track, each with its own LayerForwarder
- * (its layer) and outgoing track (its SSRC).
+ * (its layer), LayerPolicy (that layer under the receiver's bandwidth estimate) and outgoing
+ * track (its SSRC). A publication also measures what arrives of it: each layer's rate
+ * (RateMeter) and the estimate the publisher is told by REMB (ReceiveEstimator).
  */
 import type { IncomingStream, OutgoingTrack, PublisherTransport } from './engine.js';
 import { readAudioLevel, type AudioLevel } from './audio-level.js';
+import { LayerPolicy } from './layer-policy.js';
+import { RateMeter } from './rate-meter.js';
+import { ReceiveEstimator } from './receive-estimator.js';
 import { RtpRewriter } from './rewriter.js';
 import type { OfferedTrack } from './sdp.js';
 import { LayerForwarder } from './simulcast.js';
@@ -12,12 +17,16 @@ import { LayerForwarder } from './simulcast.js';
 export interface Sink {
   forwarder: LayerForwarder;
   out: OutgoingTrack;
+  /** The layer from the receiver's bandwidth estimate, under the layer it asked for. */
+  policy: LayerPolicy;
 }
 
 /** One published audio or video track and its layers as they arrive. */
 export class PublishedTrack {
   readonly streams = new Map<string, IncomingStream>();
   readonly sinks = new Set<Sink>();
+  /** Each layer's received bitrate (by RID; '' without simulcast). */
+  readonly rates = new Map<string, RateMeter>();
   forwarded = 0;
   received = 0;
 
@@ -26,6 +35,8 @@ export class PublishedTrack {
     public offered: OfferedTrack,
     /** Called once, with the track's first stream (its codec is known from then on). */
     private readonly onReady: () => void,
+    /** Called with each packet, for the publisher's bandwidth estimate. */
+    private readonly onPacket: (packet: Buffer) => void,
     /** Called with each packet's RFC 6464 level, when the track carries them. */
     private readonly onLevel?: (level: AudioLevel) => void,
   ) {}
@@ -41,9 +52,13 @@ export class PublishedTrack {
   add(stream: IncomingStream): void {
     const first = this.streams.size === 0;
     this.streams.set(stream.rid ?? '', stream);
+    const meter = new RateMeter(performance.now());
+    this.rates.set(stream.rid ?? '', meter);
     const levelId = this.onLevel ? this.offered.audioLevelId : undefined;
     stream.onRtp((packet) => {
       this.received++;
+      meter.add(packet.length);
+      this.onPacket(packet);
       if (levelId !== undefined) {
         const level = readAudioLevel(packet, levelId);
         if (level) this.onLevel!(level);
@@ -62,6 +77,11 @@ export class PublishedTrack {
   requestKeyframe(rid: string | undefined): void {
     this.streams.get(rid ?? '')?.requestKeyframe();
   }
+
+  /** A layer's received bitrate as of the last sample (bit/s). */
+  rate(rid: string | undefined): number {
+    return this.rates.get(rid ?? '')?.rate ?? 0;
+  }
 }
 
 /** Something fed by a publication: a subscriber session, or a viewer. */
@@ -77,13 +97,44 @@ export class Publication {
   private readonly retired = new Map<string, PublishedTrack>();
   readonly feeds = new Set<Feed>();
   ended = false;
+  /** The bitrate the publisher may send (REMB), from what arrives of it. */
+  readonly estimator: ReceiveEstimator;
 
   constructor(
     readonly peer: string,
     readonly transport: PublisherTransport,
     private readonly onLevel: (level: AudioLevel) => void,
+    /** The most the publisher is told it may send, bit/s. */
+    maxBitrate: number,
   ) {
+    this.estimator = new ReceiveEstimator({ max: maxBitrate });
     transport.onStream((stream) => (this.tracks.get(stream.mid) ?? this.retired.get(stream.mid))?.add(stream));
+  }
+
+  private packet(packet: Buffer): void {
+    if (packet.length >= 12) this.estimator.packet(packet.readUInt32BE(8), packet.readUInt16BE(2), packet.length, performance.now());
+  }
+
+  /**
+   * Every feedback interval (Room): samples the layers' rates, sends the publisher its REMB,
+   * and re-decides the layer of each sink of its simulcast tracks under that receiver's
+   * estimate; returns the layer switches the estimates made.
+   */
+  feedback(now: number): number {
+    for (const track of this.tracks.values()) for (const meter of track.rates.values()) meter.sample(now);
+    const step = this.estimator.update(now);
+    if (step) this.transport.sendBitrateEstimate({ bitrate: step.estimate, ssrcs: this.estimator.mediaSsrcs });
+    let switches = 0;
+    for (const track of this.tracks.values()) {
+      if (track.offered.rids.length < 2) continue;
+      for (const { policy, forwarder } of track.sinks) {
+        const [before, byBandwidth] = [policy.chosen, policy.ups + policy.downs];
+        const chosen = policy.update((rid) => track.rate(rid), now);
+        if (chosen !== before) forwarder.setTarget(chosen);
+        switches += policy.ups + policy.downs - byBandwidth;
+      }
+    }
+    return switches;
   }
 
   /** Every offered track has its first stream (so its codec is known). */
@@ -102,7 +153,12 @@ export class Publication {
     for (const o of offered) {
       let track = this.tracks.get(o.mid) ?? this.retired.get(o.mid);
       if (!track) {
-        track = new PublishedTrack(o, () => this.changed(), o.kind === 'audio' ? this.onLevel : undefined);
+        track = new PublishedTrack(
+          o,
+          () => this.changed(),
+          (packet) => this.packet(packet),
+          o.kind === 'audio' ? this.onLevel : undefined,
+        );
       }
       track.offered = o;
       this.retired.delete(o.mid);
@@ -116,12 +172,24 @@ export class Publication {
   }
 }
 
-/** The sink of one published track toward one outgoing track, starting on layer `initial` (RID; undefined without simulcast; null paused). */
-export function sinkFor(track: PublishedTrack, out: OutgoingTrack, initial: string | undefined | null): Sink {
+/**
+ * The sink of one published track toward one outgoing track, starting on layer `initial` (RID;
+ * undefined without simulcast; null paused) as the ceiling of its LayerPolicy. `share` turns
+ * the receiver's REMB (bit/s, for its whole transport) into this track's part of it.
+ */
+export function sinkFor(track: PublishedTrack, out: OutgoingTrack, initial: string | undefined | null, share: (bitrate: number) => number = (b) => b): Sink {
   const rewriter = new RtpRewriter({ ssrc: out.ssrc, payloadType: out.codec.payloadType, clockRate: out.codec.clockRate });
   const forwarder = new LayerForwarder(track.mimeType!, rewriter, (rid) => track.requestKeyframe(rid), initial);
   out.onKeyframeRequest(() => forwarder.keyframeLost());
-  return { forwarder, out };
+  const policy = new LayerPolicy(track.offered.rids, initial);
+  out.onBitrateEstimate((bitrate) => policy.estimated(share(bitrate), performance.now()));
+  return { forwarder, out, policy };
+}
+
+/** Sets `sink`'s requested layer (its policy's ceiling) and forwards what the policy chooses under it. */
+export function requestLayer(sink: Sink, rid: string | null): void {
+  sink.policy.request(rid, performance.now());
+  sink.forwarder.setTarget(sink.policy.chosen);
 }
 
 /** Starts forwarding into `sink`: the first packet should be the keyframe asked for now. */

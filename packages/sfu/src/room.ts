@@ -15,6 +15,7 @@ import { SfuError, type Engine, type ViewerTransport } from './engine.js';
 import type { AudioLevel } from './audio-level.js';
 import { attach, Publication, sinkFor, type Feed, type PublishedTrack, type Sink } from './publication.js';
 import { describeOffer, type OfferedTrack } from './sdp.js';
+import { DEFAULT_MAX_PUBLISHER_BITRATE, ESTIMATE_INTERVAL_MS } from './receive-estimator.js';
 import { ANSWER_TIMEOUT_MS, SubscriberSession, type SessionSignals } from './session.js';
 import { ActiveSpeakerDetector, type SpeakerOptions } from './speaker.js';
 import { waitUntil } from './wait.js';
@@ -58,6 +59,16 @@ export type { SessionOffer, SessionSignals, SessionTrack } from './session.js';
 
 type Layers = { mid: string; current: string | undefined | null; target: string | undefined | null; switches: number }[];
 
+/** How often layer rates are sampled, publishers' estimates updated (ESTIMATE_INTERVAL_MS) and subscribers' layers re-decided. */
+const FEEDBACK_INTERVAL_MS = ESTIMATE_INTERVAL_MS;
+
+export interface RoomOptions {
+  /** How long a subscriber session's offer waits for its answer before the session is given up; default ANSWER_TIMEOUT_MS. */
+  answerTimeoutMs?: number;
+  /** The most a publisher is told it may send (REMB), bit/s; default DEFAULT_MAX_PUBLISHER_BITRATE. */
+  maxPublisherBitrate?: number;
+}
+
 /** How often the active speaker is re-evaluated while audio levels arrive. */
 const SPEAKER_INTERVAL_MS = 200;
 
@@ -88,13 +99,15 @@ export class Room {
   private readonly viewerListeners = new Set<(count: number) => void>();
   /** Viewers whose answer was made: what onViewers counts. */
   private readonly answeredViewers = new Set<Viewing>();
+  private feedbackTimer: NodeJS.Timeout | undefined;
+  /** Layer switches made by subscribers' bandwidth estimates (layer-policy.ts), not by requests. */
+  layerSwitchesByBandwidth = 0;
 
   constructor(
     readonly name: string,
     private readonly engine: Engine,
     speakerOptions: SpeakerOptions = {},
-    /** How long a subscriber session's offer waits for its answer before the session is given up. */
-    private readonly answerTimeoutMs = ANSWER_TIMEOUT_MS,
+    private readonly options: RoomOptions = {},
   ) {
     this.speakers = new ActiveSpeakerDetector(speakerOptions);
   }
@@ -135,8 +148,9 @@ export class Room {
     const existing = this.publications.get(peer);
     if (existing) return this.republish(existing, offered, offerSdp);
     const transport = this.engine.createPublisherTransport();
-    const publication = new Publication(peer, transport, (level) => this.level(peer, level));
+    const publication = new Publication(peer, transport, (level) => this.level(peer, level), this.options.maxPublisherBitrate ?? DEFAULT_MAX_PUBLISHER_BITRATE);
     publication.update(offered);
+    this.startFeedback();
     transport.onClose(() => this.forgetPublication(publication));
     this.publications.set(peer, publication);
     let answer: string;
@@ -205,7 +219,7 @@ export class Room {
     let session = this.sessions.get(peer);
     if (!session) {
       const transport = this.engine.createSubscriberTransport();
-      const created = new SubscriberSession(peer, transport, signals, this.answerTimeoutMs);
+      const created = new SubscriberSession(peer, transport, signals, this.options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS);
       transport.onClose(() => {
         if (this.sessions.get(peer) === created) this.sessions.delete(peer);
         created.transportClosed();
@@ -226,7 +240,11 @@ export class Room {
     await session.acceptAnswer(answerSdp);
   }
 
-  /** Switches `peer`'s video of `publisher` (one track by the publisher's MID, or all) to layer `rid` on its next keyframe; null pauses it. */
+  /**
+   * Switches `peer`'s video of `publisher` (one track by the publisher's MID, or all) to layer
+   * `rid` on its next keyframe; null pauses it. `rid` is a ceiling: the member's bandwidth
+   * estimate may choose a lower layer (layer-policy.ts).
+   */
   setLayer(peer: string, publisher: string, rid: string | null, trackMid?: string): void {
     const session = this.sessions.get(peer);
     if (!session) throw new SfuError('not-found', `${peer} has no subscription to ${publisher}`);
@@ -258,10 +276,11 @@ export class Room {
 
   /**
    * Answers a viewer's offer (a WHEP player: recvonly audio and video) with `publisher`'s
-   * tracks, simulcast video on its highest layer (the last RID the publisher lists; a choice
-   * from the viewer's bandwidth is a later slice). A viewer is not a participant: it publishes
-   * nothing and is counted apart (viewerCount). Throws SfuError `not-found` (no such
-   * publisher), `unsupported-codec` (the offer accepts none of its codecs), `bad-sdp`.
+   * tracks, simulcast video on its highest layer (the last RID the publisher lists) as the
+   * ceiling under the viewer's bandwidth estimate when it sends REMB (layer-policy.ts). A
+   * viewer is not a participant: it publishes nothing and is counted apart (viewerCount).
+   * Throws SfuError `not-found` (no such publisher), `unsupported-codec` (the offer accepts
+   * none of its codecs), `bad-sdp`.
    */
   async view(viewer: string, publisher: string, offerSdp: string, options: ViewOptions = {}): Promise<string> {
     const publication = this.publications.get(publisher);
@@ -394,6 +413,18 @@ export class Room {
     for (const v of [...this.viewers.values()]) v.transport.close();
     clearInterval(this.speakerTimer);
     this.speakerTimer = undefined;
+    clearInterval(this.feedbackTimer);
+    this.feedbackTimer = undefined;
+  }
+
+  /** Congestion feedback while anyone publishes: REMB to publishers, subscribers' layers under their estimates. */
+  private startFeedback(): void {
+    if (this.feedbackTimer) return;
+    this.feedbackTimer = setInterval(() => {
+      const now = performance.now();
+      for (const publication of this.publications.values()) this.layerSwitchesByBandwidth += publication.feedback(now);
+    }, FEEDBACK_INTERVAL_MS);
+    this.feedbackTimer.unref();
   }
 
   private forgetPublication(publication: Publication): void {
@@ -404,6 +435,8 @@ export class Room {
     if (this.publications.size === 0) {
       clearInterval(this.speakerTimer);
       this.speakerTimer = undefined;
+      clearInterval(this.feedbackTimer);
+      this.feedbackTimer = undefined;
     }
     if (wasSpeaker) this.announceSpeaker(undefined);
     // A publisher that leaves ends its forwards: its viewers end, its subscribers' sessions re-offer without it.

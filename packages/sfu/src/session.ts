@@ -5,7 +5,7 @@
  * accumulate, and one new offer follows once that answer is applied.
  */
 import { SfuError, type IceCandidate, type MediaKind, type SubscriberTrack, type SubscriberTransport } from './engine.js';
-import { attach, sinkFor, type Feed, type Publication, type PublishedTrack, type Sink } from './publication.js';
+import { attach, requestLayer, sinkFor, type Feed, type Publication, type PublishedTrack, type Sink } from './publication.js';
 
 /** One live section of a session offer (`pinhole:sfu-offer`'s `tracks`). */
 export interface SessionTrack {
@@ -112,7 +112,11 @@ export class SubscriberSession implements Feed {
     this.request();
   }
 
-  /** Switches the video of `publisher` (one track by its MID, or all) to `rid` on its next keyframe; null pauses. */
+  /**
+   * Switches the video of `publisher` (one track by its MID, or all) to `rid` on its next
+   * keyframe; null pauses. `rid` is a ceiling: the member's bandwidth estimate may choose a
+   * lower layer (layer-policy.ts).
+   */
   setLayer(publisher: string, rid: string | null, trackMid?: string): void {
     const entry = this.wanted.get(publisher);
     if (!entry) throw new SfuError('not-found', `${this.peer} has no subscription to ${publisher}`);
@@ -130,7 +134,7 @@ export class SubscriberSession implements Feed {
       entry.trackLayers.set(trackMid, rid);
     }
     for (const { track, sink } of this.sections.values()) {
-      if (tracks.includes(track) && track.offered.rids.length > 0) sink.forwarder.setTarget(rid);
+      if (tracks.includes(track) && track.offered.rids.length > 0) requestLayer(sink, rid);
     }
   }
 
@@ -232,6 +236,16 @@ export class SubscriberSession implements Feed {
     this.signals.offer({ sdp, tracks });
   }
 
+  /**
+   * The session's video sections: a REMB from the member is the estimate of its whole
+   * transport, so each video section's LayerPolicy gets an equal part of it.
+   */
+  private videoSections(): number {
+    let n = 0;
+    for (const s of this.sections.values()) if (s.track.offered.kind === 'video') n++;
+    return Math.max(n, 1);
+  }
+
   /** True when a section was added or removed. */
   private sync(): boolean {
     let changed = false;
@@ -250,7 +264,8 @@ export class SubscriberSession implements Feed {
         const rids = track.offered.rids;
         const wantedLayer = trackLayers.has(track.offered.mid) ? trackLayers.get(track.offered.mid) : layer;
         const initial = rids.length === 0 ? undefined : wantedLayer === null ? null : wantedLayer !== undefined && rids.includes(wantedLayer) ? wantedLayer : rids[0];
-        this.sections.set(track, { publisher: publication.peer, track, out, sink: sinkFor(track, out, initial), attached: false });
+        const sink = sinkFor(track, out, initial, (bitrate) => bitrate / this.videoSections());
+        this.sections.set(track, { publisher: publication.peer, track, out, sink, attached: false });
         changed = true;
       }
     }

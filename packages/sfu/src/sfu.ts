@@ -2,7 +2,7 @@
 import { combineEngines, type Engine } from './engine.js';
 import { DataChannelEngine } from './engines/datachannel.js';
 import { WeriftEngine } from './engines/werift.js';
-import { Room, type Published } from './room.js';
+import { Room, type Published, type RoomOptions } from './room.js';
 import type { SpeakerOptions } from './speaker.js';
 
 export interface SfuOptions {
@@ -14,6 +14,8 @@ export interface SfuOptions {
   speaker?: SpeakerOptions;
   /** How long a subscriber session's offer waits for its answer before the session is given up (default 20 s). */
   answerTimeoutMs?: number;
+  /** The most a publisher is told it may send (REMB), bit/s; default DEFAULT_MAX_PUBLISHER_BITRATE (3 Mbit/s). */
+  maxPublisherBitrate?: number;
 }
 
 /** The default engine: werift for publishers (simulcast), node-datachannel for the fan-out to subscribers and viewers. */
@@ -26,7 +28,9 @@ export class Sfu {
   readonly engine: Engine;
   private readonly rooms = new Map<string, Room>();
   private readonly speaker: SpeakerOptions | undefined;
-  private readonly answerTimeoutMs: number | undefined;
+  private readonly roomOptions: RoomOptions;
+  /** Layer switches by bandwidth in rooms already dropped. */
+  private pastSwitches = 0;
   private readonly listeners = new Set<(room: string, change: Published) => void>();
   private readonly speakerListeners = new Set<(room: string, peer: string | undefined) => void>();
   private readonly viewerListeners = new Set<(room: string, count: number) => void>();
@@ -34,13 +38,17 @@ export class Sfu {
   constructor(options: SfuOptions = {}) {
     this.engine = options.engine ?? defaultEngine(options);
     this.speaker = options.speaker;
-    this.answerTimeoutMs = options.answerTimeoutMs;
+    const { answerTimeoutMs, maxPublisherBitrate } = options;
+    this.roomOptions = {
+      ...(answerTimeoutMs === undefined ? {} : { answerTimeoutMs }),
+      ...(maxPublisherBitrate === undefined ? {} : { maxPublisherBitrate }),
+    };
   }
 
   room(name: string): Room {
     let room = this.rooms.get(name);
     if (!room) {
-      room = new Room(name, this.engine, this.speaker, this.answerTimeoutMs);
+      room = new Room(name, this.engine, this.speaker, this.roomOptions);
       room.onPublications((change) => {
         for (const listener of this.listeners) listener(name, change);
       });
@@ -78,7 +86,10 @@ export class Sfu {
     const room = this.rooms.get(roomName);
     if (!room) return;
     room.leave(peer);
-    if (room.empty) this.rooms.delete(roomName);
+    if (room.empty) {
+      this.pastSwitches += room.layerSwitchesByBandwidth;
+      this.rooms.delete(roomName);
+    }
   }
 
   /** The publisher a viewer of `room` gets when it names none (Room.featured), without making the room. */
@@ -94,6 +105,13 @@ export class Sfu {
   counts(): { rooms: number; publishers: number; subscribers: number } {
     const engine = this.engine.counts();
     return { rooms: [...this.rooms.values()].filter((r) => !r.empty).length, ...engine };
+  }
+
+  /** Subscribers' layer switches made by their bandwidth estimates (REMB) so far, in all rooms. */
+  layerSwitchesByBandwidth(): number {
+    let n = this.pastSwitches;
+    for (const room of this.rooms.values()) n += room.layerSwitchesByBandwidth;
+    return n;
   }
 
   close(): void {

@@ -52,6 +52,9 @@ describe('Chromium simulcast through the SFU (default engine: werift in, node-da
       expect(answer).toMatch(/a=simulcast:recv q;h;f/);
       await publisher.call(`sfuTest.acceptAnswer(${JSON.stringify(answer)})`);
 
+      // This test is about explicit switches: no REMB from the subscriber page, whose own
+      // estimate on a busy machine would move it below "f" (test/chromium-remb.test.ts covers REMB).
+      await subscriber.call('sfuTest.remb = false');
       const bob = pageSubscriber(room, 'bob', subscriber);
       await bob.subscribe('alice', { layer: 'q' });
       await until(async () => bob.answered, (n) => n === 1, "bob's answer");

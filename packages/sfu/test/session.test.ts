@@ -221,6 +221,56 @@ describe('subscriber sessions', () => {
     await until(() => room.layers('carol', 'bob')[0]?.current === 'q', 10_000, "bob's q layer at carol");
   });
 
+  it("a member's REMB is for its whole session: each of its video sections gets an equal part", async () => {
+    const sfu = new Sfu();
+    cleanups.push(() => sfu.close());
+    const room = sfu.room('r');
+    // Two simulcast publishers whose "f" is five times the packets of their "q".
+    for (const [name, ssrcBase] of [['bob', 0x5100_0000], ['dave', 0x5200_0000]] as const) {
+      const peer = await simulcastPeer(['q', 'f'], ssrcBase);
+      cleanups.push(() => peer.close());
+      await peer.accept(await room.publish(name, peer.offer));
+      let [q, f] = [0, 0];
+      const timer = setInterval(() => {
+        peer.send('q', q++);
+        for (let i = 0; i < 5; i++) peer.send('f', f++);
+      }, 20);
+      cleanups.push(() => clearInterval(timer));
+    }
+    // carol's session carries both publishers' video, erin's only bob's; both ask for "f".
+    const carol = testSubscriber(room, 'carol');
+    cleanups.push(() => carol.peer.close());
+    const erin = testSubscriber(room, 'erin');
+    cleanups.push(() => erin.peer.close());
+    await room.subscribe('carol', 'bob', carol.signals, { layer: 'f' });
+    await room.subscribe('carol', 'dave', carol.signals, { layer: 'f' });
+    await room.subscribe('erin', 'bob', erin.signals, { layer: 'f' });
+    const onF = (peer: string, publisher: string): boolean => room.layers(peer, publisher)[0]?.current === 'f';
+    await until(() => onF('carol', 'bob') && onF('carol', 'dave') && onF('erin', 'bob'), 15_000, '"f" at carol and erin');
+    await until(() => carol.offers.at(-1)!.tracks.length === 2 && carol.answered === carol.offers.length, 15_000, "carol's offers answered");
+
+    // "f" as the SFU receives it from bob, in bit/s: the packets carol gets of it per second, at
+    // the size they arrive with (12 header + 12 MID/RID extension + 5 payload bytes; the SFU
+    // forwards them without the extension, so carol's byte count would be lower).
+    const ssrc = ssrcFor(carol, 'bob');
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = carol.peer.received.get(ssrc) ?? 0;
+    await new Promise((r) => setTimeout(r, 2000));
+    const f = (((carol.peer.received.get(ssrc) ?? 0) - before) * 29 * 8) / 2;
+    expect(f).toBeGreaterThan(0);
+
+    // Both report 1.2 × that: enough for one "f" (the policy goes down below 0.8 ×), not for two.
+    const remb = setInterval(() => {
+      carol.peer.sendRemb(1.2 * f);
+      erin.peer.sendRemb(1.2 * f);
+    }, 500);
+    cleanups.push(() => clearInterval(remb));
+    await until(() => room.layers('carol', 'bob')[0]?.current === 'q' && room.layers('carol', 'dave')[0]?.current === 'q', 10_000, 'carol on "q" from both');
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(room.layers('erin', 'bob')[0]).toMatchObject({ current: 'f', target: 'f' });
+    expect(sfu.layerSwitchesByBandwidth()).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
   it('a member that never answers an offer: the session is given up after the answer timeout and the member told; one that answers keeps it', async () => {
     const sfu = new Sfu({ answerTimeoutMs: 600 });
     cleanups.push(() => sfu.close());

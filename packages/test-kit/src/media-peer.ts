@@ -21,6 +21,10 @@ export interface ReceivingPeer {
   answer: string;
   /** RTP packets received, by SSRC. */
   received: Map<number, number>;
+  /** RTP bytes received (whole packets), by SSRC. */
+  bytes: Map<number, number>;
+  /** Sends a REMB (draft-alvestrand-rmcat-remb) of `bitrate` bit/s on every received track: the receiver's bandwidth estimate. */
+  sendRemb(bitrate: number): void;
   /** Adds the SFU's candidates (acceptAnswer's onCandidates). */
   addCandidates(candidates: IceCandidate[]): void;
   /** Sends a PLI for every received track (the subscriber lost its picture). */
@@ -32,6 +36,7 @@ export async function answeringPeer(offer: string): Promise<ReceivingPeer> {
   const pc = new PeerConnection('client', { iceServers: [] });
   const tracks: Track[] = []; // held: callbacks stop once a Track object is collected
   const received = new Map<number, number>();
+  const bytes = new Map<number, number>();
   pc.onTrack((track) => {
     tracks.push(track);
     track.setMediaHandler(new RtcpReceivingSession());
@@ -39,6 +44,7 @@ export async function answeringPeer(offer: string): Promise<ReceivingPeer> {
       if (msg.length < 12 || (msg[1]! >= 192 && msg[1]! <= 223)) return;
       const ssrc = msg.readUInt32BE(8);
       received.set(ssrc, (received.get(ssrc) ?? 0) + 1);
+      bytes.set(ssrc, (bytes.get(ssrc) ?? 0) + msg.length);
     });
   });
   pc.setRemoteDescription(offer, 'offer');
@@ -46,6 +52,9 @@ export async function answeringPeer(offer: string): Promise<ReceivingPeer> {
   return {
     answer,
     received,
+    bytes,
+    // libdatachannel's RTCP session writes it, from the SSRC it receives (so the SFU routes it to that track).
+    sendRemb: (bitrate) => tracks.forEach((t) => t.requestBitrate(bitrate)),
     addCandidates: (candidates) => {
       for (const c of candidates) pc.addRemoteCandidate(c.candidate, c.sdpMid);
     },
@@ -164,6 +173,10 @@ export interface SessionPeer {
   answer(offer: string): Promise<string>;
   /** RTP packets received, by SSRC. */
   received: Map<number, number>;
+  /** RTP bytes received (whole packets), by SSRC. */
+  bytes: Map<number, number>;
+  /** Sends a REMB (draft-alvestrand-rmcat-remb) of `bitrate` bit/s on every track received so far: the estimate of the whole connection. */
+  sendRemb(bitrate: number): void;
   /** Adds the SFU's candidates (`pinhole:sfu-candidates`). */
   addCandidates(candidates: IceCandidate[]): void;
   /** Sends a PLI on every track received so far. */
@@ -176,6 +189,7 @@ export function sessionPeer(): SessionPeer {
   const pc = new PeerConnection('session', { iceServers: [], disableAutoNegotiation: true });
   const tracks: Track[] = []; // held: callbacks stop once a Track object is collected
   const received = new Map<number, number>();
+  const bytes = new Map<number, number>();
   pc.onTrack((track) => {
     tracks.push(track);
     track.setMediaHandler(new RtcpReceivingSession());
@@ -183,10 +197,14 @@ export function sessionPeer(): SessionPeer {
       if (msg.length < 12 || (msg[1]! >= 192 && msg[1]! <= 223)) return;
       const ssrc = msg.readUInt32BE(8);
       received.set(ssrc, (received.get(ssrc) ?? 0) + 1);
+      bytes.set(ssrc, (bytes.get(ssrc) ?? 0) + msg.length);
     });
   });
   return {
     received,
+    bytes,
+    // libdatachannel's RTCP session writes it, from the SSRC it receives (so the SFU routes it to that track).
+    sendRemb: (bitrate) => tracks.forEach((t) => t.requestBitrate(bitrate)),
     answer: async (offer) => {
       pc.setRemoteDescription(offer, 'offer');
       pc.setLocalDescription('answer');

@@ -1,16 +1,22 @@
 /** A libdatachannel send track as the core's OutgoingTrack: subscribers' and viewers' alike. */
 import type nodeDataChannel from 'node-datachannel';
 import type { Codec, MediaKind, OutgoingTrack } from '../engine.js';
+import { readRemb } from '../remb.js';
 import { asksKeyframe, isRtcp, parseRtcp } from './common.js';
 
 type NdcTrack = ReturnType<InstanceType<typeof nodeDataChannel.PeerConnection>['addTrack']>;
 
-/** Sends RTP on `track` while it is open and `closed()` is false; PLI/FIR about it become keyframe requests until then. */
+/** Sends RTP on `track` while it is open and `closed()` is false; until then PLI/FIR about it become keyframe requests, REMB estimates. */
 export function outgoingTrack(track: NdcTrack, kind: MediaKind, ssrc: number, { mimeType, payloadType, clockRate }: Codec, closed: () => boolean): OutgoingTrack {
   const keyframeListeners: (() => void)[] = [];
-  // RTCP from the remote about this SSRC arrives as the track's messages.
+  const estimateListeners: ((bitrate: number) => void)[] = [];
+  // RTCP from the remote about this SSRC arrives as the track's messages (libdatachannel routes
+  // a compound packet to each track whose SSRC it names, e.g. in its receiver report blocks).
   track.onMessage((msg) => {
-    if (!closed() && isRtcp(msg) && asksKeyframe(parseRtcp(msg))) for (const l of keyframeListeners) l();
+    if (closed() || !isRtcp(msg)) return;
+    if (asksKeyframe(parseRtcp(msg))) for (const l of keyframeListeners) l();
+    const remb = readRemb(msg);
+    if (remb) for (const l of estimateListeners) l(remb.bitrate);
   });
   return {
     kind,
@@ -20,5 +26,6 @@ export function outgoingTrack(track: NdcTrack, kind: MediaKind, ssrc: number, { 
       if (!closed() && track.isOpen()) track.sendMessageBinary(packet);
     },
     onKeyframeRequest: (listener) => keyframeListeners.push(listener),
+    onBitrateEstimate: (listener) => estimateListeners.push(listener),
   };
 }

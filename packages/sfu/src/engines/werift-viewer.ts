@@ -9,6 +9,7 @@ import { RTCPeerConnection, type RTCRtpCodecParameters, type RTCRtpTransceiver, 
 import { SfuError, type OutgoingTrack, type ViewerTransport, type WantedTrack } from '../engine.js';
 import { assignSections } from '../sdp.js';
 import { asksKeyframe, nextId, waitUntil } from './common.js';
+import { rembBitrate } from './werift-remb.js';
 import { baseConfig, codecOf, completeLocal, forwardedCodecs, watchClose, type WeriftOptions } from './werift-common.js';
 
 type Closer = () => void;
@@ -61,8 +62,11 @@ export class WeriftViewer implements ViewerTransport {
     const sender = transceiver.sender;
     sender.codec = codec;
     const keyframeListeners: Closer[] = [];
+    const estimateListeners: ((bitrate: number) => void)[] = [];
     sender.onRtcp.subscribe((packet) => {
       if (asksKeyframe([packet])) for (const l of keyframeListeners) l();
+      const bitrate = rembBitrate([packet]);
+      if (bitrate !== undefined) for (const l of estimateListeners) l(bitrate);
     });
     return {
       kind: wanted.kind,
@@ -72,6 +76,7 @@ export class WeriftViewer implements ViewerTransport {
         if (!this.closed) sender.sendRtp(packet).catch(() => undefined);
       },
       onKeyframeRequest: (listener) => keyframeListeners.push(listener),
+      onBitrateEstimate: (listener) => estimateListeners.push(listener),
     };
   }
 

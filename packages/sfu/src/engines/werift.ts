@@ -29,6 +29,8 @@ import {
 import { acceptBundleOnly, rejectStoppedSections } from '../sdp.js';
 import { nextId } from './common.js';
 import { guardWeriftRtpParser } from './werift-guard.js';
+import { sendRemb } from './werift-remb.js';
+import type { Remb } from '../remb.js';
 
 guardWeriftRtpParser();
 import { WeriftViewer } from './werift-viewer.js';
@@ -50,7 +52,7 @@ export class WeriftPublisher implements PublisherTransport {
       ...baseConfig(options),
       // No transport-cc: werift's TWCC feedback, timed in a busy JS event loop, made Chromium's
       // delay-based estimate fall (300 → 30 kbit/s in the E2E test), leaving only the lowest layer.
-      // Congestion feedback of the SFU's own (REMB from measured receive rates) is the next slice.
+      // The SFU's congestion feedback is REMB instead (sendBitrateEstimate; receive-estimator.ts).
       codecs: { video: [useVP8(), useH264()], audio: [useOPUS(), usePCMU()] },
       headerExtensions: {
         video: [useSdesMid(), useSdesRTPStreamId(), useRepairedRtpStreamId()],
@@ -125,6 +127,10 @@ export class WeriftPublisher implements PublisherTransport {
     } catch (err) {
       throw new SfuError('bad-request', `candidate refused: ${(err as Error).message}`);
     }
+  }
+
+  sendBitrateEstimate(remb: Remb): void {
+    if (!this.closed) sendRemb(this.pc, remb);
   }
 
   onStream(listener: (stream: IncomingStream) => void): void {
