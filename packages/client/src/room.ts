@@ -229,7 +229,8 @@ export class Room extends Emitter<RoomEvents> {
 
   #makeTopology(): Topology | undefined {
     const { topology = 'auto', connect, RTCPeerConnection, media, meshMax } = this.options;
-    if (topology === 'mesh' || connect === false || !RTCPeerConnection || !capabilitiesOf(RTCPeerConnection).media) return undefined;
+    // A one-shot signaler (a manual exchange) never has an SFU member, and cannot carry more signals.
+    if (topology === 'mesh' || connect === false || this.signaler.oneShot || !RTCPeerConnection || !capabilitiesOf(RTCPeerConnection).media) return undefined;
     const signaler = this.signaler;
     return new Topology(
       {

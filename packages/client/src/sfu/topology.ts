@@ -333,6 +333,8 @@ export class Topology {
    * way they come (once per way), so it can stop sending the other way.
    */
   flowing(peer: string, track: MediaStreamTrack, stream: MediaStream | undefined): void {
+    // Without an SFU in the room nothing can move: no note (a plain mesh sends what it always did).
+    if (this.host.sfu() === undefined) return;
     const via: TopologyMode = this.#subscriber.pc?.getReceivers().some((r) => r.track === track) ? 'sfu' : 'mesh';
     if (stream && stream.getTracks().some((t) => t.muted)) return;
     if (this.#told.get(peer) === via) return;
