@@ -83,7 +83,7 @@ async function measure(janus, n, rx, { rate, seconds }) {
   if (failures.length) console.error(`janus: ${failures.length} of ${n} subscribers failed to connect: ${[...new Set(failures)].join('; ')}`);
   const perPacket = cpu / Math.max(1, got);
   return {
-    engine: 'Janus VideoRoom 1.1.2 (Debian)',
+    engine: `Janus VideoRoom 1.1.2 (Debian)${process.env.JANUS_EVENT_LOOPS ? `, ${process.env.JANUS_EVENT_LOOPS} event loops` : ''}`,
     failedSetups: failures.length,
     n: connected,
     sent: got,

@@ -11,6 +11,9 @@ import { join } from 'node:path';
 
 const JANUS = process.env.JANUS_BIN ?? '/usr/bin/janus';
 const MODULES = '/usr/lib/x86_64-linux-gnu/janus';
+// JANUS_EVENT_LOOPS: a fixed number of event loop threads shared by every handle (Janus's
+// general.event_loops); unset, Janus's default, a thread per handle.
+const EVENT_LOOPS = Number(process.env.JANUS_EVENT_LOOPS ?? 0);
 const CLK_TCK = 100; // USER_HZ on Linux (getconf CLK_TCK)
 
 const freePort = () =>
@@ -58,7 +61,7 @@ function writeConfig(dir, httpPort, rtpPorts) {
   events_folder = "${empty}"
   loggers_folder = "${empty}"
   debug_level = 2
-  session_timeout = 120
+  session_timeout = 120${EVENT_LOOPS ? `\n  event_loops = ${EVENT_LOOPS}` : ''}
 }
 media: {
   ipv6 = false
