@@ -10,7 +10,8 @@
 // Env: ENGINES (default "node-datachannel,werift,sfu"; "sfu" is the whole SFU of packages/sfu/dist; "whep" and
 //      "whep-werift" the whole SFU with N WHEP-style viewers — they offer, the SFU answers — on its default viewer
 //      engine (node-datachannel) or on werift; "janus" the same publisher and subscribers through Debian's Janus
-//      VideoRoom, bench/sfu/janus-trial.mjs), SUBSCRIBERS (default "25,100"),
+//      VideoRoom, bench/sfu/janus-trial.mjs; JANUS_EVENT_LOOPS=k gives Janus k shared event loops instead of its
+//      default thread per handle), SUBSCRIBERS (default "25,100"),
 //      RATE (packets/s per subscriber, default 150 ≈ 1.5 Mbps), SECONDS (default 10), RESULTS_FILE.
 import { fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
