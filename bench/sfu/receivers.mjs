@@ -80,10 +80,12 @@ function startPublishing() {
   packet.writeUInt32BE(0x5eed, 8);
   packet.set([0x10, 0x00, 0x9d, 0x01, 0x2a], 12); // VP8: S=1, PID=0, P=0 (key frame)
   const perTick = (p.rate * 20) / 1000;
-  let seq = 0;
+  p.sent = 0; // 'stopped' reports the packets of this start only, not the warm-up's before it
+  let seq = p.seq ?? 0;
   p.timer = setInterval(() => {
     for (let k = 0; k < perTick; k++) {
       seq++;
+      p.seq = seq;
       packet.writeUInt16BE(seq & 0xffff, 2);
       packet.writeUInt32BE((seq * 600) >>> 0, 4);
       if (p.track.isOpen()) {

@@ -9,7 +9,9 @@
 //   npm run bench:sfu   (builds packages/sfu/dist for the whole-SFU row, then node --expose-gc bench/sfu/run.mjs)
 // Env: ENGINES (default "node-datachannel,werift,sfu"; "sfu" is the whole SFU of packages/sfu/dist; "whep" and
 //      "whep-werift" the whole SFU with N WHEP-style viewers — they offer, the SFU answers — on its default viewer
-//      engine (node-datachannel) or on werift), SUBSCRIBERS (default "25,100"),
+//      engine (node-datachannel) or on werift; "janus" the same publisher and subscribers through Debian's Janus
+//      VideoRoom, bench/sfu/janus-trial.mjs; JANUS_EVENT_LOOPS=k gives Janus k shared event loops instead of its
+//      default thread per handle), SUBSCRIBERS (default "25,100"),
 //      RATE (packets/s per subscriber, default 150 ≈ 1.5 Mbps), SECONDS (default 10), RESULTS_FILE.
 import { fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +19,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { ndcEngine, weriftEngine } from './engines.mjs';
+import { janusTrial } from './janus-trial.mjs';
 
 const ENGINES = (process.env.ENGINES ?? 'node-datachannel,werift,sfu').split(',');
 const SUBSCRIBERS = (process.env.SUBSCRIBERS ?? '25,100').split(',').map(Number);
@@ -179,6 +182,14 @@ async function trial(engineName, n) {
   if (engineName === 'sfu') return sfuTrial(n);
   if (engineName === 'whep') return sfuTrial(n, 'node-datachannel');
   if (engineName === 'whep-werift') return sfuTrial(n, 'werift');
+  if (engineName === 'janus') {
+    const rx = receivers();
+    try {
+      return await janusTrial(n, rx, { rate: RATE, seconds: SECONDS });
+    } finally {
+      await rx.close();
+    }
+  }
   const engine = await makers[engineName]();
   const rx = receivers();
   const before = heap();
@@ -279,7 +290,17 @@ const lines = [
   '| engine | subscribers | packets/s out | loss | CPU µs / packet | packets/s per core | subscribers per core at ' + RATE + ' pkt/s | idle CPU % | RSS KB / sub | JS heap+external KB / sub |',
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map((r) =>
-    `| ${r.engine} | ${r.n} | ${f(r.pktsPerSec, 0)} | ${f(r.loss * 100, 2)} % | **${f(r.perPacket, 2)}** | ${f(r.perCore, 0)} | ${f(r.perCore / RATE, 0)} | ${f(r.idleCpuShare * 100, 1)} | ${f(r.rssPerSub / 1024, 0)} | ${f(r.jsPerSub / 1024, 0)} |`),
+    `| ${r.engine} | ${r.n} | ${f(r.pktsPerSec, 0)} | ${f(r.loss * 100, 2)} % | **${f(r.perPacket, 2)}** | ${f(r.perCore, 0)} | ${f(r.perCore / RATE, 0)} | ${f(r.idleCpuShare * 100, 1)} | ${f(r.rssPerSub / 1024, 0)} | ${r.engine.startsWith('Janus') ? '—' : f(r.jsPerSub / 1024, 0)} |`),
 ];
+// Our whole SFU against the anchor, same run, same N: CPU per forwarded packet and RSS per subscriber.
+const ratios = SUBSCRIBERS.flatMap((n) => {
+  const ours = rows.find((r) => r.engine.startsWith('whole SFU (') && r.n === n);
+  const janus = rows.find((r) => r.engine.startsWith('Janus') && r.n === n);
+  if (!ours || !janus) return [];
+  return [`- ${n} subscribers: whole SFU / Janus CPU per forwarded packet ${f(ours.perPacket / janus.perPacket, 2)}×` +
+    ` (${f(ours.perPacket, 2)} / ${f(janus.perPacket, 2)} µs), RSS per subscriber ${f(ours.rssPerSub / janus.rssPerSub, 2)}×,` +
+    ` loss ${f(ours.loss * 100, 2)} % / ${f(janus.loss * 100, 2)} %`];
+});
+if (ratios.length) lines.push('', ...ratios);
 console.log(lines.join('\n'));
 if (process.env.RESULTS_FILE) writeFileSync(process.env.RESULTS_FILE, lines.join('\n') + '\n');
