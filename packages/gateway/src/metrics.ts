@@ -77,17 +77,62 @@ export function registerGatewayMetrics(registry: Registry, stats: () => GatewayS
   labelled('pinhole_gateway_refused_total', 'WHIP and WHEP requests refused, by error code', 'code', (s) => s.refused);
 }
 
-export const SFU_METRIC_NAMES = ['pinhole_sfu_bandwidth_layer_switches_total'] as const;
+export const SFU_METRIC_NAMES = [
+  'pinhole_sfu_rooms',
+  'pinhole_sfu_publishers',
+  'pinhole_sfu_subscribers',
+  'pinhole_sfu_received_packets_total',
+  'pinhole_sfu_received_bytes_total',
+  'pinhole_sfu_forwarded_packets_total',
+  'pinhole_sfu_forwarded_bytes_total',
+  'pinhole_sfu_keyframe_requests_total',
+  'pinhole_sfu_bandwidth_layer_switches_total',
+  'pinhole_sfu_room_bitrate_bits_per_second',
+] as const;
 
 /** Adds the pinhole_sfu_* metrics to `registry`; `sfu` (undefined: not loaded yet) is read once per scrape. */
 export function registerSfuMetrics(registry: Registry, sfu: () => Sfu | undefined): void {
-  new Counter({
-    name: 'pinhole_sfu_bandwidth_layer_switches_total',
-    help: "Simulcast layer switches made by subscribers' bandwidth estimates (REMB), not by their requests",
-    registers: [registry],
+  const registers = [registry];
+  const gauge = (name: string, help: string, read: (s: Sfu) => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        const s = sfu();
+        this.set(s ? read(s) : 0);
+      },
+    });
+  };
+  const counter = (name: string, help: string, read: (s: Sfu) => number): void => {
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        const s = sfu();
+        if (s) this.inc(read(s));
+      },
+    });
+  };
+  gauge('pinhole_sfu_rooms', 'Rooms the SFU serves (with a publisher, subscriber or viewer)', (s) => s.counts().rooms);
+  gauge('pinhole_sfu_publishers', 'Publisher transports (members and WHIP streams)', (s) => s.counts().publishers);
+  gauge('pinhole_sfu_subscribers', 'Transports sending media out: subscriber sessions and WHEP viewers', (s) => s.counts().subscribers);
+  counter('pinhole_sfu_received_packets_total', 'RTP packets received from publishers', (s) => s.counters.receivedPackets);
+  counter('pinhole_sfu_received_bytes_total', 'RTP bytes received from publishers', (s) => s.counters.receivedBytes);
+  counter('pinhole_sfu_forwarded_packets_total', 'RTP packets forwarded to subscribers and viewers', (s) => s.counters.forwardedPackets);
+  counter('pinhole_sfu_forwarded_bytes_total', 'RTP bytes forwarded to subscribers and viewers', (s) => s.counters.forwardedBytes);
+  counter('pinhole_sfu_keyframe_requests_total', 'Keyframe requests (PLI) sent to publishers: layer switches, lost pictures', (s) => s.counters.keyframeRequests);
+  counter('pinhole_sfu_bandwidth_layer_switches_total', "Simulcast layer switches made by subscribers' bandwidth estimates (REMB), not by their requests", (s) => s.layerSwitchesByBandwidth());
+  new Gauge({
+    name: 'pinhole_sfu_room_bitrate_bits_per_second',
+    help: "What a room's publishers send, all tracks and layers",
+    labelNames: ['room'],
+    registers,
     collect() {
       this.reset();
-      this.inc(sfu()?.layerSwitchesByBandwidth() ?? 0);
+      for (const [room, bitrate] of sfu()?.roomBitrates() ?? []) this.set({ room }, bitrate);
     },
   });
 }

@@ -15,3 +15,4 @@ export { AUDIO_LEVEL_URI, readAudioLevel, type AudioLevel } from './audio-level.
 export { ActiveSpeakerDetector, type SpeakerOptions } from './speaker.js';
 export { WeriftViewer } from './engines/werift-viewer.js';
 export { DataChannelViewer } from './engines/datachannel-viewer.js';
+export { SfuCounters } from './counters.js';

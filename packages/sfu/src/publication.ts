@@ -5,6 +5,7 @@
  * track (its SSRC). A publication also measures what arrives of it: each layer's rate
  * (RateMeter) and the estimate the publisher is told by REMB (ReceiveEstimator).
  */
+import { SfuCounters } from './counters.js';
 import type { IncomingStream, OutgoingTrack, PublisherTransport } from './engine.js';
 import { readAudioLevel, type AudioLevel } from './audio-level.js';
 import { LayerPolicy } from './layer-policy.js';
@@ -39,6 +40,7 @@ export class PublishedTrack {
     private readonly onPacket: (packet: Buffer) => void,
     /** Called with each packet's RFC 6464 level, when the track carries them. */
     private readonly onLevel?: (level: AudioLevel) => void,
+    private readonly counters: SfuCounters = new SfuCounters(),
   ) {}
 
   get mimeType(): string | undefined {
@@ -55,8 +57,11 @@ export class PublishedTrack {
     const meter = new RateMeter(performance.now());
     this.rates.set(stream.rid ?? '', meter);
     const levelId = this.onLevel ? this.offered.audioLevelId : undefined;
+    const counters = this.counters;
     stream.onRtp((packet) => {
       this.received++;
+      counters.receivedPackets++;
+      counters.receivedBytes += packet.length;
       meter.add(packet.length);
       this.onPacket(packet);
       if (levelId !== undefined) {
@@ -68,6 +73,8 @@ export class PublishedTrack {
         if (out) {
           sink.out.send(out);
           this.forwarded++;
+          counters.forwardedPackets++;
+          counters.forwardedBytes += out.length;
         }
       }
     });
@@ -75,7 +82,17 @@ export class PublishedTrack {
   }
 
   requestKeyframe(rid: string | undefined): void {
-    this.streams.get(rid ?? '')?.requestKeyframe();
+    const stream = this.streams.get(rid ?? '');
+    if (!stream) return;
+    this.counters.keyframeRequests++;
+    stream.requestKeyframe();
+  }
+
+  /** The track's received bitrate, all layers (bit/s, as of the last sample). */
+  get bitrate(): number {
+    let n = 0;
+    for (const meter of this.rates.values()) n += meter.rate;
+    return n;
   }
 
   /** A layer's received bitrate as of the last sample (bit/s). */
@@ -106,6 +123,7 @@ export class Publication {
     private readonly onLevel: (level: AudioLevel) => void,
     /** The most the publisher is told it may send, bit/s. */
     maxBitrate: number,
+    private readonly counters: SfuCounters = new SfuCounters(),
   ) {
     this.estimator = new ReceiveEstimator({ max: maxBitrate });
     transport.onStream((stream) => (this.tracks.get(stream.mid) ?? this.retired.get(stream.mid))?.add(stream));
@@ -158,6 +176,7 @@ export class Publication {
           () => this.changed(),
           (packet) => this.packet(packet),
           o.kind === 'audio' ? this.onLevel : undefined,
+          this.counters,
         );
       }
       track.offered = o;

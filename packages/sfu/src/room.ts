@@ -11,6 +11,7 @@
  *   view(viewer, publisher, offer) → answer      (a viewer's offer, e.g. WHEP; the SFU answers)
  *   leave(peer)
  */
+import type { SfuCounters } from './counters.js';
 import { SfuError, type Engine, type ViewerTransport } from './engine.js';
 import type { AudioLevel } from './audio-level.js';
 import { attach, Publication, sinkFor, type Feed, type PublishedTrack, type Sink } from './publication.js';
@@ -67,6 +68,8 @@ export interface RoomOptions {
   answerTimeoutMs?: number;
   /** The most a publisher is told it may send (REMB), bit/s; default DEFAULT_MAX_PUBLISHER_BITRATE. */
   maxPublisherBitrate?: number;
+  /** Where the room counts what it moves (the Sfu's, shared by its rooms). */
+  counters?: SfuCounters;
 }
 
 /** How often the active speaker is re-evaluated while audio levels arrive. */
@@ -148,7 +151,7 @@ export class Room {
     const existing = this.publications.get(peer);
     if (existing) return this.republish(existing, offered, offerSdp);
     const transport = this.engine.createPublisherTransport();
-    const publication = new Publication(peer, transport, (level) => this.level(peer, level), this.options.maxPublisherBitrate ?? DEFAULT_MAX_PUBLISHER_BITRATE);
+    const publication = new Publication(peer, transport, (level) => this.level(peer, level), this.options.maxPublisherBitrate ?? DEFAULT_MAX_PUBLISHER_BITRATE, this.options.counters);
     publication.update(offered);
     this.startFeedback();
     transport.onClose(() => this.forgetPublication(publication));
@@ -392,6 +395,13 @@ export class Room {
   }
 
   /** Publications, and subscriptions (member × publisher pairs, over all sessions). */
+  /** What the room's publishers send, all tracks and layers (bit/s, sampled every feedback interval). */
+  bitrate(): number {
+    let n = 0;
+    for (const p of this.publications.values()) for (const t of p.tracks.values()) n += t.bitrate;
+    return n;
+  }
+
   counts(): { publishers: number; subscriptions: number } {
     let subscriptions = 0;
     for (const s of this.sessions.values()) subscriptions += s.publishers.length;

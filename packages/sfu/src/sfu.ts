@@ -1,4 +1,5 @@
 /** The SFU: rooms by name on one engine, created on first use and dropped when empty. */
+import { SfuCounters } from './counters.js';
 import { combineEngines, type Engine } from './engine.js';
 import { DataChannelEngine } from './engines/datachannel.js';
 import { WeriftEngine } from './engines/werift.js';
@@ -29,6 +30,8 @@ export class Sfu {
   private readonly rooms = new Map<string, Room>();
   private readonly speaker: SpeakerOptions | undefined;
   private readonly roomOptions: RoomOptions;
+  /** Packets and bytes received and forwarded, keyframes asked for, since the start (all rooms). */
+  readonly counters = new SfuCounters();
   /** Layer switches by bandwidth in rooms already dropped. */
   private pastSwitches = 0;
   private readonly listeners = new Set<(room: string, change: Published) => void>();
@@ -40,6 +43,7 @@ export class Sfu {
     this.speaker = options.speaker;
     const { answerTimeoutMs, maxPublisherBitrate } = options;
     this.roomOptions = {
+      counters: this.counters,
       ...(answerTimeoutMs === undefined ? {} : { answerTimeoutMs }),
       ...(maxPublisherBitrate === undefined ? {} : { maxPublisherBitrate }),
     };
@@ -105,6 +109,13 @@ export class Sfu {
   counts(): { rooms: number; publishers: number; subscribers: number } {
     const engine = this.engine.counts();
     return { rooms: [...this.rooms.values()].filter((r) => !r.empty).length, ...engine };
+  }
+
+  /** Each room's publishers' bitrate (bit/s), for rooms with a publisher. */
+  roomBitrates(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [name, room] of this.rooms) if (!room.empty) out.set(name, room.bitrate());
+    return out;
   }
 
   /** Subscribers' layer switches made by their bandwidth estimates (REMB) so far, in all rooms. */
