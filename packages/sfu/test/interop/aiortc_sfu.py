@@ -7,13 +7,14 @@ the SFU announces, on ONE subscriber connection that answers each pinhole:sfu-of
 offer's `tracks`.
 
 Usage: aiortc_sfu.py HUB_WS_URL ROOM [--name NAME] [--token JWT]
+(AIORTC_SFU_DEBUG=1 in the environment: aiortc's and aioice's debug log on stderr)
 
 Reports to stdout, one JSON object per line:
   {"event": "welcome", "peer": ID}
   {"event": "sfu", "peer": ID}                        the SFU member was found
   {"event": "published", "state": STATE}              the publish answer was applied
   {"event": "offer", "n": N, "tracks": [...]}         the Nth offer of the subscriber session, answered
-  {"event": "stats", "frames": {PUBLISHER: {"video": N, "audio": N}},
+  {"event": "stats", "frames": {PUBLISHER: {"video": N, "audio": N}}, "packets": {MID: N},
    "subscriberConnections": N, "offers": N, "publish": STATE, "subscribe": STATE}   every 0.5 s
   {"event": "error", "data": {...}}                   a pinhole:sfu-error or a hub error
 """
@@ -22,6 +23,8 @@ import argparse
 import asyncio
 import fractions
 import json
+import logging
+import os
 import time
 
 import websockets
@@ -247,7 +250,6 @@ class Client:
 
 
 async def main():
-    import logging, os
     if os.environ.get("AIORTC_SFU_DEBUG"):
         logging.basicConfig(level=logging.DEBUG)
     parser = argparse.ArgumentParser()

@@ -14,6 +14,8 @@ const SCRIPT = fileURLToPath(new URL('../interop/aiortc_sfu.py', import.meta.url
 export type AiortcEvent = { event: string } & Record<string, unknown>;
 export interface AiortcStats {
   frames: Record<string, { video: number; audio: number }>;
+  /** RTP packets received on the subscriber connection, by MID. */
+  packets: Record<string, number>;
   subscriberConnections: number;
   offers: number;
   publish: string | null;
@@ -58,7 +60,7 @@ export class AiortcSfuClient {
   /** The latest stats report (zeros before the first). */
   stats(): AiortcStats {
     const last = this.events.findLast((e) => e.event === 'stats');
-    return (last as unknown as AiortcStats | undefined) ?? { frames: {}, subscriberConnections: 0, offers: 0, publish: null, subscribe: null };
+    return (last as unknown as AiortcStats | undefined) ?? { frames: {}, packets: {}, subscriberConnections: 0, offers: 0, publish: null, subscribe: null };
   }
 
   /** Decoded frames of `kind` from `publisher` so far. */
