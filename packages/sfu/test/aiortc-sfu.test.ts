@@ -4,7 +4,7 @@
  * subscribes through hub signals to a real hub and an in-process SfuService. Two aiortc
  * clients decode each other's video; a node-datachannel subscriber receives the first one's
  * RTP through the SFU; a third aiortc publisher joining later reaches the first one on its
- * one subscriber connection, through a renegotiation.
+ * one subscriber connection, through a renegotiation, and one leaving is renegotiated away.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HubSignaler, nodePlatform, type Json } from '@pinhole/node';
@@ -55,7 +55,7 @@ async function nodeSubscriber(url: string, publisher: string): Promise<{ receive
 }
 
 describe('aiortc on the SFU through a real hub', () => {
-  it('publishes and subscribes by sfu.md §15: decoded both ways, forwarded to node-datachannel, a later publisher renegotiated onto the same connection', async () => {
+  it('publishes and subscribes by sfu.md §15: decoded both ways, forwarded to node-datachannel, a later publisher renegotiated onto the same connection and one leaving renegotiated away', async () => {
     const hub = await startTestHub();
     cleanup.push(() => hub.close());
     const sfu = new Sfu();
@@ -105,6 +105,16 @@ describe('aiortc on the SFU through a real hub', () => {
     await carol.until(() => carol.frames(a) > FRAMES && carol.frames(b) > FRAMES, 30_000, "alice's and bob's frames decoded at carol");
     for (const client of [alice, bob, carol]) expect(client.all('error')).toEqual([]);
     expect(sfu.counts()).toEqual({ rooms: 1, publishers: 3, subscribers: 4 });
+
+    // Bob leaves: alice's session is offered again without his sections, on the same connection.
+    bob.command({ leave: true });
+    await bob.next('left');
+    await alice.until(() => alice.all('offer').length === offers.length + 1, 15_000, 'the offer without bob');
+    expect((alice.all('offer').at(-1)!['tracks'] as { publisher: string }[]).map((t) => t.publisher)).toEqual([c, c]);
+    const framesFromCarol = alice.frames(c);
+    await alice.until(() => alice.frames(c) > framesFromCarol + FRAMES, 15_000, "carol's frames still decoded at alice once bob left");
+    expect(alice.stats().subscriberConnections).toBe(1);
+    expect(sfu.counts()).toEqual({ rooms: 1, publishers: 2, subscribers: 3 });
     console.log(JSON.stringify({ alice: alice.stats(), bob: bob.stats(), carol: carol.stats(), watcherPackets: watcher.received.get(videoSsrc) }));
   }, 120_000);
 });

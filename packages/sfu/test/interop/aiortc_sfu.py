@@ -17,6 +17,9 @@ Reports to stdout, one JSON object per line:
   {"event": "stats", "frames": {PUBLISHER: {"video": N, "audio": N}}, "packets": {MID: N},
    "subscriberConnections": N, "offers": N, "publish": STATE, "subscribe": STATE}   every 0.5 s
   {"event": "error", "data": {...}}                   a pinhole:sfu-error or a hub error
+  {"event": "left"}                                   the room was left (the leave command)
+Commands on stdin, one JSON object per line:
+  {"leave": true}  leaves the room (hub.md `leave`): the SFU drops its publication and session
 """
 
 import argparse
@@ -25,6 +28,7 @@ import fractions
 import json
 import logging
 import os
+import sys
 import time
 
 import websockets
@@ -142,6 +146,8 @@ class Client:
             self.sfu = None
         elif kind in ("signal", "broadcast") and frame.get("from") == self.sfu and frame.get("room") == self.room:
             self.inbox.put_nowait(frame["data"])
+        elif kind == "left" and frame.get("room") == self.room:
+            report("left")
         elif kind == "error":
             report("error", data=frame)
 
@@ -249,6 +255,16 @@ class Client:
                    subscribe=self.subscriber.connectionState if self.subscriber else None)
 
 
+async def commands(client):
+    loop = asyncio.get_running_loop()
+    while True:
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if not line:
+            return
+        if json.loads(line).get("leave"):
+            await client.hub.send({"type": "leave", "room": client.room})
+
+
 async def main():
     if os.environ.get("AIORTC_SFU_DEBUG"):
         logging.basicConfig(level=logging.DEBUG)
@@ -265,7 +281,8 @@ async def main():
             hello["token"] = args.token
         await ws.send(json.dumps(hello))  # hub.md §3.2: hello carries no id
         client = Client(hub, args.room, args.name)
-        tasks = [asyncio.ensure_future(client.run()), asyncio.ensure_future(client.stats())]
+        tasks = [asyncio.ensure_future(client.run()), asyncio.ensure_future(client.stats()),
+                 asyncio.ensure_future(commands(client))]
         try:
             async for frame in hub.frames():
                 await client.on_frame(frame)

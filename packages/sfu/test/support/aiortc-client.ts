@@ -89,6 +89,10 @@ export class AiortcSfuClient {
     return `aiortc events: ${JSON.stringify([...events, this.stats()]).slice(0, 4000)}\naiortc stderr: ${this.#stderr.slice(-4000)}`;
   }
 
+  command(command: Record<string, unknown>): void {
+    this.#child.stdin.write(JSON.stringify(command) + '\n');
+  }
+
   async close(): Promise<void> {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.#child.once('exit', resolve));
