@@ -30,13 +30,13 @@ async function scrape(registry: Registry): Promise<Map<string, number>> {
 
 it('counts what the SFU moves, per scrape; zero before it is loaded; gauges back to zero when all have left', async () => {
   const registry = new Registry();
-  let sfu: Sfu | undefined;
-  registerSfuMetrics(registry, () => sfu);
+  const loaded: { sfu?: Sfu } = {};
+  registerSfuMetrics(registry, () => loaded.sfu);
   const before = await scrape(registry);
   for (const name of SFU_METRIC_NAMES.filter((n) => n !== 'pinhole_sfu_room_bitrate_bits_per_second')) expect(before.get(name), name).toBe(0);
 
-  sfu = new Sfu();
-  cleanup.push(() => sfu!.close());
+  const sfu = (loaded.sfu = new Sfu());
+  cleanup.push(() => sfu.close());
   const room = sfu.room('stage');
   const publisher = await publishingPeer();
   cleanup.push(() => publisher.close());
