@@ -14,7 +14,7 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v luacheck >/dev/null 2>&1 || need+=(lua-check)
 # nftables: firewalls and NAT of the network-namespace topologies (packages/agent/test/netns-*).
 [ -x /usr/sbin/nft ] || command -v nft >/dev/null 2>&1 || need+=(nftables)
-# aiortc (Python) and python3-websockets: the SDK interop test (packages/client/test/interop-aiortc.test.ts).
+# aiortc (Python) and python3-websockets: the SDK and SFU interop tests (packages/client/test/interop-aiortc.test.ts, packages/sfu/test/aiortc-sfu.test.ts).
 /usr/bin/python3 -c "import aiortc" >/dev/null 2>&1 || need+=(python3-aiortc)
 /usr/bin/python3 -c "import websockets" >/dev/null 2>&1 || need+=(python3-websockets)
 # GStreamer's webrtcbin from Python (packages/gateway/test/netns-gstreamer.test.ts: a WHIP publisher).

@@ -56,6 +56,36 @@ export function acceptBundleOnly(sdp: string): string {
 }
 
 /**
+ * The offer with every section of its BUNDLE group on the offerer-tagged section's ICE
+ * transport (RFC 8843 §7.2.1: the first MID of the group): its `a=ice-ufrag` and `a=ice-pwd` in
+ * every bundled section, and the other sections' own candidates dropped. Browsers offer one
+ * transport already; aiortc gives each section its own credentials, and werift, which applies
+ * each section's in turn to the one bundled transport, would answer checks with the last
+ * section's while the client expects the first's: the connection never left `connecting`.
+ */
+export function oneBundleTransport(sdp: string): string {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  const [head = '', ...sections] = sdp.split(/(?=^m=)/m);
+  const group = /^a=group:BUNDLE (.+?)\r?$/m.exec(head)?.[1]?.trim().split(/\s+/) ?? [];
+  if (group.length < 2) return sdp;
+  const midOf = (section: string): string | undefined => /^a=mid:(\S+)/m.exec(section)?.[1];
+  const tagged = sections.find((section) => midOf(section) === group[0]);
+  const ufrag = tagged && /^a=ice-ufrag:.*$/m.exec(tagged)?.[0]?.replace(/\r$/, '');
+  const pwd = tagged && /^a=ice-pwd:.*$/m.exec(tagged)?.[0]?.replace(/\r$/, '');
+  if (!tagged || !ufrag || !pwd) return sdp;
+  const rest = sections.map((section) => {
+    const mid = midOf(section);
+    if (section === tagged || mid === undefined || !group.includes(mid)) return section;
+    return section
+      .split(eol)
+      .filter((line) => !line.startsWith('a=candidate:') && line !== 'a=end-of-candidates')
+      .map((line) => (line.startsWith('a=ice-ufrag:') ? ufrag : line.startsWith('a=ice-pwd:') ? pwd : line))
+      .join(eol);
+  });
+  return head + rest.join('');
+}
+
+/**
  * Splits an offer into the SDP without its candidates (`a=candidate`, `a=end-of-candidates`)
  * and those candidates, each with the MID of its media section: the subscriber offer's trickle
  * (engine.ts). The session-level lines and everything else stay as they are.

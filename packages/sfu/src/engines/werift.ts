@@ -26,7 +26,7 @@ import {
   type PublisherTransport,
   type ViewerEngine,
 } from '../engine.js';
-import { acceptBundleOnly, rejectStoppedSections } from '../sdp.js';
+import { acceptBundleOnly, oneBundleTransport, rejectStoppedSections } from '../sdp.js';
 import { nextId } from './common.js';
 import { guardWeriftRtpParser } from './werift-guard.js';
 import { sendRemb } from './werift-remb.js';
@@ -108,7 +108,7 @@ export class WeriftPublisher implements PublisherTransport {
   async answer(offerSdp: string): Promise<string> {
     if (this.closed) throw new SfuError('closed', 'publisher transport closed');
     try {
-      await this.pc.setRemoteDescription({ type: 'offer', sdp: acceptBundleOnly(offerSdp) });
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: acceptBundleOnly(oneBundleTransport(offerSdp)) });
     } catch (err) {
       throw new SfuError('bad-sdp', `publisher offer rejected: ${(err as Error).message}`);
     }

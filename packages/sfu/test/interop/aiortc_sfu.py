@@ -72,24 +72,6 @@ class ColourPattern(VideoStreamTrack):
         return frame
 
 
-def one_transport(sdp):
-    """The offer with every media section on the first section's ICE transport.
-
-    aiortc offers each section its own ICE credentials and candidates (it has no
-    max-bundle policy) and moves them onto the first section's transport once the answer
-    accepts BUNDLE. sfu.md §15.3 asks for one ICE transport in the offer: every section
-    carries the first one's a=ice-ufrag, a=ice-pwd and candidates.
-    """
-    head, *sections = sdp.split("\r\nm=")
-    transport = ("a=ice-ufrag:", "a=ice-pwd:", "a=candidate:", "a=end-of-candidates")
-    first = [line for line in sections[0].split("\r\n") if line.startswith(transport)]
-    out = [sections[0]]
-    for section in sections[1:]:
-        lines = [line for line in section.split("\r\n") if not line.startswith(transport)]
-        out.append("\r\n".join(lines[:-1] + first + lines[-1:]) if lines[-1] == "" else "\r\n".join(lines + first))
-    return "\r\nm=".join([head, *out])
-
-
 class Hub:
     """One WebSocket session (hub.md §2.1): hello, then numbered frames; acks every sequenced frame."""
 
@@ -167,7 +149,7 @@ class Client:
         vp8 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/VP8"]
         video.setCodecPreferences(vp8)
         await pc.setLocalDescription(await pc.createOffer())
-        await self.ask({"type": "pinhole:sfu-publish", "sdp": one_transport(pc.localDescription.sdp)})
+        await self.ask({"type": "pinhole:sfu-publish", "sdp": pc.localDescription.sdp})
 
     async def run(self):
         while True:
