@@ -217,8 +217,13 @@ export const MESH_RETURN_MS = 5_000;
 export const TOPOLOGY_SWITCH_GRACE_MS = 10_000;
 /** A publication or subscription the SFU refused as `closed` (or that failed) is tried again after this long. */
 export const SFU_RETRY_MS = 1_000;
-/** Connections to the SFU disconnected or failed this long: the media goes back to the mesh… */
-export const SFU_UNHEALTHY_MS = 2_000;
+/** Connections to the SFU disconnected or failed (or its media stopped) this long: the media goes back to the mesh… */
+export const SFU_UNHEALTHY_MS = 4_000;
+/**
+ * …in a room of at most this many participants; a bigger one would load every browser with
+ * a copy per member (a spiral on a loaded machine): it reconnects to the SFU instead.
+ */
+export const MESH_FALLBACK_MAX = 4;
 /** …and the SFU is tried again this much later (at once when another SFU joins the room). */
 export const SFU_UNHEALTHY_RETRY_MS = 20_000;
 /** The simulcast layer a new SFU subscription starts on (`q` low, `h` half, `f` full resolution). */

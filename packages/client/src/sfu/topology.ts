@@ -17,6 +17,7 @@ import type { PeerConnection, RTCPeerConnectionConstructor } from '../peer/peer-
 import {
   DEFAULT_MESH_MAX,
   DEFAULT_SFU_LAYER,
+  MESH_FALLBACK_MAX,
   MESH_RETURN_MS,
   SFU_RETRY_MS,
   SFU_UNHEALTHY_MS,
@@ -256,6 +257,13 @@ export class Topology {
     else this.#badSince = undefined;
     if (this.#badSince !== undefined && now - this.#badSince >= (this.options.unhealthyMs ?? SFU_UNHEALTHY_MS)) {
       this.#badSince = undefined;
+      if (this.host.participants() > MESH_FALLBACK_MAX) {
+        // Too many for a mesh: connect to the SFU again instead.
+        this.#republish();
+        this.#resubscribeAll();
+        this.#later(() => void this.#checkHealth(epoch), SFU_RETRY_MS * 5);
+        return;
+      }
       const retryMs = this.options.unhealthyRetryMs ?? SFU_UNHEALTHY_RETRY_MS;
       this.#unhealthyUntil = now + retryMs;
       this.#publisher?.reset();
