@@ -208,8 +208,13 @@ export const INTERFACE_POLL_MS = 3_000;
 
 /** A room stays peer-to-peer up to this many participants (us included) and moves to the SFU past it. */
 export const DEFAULT_MESH_MAX = 2;
-/** Hysteresis: a room that shrank back to `meshMax` returns to the mesh only after this long at that size. */
-export const MESH_RETURN_MS = 5_000;
+/**
+ * A room that shrank back to `meshMax` returns to the mesh after this long at that size. Off
+ * (Infinity) by default: the return's renegotiation left one side's mesh video not flowing in
+ * Chromium under load (a sendrecv sender with its track that sends nothing; being traced), so
+ * a room stays on the SFU while the SFU is there. RoomOptions.meshReturnMs opts in.
+ */
+export const MESH_RETURN_MS = Infinity;
 /**
  * Make before break: after a switch, media keeps flowing the old way to each member until it
  * says it receives us the new way (`pinhole: "media"`), and to anyone at most this long.

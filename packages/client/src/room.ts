@@ -55,6 +55,8 @@ export interface RoomOptions {
   topology?: 'mesh' | 'sfu' | 'auto';
   /** Participants (us included) an `auto` room keeps peer-to-peer. Default DEFAULT_MESH_MAX (2). */
   meshMax?: number;
+  /** An `auto` room that shrank to `meshMax` goes back to the mesh after this long. Default MESH_RETURN_MS: never. */
+  meshReturnMs?: number;
 }
 
 export type RoomEvents = {
@@ -228,7 +230,7 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   #makeTopology(): Topology | undefined {
-    const { topology = 'auto', connect, RTCPeerConnection, media, meshMax } = this.options;
+    const { topology = 'auto', connect, RTCPeerConnection, media, meshMax, meshReturnMs } = this.options;
     // A one-shot signaler (a manual exchange) never has an SFU member, and cannot carry more signals.
     if (topology === 'mesh' || connect === false || this.signaler.oneShot || !RTCPeerConnection || !capabilitiesOf(RTCPeerConnection).media) return undefined;
     const signaler = this.signaler;
@@ -263,6 +265,7 @@ export class Room extends Emitter<RoomEvents> {
         configuration: () => this.options.configuration?.() ?? {},
         ...(media ? { media } : {}),
         ...(meshMax === undefined ? {} : { meshMax }),
+        ...(meshReturnMs === undefined ? {} : { meshReturnMs }),
       },
     );
   }

@@ -1,6 +1,6 @@
 /**
  * The mesh ↔ SFU decision (sfu/topology.ts) as a state machine, on simulated time: a room
- * moves to the SFU when it grows past meshMax, back only after MESH_RETURN_MS at that size
+ * moves to the SFU when it grows past meshMax, back only after RETURN_MS at that size
  * (hysteresis), at once when the SFU leaves; it subscribes to every publication of the others
  * and retries what the SFU refused as `closed`. No media here (a member without a camera):
  * the media path itself is tested in Chromium (packages/sfu/test/topology-chromium.test.ts).
@@ -17,7 +17,9 @@ class NoPeerConnection {
   }
 }
 
-function setup(topology: 'auto' | 'sfu' = 'auto', meshMax?: number) {
+const RETURN_MS = 5_000;
+
+function setup(topology: 'auto' | 'sfu' = 'auto', meshMax?: number, meshReturnMs: number | null = RETURN_MS) {
   let participants = 1;
   let sfu: string | undefined = 'SFU';
   const sent: Json[] = [];
@@ -45,6 +47,7 @@ function setup(topology: 'auto' | 'sfu' = 'auto', meshMax?: number) {
     RTCPeerConnection: NoPeerConnection as unknown as typeof RTCPeerConnection,
     configuration: () => ({}),
     ...(meshMax === undefined ? {} : { meshMax }),
+    ...(meshReturnMs === null ? {} : { meshReturnMs }),
   });
   return {
     t,
@@ -74,22 +77,33 @@ beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
 
 describe('Topology', () => {
-  it('auto: mesh up to meshMax (2), SFU past it, back to mesh only after MESH_RETURN_MS at that size', () => {
+  it('auto: mesh up to meshMax (2), SFU past it, with meshReturnMs set, back to mesh only after that long at that size', () => {
     const r = setup();
     r.size(2);
     expect(r.t.mode).toBe('mesh');
     r.size(3);
     expect(r.t.mode).toBe('sfu');
     r.size(2);
-    vi.advanceTimersByTime(MESH_RETURN_MS - 1);
+    vi.advanceTimersByTime(RETURN_MS - 1);
     expect(r.t.mode).toBe('sfu');
     r.size(3); // grew again before the return: stays, and the return is off
-    vi.advanceTimersByTime(MESH_RETURN_MS * 2);
+    vi.advanceTimersByTime(RETURN_MS * 2);
     expect(r.t.mode).toBe('sfu');
     r.size(2);
-    vi.advanceTimersByTime(MESH_RETURN_MS);
+    vi.advanceTimersByTime(RETURN_MS);
     expect(r.t.mode).toBe('mesh');
     expect(r.modes).toEqual(['sfu', 'mesh']);
+  });
+
+  it('by default (MESH_RETURN_MS) a room that shrank stays on the SFU while the SFU is there', () => {
+    expect(MESH_RETURN_MS).toBe(Infinity);
+    const r = setup('auto', undefined, null);
+    r.size(3);
+    r.size(2);
+    vi.advanceTimersByTime(3_600_000);
+    expect(r.t.mode).toBe('sfu');
+    r.sfuLeaves();
+    expect(r.t.mode).toBe('mesh');
   });
 
   it('meshMax is an option; `sfu` uses the SFU at any size; no SFU in the room means mesh', () => {

@@ -2,9 +2,9 @@
  * The SDK's mesh ↔ SFU switch in real Chromium (docs/protocol/peer.md §12.5), three pages with
  * fake cameras, a real hub and the SFU as its service member: two people talk peer-to-peer; a
  * third joins and everyone's media moves to the SFU (each page plays both others' video
- * through it, and the mesh connections stop carrying media); the third leaves and after the
- * hysteresis the two are direct again. The video keeps playing across a switch (the longest
- * freeze is printed).
+ * through it, and the mesh connections stop carrying media); the third leaves and the two stay
+ * on the SFU (MESH_RETURN_MS: no return by default). The video keeps playing across the switch
+ * (the longest freeze is printed). The SFU killed and restarted: the media is back within 10 s.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -77,8 +77,8 @@ const playing = (names: string[], via: 'mesh' | 'sfu') => (s: State) =>
   Object.keys(s.videos).length === names.length - 1 &&
   Object.values(s.videos).every((v) => v.via === via && v.frames > 10 && v.sinceLastMs < 1000);
 
-describe('a room moves between mesh and SFU as it grows and shrinks', () => {
-  it('two direct → three through the SFU → two direct again; the video keeps playing', async () => {
+describe('a room moves from mesh to SFU as it grows', () => {
+  it('two direct → three through the SFU → two stay on it; the video keeps playing', async () => {
     const hub = await startTestHub();
     cleanup.push(() => hub.close());
     const sfu = new Sfu();
@@ -107,13 +107,15 @@ describe('a room moves between mesh and SFU as it grows and shrinks', () => {
     // tells a slow switch from a broken one (a stall waits for the 10 s grace, or for ever).
     expect(Math.max(states[0]!.videos['Ben']!.maxGapMs, states[1]!.videos['Ana']!.maxGapMs)).toBeLessThan(SWITCH_FREEZE_MS);
 
+    // Cy leaves: by default (MESH_RETURN_MS) the two stay on the SFU and keep watching each other
+    // through it; the mesh, still up for data, gets no media back.
     await Promise.all(two.map((p) => p.evaluate('pinhole.resetGaps()')));
     await cy.evaluate('pinhole.leave()');
-    states = await until(two, (s) => s.mode === 'mesh' && s.meshSenders === 2 && playing(['Ana', 'Ben'], 'mesh')(s), 'two people direct again', 60_000);
-    console.log('SFU → mesh', JSON.stringify(states.map((s) => s.videos)));
-    expect(states.every((s) => s.modes.join() === 'sfu,mesh')).toBe(true);
+    await new Promise((r) => setTimeout(r, 6_000));
+    states = await until(two, (s) => s.mode === 'sfu' && s.meshSenders === 0 && playing(['Ana', 'Ben'], 'sfu')(s), 'two people still through the SFU');
+    expect(states.every((s) => s.modes.join() === 'sfu')).toBe(true);
     expect(Math.max(...states.flatMap((s) => Object.values(s.videos).map((v) => v.maxGapMs)))).toBeLessThan(SWITCH_FREEZE_MS);
-    await until(two, () => sfu.counts().publishers === 0, 'publications ended', 15_000);
+    expect(sfu.counts().publishers).toBe(2);
   }, 200_000);
 
   it('the SFU process killed mid-call and started again: every page plays video again within 10 s, then through the new SFU', async () => {

@@ -1,7 +1,7 @@
 /**
  * Mesh ↔ SFU for one room (docs/protocol/peer.md §12.5): the room stays peer-to-peer while it
  * has at most `meshMax` participants and sends its media through the SFU once it grows past
- * that (back again after `MESH_RETURN_MS` at `meshMax` or fewer; at once if the SFU leaves).
+ * that (back again, if `meshReturnMs` is set, after that long at `meshMax` or fewer; at once if the SFU leaves).
  * Every member decides alone, from the same member count, so the room switches together.
  *
  * Make before break: entering the SFU, we publish there and keep sending on the mesh until
@@ -173,7 +173,9 @@ export class Topology {
       if (this.#mode === 'mesh') this.#enterSfu();
     } else if (this.#mode === 'sfu') {
       if (!sfu || !healthy) this.#enterMesh();
-      else if (this.#returnTimer === undefined) this.#returnTimer = this.#later(() => this.#enterMesh(), this.options.meshReturnMs ?? MESH_RETURN_MS);
+      else if (this.#returnTimer === undefined && Number.isFinite(this.options.meshReturnMs ?? MESH_RETURN_MS)) {
+        this.#returnTimer = this.#later(() => this.#enterMesh(), this.options.meshReturnMs ?? MESH_RETURN_MS);
+      }
     }
   }
 

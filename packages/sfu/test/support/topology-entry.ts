@@ -81,7 +81,7 @@ const api = {
       modes,
       sfu: room?.sfu !== undefined,
       sfuId: room?.sfu,
-      mesh: [...(room?.peers.values() ?? [])].map((p) => `${p.connection?.connectionState}:${p.connection?.pc.signalingState}:s${p.connection?.pc.getSenders().filter((x) => x.track).length}:r${p.connection?.pc.getTransceivers().filter((t) => t.currentDirection === 'recvonly' || t.currentDirection === 'sendrecv').length}`).join(' '),
+      mesh: [...(room?.peers.values() ?? [])].map((p) => `${p.connection?.connectionState}:${p.connection?.pc.signalingState}:s${p.connection?.pc.getSenders().filter((x) => x.track).length}:r${p.connection?.pc.getTransceivers().filter((t) => t.currentDirection === 'recvonly' || t.currentDirection === 'sendrecv').length}:u${p.connection?.pc.getTransceivers().filter((t) => (t.currentDirection === 'recvonly' || t.currentDirection === 'sendrecv') && !t.receiver.track.muted).length}:${p.connection?.pc.getTransceivers().map((t) => `${t.mid}=${t.direction}/${t.currentDirection}/${t.sender.track ? 'T' : '-'}${t.receiver.track.muted ? 'm' : 'u'}`).join(',')}`).join(' '),
       /** Mesh senders that carry a track (0 once media goes through the SFU). */
       meshSenders: [...(room?.peers.values() ?? [])].reduce((n, p) => n + (p.connection?.pc.getSenders().filter((s) => s.track).length ?? 0), 0),
       videos: Object.fromEntries(
