@@ -13,11 +13,15 @@ export interface OfferedTrack {
   audioLevelId: number | undefined;
 }
 
-/** Media sections that send audio or video (sendonly / sendrecv, port ≠ 0); data channels, recvonly and stopped sections are not publications. */
+/**
+ * Media sections that send audio or video (sendonly / sendrecv, port ≠ 0); data channels,
+ * recvonly and stopped sections are not publications. A `bundle-only` section on port 0 is
+ * live (acceptBundleOnly): GStreamer offers its audio so.
+ */
 export function describeOffer(sdp: string): OfferedTrack[] {
   let parsed: SessionDescription;
   try {
-    parsed = SessionDescription.parse(sdp);
+    parsed = SessionDescription.parse(acceptBundleOnly(sdp));
   } catch (err) {
     throw new SfuError('bad-sdp', `offer does not parse: ${(err as Error).message}`);
   }

@@ -107,8 +107,10 @@ export class WeriftPublisher implements PublisherTransport {
 
   async answer(offerSdp: string): Promise<string> {
     if (this.closed) throw new SfuError('closed', 'publisher transport closed');
+    // Bundle-only sections (port 0) are live, not stopped: normalized once for werift and for rejectStoppedSections.
+    const offer = acceptBundleOnly(oneBundleTransport(offerSdp));
     try {
-      await this.pc.setRemoteDescription({ type: 'offer', sdp: acceptBundleOnly(oneBundleTransport(offerSdp)) });
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: offer });
     } catch (err) {
       throw new SfuError('bad-sdp', `publisher offer rejected: ${(err as Error).message}`);
     }
@@ -116,7 +118,7 @@ export class WeriftPublisher implements PublisherTransport {
       throw new SfuError('bad-sdp', 'publisher offer has no audio or video');
     }
     await this.pc.setLocalDescription(await this.pc.createAnswer());
-    return rejectStoppedSections(offerSdp, await completeLocal(this.pc));
+    return rejectStoppedSections(offer, await completeLocal(this.pc));
   }
 
   async addRemoteCandidate({ candidate, sdpMid }: { candidate: string; sdpMid?: string }): Promise<void> {
