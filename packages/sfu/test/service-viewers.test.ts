@@ -5,9 +5,7 @@
  * member that joins while anyone watches. A real hub, a node-datachannel publisher and viewer.
  */
 import { afterEach, expect, it } from 'vitest';
-import { HubSignaler, nodePlatform, type Json } from '@pinhole/node';
-import { Sfu, SfuService } from '../src/index.js';
-import { startTestHub } from '@pinhole/test-kit/hub';
+import { hubWithSfu, sfuMember, type SfuMember } from './support/hub.js';
 import { publishingPeer, viewingPeer } from '@pinhole/test-kit/media-peer';
 import { rtp, vp8Key } from '@pinhole/test-kit/rtp';
 import { until } from '@pinhole/test-kit/wait';
@@ -17,41 +15,12 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-interface Member {
-  signaler: HubSignaler;
-  /** The SFU-signals received (signals and broadcasts), in order. */
-  got: Record<string, Json>[];
-  sfu(): string | undefined;
-  /** The counts of the `pinhole:sfu-viewers` received so far. */
-  viewers(): number[];
-}
-
-async function member(url: string, room: string): Promise<Member> {
-  const signaler = new HubSignaler(url, { platform: nodePlatform(), openTimeoutMs: 3000, reconnect: false });
-  cleanup.push(() => signaler.close());
-  await signaler.open();
-  const got: Record<string, Json>[] = [];
-  let sfu: string | undefined;
-  signaler.on('signal', ({ data }) => void got.push(data as Record<string, Json>));
-  signaler.on('broadcast', ({ data }) => void got.push(data as Record<string, Json>));
-  signaler.on('peer-joined', ({ peer }) => void (peer.service === 'sfu' && (sfu = peer.peer)));
-  for (const p of await signaler.join(room)) if (p.service === 'sfu') sfu = p.peer;
-  return {
-    signaler,
-    got,
-    sfu: () => sfu,
-    viewers: () => got.filter((d) => d.type === 'pinhole:sfu-viewers').map((d) => d.count as number),
-  };
-}
+const member = (url: string, room: string): Promise<SfuMember> => sfuMember(url, room, (fn) => cleanup.push(fn));
+/** What `pinhole:sfu-viewers` told `m` so far, in order. */
+const viewers = (m: SfuMember): number[] => m.of('pinhole:sfu-viewers').map((d) => d.count as number);
 
 it('members see pinhole:sfu-viewers 1 as a viewer comes and 0 as it goes; a member joining meanwhile is told 1; a refused viewer never counts', async () => {
-  const hub = await startTestHub();
-  cleanup.push(() => hub.close());
-  const sfu = new Sfu();
-  cleanup.push(() => sfu.close());
-  const service = new SfuService({ hub: hub.url, token: () => hub.serviceToken('sfu'), sfu });
-  cleanup.push(() => service.close());
-  await service.start();
+  const { hub, sfu } = await hubWithSfu((fn) => cleanup.push(fn));
 
   const alice = await member(hub.url, 'show');
   await until(() => alice.sfu() !== undefined, 10_000, 'the SFU to join the room');
@@ -71,20 +40,20 @@ it('members see pinhole:sfu-viewers 1 as a viewer comes and 0 as it goes; a memb
   const viewer = await viewingPeer();
   cleanup.push(() => viewer.close());
   viewer.accept(await room.view('viewer-1', alice.signaler.localId, viewer.offer));
-  await until(() => alice.viewers().length === 1, 10_000, 'pinhole:sfu-viewers at alice');
-  expect(alice.viewers()).toEqual([1]);
+  await until(() => viewers(alice).length === 1, 10_000, 'pinhole:sfu-viewers at alice');
+  expect(viewers(alice)).toEqual([1]);
 
   const bob = await member(hub.url, 'show');
-  await until(() => bob.viewers().length === 1, 10_000, 'pinhole:sfu-viewers sent to bob as he joined');
-  expect(bob.viewers()).toEqual([1]);
+  await until(() => viewers(bob).length === 1, 10_000, 'pinhole:sfu-viewers sent to bob as he joined');
+  expect(viewers(bob)).toEqual([1]);
 
   sfu.leave('show', 'viewer-1');
-  await until(() => alice.viewers().length === 2 && bob.viewers().length === 2, 10_000, 'pinhole:sfu-viewers 0');
-  expect(alice.viewers()).toEqual([1, 0]);
-  expect(bob.viewers()).toEqual([1, 0]);
+  await until(() => viewers(alice).length === 2 && viewers(bob).length === 2, 10_000, 'pinhole:sfu-viewers 0');
+  expect(viewers(alice)).toEqual([1, 0]);
+  expect(viewers(bob)).toEqual([1, 0]);
 
   // Nobody watches: a member joining now is told nothing about viewers.
   const carol = await member(hub.url, 'show');
   await until(() => carol.got.some((d) => d.type === 'pinhole:sfu-tracks'), 10_000, 'pinhole:sfu-tracks at carol');
-  expect(carol.viewers()).toEqual([]);
+  expect(viewers(carol)).toEqual([]);
 }, 60_000);
