@@ -41,11 +41,6 @@ export class SfuSubscriber {
     return this.#pc;
   }
 
-  /** Publishers with at least one section in the current offer. */
-  get publishers(): Set<string> {
-    return new Set([...this.#sections.values()].map((s) => s.publisher));
-  }
-
   /** Bytes of media received so far (all sections), while connected; undefined otherwise. */
   async inboundBytes(): Promise<number | undefined> {
     const pc = this.#pc;
@@ -60,11 +55,6 @@ export class SfuSubscriber {
   /** The mids of `publisher`'s sections in the current offer. */
   mids(publisher: string): Set<string> {
     return new Set([...this.#sections.values()].filter((s) => s.publisher === publisher).map((s) => s.mid));
-  }
-
-  /** The stream of `publisher`'s tracks we receive, if any. */
-  stream(publisher: string): MediaStream | undefined {
-    return this.#streams.get(publisher);
   }
 
   offer(sdp: string, tracks: SfuSection[]): void {

@@ -128,11 +128,6 @@ export class Topology {
     return this.#subscriber.pc;
   }
 
-  /** The stream of `publisher`'s tracks we receive through the SFU, if any. */
-  stream(publisher: string): MediaStream | undefined {
-    return this.#subscriber.stream(publisher);
-  }
-
   /** What we receive of `publisher` through the SFU; undefined while nothing of it comes that way. */
   async report(publisher: string, transport?: string): Promise<SfuMediaReport | undefined> {
     const pc = this.#subscriber.pc;
