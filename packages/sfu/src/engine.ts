@@ -76,7 +76,11 @@ export interface OutgoingTrack {
   readonly ssrc: number;
   /** The codec this leg negotiated (payload type to write into forwarded packets). */
   readonly codec: Codec;
-  /** Sends one RTP packet whose SSRC and payload type are already this track's. */
+  /**
+   * Sends one RTP packet whose SSRC and payload type are already this track's. `packet` is
+   * lent for the call only: the core rewrites the same buffer for the next subscriber as soon
+   * as this returns, so an engine that sends later must copy it first.
+   */
   send(packet: Buffer): void;
   /** The subscriber asked for a keyframe (PLI or FIR). */
   onKeyframeRequest(listener: () => void): void;

@@ -11,7 +11,7 @@ import { readAudioLevel, type AudioLevel } from './audio-level.js';
 import { LayerPolicy } from './layer-policy.js';
 import { RateMeter } from './rate-meter.js';
 import { ReceiveEstimator } from './receive-estimator.js';
-import { RtpRewriter } from './rewriter.js';
+import { isRtp, RtpHeaderBackup, RtpRewriter } from './rewriter.js';
 import type { OfferedTrack } from './sdp.js';
 import { LayerForwarder } from './simulcast.js';
 
@@ -58,6 +58,7 @@ export class PublishedTrack {
     this.rates.set(stream.rid ?? '', meter);
     const levelId = this.onLevel ? this.offered.audioLevelId : undefined;
     const counters = this.counters;
+    const header = new RtpHeaderBackup();
     stream.onRtp((packet) => {
       this.received++;
       counters.receivedPackets++;
@@ -68,14 +69,20 @@ export class PublishedTrack {
         const level = readAudioLevel(packet, levelId);
         if (level) this.onLevel!(level);
       }
+      if (!isRtp(packet)) return;
+      // One buffer for every subscriber: rewritten in place, sent (engines copy it during the
+      // call), its header put back for the next one.
+      header.save(packet);
       for (const sink of this.sinks) {
-        const out = sink.forwarder.forward(stream.rid, packet);
-        if (out) {
-          sink.out.send(out);
-          this.forwarded++;
-          counters.forwardedPackets++;
-          counters.forwardedBytes += out.length;
+        if (!sink.forwarder.forward(stream.rid, packet)) continue;
+        try {
+          sink.out.send(packet);
+        } finally {
+          header.restore(packet);
         }
+        this.forwarded++;
+        counters.forwardedPackets++;
+        counters.forwardedBytes += packet.length;
       }
     });
     if (first) this.onReady();

@@ -47,9 +47,13 @@ export class RtpRewriter {
   ) {}
 
   /**
-   * Returns a rewritten copy of `packet` (the original may go to other subscribers), or
-   * undefined when it is not RTP. A packet from a new SSRC starts a new source: its first
-   * packet follows the last one sent by one sequence number and by the elapsed time.
+   * Rewrites `packet`'s header IN PLACE for this target and returns it, or returns undefined
+   * when it is not RTP. The same buffer goes to every subscriber of a source, one after the
+   * other: the caller saves the source's header before (RtpHeaderBackup) and puts it back after
+   * each send, so each rewrite reads the source's own fields. No copy, no allocation: the fan-out
+   * does this once per packet per subscriber (docs/architecture.md, Media server, "Hot path").
+   * A packet from a new SSRC starts a new source: its first packet follows the last one sent by
+   * one sequence number and by the elapsed time.
    */
   rewrite(packet: Buffer): Buffer | undefined {
     if (!isRtp(packet)) return undefined;
@@ -75,12 +79,32 @@ export class RtpRewriter {
       this.lastTs = outTs;
       this.lastAt = at;
     }
-    const out = Buffer.allocUnsafe(packet.length);
-    packet.copy(out);
-    out[1] = (packet[1]! & 0x80) | (this.target.payloadType & 0x7f);
-    out.writeUInt16BE(outSeq, 2);
-    out.writeUInt32BE(outTs, 4);
-    out.writeUInt32BE(this.target.ssrc >>> 0, 8);
-    return out;
+    packet[1] = (packet[1]! & 0x80) | (this.target.payloadType & 0x7f);
+    packet.writeUInt16BE(outSeq, 2);
+    packet.writeUInt32BE(outTs, 4);
+    packet.writeUInt32BE(this.target.ssrc >>> 0, 8);
+    return packet;
+  }
+}
+
+/**
+ * The 12-byte fixed header of one source packet, saved before the fan-out rewrites it in place
+ * for each subscriber and restored after each send (RtpRewriter.rewrite).
+ */
+export class RtpHeaderBackup {
+  private w0 = 0;
+  private w1 = 0;
+  private w2 = 0;
+
+  save(packet: Buffer): void {
+    this.w0 = packet.readUInt32BE(0);
+    this.w1 = packet.readUInt32BE(4);
+    this.w2 = packet.readUInt32BE(8);
+  }
+
+  restore(packet: Buffer): void {
+    packet.writeUInt32BE(this.w0, 0);
+    packet.writeUInt32BE(this.w1, 4);
+    packet.writeUInt32BE(this.w2, 8);
   }
 }

@@ -53,7 +53,7 @@ export class LayerForwarder {
     if (this.current !== null) this.requestKeyframe(this.current);
   }
 
-  /** The rewritten packet to send to the subscriber, or undefined to drop this one. */
+  /** `packet` rewritten in place for this subscriber (RtpRewriter.rewrite), or undefined to drop it. */
   forward(rid: string | undefined, packet: Buffer): Buffer | undefined {
     if (this.target === null) return undefined;
     if (rid === this.current && rid === this.target) return this.rewriter.rewrite(packet);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RtpRewriter, seqNewer } from '../src/rewriter.js';
+import { RtpHeaderBackup, RtpRewriter, seqNewer } from '../src/rewriter.js';
 import { rtp } from '@pinhole/test-kit/rtp';
 
 const OUT = { ssrc: 0xabcdef01, payloadType: 100, clockRate: 90000 };
@@ -91,12 +91,17 @@ describe('RtpRewriter', () => {
     }
   });
 
-  it('returns a copy: the source packet (shared with other subscribers) is untouched', () => {
-    const source = rtp({ ssrc: 1, seq: 1, ts: 1, extension: true, payload: Buffer.from([1, 2, 3]) });
+  it('rewrites in place, no copy; RtpHeaderBackup puts the source header back for the next subscriber', () => {
+    const source = rtp({ ssrc: 1, seq: 1, ts: 1, pt: 100, marker: true, extension: true, payload: Buffer.from([1, 2, 3]) });
     const before = Buffer.from(source);
+    const backup = new RtpHeaderBackup();
+    backup.save(source);
     const out = new RtpRewriter(OUT, () => 0).rewrite(source)!;
+    expect(out).toBe(source);
+    expect(read(out)).toMatchObject({ ssrc: OUT.ssrc, pt: OUT.payloadType, marker: true });
+    expect(out.subarray(12)).toEqual(before.subarray(12));
+    backup.restore(source);
     expect(source).toEqual(before);
-    expect(out.subarray(12)).toEqual(source.subarray(12));
   });
 
   it('drops what is not RTP (short, wrong version) instead of throwing', () => {

@@ -10,6 +10,7 @@ type NdcTrack = ReturnType<InstanceType<typeof nodeDataChannel.PeerConnection>['
 export function outgoingTrack(track: NdcTrack, kind: MediaKind, ssrc: number, { mimeType, payloadType, clockRate }: Codec, closed: () => boolean): OutgoingTrack {
   const keyframeListeners: (() => void)[] = [];
   const estimateListeners: ((bitrate: number) => void)[] = [];
+  let open = false;
   // RTCP from the remote about this SSRC arrives as the track's messages (libdatachannel routes
   // a compound packet to each track whose SSRC it names, e.g. in its receiver report blocks).
   track.onMessage((msg) => {
@@ -23,7 +24,16 @@ export function outgoingTrack(track: NdcTrack, kind: MediaKind, ssrc: number, { 
     ssrc,
     codec: { mimeType, payloadType, clockRate },
     send: (packet) => {
-      if (!closed() && track.isOpen()) track.sendMessageBinary(packet);
+      if (closed()) return;
+      // isOpen() is a native call (a lock) per packet per subscriber: asked only until the
+      // track opens, and again after a send throws (libdatachannel throws on a track that is
+      // not open or closed).
+      if (!open && !(open = track.isOpen())) return;
+      try {
+        track.sendMessageBinary(packet);
+      } catch {
+        open = false;
+      }
     },
     onKeyframeRequest: (listener) => keyframeListeners.push(listener),
     onBitrateEstimate: (listener) => estimateListeners.push(listener),
