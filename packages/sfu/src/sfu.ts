@@ -3,6 +3,7 @@ import { SfuCounters } from './counters.js';
 import { combineEngines, type Engine } from './engine.js';
 import { DataChannelEngine } from './engines/datachannel.js';
 import { WeriftEngine } from './engines/werift.js';
+import { Capacity, type SfuLimits } from './limits.js';
 import { Room, type Published, type RoomOptions } from './room.js';
 import type { SpeakerOptions } from './speaker.js';
 
@@ -17,6 +18,8 @@ export interface SfuOptions {
   answerTimeoutMs?: number;
   /** The most a publisher is told it may send (REMB), bit/s; default DEFAULT_MAX_PUBLISHER_BITRATE (3 Mbit/s). */
   maxPublisherBitrate?: number;
+  /** Capacity limits (SfuError `over-capacity` beyond them); each one not given is DEFAULT_LIMITS's. */
+  limits?: Partial<SfuLimits>;
 }
 
 /** The default engine: werift for publishers (simulcast), node-datachannel for the fan-out to subscribers and viewers. */
@@ -30,6 +33,8 @@ export class Sfu {
   private readonly rooms = new Map<string, Room>();
   private readonly speaker: SpeakerOptions | undefined;
   private readonly roomOptions: RoomOptions;
+  /** The limits every room checks its newcomers against, over all rooms. */
+  readonly capacity: Capacity;
   /** Packets and bytes received and forwarded, keyframes asked for, since the start (all rooms). */
   readonly counters = new SfuCounters();
   /** Layer switches by bandwidth in rooms already dropped. */
@@ -42,8 +47,10 @@ export class Sfu {
     this.engine = options.engine ?? defaultEngine(options);
     this.speaker = options.speaker;
     const { answerTimeoutMs, maxPublisherBitrate } = options;
+    this.capacity = new Capacity(options.limits, () => this.rooms.values());
     this.roomOptions = {
       counters: this.counters,
+      capacity: this.capacity,
       ...(answerTimeoutMs === undefined ? {} : { answerTimeoutMs }),
       ...(maxPublisherBitrate === undefined ? {} : { maxPublisherBitrate }),
     };
