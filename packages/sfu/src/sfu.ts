@@ -1,4 +1,5 @@
 /** The SFU: rooms by name on one engine, created on first use and dropped when empty. */
+import { announceAddress } from './announce.js';
 import { SfuCounters } from './counters.js';
 import { combineEngines, type Engine } from './engine.js';
 import { DataChannelEngine } from './engines/datachannel.js';
@@ -12,6 +13,11 @@ export interface SfuOptions {
   engine?: Engine;
   /** UDP ports for ICE of the default engine, inclusive. */
   portRange?: [number, number];
+  /**
+   * The address put in the SFU's host candidates instead of the host's own (1:1 NAT: the public
+   * IP mapped onto this host, port for port); rewritten in every SDP and candidate the SFU sends (announce.ts).
+   */
+  announcedAddress?: string;
   /** Tuning of each room's active-speaker detection. */
   speaker?: SpeakerOptions;
   /** How long a subscriber session's offer waits for its answer before the session is given up (default 20 s). */
@@ -44,7 +50,8 @@ export class Sfu {
   private readonly viewerListeners = new Set<(room: string, count: number) => void>();
 
   constructor(options: SfuOptions = {}) {
-    this.engine = options.engine ?? defaultEngine(options);
+    const engine = options.engine ?? defaultEngine(options);
+    this.engine = options.announcedAddress === undefined ? engine : announceAddress(engine, options.announcedAddress);
     this.speaker = options.speaker;
     const { answerTimeoutMs, maxPublisherBitrate } = options;
     this.capacity = new Capacity(options.limits, () => this.rooms.values());
