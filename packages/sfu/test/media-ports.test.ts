@@ -7,6 +7,7 @@
  */
 import { isIPv4 } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import nodeDataChannel from 'node-datachannel';
 import { Sfu, announceCandidate, announceSdp, type SfuOptions } from '../src/index.js';
 import { rtp, vp8Key } from '@pinhole/test-kit/rtp';
 import { publishingPeer, viewingPeer } from '@pinhole/test-kit/media-peer';
@@ -77,6 +78,44 @@ describe('media ports', () => {
       expect(hosts.length, who).toBeGreaterThan(0);
       for (const [address] of hosts) expect(address, who).toBe('127.0.0.1');
     }
+  });
+
+  it('announcedAddress is the one a subscriber connects to: given only the announced IPv4 candidates and sending none, it gets media from there', async () => {
+    const sfu = new Sfu({ announcedAddress: '127.0.0.1' });
+    cleanups.push(() => sfu.close());
+    const room = sfu.room('r');
+    const publisher = await publishingPeer();
+    cleanups.push(() => publisher.close());
+    await publisher.accept(await room.publish('alice', publisher.offer));
+    let seq = 0;
+    const timer = setInterval(() => publisher.send(rtp({ ssrc: publisher.ssrc, seq: seq++, ts: seq * 3000, payload: vp8Key() })), 10);
+    cleanups.push(() => clearInterval(timer));
+
+    const pc = new nodeDataChannel.PeerConnection('dave', { iceServers: [], disableAutoNegotiation: true });
+    cleanups.push(() => pc.close());
+    const tracks: nodeDataChannel.Track[] = [];
+    let packets = 0;
+    pc.onTrack((track) => {
+      tracks.push(track);
+      track.setMediaHandler(new nodeDataChannel.RtcpReceivingSession());
+      track.onMessage(() => void packets++);
+    });
+    await room.subscribe('dave', 'alice', {
+      offer: (offer) => {
+        pc.setRemoteDescription(offer.sdp, 'offer');
+        pc.setLocalDescription('answer');
+        void until(() => pc.gatheringState() === 'complete', 5000, 'gathering').then(() =>
+          // No candidates of ours: the SFU cannot reach us first, we must reach its announced address.
+          room.acceptAnswer('dave', pc.localDescription()!.sdp.replace(/^a=candidate:.*\r?\n/gm, '')),
+        );
+      },
+      candidates: (candidates) => {
+        for (const c of candidates) if (isIPv4(fields(c.candidate)[0])) pc.addRemoteCandidate(c.candidate, c.sdpMid);
+      },
+      closed: () => undefined,
+    });
+    await until(() => packets > 10, 15_000, 'media at dave');
+    expect(pc.getSelectedCandidatePair()?.remote.address).toBe('127.0.0.1');
   });
 
   it('rewrites only host candidates of its family; c= lines follow; duplicates once', () => {
