@@ -105,7 +105,9 @@ async function sfuTrial(n, viewers) {
   const { Sfu, WeriftEngine, DataChannelEngine, combineEngines } = await import('../../packages/sfu/dist/index.js');
   const rx = receivers();
   const before = heap();
-  const sfu = viewers === 'werift' ? new Sfu({ engine: combineEngines(new WeriftEngine(), new DataChannelEngine(), new WeriftEngine()) }) : new Sfu();
+  // Capacity is what is measured here: no limits (SfuLimits) in the way.
+  const limits = { subscribersPerRoom: Infinity, forwardedStreams: Infinity };
+  const sfu = viewers === 'werift' ? new Sfu({ limits, engine: combineEngines(new WeriftEngine(), new DataChannelEngine(), new WeriftEngine()) }) : new Sfu({ limits });
   const room = sfu.room('bench');
   const offer = await rx.publish(RATE);
   rx.publisherAnswer(await room.publish('publisher', offer));

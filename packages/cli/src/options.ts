@@ -18,6 +18,7 @@ import {
   parseCount,
   parseDuration,
   parsePort,
+  parsePortRange,
   parseRate,
   parseTtlSeconds,
   parseUrlWithScheme,
@@ -279,6 +280,26 @@ const turnServer = {
   }),
 } satisfies OptionTable;
 
+/**
+ * The media server's settings (docs/deployment.md, "Media server"), shared by `serve` (embedded
+ * SFU) and `sfu` (its own process): same flags, env variables and config keys. Limits not
+ * given keep the SFU's defaults (DEFAULT_LIMITS of @pinhole/sfu).
+ */
+export const mediaServer = {
+  sfuPorts: {
+    type: 'string',
+    value: 'LOW-HIGH',
+    help: 'UDP ports of the SFU\'s media (ICE), inclusive, e.g. 40000-40999; default: any free port',
+    default: undefined,
+    parse: (raw: RawValue, where: string) => parsePortRange(asText(raw, where, 'a port range LOW-HIGH'), where),
+  } as Option<[number, number] | undefined>,
+  sfuAnnounce: ipAddress({ help: "address put in the SFU's host candidates instead of the host's own, e.g. the public IP behind 1:1 NAT (ports kept)" }),
+  sfuMaxPublishersPerRoom: count({ help: 'SFU: publishers per room (members and WHIP streams); default 50' }),
+  sfuMaxSubscribersPerRoom: count({ help: 'SFU: subscribers per room (members that receive through it, and WHEP viewers); default 250' }),
+  sfuMaxRooms: count({ help: 'SFU: rooms it serves at once; default 100' }),
+  sfuMaxForwardedStreams: count({ help: 'SFU: forwarded streams in all (one track sent to one subscriber or viewer); default 600' }),
+} satisfies OptionTable;
+
 export const serveOptions = {
   host: text({ help: 'address to listen on', value: 'ADDR' }, DEFAULT_HOST),
   port: port({ help: 'HTTP(S) port; 0 picks a free one' }, DEFAULT_PORT),
@@ -309,6 +330,7 @@ export const serveOptions = {
   maxWriteBuffer: count({ help: "bytes one connection may hold unread by its client before its session ends (overflow); default 2 × the replay buffer's 4 MiB", value: 'BYTES' }),
   refuseWebsocket: flag({ help: 'diagnostics: refuse WebSocket upgrades, as a hostile proxy would, so clients fall back to SSE or long-poll' }),
   noSfu: flag({ help: 'do not run the embedded media server (SFU) as a member of the rooms; WHIP still loads it on its first request' }),
+  ...mediaServer,
   redis: {
     ...text({ help: 'Redis shared by several hub nodes behind a load balancer (scale-out), e.g. redis://10.0.0.5:6379', value: 'URL' }),
     parse: (raw: RawValue, where: string) => redisUrl(asText(raw, where, 'a redis:// URL'), where),

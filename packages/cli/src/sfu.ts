@@ -8,8 +8,23 @@
  * serve does not embed it then, see serve.ts.)
  */
 import type { Logger } from 'pino';
-import type { Sfu, SfuService } from '@pinhole/sfu';
+import type { Sfu, SfuLimits, SfuOptions, SfuService } from '@pinhole/sfu';
 import type { RunningHub } from '@pinhole/server';
+import type { mediaServer, Values } from './options.js';
+
+/** The SFU's options from the media server flags (`--sfu-ports`, `--sfu-announce`, `--sfu-max-*`); unset ones are left out. */
+export function sfuOptionsOf(values: Values<typeof mediaServer>): SfuOptions {
+  const limits: Partial<SfuLimits> = {};
+  if (values.sfuMaxPublishersPerRoom !== undefined) limits.publishersPerRoom = values.sfuMaxPublishersPerRoom;
+  if (values.sfuMaxSubscribersPerRoom !== undefined) limits.subscribersPerRoom = values.sfuMaxSubscribersPerRoom;
+  if (values.sfuMaxRooms !== undefined) limits.rooms = values.sfuMaxRooms;
+  if (values.sfuMaxForwardedStreams !== undefined) limits.forwardedStreams = values.sfuMaxForwardedStreams;
+  return {
+    ...(values.sfuPorts === undefined ? {} : { portRange: values.sfuPorts }),
+    ...(values.sfuAnnounce === undefined ? {} : { announcedAddress: values.sfuAnnounce }),
+    ...(Object.keys(limits).length === 0 ? {} : { limits }),
+  };
+}
 
 export interface EmbeddedSfu {
   /** The one Sfu, loaded on first use. */
@@ -30,14 +45,14 @@ export interface EmbeddedSfu {
 /** How often serve looks whether its hub has a room yet (before the SFU is loaded). */
 export const ROOM_POLL_MS = 250;
 
-export function embeddedSfu(logger: Logger): EmbeddedSfu {
+export function embeddedSfu(logger: Logger, options: SfuOptions = {}): EmbeddedSfu {
   let waiting: { timer: ReturnType<typeof setInterval>; resolve: (service: undefined) => void } | undefined;
   let loading: Promise<{ sfu: Sfu; module: typeof import('@pinhole/sfu') }> | undefined;
   let loaded: Sfu | undefined;
   let service: SfuService | undefined;
   let closed = false;
   const load = (): Promise<{ sfu: Sfu; module: typeof import('@pinhole/sfu') }> =>
-    (loading ??= import('@pinhole/sfu').then((module) => ({ sfu: (loaded = new module.Sfu()), module })));
+    (loading ??= import('@pinhole/sfu').then((module) => ({ sfu: (loaded = new module.Sfu(options)), module })));
   return {
     sfu: async () => (await load()).sfu,
     loaded: () => loaded,

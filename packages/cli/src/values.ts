@@ -46,6 +46,14 @@ export function parsePort(raw: string | number, where: string): number {
   return n;
 }
 
+/** A UDP port range `LOW-HIGH`, inclusive, 1–65535 (e.g. `40000-40999`). */
+export function parsePortRange(raw: string, where: string): [number, number] {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(raw.trim());
+  const [low, high] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!(low >= 1 && high <= 65_535 && low <= high)) throw badValue(where, `${JSON.stringify(raw)} is not a port range LOW-HIGH within 1–65535 (e.g. 40000-40999)`);
+  return [low, high];
+}
+
 /** A limit: an integer ≥ 1. */
 export function parseCount(raw: string | number, where: string): number {
   const n = parseInteger(raw, where, 'a positive integer');

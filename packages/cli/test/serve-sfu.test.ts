@@ -9,6 +9,7 @@ import type { PeerInfo } from '@pinhole/protocol';
 import type { SfuService } from '@pinhole/sfu';
 import { capture, request, startServeCli, stopAll, tempDirs } from '@pinhole/test-kit/cli';
 import { publishingPeer } from '@pinhole/test-kit/media-peer';
+import { freeUdpPort } from '@pinhole/test-kit/ports';
 import { until } from '@pinhole/test-kit/wait';
 import { runCli } from '../src/cli.js';
 
@@ -61,6 +62,28 @@ describe('pinhole serve: the embedded SFU', () => {
     expect(created.status, created.body).toBe(201);
     await until(() => alice.signals.length > 0, 10_000, 'pinhole:sfu-tracks');
     expect(alice.signals[0]).toMatchObject({ type: 'pinhole:sfu-tracks', tracks: [{ kind: 'video', rids: [] }] });
+    expect(await s.stop()).toBe(0);
+  });
+
+  it('--sfu-ports and --sfu-max-publishers-per-room reach the SFU: WHIP answers with candidates in the range, a second publisher gets 503 over-capacity', async () => {
+    const low = Math.min(await freeUdpPort(), 65_000);
+    const s = await startServeCli(['--host', '127.0.0.1', '--port', '0', '--turn-port', '0', '--data-dir', dirs.make(), '--sfu-ports', `${low}-${low + 30}`, '--sfu-max-publishers-per-room', '1']);
+    const { url, tls } = s.server;
+    const whip = async (): Promise<{ status: number; body: string; headers: Record<string, unknown> }> => {
+      const publisher = await publishingPeer();
+      cleanup.push(() => publisher.close());
+      return request(`${url}/v1/whip/stage`, { method: 'POST', body: publisher.offer, headers: { 'content-type': 'application/sdp' }, ca: tls!.cert });
+    };
+    const first = await whip();
+    expect(first.status, first.body).toBe(201);
+    const ports = first.body.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:')).map((l) => Number(l.split(' ')[5]));
+    expect(ports.length).toBeGreaterThan(0);
+    for (const port of ports) expect(port >= low && port <= low + 30, `port ${port}`).toBe(true);
+    const second = await whip();
+    expect(second.status).toBe(503);
+    expect(second.headers['retry-after']).toBe('10');
+    expect(JSON.parse(second.body)).toMatchObject({ code: 'over-capacity' });
+    expect(JSON.parse(second.body).message).toContain('publishersPerRoom 1');
     expect(await s.stop()).toBe(0);
   });
 

@@ -3,7 +3,7 @@
 export type { Json } from '@pinhole/protocol';
 export { Session, type ConnectOptions, type SessionEvents } from './session.js';
 export { Room, type RoomOptions, type RoomEvents, type RoomStream } from './room.js';
-export type { TopologyMode } from './sfu/topology.js';
+export type { SfuRefusal, TopologyMode } from './sfu/topology.js';
 export type { SfuMediaReport } from './sfu/report.js';
 export { RemotePeer, type RemotePeerEvents } from './remote-peer.js';
 export { Emitter } from './emitter.js';

@@ -17,7 +17,7 @@ import type { FileTransferOptions } from './data/files.js';
 import type { IncomingTransfer } from './data/incoming.js';
 import { PeerError } from './peer/errors.js';
 import { capabilitiesOf } from './peer/capabilities.js';
-import { Topology, type TopologyMode } from './sfu/topology.js';
+import { Topology, type SfuRefusal, type TopologyMode } from './sfu/topology.js';
 import { asSfuMessage, isMediaNote } from './sfu/signals.js';
 import type { SfuMediaReport } from './sfu/report.js';
 import { whenFlowing } from './media/flowing.js';
@@ -81,6 +81,11 @@ export type RoomEvents = {
   'active-speaker': { id: string | undefined; peer: RemotePeer | undefined };
   /** Media moved between the mesh and the SFU (see RoomOptions.topology). */
   topology: { mode: TopologyMode };
+  /**
+   * The SFU refused our publication or a subscription as `over-capacity` (one of its limits)
+   * in a room too big to fall back to the mesh: not retried at once (docs/protocol/sfu.md §15.2).
+   */
+  'sfu-error': SfuRefusal;
   /** A remote media track carries media (on the mesh or through the SFU: show the latest one). */
   track: { peer: RemotePeer; track: MediaStreamTrack; streams: readonly MediaStream[] };
   /** A member offers a file. */
@@ -258,6 +263,7 @@ export class Room extends Emitter<RoomEvents> {
           if (this.streams.delete(publisher)) this.emit('stream-ended', { id: publisher });
         },
         changed: (mode) => this.emit('topology', { mode }),
+        refused: (error) => this.emit('sfu-error', error),
       },
       {
         topology,

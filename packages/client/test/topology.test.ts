@@ -7,8 +7,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Json } from '@pinhole/protocol';
-import { Topology, type TopologyHost, type TopologyMode } from '../src/sfu/topology.js';
-import { MESH_RETURN_MS, SFU_RETRY_MS } from '../src/defaults.js';
+import { Topology, type SfuRefusal, type TopologyHost, type TopologyMode } from '../src/sfu/topology.js';
+import { MESH_FALLBACK_MAX, MESH_RETURN_MS, SFU_RETRY_MS, SFU_UNHEALTHY_RETRY_MS } from '../src/defaults.js';
 import { asSfuMessage } from '../src/sfu/signals.js';
 
 class NoPeerConnection {
@@ -26,6 +26,7 @@ function setup(topology: 'auto' | 'sfu' = 'auto', meshMax?: number, meshReturnMs
   const modes: TopologyMode[] = [];
   const ended: string[] = [];
   const speakers: (string | undefined)[] = [];
+  const refusals: SfuRefusal[] = [];
   const host: TopologyHost = {
     localId: 'me',
     connections: () => [],
@@ -41,6 +42,7 @@ function setup(topology: 'auto' | 'sfu' = 'auto', meshMax?: number, meshReturnMs
     ended: (publisher) => ended.push(publisher),
     speaker: (publisher) => speakers.push(publisher),
     changed: (mode) => modes.push(mode),
+    refused: (error) => refusals.push(error),
   };
   const t = new Topology(host, {
     topology,
@@ -55,6 +57,7 @@ function setup(topology: 'auto' | 'sfu' = 'auto', meshMax?: number, meshReturnMs
     modes,
     ended,
     speakers,
+    refusals,
     size(n: number) {
       participants = n;
       t.update();
@@ -154,6 +157,41 @@ describe('Topology', () => {
     expect(r.sent).toHaveLength(1);
     r.from({ type: 'pinhole:sfu-tracks', publisher: 'ann', tracks: [{ mid: '0', kind: 'audio', rids: [] }] }, 'SFU2');
     expect(r.sent.slice(1)).toEqual([{ type: 'pinhole:sfu-subscribe', publisher: 'ann', layer: 'h' }]);
+  });
+
+  it('over-capacity is never retried at once: a room small enough falls back to the mesh (SFU again later), a bigger one tells the app', async () => {
+    const full = { type: 'pinhole:sfu-error', code: 'over-capacity', message: 'room r has 2 publishers: the most this SFU allows (publishersPerRoom 2)' };
+    const tracks = [{ mid: '0', kind: 'video', rids: [] }];
+    // Small: back to the mesh at once; the SFU is tried again SFU_UNHEALTHY_RETRY_MS later.
+    const small = setup('auto');
+    small.size(MESH_FALLBACK_MAX);
+    expect(small.t.mode).toBe('sfu');
+    small.from({ type: 'pinhole:sfu-tracks', publisher: 'ann', tracks });
+    small.from({ ...full, request: 'pinhole:sfu-subscribe', publisher: 'ann' });
+    expect(small.t.mode).toBe('mesh');
+    const subscribes = (): Json[] => small.sent.filter((d) => (d as { type: string }).type === 'pinhole:sfu-subscribe');
+    expect(subscribes()).toHaveLength(1);
+    vi.advanceTimersByTime(SFU_UNHEALTHY_RETRY_MS - 1);
+    expect(subscribes()).toHaveLength(1);
+    expect(small.t.mode).toBe('mesh');
+    vi.advanceTimersByTime(1);
+    expect(small.t.mode).toBe('sfu');
+    expect(subscribes()).toHaveLength(2);
+    expect(small.refusals).toEqual([]);
+
+    // Too big for a mesh: stays on the SFU, the app hears of it, and nothing is asked again.
+    const big = setup('auto');
+    big.size(MESH_FALLBACK_MAX + 1);
+    big.from({ type: 'pinhole:sfu-tracks', publisher: 'ann', tracks });
+    const before = big.sent.length;
+    big.from({ ...full, request: 'pinhole:sfu-subscribe', publisher: 'ann' });
+    vi.advanceTimersByTime(SFU_UNHEALTHY_RETRY_MS * 3);
+    expect(big.t.mode).toBe('sfu');
+    expect(big.sent).toHaveLength(before);
+    expect(big.refusals).toEqual([{ code: 'over-capacity', message: full.message, request: 'pinhole:sfu-subscribe', publisher: 'ann' }]);
+    // Its publisher announcing its tracks again (it re-published): asked once more.
+    big.from({ type: 'pinhole:sfu-tracks', publisher: 'ann', tracks });
+    expect(big.sent.slice(before)).toEqual([{ type: 'pinhole:sfu-subscribe', publisher: 'ann', layer: 'h' }]);
   });
 
   it("passes the SFU's active speaker on (null: nobody)", () => {

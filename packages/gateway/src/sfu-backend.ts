@@ -11,11 +11,17 @@ const STATUS: Record<SfuError['code'], number> = {
   'not-found': 404,
   closed: 409,
   timeout: 503,
+  // The SFU's limits (SfuLimits): like the gateway's own maxSessions, try again later.
+  'over-capacity': 503,
 };
+
+/** Retry-After (seconds) for the SFU's 503s: a timeout is worth retrying soon; a full SFU frees up as people leave. */
+const RETRY_AFTER: Partial<Record<SfuError['code'], string>> = { timeout: '5', 'over-capacity': '10' };
 
 export function toGatewayError(err: unknown): unknown {
   if (!(err instanceof SfuError)) return err;
-  return new GatewayError(STATUS[err.code], err.code, err.message, err.code === 'timeout' ? { 'retry-after': '5' } : {});
+  const retryAfter = RETRY_AFTER[err.code];
+  return new GatewayError(STATUS[err.code], err.code, err.message, retryAfter === undefined ? {} : { 'retry-after': retryAfter });
 }
 
 /** `work`, its SfuError turned into the GatewayError the HTTP side sends. */

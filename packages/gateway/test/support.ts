@@ -3,7 +3,7 @@
  * credentials), the gateway on the hub's port in front of it, a real SFU behind it — on a
  * free port of 127.0.0.1, over plain HTTP.
  */
-import { Sfu } from '@pinhole/sfu';
+import { Sfu, type SfuOptions } from '@pinhole/sfu';
 import { mintToken, startHub, type HubOptions, type Permission, type RunningHub } from '@pinhole/server';
 import { Gateway, SfuBackend, hubAccess, type GatewayOptions } from '../src/index.js';
 
@@ -22,8 +22,8 @@ export interface WhipServer {
   close(): Promise<void>;
 }
 
-export async function startWhipServer(options: Partial<Omit<GatewayOptions, 'backend' | 'access'>> = {}, hubOptions: HubOptions = {}): Promise<WhipServer> {
-  const sfu = new Sfu();
+export async function startWhipServer(options: Partial<Omit<GatewayOptions, 'backend' | 'access'>> = {}, hubOptions: HubOptions = {}, sfuOptions: SfuOptions = {}): Promise<WhipServer> {
+  const sfu = new Sfu(sfuOptions);
   let gateway: Gateway | undefined;
   const hub = await startHub({
     ...hubOptions,

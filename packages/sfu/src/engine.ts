@@ -233,7 +233,7 @@ export function combineEngines(publishers: PublisherEngine, subscribers: Subscri
 /** Typed failure of an engine operation (bad SDP, missing simulcast, closed transport…). */
 export class SfuError extends Error {
   constructor(
-    readonly code: 'bad-sdp' | 'unsupported-codec' | 'closed' | 'timeout' | 'not-found' | 'bad-request',
+    readonly code: 'bad-sdp' | 'unsupported-codec' | 'closed' | 'timeout' | 'not-found' | 'bad-request' | 'over-capacity',
     message: string,
   ) {
     super(message);

@@ -10,6 +10,8 @@ export { LayerPolicy, UP_HOLD_MS, type Layer } from './layer-policy.js';
 export { SFU_SIGNALS, SfuService, type ServiceLogger, type SfuErrorCode, type SfuServiceOptions } from './service.js';
 export { describeOffer, type OfferedTrack } from './sdp.js';
 export { Sfu, defaultEngine, type SfuOptions } from './sfu.js';
+export { announceAddress, announceCandidate, announceSdp } from './announce.js';
+export { Capacity, DEFAULT_LIMITS, type SfuLimits } from './limits.js';
 export { KEYFRAME_RETRY_MS, LAYERS, LayerForwarder } from './simulcast.js';
 export { AUDIO_LEVEL_URI, readAudioLevel, type AudioLevel } from './audio-level.js';
 export { ActiveSpeakerDetector, type SpeakerOptions } from './speaker.js';

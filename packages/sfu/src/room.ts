@@ -14,6 +14,7 @@
 import type { SfuCounters } from './counters.js';
 import { SfuError, type Engine, type ViewerTransport } from './engine.js';
 import type { AudioLevel } from './audio-level.js';
+import { Capacity, type RoomLoad } from './limits.js';
 import { attach, Publication, sinkFor, type Feed, type PublishedTrack, type Sink } from './publication.js';
 import { describeOffer, type OfferedTrack } from './sdp.js';
 import { DEFAULT_MAX_PUBLISHER_BITRATE, ESTIMATE_INTERVAL_MS } from './receive-estimator.js';
@@ -24,6 +25,8 @@ import { waitUntil } from './wait.js';
 /** A WHEP-style viewer: its own transport, one publisher's tracks as they were when it started. */
 class Viewing implements Feed {
   readonly sinks: { track: PublishedTrack; sink: Sink }[] = [];
+  /** Forwarded streams it holds (SfuLimits.forwardedStreams): the publisher's tracks until its answer, then those it got. */
+  forwards = 0;
 
   constructor(
     readonly peer: string,
@@ -70,6 +73,8 @@ export interface RoomOptions {
   maxPublisherBitrate?: number;
   /** Where the room counts what it moves (the Sfu's, shared by its rooms). */
   counters?: SfuCounters;
+  /** The limits of the SFU the room is on (the Sfu's, over all its rooms); default: DEFAULT_LIMITS for this room alone. */
+  capacity?: Capacity;
 }
 
 /** How often the active speaker is re-evaluated while audio levels arrive. */
@@ -88,7 +93,7 @@ export interface PublishOptions {
   name?: string;
 }
 
-export class Room {
+export class Room implements RoomLoad {
   private readonly publications = new Map<string, Publication>();
   /** Each member's subscriber session. */
   private readonly sessions = new Map<string, SubscriberSession>();
@@ -105,6 +110,7 @@ export class Room {
   private feedbackTimer: NodeJS.Timeout | undefined;
   /** Layer switches made by subscribers' bandwidth estimates (layer-policy.ts), not by requests. */
   layerSwitchesByBandwidth = 0;
+  private readonly capacity: Capacity;
 
   constructor(
     readonly name: string,
@@ -113,6 +119,7 @@ export class Room {
     private readonly options: RoomOptions = {},
   ) {
     this.speakers = new ActiveSpeakerDetector(speakerOptions);
+    this.capacity = options.capacity ?? new Capacity({}, () => [this]);
   }
 
   /** The room's dominant speaker (RFC 6464 levels of its publishers' audio), if anyone spoke. */
@@ -150,6 +157,7 @@ export class Room {
     if (options.name !== undefined) this.names.set(peer, options.name);
     const existing = this.publications.get(peer);
     if (existing) return this.republish(existing, offered, offerSdp);
+    this.capacity.admit(this, { publisher: true });
     const transport = this.engine.createPublisherTransport();
     const publication = new Publication(peer, transport, (level) => this.level(peer, level), this.options.maxPublisherBitrate ?? DEFAULT_MAX_PUBLISHER_BITRATE, this.options.counters);
     publication.update(offered);
@@ -168,6 +176,9 @@ export class Room {
   }
 
   private async republish(publication: Publication, offered: OfferedTrack[], offerSdp: string): Promise<string> {
+    // More tracks are forwarded to each session that subscribes to it (viewers keep what they have).
+    const sessions = [...this.sessions.values()].filter((s) => s.has(publication.peer)).length;
+    this.capacity.admit(this, { forwards: Math.max(0, offered.length - publication.tracks.size) * sessions });
     // The tracks first: the engine announces a new track's stream while it applies the offer.
     const previous = [...publication.tracks.values()].map((t) => t.offered);
     publication.update(offered);
@@ -209,13 +220,21 @@ export class Room {
     const publication = this.publications.get(publisher);
     if (!publication) throw new SfuError('not-found', `${publisher} does not publish in ${this.name}`);
     if (!this.sessions.get(peer)?.has(publisher)) {
+      this.admitSubscription(peer, publication);
       // Wait for the codecs of its tracks (their first packets); after 10 s go on with those known.
       await waitUntil(() => publication.ready() || this.publications.get(publisher) !== publication, `${publisher}'s tracks`, 10_000).catch((err: unknown) => {
         if (![...publication.tracks.values()].some((t) => t.ready)) throw err;
       });
       if (this.publications.get(publisher) !== publication) throw new SfuError('closed', `${publisher} left`);
+      // Again: others may have come while the tracks were awaited.
+      if (!this.sessions.get(peer)?.has(publisher)) this.admitSubscription(peer, publication);
     }
     this.session(peer, signals).add(publication, options.layer);
+  }
+
+  /** SfuError `over-capacity` when `peer` may not subscribe to `publication` (a new subscriber, more forwarded streams). */
+  private admitSubscription(peer: string, publication: Publication): void {
+    this.capacity.admit(this, { subscriber: !this.sessions.has(peer), forwards: publication.tracks.size });
   }
 
   private session(peer: string, signals: SessionSignals): SubscriberSession {
@@ -291,8 +310,10 @@ export class Room {
     if (this.viewers.has(viewer)) throw new SfuError('bad-request', `${viewer} already views in ${this.name}`);
     await waitUntil(() => publication.ready() || !this.publications.has(publisher), `${publisher}'s tracks`, 10_000);
     if (!this.publications.has(publisher)) throw new SfuError('not-found', `${publisher} left`);
+    this.capacity.admit(this, { subscriber: true, forwards: publication.tracks.size });
     const transport = this.engine.createViewerTransport();
     const viewing = new Viewing(viewer, publication, transport);
+    viewing.forwards = publication.tracks.size;
     this.viewers.set(viewer, viewing);
     publication.feeds.add(viewing);
     transport.onClose(() => {
@@ -309,6 +330,7 @@ export class Room {
         const out = outs[i];
         if (out) viewing.sinks.push({ track, sink: sinkFor(track, out, track.offered.rids.at(-1)) });
       });
+      viewing.forwards = viewing.sinks.length;
       const answer = await transport.createAnswer();
       if (this.viewers.get(viewer) === viewing) this.countViewer(viewing, true);
       transport.connected().then(
@@ -411,6 +433,24 @@ export class Room {
   /** Subscriber sessions (one transport each). */
   sessionCount(): number {
     return this.sessions.size;
+  }
+
+  /** Publishers (members and WHIP streams), for SfuLimits.publishersPerRoom. */
+  publisherCount(): number {
+    return this.publications.size;
+  }
+
+  /** Members with a subscriber session, and viewers: SfuLimits.subscribersPerRoom counts these. */
+  subscriberCount(): number {
+    return this.sessions.size + this.viewers.size;
+  }
+
+  /** Publisher tracks sent to a session or a viewer (SfuLimits.forwardedStreams). */
+  forwardedStreams(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) n += s.forwardCount();
+    for (const v of this.viewers.values()) n += v.forwards;
+    return n;
   }
 
   get empty(): boolean {

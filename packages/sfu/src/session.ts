@@ -75,6 +75,13 @@ export class SubscriberSession implements Feed {
     return this.wanted.has(publisher);
   }
 
+  /** Tracks of the publications subscribed to: the streams this session is (or is about to be) sent. */
+  forwardCount(): number {
+    let n = 0;
+    for (const { publication } of this.wanted.values()) n += publication.tracks.size;
+    return n;
+  }
+
   /** Subscribes to `publication` (a no-op when it is already, except for a new layer). */
   add(publication: Publication, layer: string | undefined): void {
     if (layer !== undefined) {

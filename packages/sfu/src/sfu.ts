@@ -1,8 +1,10 @@
 /** The SFU: rooms by name on one engine, created on first use and dropped when empty. */
+import { announceAddress } from './announce.js';
 import { SfuCounters } from './counters.js';
 import { combineEngines, type Engine } from './engine.js';
 import { DataChannelEngine } from './engines/datachannel.js';
 import { WeriftEngine } from './engines/werift.js';
+import { Capacity, type SfuLimits } from './limits.js';
 import { Room, type Published, type RoomOptions } from './room.js';
 import type { SpeakerOptions } from './speaker.js';
 
@@ -11,12 +13,19 @@ export interface SfuOptions {
   engine?: Engine;
   /** UDP ports for ICE of the default engine, inclusive. */
   portRange?: [number, number];
+  /**
+   * The address put in the SFU's host candidates instead of the host's own (1:1 NAT: the public
+   * IP mapped onto this host, port for port); rewritten in every SDP and candidate the SFU sends (announce.ts).
+   */
+  announcedAddress?: string;
   /** Tuning of each room's active-speaker detection. */
   speaker?: SpeakerOptions;
   /** How long a subscriber session's offer waits for its answer before the session is given up (default 20 s). */
   answerTimeoutMs?: number;
   /** The most a publisher is told it may send (REMB), bit/s; default DEFAULT_MAX_PUBLISHER_BITRATE (3 Mbit/s). */
   maxPublisherBitrate?: number;
+  /** Capacity limits (SfuError `over-capacity` beyond them); each one not given is DEFAULT_LIMITS's. */
+  limits?: Partial<SfuLimits>;
 }
 
 /** The default engine: werift for publishers (simulcast), node-datachannel for the fan-out to subscribers and viewers. */
@@ -30,6 +39,8 @@ export class Sfu {
   private readonly rooms = new Map<string, Room>();
   private readonly speaker: SpeakerOptions | undefined;
   private readonly roomOptions: RoomOptions;
+  /** The limits every room checks its newcomers against, over all rooms. */
+  readonly capacity: Capacity;
   /** Packets and bytes received and forwarded, keyframes asked for, since the start (all rooms). */
   readonly counters = new SfuCounters();
   /** Layer switches by bandwidth in rooms already dropped. */
@@ -39,11 +50,14 @@ export class Sfu {
   private readonly viewerListeners = new Set<(room: string, count: number) => void>();
 
   constructor(options: SfuOptions = {}) {
-    this.engine = options.engine ?? defaultEngine(options);
+    const engine = options.engine ?? defaultEngine(options);
+    this.engine = options.announcedAddress === undefined ? engine : announceAddress(engine, options.announcedAddress);
     this.speaker = options.speaker;
     const { answerTimeoutMs, maxPublisherBitrate } = options;
+    this.capacity = new Capacity(options.limits, () => this.rooms.values());
     this.roomOptions = {
       counters: this.counters,
+      capacity: this.capacity,
       ...(answerTimeoutMs === undefined ? {} : { answerTimeoutMs }),
       ...(maxPublisherBitrate === undefined ? {} : { maxPublisherBitrate }),
     };

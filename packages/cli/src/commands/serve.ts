@@ -17,7 +17,7 @@ import { SINGLE_PORT, serveOptions, staticUsersOf, type ServeValues, type TurnVa
 import { loadOrCreateSelfSigned, loadTlsFiles, type TlsMaterial } from '../tls.js';
 import { EMBEDDED_TURN_UNAVAILABLE, startEmbeddedTurn, type EmbeddedTurn, type EmbeddedTurnOptions } from '../turn.js';
 import { embeddedGateway } from '../gateway.js';
-import { embeddedSfu } from '../sfu.js';
+import { embeddedSfu, sfuOptionsOf } from '../sfu.js';
 import { webAppHandler } from '../web.js';
 import { renderBanner } from './serve-banner.js';
 
@@ -216,7 +216,7 @@ export async function startServe(resolved: Resolved<typeof serveOptions>, io: Cl
   const sharedTurn = turn?.acceptConnection;
   const hubOptions = buildHubOptions(values, { logger, tls, turn: hubTurn, stunUrls });
   let hub: RunningHub;
-  const media = embeddedSfu(logger);
+  const media = embeddedSfu(logger, sfuOptionsOf(values));
   const gateway = embeddedGateway(logger, media);
   try {
     const { startHub, registerTurnMetrics } = await import('@pinhole/server');

@@ -8,7 +8,8 @@ import { badValue, missing, runtimeError } from '../errors.js';
 import { renderCommandHelp, type CommandHelp } from '../help.js';
 import type { CliIO } from '../io.js';
 import { createLogger } from '../logger.js';
-import { serveOptions, text } from '../options.js';
+import { mediaServer, serveOptions, text } from '../options.js';
+import { sfuOptionsOf } from '../sfu.js';
 import { connectOptionsOf, peerOptions } from './agent.js';
 import { stopRequests } from './serve.js';
 
@@ -21,6 +22,7 @@ export const sfuOptions = {
   logLevel: serveOptions.logLevel,
   config: serveOptions.config,
   dataDir: serveOptions.dataDir,
+  ...mediaServer,
 };
 
 export const sfuHelp: CommandHelp = {
@@ -52,7 +54,7 @@ export async function sfuCommand(argv: readonly string[], io: CliIO): Promise<nu
   const { ca, insecure } = connectOptionsOf({ ...values, room: undefined, token: undefined, relay: false });
   const logger = createLogger(values.logLevel, io.stdout === process.stdout ? undefined : io.stdout);
   const [{ Sfu, SfuService }, { mintToken }] = await Promise.all([import('@pinhole/sfu'), import('@pinhole/server')]);
-  const sfu = new Sfu();
+  const sfu = new Sfu(sfuOptionsOf(values));
   const service = new SfuService({
     hub: values.hub,
     token: secret !== undefined ? () => mintToken(secret, { identity: 'sfu', service: 'sfu', perms: ['join', 'data'] }, SERVICE_TOKEN_TTL_SECONDS) : token!,

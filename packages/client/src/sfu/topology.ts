@@ -53,6 +53,18 @@ export interface TopologyHost {
   /** The room's active speaker as the SFU hears it (undefined: nobody). */
   speaker(publisher: string | undefined): void;
   changed(mode: TopologyMode): void;
+  /** The SFU refused us for good (`over-capacity`) in a room too big to fall back to the mesh: the app is told. */
+  refused(error: SfuRefusal): void;
+}
+
+/** A request the SFU refused (its `pinhole:sfu-error`). */
+export interface SfuRefusal {
+  code: string;
+  message: string;
+  /** The request refused (`pinhole:sfu-publish`, `pinhole:sfu-subscribe`). */
+  request?: string;
+  /** The publisher a refused subscription named. */
+  publisher?: string;
 }
 
 export interface TopologyOptions {
@@ -261,19 +273,24 @@ export class Topology {
         this.#later(() => void this.#checkHealth(epoch), SFU_RETRY_MS * 5);
         return;
       }
-      const retryMs = this.options.unhealthyRetryMs ?? SFU_UNHEALTHY_RETRY_MS;
-      this.#unhealthyUntil = now + retryMs;
-      this.#publisher?.reset();
-      this.#subscriber.reset();
-      this.#subscribed.clear();
-      this.#enterMesh();
-      this.#later(() => {
-        this.update();
-        for (const p of this.#publications) this.#subscribe(p);
-      }, retryMs);
+      this.#fallBackToMesh();
       return;
     }
     this.#later(() => void this.#checkHealth(epoch), 1_000);
+  }
+
+  /** Media back on the mesh, and the SFU left alone for SFU_UNHEALTHY_RETRY_MS (then tried again). */
+  #fallBackToMesh(): void {
+    const retryMs = this.options.unhealthyRetryMs ?? SFU_UNHEALTHY_RETRY_MS;
+    this.#unhealthyUntil = Date.now() + retryMs;
+    this.#publisher?.reset();
+    this.#subscriber.reset();
+    this.#subscribed.clear();
+    if (this.#mode === 'sfu') this.#enterMesh();
+    this.#later(() => {
+      this.update();
+      for (const p of this.#publications) this.#subscribe(p);
+    }, retryMs);
   }
 
   #enterSfu(): void {
@@ -356,6 +373,7 @@ export class Topology {
   }
 
   #onError(msg: Extract<SfuMessage, { type: 'pinhole:sfu-error' }>): void {
+    if (msg.code === 'over-capacity') return this.#overCapacity(msg);
     const retryable = msg.code === 'closed' || msg.code === 'timeout' || msg.code === 'internal';
     if (msg.request === 'pinhole:sfu-publish') {
       if (retryable) this.#republish();
@@ -369,6 +387,28 @@ export class Topology {
     }
     // Our subscriber session broke on the SFU's side: start it over.
     if (msg.code === 'closed' && msg.publisher === undefined) this.#resubscribeAll();
+  }
+
+  /**
+   * The SFU is full (one of its limits, docs/protocol/sfu.md §15.2): never retried at once.
+   * A room small enough for a mesh falls back to it, as for a broken SFU (the SFU is tried
+   * again SFU_UNHEALTHY_RETRY_MS later); a bigger one stays as it is and the app is told
+   * (`sfu-error`). A refused subscription is asked again only when its publisher re-announces
+   * its tracks; a refused publication when the room enters the SFU again.
+   */
+  #overCapacity(msg: Extract<SfuMessage, { type: 'pinhole:sfu-error' }>): void {
+    if (msg.request === 'pinhole:sfu-publish') this.#publisher?.reset();
+    if (msg.request === 'pinhole:sfu-subscribe' && msg.publisher !== undefined) this.#subscribed.delete(msg.publisher);
+    if (this.host.participants() <= MESH_FALLBACK_MAX) {
+      if (msg.request === 'pinhole:sfu-publish' || msg.request === 'pinhole:sfu-subscribe') this.#fallBackToMesh();
+      return;
+    }
+    this.host.refused({
+      code: msg.code,
+      message: msg.message,
+      ...(msg.request === undefined ? {} : { request: msg.request }),
+      ...(msg.publisher === undefined ? {} : { publisher: msg.publisher }),
+    });
   }
 
   /** Ends our publication and, while the SFU carries our media, publishes again shortly. */

@@ -5,15 +5,15 @@
 import { HubSignaler, nodePlatform, type Json } from '@pinhole/node';
 import { startTestHub } from '@pinhole/test-kit/hub';
 import type { RunningHub } from '@pinhole/server';
-import { Sfu, SfuService } from '../../src/index.js';
+import { Sfu, SfuService, type SfuOptions } from '../../src/index.js';
 
 type Cleanup = (fn: () => Promise<unknown> | unknown) => void;
 
-/** A test hub with an Sfu joined as its `sfu` service member; all stopped through `cleanup`. */
-export async function hubWithSfu(cleanup: Cleanup): Promise<{ hub: RunningHub; sfu: Sfu; service: SfuService }> {
+/** A test hub with an Sfu (`options`) joined as its `sfu` service member; all stopped through `cleanup`. */
+export async function hubWithSfu(cleanup: Cleanup, options: SfuOptions = {}): Promise<{ hub: RunningHub; sfu: Sfu; service: SfuService }> {
   const hub = await startTestHub();
   cleanup(() => hub.close());
-  const sfu = new Sfu();
+  const sfu = new Sfu(options);
   cleanup(() => sfu.close());
   const service = new SfuService({ hub: hub.url, token: () => hub.serviceToken('sfu'), sfu });
   cleanup(() => service.close());
