@@ -64,6 +64,8 @@ export class SubscriberSession implements Feed {
     readonly transport: SubscriberTransport,
     private readonly signals: SessionSignals,
     private readonly answerTimeoutMs = ANSWER_TIMEOUT_MS,
+    /** True while the room forwards none of `publisher`'s audio (its loudest few leave it out, loudest.ts). */
+    private readonly quiet: (publisher: string) => boolean = () => false,
   ) {}
 
   /** Publishers subscribed to. */
@@ -135,6 +137,17 @@ export class SubscriberSession implements Feed {
     }
     for (const { track, sink } of this.sections.values()) {
       if (tracks.includes(track) && track.offered.rids.length > 0) requestLayer(sink, rid);
+    }
+  }
+
+  /**
+   * Pauses (`audible` false) or resumes the forwards of `publisher`'s audio tracks: the room's
+   * loudest-few choice. A paused forward sends nothing (no rewrite, no encrypt); resumed, the
+   * subscriber's stream continues by one sequence number (RtpRewriter.restart).
+   */
+  setAudible(publisher: string, audible: boolean): void {
+    for (const { publisher: p, track, sink } of this.sections.values()) {
+      if (p === publisher && track.offered.kind === 'audio') sink.forwarder.setTarget(audible ? undefined : null);
     }
   }
 
@@ -263,7 +276,18 @@ export class SubscriberSession implements Feed {
         const out = this.transport.addTrack(track.mimeType!);
         const rids = track.offered.rids;
         const wantedLayer = trackLayers.has(track.offered.mid) ? trackLayers.get(track.offered.mid) : layer;
-        const initial = rids.length === 0 ? undefined : wantedLayer === null ? null : wantedLayer !== undefined && rids.includes(wantedLayer) ? wantedLayer : rids[0];
+        const initial =
+          track.offered.kind === 'audio'
+            ? this.quiet(publication.peer)
+              ? null
+              : undefined
+            : rids.length === 0
+              ? undefined
+              : wantedLayer === null
+                ? null
+                : wantedLayer !== undefined && rids.includes(wantedLayer)
+                  ? wantedLayer
+                  : rids[0];
         const sink = sinkFor(track, out, initial, (bitrate) => bitrate / this.videoSections());
         this.sections.set(track, { publisher: publication.peer, track, out, sink, attached: false });
         changed = true;

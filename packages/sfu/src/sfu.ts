@@ -17,6 +17,8 @@ export interface SfuOptions {
   answerTimeoutMs?: number;
   /** The most a publisher is told it may send (REMB), bit/s; default DEFAULT_MAX_PUBLISHER_BITRATE (3 Mbit/s). */
   maxPublisherBitrate?: number;
+  /** Audio of only this many publishers, the loudest, in a room that has more (RoomOptions.maxAudioForwards; default DEFAULT_MAX_AUDIO_FORWARDS, 3). */
+  maxAudioForwards?: number;
 }
 
 /** The default engine: werift for publishers (simulcast), node-datachannel for the fan-out to subscribers and viewers. */
@@ -41,9 +43,10 @@ export class Sfu {
   constructor(options: SfuOptions = {}) {
     this.engine = options.engine ?? defaultEngine(options);
     this.speaker = options.speaker;
-    const { answerTimeoutMs, maxPublisherBitrate } = options;
+    const { answerTimeoutMs, maxPublisherBitrate, maxAudioForwards } = options;
     this.roomOptions = {
       counters: this.counters,
+      ...(maxAudioForwards === undefined ? {} : { maxAudioForwards }),
       ...(answerTimeoutMs === undefined ? {} : { answerTimeoutMs }),
       ...(maxPublisherBitrate === undefined ? {} : { maxPublisherBitrate }),
     };
