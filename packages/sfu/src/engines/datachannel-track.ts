@@ -3,7 +3,8 @@ import nodeDataChannel from 'node-datachannel';
 import type { Codec, MediaKind, OutgoingTrack } from '../engine.js';
 import { readRemb } from '../remb.js';
 import { seqNewer } from '../rewriter.js';
-import { asksKeyframe, isRtcp, nackedSequenceNumbers, parseRtcp } from './common.js';
+import { readNacks } from '../nack.js';
+import { asksKeyframe, isRtcp, parseRtcp } from './common.js';
 
 type NdcTrack = ReturnType<InstanceType<typeof nodeDataChannel.PeerConnection>['addTrack']>;
 
@@ -42,7 +43,7 @@ export function outgoingTrack(track: NdcTrack, kind: MediaKind, ssrc: number, { 
     if (asksKeyframe(rtcp)) for (const l of keyframeListeners) l();
     const remb = readRemb(msg);
     if (remb) for (const l of estimateListeners) l(remb.bitrate);
-    const lost = nackedSequenceNumbers(rtcp, ssrc);
+    const lost = readNacks(msg, ssrc);
     if (lost.length > 0) {
       const held = Math.min(history, sent);
       const resent = lost.filter((seq) => ((lastSeq - seq) & 0xffff) < held).length;

@@ -73,6 +73,7 @@ export class WeriftViewer implements ViewerTransport {
       if (asksKeyframe([packet])) for (const l of keyframeListeners) l();
       const bitrate = rembBitrate([packet]);
       if (bitrate !== undefined) for (const l of estimateListeners) l(bitrate);
+      // werift's parse: its GenericNack may list more than the NACK asked (src/nack.ts).
       const lost = nackedSequenceNumbers([packet], sender.ssrc);
       if (lost.length > 0) {
         const resent = counted.retransmittedPacketsSent - retransmitted;

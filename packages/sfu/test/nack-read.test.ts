@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { readNacks } from '../src/nack.js';
+
+/** One Generic NACK (RFC 4585 §6.2.1) about `ssrc` with FCI entries [pid, blp]. */
+function nack(ssrc: number, entries: [number, number][]): Buffer {
+  const b = Buffer.alloc(12 + 4 * entries.length);
+  b[0] = 0x80 | 1;
+  b[1] = 205;
+  b.writeUInt16BE(b.length / 4 - 1, 2);
+  b.writeUInt32BE(0x1234, 4);
+  b.writeUInt32BE(ssrc, 8);
+  entries.forEach(([pid, blp], i) => {
+    b.writeUInt16BE(pid, 12 + 4 * i);
+    b.writeUInt16BE(blp, 14 + 4 * i);
+  });
+  return b;
+}
+
+/** A receiver report with one report block (24 bytes): what Chromium puts around its NACKs. */
+const rr = (): Buffer => {
+  const b = Buffer.alloc(32);
+  b[0] = 0x81;
+  b[1] = 201;
+  b.writeUInt16BE(7, 2);
+  b.writeUInt32BE(0x1234, 4);
+  b.writeUInt32BE(0xffff_ffff, 8); // a report block whose bytes look like anything
+  b.fill(0xff, 12);
+  return b;
+};
+
+describe('readNacks (RFC 4585 §6.2.1)', () => {
+  it.each([
+    { name: 'one lost packet', buf: nack(5, [[100, 0]]), want: [100] },
+    { name: 'BLP bits: the 1st and 16th after PID', buf: nack(5, [[100, 0x8001]]), want: [100, 101, 116] },
+    { name: 'two FCI entries', buf: nack(5, [[10, 0], [500, 0b10]]), want: [10, 500, 502] },
+    { name: 'wraps past 65535', buf: nack(5, [[65535, 0b1]]), want: [65535, 0] },
+    { name: 'in a compound packet, RR first', buf: Buffer.concat([rr(), nack(5, [[7, 0]])]), want: [7] },
+    { name: 'in a compound packet, RR after (werift read that RR as lost packets)', buf: Buffer.concat([nack(5, [[7, 0]]), rr()]), want: [7] },
+    { name: 'about another SSRC', buf: nack(6, [[7, 0]]), want: [] },
+    { name: 'a PLI is no NACK', buf: Buffer.from([0x81, 206, 0, 2, 0, 0, 0x12, 0x34, 0, 0, 0, 5]), want: [] },
+    { name: 'truncated', buf: nack(5, [[7, 0]]).subarray(0, 14), want: [] },
+    { name: 'empty', buf: Buffer.alloc(0), want: [] },
+  ])('$name', ({ buf, want }) => expect(readNacks(buf, 5)).toEqual(want));
+});
