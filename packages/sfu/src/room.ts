@@ -18,7 +18,7 @@ import { attach, Publication, sinkFor, type Feed, type PublishedTrack, type Sink
 import { describeOffer, type OfferedTrack } from './sdp.js';
 import { DEFAULT_MAX_PUBLISHER_BITRATE, ESTIMATE_INTERVAL_MS } from './receive-estimator.js';
 import { ANSWER_TIMEOUT_MS, SubscriberSession, type SessionSignals } from './session.js';
-import { LoudestFew } from './loudest.js';
+import { DEFAULT_MAX_AUDIO_FORWARDS } from './loudest.js';
 import { ActiveSpeakerDetector, type SpeakerOptions } from './speaker.js';
 import { waitUntil } from './wait.js';
 
@@ -72,8 +72,8 @@ export interface RoomOptions {
   /** Where the room counts what it moves (the Sfu's, shared by its rooms). */
   counters?: SfuCounters;
   /**
-   * With more audio publishers (sending RFC 6464 levels) than this, members get the audio of
-   * only this many, the most active (loudest.ts); default DEFAULT_MAX_AUDIO_FORWARDS.
+   * With more other audio publishers (sending RFC 6464 levels) than this, a member gets the
+   * audio of only this many, the most active (loudest.ts); default DEFAULT_MAX_AUDIO_FORWARDS.
    * Infinity forwards everyone's. Viewers (WHEP) always get their publisher's audio.
    */
   maxAudioForwards?: number;
@@ -100,8 +100,6 @@ export class Room {
   /** Each member's subscriber session. */
   private readonly sessions = new Map<string, SubscriberSession>();
   private readonly speakers: ActiveSpeakerDetector;
-  /** Whose audio members get, when the room has more audio publishers than maxAudioForwards. */
-  private readonly loudest: LoudestFew;
   private readonly speakerListeners = new Set<(peer: string | undefined) => void>();
   private speakerTimer: NodeJS.Timeout | undefined;
   private readonly viewers = new Map<string, Viewing>();
@@ -122,12 +120,11 @@ export class Room {
     private readonly options: RoomOptions = {},
   ) {
     this.speakers = new ActiveSpeakerDetector(speakerOptions);
-    this.loudest = new LoudestFew(options.maxAudioForwards === undefined ? {} : { max: options.maxAudioForwards });
   }
 
-  /** True while members get none of `publisher`'s audio: it is not among the loudest few. */
-  audioPaused(publisher: string): boolean {
-    return this.loudest.quiet(publisher);
+  /** True while `peer` gets none of `publisher`'s audio: not among the loudest few of the others. */
+  audioPaused(peer: string, publisher: string): boolean {
+    return this.sessions.get(peer)?.audioPaused(publisher) ?? false;
   }
 
   /** The room's dominant speaker (RFC 6464 levels of its publishers' audio), if anyone spoke. */
@@ -148,13 +145,8 @@ export class Room {
       const now = Date.now();
       const changed = this.speakers.evaluate(now);
       if (changed !== undefined) this.announceSpeaker(changed);
-      const forwards = this.loudest.update(this.speakers.ranking(now), now);
-      if (forwards) {
-        for (const session of this.sessions.values()) {
-          for (const publisher of forwards.off) session.setAudible(publisher, false);
-          for (const publisher of forwards.on) session.setAudible(publisher, true);
-        }
-      }
+      const ranking = this.speakers.ranking(now);
+      for (const session of this.sessions.values()) session.rankAudio(ranking, now);
     }, SPEAKER_INTERVAL_MS);
     this.speakerTimer.unref();
   }
@@ -245,7 +237,9 @@ export class Room {
     let session = this.sessions.get(peer);
     if (!session) {
       const transport = this.engine.createSubscriberTransport();
-      const created = new SubscriberSession(peer, transport, signals, this.options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS, (publisher) => this.loudest.quiet(publisher));
+      const created = new SubscriberSession(peer, transport, signals, this.options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS, this.options.maxAudioForwards ?? DEFAULT_MAX_AUDIO_FORWARDS);
+      // Its first sections start on the room's current choice, not on everyone's audio.
+      created.rankAudio(this.speakers.ranking(Date.now()), Date.now());
       transport.onClose(() => {
         if (this.sessions.get(peer) === created) this.sessions.delete(peer);
         created.transportClosed();
