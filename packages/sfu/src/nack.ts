@@ -4,7 +4,8 @@
  * ones are lost too. Read from raw compound RTCP here, packet by packet within each one's own
  * length: werift's GenericNack parser reads its FCI entries on to the end of the buffer, so
  * in Chromium's compound packets (NACK before other reports) it returned the packets after
- * it as lost sequence numbers too (measured: ≈ 21 per NACK instead of 1).
+ * it as lost sequence numbers too (measured: ≈ 21 per NACK instead of 1). And the history
+ * the packets are resent from (RtpHistory).
  */
 
 /** RTPFB, transport-layer feedback (RFC 4585 §6.1). */
@@ -31,4 +32,32 @@ export function readNacks(buf: Uint8Array, ssrc: number): number[] {
     offset += length;
   }
   return lost;
+}
+
+/**
+ * The last packets sent on one outgoing track, by sequence number, to resend on NACK: a ring
+ * of `size` slots (a power of two dividing 65536, so a slot always holds one residue of the
+ * 16-bit sequence space). Holding a packet is one array store; the packets are the rewritten
+ * copies the core made for this subscriber anyway.
+ */
+export class RtpHistory {
+  private readonly packets: (Buffer | undefined)[];
+  private readonly mask: number;
+
+  constructor(readonly size: number) {
+    if (size < 1 || size > 0x10000 || (size & (size - 1)) !== 0) throw new RangeError(`history size ${size} is not a power of two up to 65536`);
+    this.packets = new Array<Buffer | undefined>(size);
+    this.mask = size - 1;
+  }
+
+  /** Keeps `packet` (RTP: its sequence number at bytes 2–3), replacing the one `size` packets older. */
+  store(packet: Buffer): void {
+    this.packets[packet.readUInt16BE(2) & this.mask] = packet;
+  }
+
+  /** The packet sent with sequence number `seq`, if still held. */
+  get(seq: number): Buffer | undefined {
+    const packet = this.packets[seq & this.mask];
+    return packet !== undefined && packet.readUInt16BE(2) === (seq & 0xffff) ? packet : undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readNacks } from '../src/nack.js';
+import { readNacks, RtpHistory } from '../src/nack.js';
+import { rtp } from '@pinhole/test-kit/rtp';
 
 /** One Generic NACK (RFC 4585 §6.2.1) about `ssrc` with FCI entries [pid, blp]. */
 function nack(ssrc: number, entries: [number, number][]): Buffer {
@@ -41,4 +42,25 @@ describe('readNacks (RFC 4585 §6.2.1)', () => {
     { name: 'truncated', buf: nack(5, [[7, 0]]).subarray(0, 14), want: [] },
     { name: 'empty', buf: Buffer.alloc(0), want: [] },
   ])('$name', ({ buf, want }) => expect(readNacks(buf, 5)).toEqual(want));
+});
+
+describe('RtpHistory', () => {
+  const packet = (seq: number): Buffer => rtp({ ssrc: 1, seq, ts: seq * 3000 });
+
+  it('holds the last `size` packets by sequence number, across the 16-bit wrap', () => {
+    const h = new RtpHistory(4);
+    for (const seq of [65533, 65534, 65535, 0, 1]) h.store(packet(seq));
+    expect(h.get(65533)).toBeUndefined(); // 5 sent, 4 held
+    expect([65534, 65535, 0, 1].map((seq) => h.get(seq)?.readUInt16BE(2))).toEqual([65534, 65535, 0, 1]);
+    expect(h.get(2)).toBeUndefined(); // never sent
+  });
+
+  it('a slot holds one packet: an older number in it is not the one asked for', () => {
+    const h = new RtpHistory(4);
+    h.store(packet(8));
+    expect(h.get(4)).toBeUndefined();
+    expect(h.get(12)).toBeUndefined();
+  });
+
+  it.each([0, 3, 100, 0x20000])('refuses size %i (not a power of two up to 65536)', (size) => expect(() => new RtpHistory(size)).toThrow(RangeError));
 });

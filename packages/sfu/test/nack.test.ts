@@ -64,6 +64,30 @@ describe('NACK', () => {
     expect(sfu.counters.nackedPackets - sfu.counters.retransmittedPackets).toBeGreaterThanOrEqual(1);
   });
 
+  it('resends only on the track the NACK names, when its compound RTCP reports about other tracks too', async () => {
+    const sfu = new Sfu();
+    cleanups.push(() => sfu.close());
+    const room = sfu.room('r');
+    // Both publishers number their packets alike, so both outgoing tracks hold the same sequence numbers.
+    await publish(room, 'alice', 0x3333_0000);
+    await publish(room, 'bob', 0x4444_0000);
+    const carol = await weriftSubscriber(room, 'carol', 'alice', 'bob');
+    cleanups.push(() => carol.close());
+    const ssrcs = (): number[] => ['0', '1'].map((mid) => ssrcOfSection(carol.offer(), mid) ?? 0);
+    await until(() => ssrcs().every((ssrc) => (carol.packets.get(ssrc)?.size ?? 0) > 30), 15_000, 'alice and bob at carol');
+    const [x, y] = ssrcs() as [number, number];
+    const [atX, atY] = [carol.packets.get(x)!, carol.packets.get(y)!];
+    const common = [...atX.keys()].filter((seq) => atY.has(seq)).slice(5, 8);
+    expect(common).toHaveLength(3);
+
+    await carol.nack(x, common, [x, y]);
+    await until(() => common.every((seq) => atX.get(seq)!.length === 2), 5_000, 'the NACKed packets again on x');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(common.map((seq) => atY.get(seq)!.length)).toEqual([1, 1, 1]);
+    expect(common.map((seq) => atX.get(seq)!.length)).toEqual([2, 2, 2]);
+    expect(sfu.counters.retransmittedPackets).toBe(3);
+  });
+
   it("NACKs a publisher's missing packets and forwards its retransmission into their place", async () => {
     const sfu = new Sfu();
     cleanups.push(() => sfu.close());
