@@ -86,6 +86,10 @@ export const SFU_METRIC_NAMES = [
   'pinhole_sfu_forwarded_packets_total',
   'pinhole_sfu_forwarded_bytes_total',
   'pinhole_sfu_keyframe_requests_total',
+  'pinhole_sfu_keyframe_requests_received_total',
+  'pinhole_sfu_nacks_total',
+  'pinhole_sfu_nacked_packets_total',
+  'pinhole_sfu_retransmitted_packets_total',
   'pinhole_sfu_bandwidth_layer_switches_total',
   'pinhole_sfu_room_bitrate_bits_per_second',
 ] as const;
@@ -124,6 +128,10 @@ export function registerSfuMetrics(registry: Registry, sfu: () => Sfu | undefine
   counter('pinhole_sfu_forwarded_packets_total', 'RTP packets forwarded to subscribers and viewers', (s) => s.counters.forwardedPackets);
   counter('pinhole_sfu_forwarded_bytes_total', 'RTP bytes forwarded to subscribers and viewers', (s) => s.counters.forwardedBytes);
   counter('pinhole_sfu_keyframe_requests_total', 'Keyframe requests (PLI) sent to publishers: layer switches, lost pictures', (s) => s.counters.keyframeRequests);
+  counter('pinhole_sfu_keyframe_requests_received_total', 'Keyframe requests (PLI, FIR) received from subscribers and viewers', (s) => s.counters.keyframeRequestsReceived);
+  counter('pinhole_sfu_nacks_total', 'Generic NACKs (RFC 4585) received from subscribers and viewers', (s) => s.counters.nacks);
+  counter('pinhole_sfu_nacked_packets_total', 'RTP packets those NACKs asked for again', (s) => s.counters.nackedPackets);
+  counter('pinhole_sfu_retransmitted_packets_total', "RTP packets resent on NACK from the SFU's history (the rest were too old)", (s) => s.counters.retransmittedPackets);
   counter('pinhole_sfu_bandwidth_layer_switches_total', "Simulcast layer switches made by subscribers' bandwidth estimates (REMB), not by their requests", (s) => s.layerSwitchesByBandwidth());
   new Gauge({
     name: 'pinhole_sfu_room_bitrate_bits_per_second',

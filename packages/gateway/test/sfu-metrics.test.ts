@@ -1,7 +1,7 @@
 /**
  * The media server on /metrics (issue 15 item 7): pinhole_sfu_* read from a real Sfu at each
  * scrape — rooms, publishers and subscribers as gauges, packets and bytes received and
- * forwarded, keyframe requests, and each room's publishers' bitrate; all zero before the SFU
+ * forwarded, keyframe requests sent and received, and each room's publishers' bitrate; all zero before the SFU
  * is loaded and back to zero (gauges) when everyone has left. A node-datachannel publisher and
  * a WHEP-style viewer on the default engine.
  */
@@ -65,6 +65,13 @@ it('counts what the SFU moves, per scrape; zero before it is loaded; gauges back
   expect(m.get('pinhole_sfu_forwarded_bytes_total')).toBeGreaterThan(m.get('pinhole_sfu_forwarded_packets_total')! * 12);
   // The viewer's start asks the publisher for a keyframe.
   expect(m.get('pinhole_sfu_keyframe_requests_total')).toBeGreaterThanOrEqual(1);
+  // The viewer's own PLI (lost picture) is counted as received (NACKs: sfu/test/nack.test.ts).
+  viewer.requestKeyframes();
+  for (let i = 0; i < 50 && !(m.get('pinhole_sfu_keyframe_requests_received_total')! >= 1); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    m = await scrape(registry);
+  }
+  expect(m.get('pinhole_sfu_keyframe_requests_received_total')).toBeGreaterThanOrEqual(1);
 
   sfu.leave('stage', 'viewer-1');
   sfu.leave('stage', 'alice');

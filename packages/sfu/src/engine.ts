@@ -86,6 +86,13 @@ export interface OutgoingTrack {
   onKeyframeRequest(listener: () => void): void;
   /** The subscriber's estimate of what its transport can receive, in bit/s: each REMB it sends about this track. */
   onBitrateEstimate(listener: (bitrate: number) => void): void;
+  /**
+   * The subscriber asked for packets again (Generic NACK, RFC 4585 §6.2.1): `requested`
+   * sequence numbers, of which the engine resent `resent` (the same packets, same SSRC and
+   * sequence numbers) from its bounded history of what it sent on this track; the rest were
+   * too old, or never sent. Engines resend by themselves: the core only counts.
+   */
+  onNack(listener: (requested: number, resent: number) => void): void;
 }
 
 /** One ICE candidate for the remote's addIceCandidate (W3C RTCIceCandidateInit's fields). */

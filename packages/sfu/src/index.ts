@@ -15,6 +15,7 @@ export { Capacity, DEFAULT_LIMITS, type SfuLimits } from './limits.js';
 export { KEYFRAME_RETRY_MS, LAYERS, LayerForwarder } from './simulcast.js';
 export { AUDIO_LEVEL_URI, readAudioLevel, type AudioLevel } from './audio-level.js';
 export { ActiveSpeakerDetector, type SpeakerOptions } from './speaker.js';
+export { DEFAULT_MAX_AUDIO_FORWARDS, LoudestFew, type LoudestChange, type LoudestOptions } from './loudest.js';
 export { WeriftViewer } from './engines/werift-viewer.js';
 export { DataChannelViewer } from './engines/datachannel-viewer.js';
 export { SfuCounters } from './counters.js';

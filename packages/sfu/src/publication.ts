@@ -40,7 +40,7 @@ export class PublishedTrack {
     private readonly onPacket: (packet: Buffer) => void,
     /** Called with each packet's RFC 6464 level, when the track carries them. */
     private readonly onLevel?: (level: AudioLevel) => void,
-    private readonly counters: SfuCounters = new SfuCounters(),
+    readonly counters: SfuCounters = new SfuCounters(),
   ) {}
 
   get mimeType(): string | undefined {
@@ -206,7 +206,16 @@ export class Publication {
 export function sinkFor(track: PublishedTrack, out: OutgoingTrack, initial: string | undefined | null, share: (bitrate: number) => number = (b) => b): Sink {
   const rewriter = new RtpRewriter({ ssrc: out.ssrc, payloadType: out.codec.payloadType, clockRate: out.codec.clockRate });
   const forwarder = new LayerForwarder(track.mimeType!, rewriter, (rid) => track.requestKeyframe(rid), initial);
-  out.onKeyframeRequest(() => forwarder.keyframeLost());
+  const counters = track.counters;
+  out.onKeyframeRequest(() => {
+    counters.keyframeRequestsReceived++;
+    forwarder.keyframeLost();
+  });
+  out.onNack((requested, resent) => {
+    counters.nacks++;
+    counters.nackedPackets += requested;
+    counters.retransmittedPackets += resent;
+  });
   const policy = new LayerPolicy(track.offered.rids, initial);
   out.onBitrateEstimate((bitrate) => policy.estimated(share(bitrate), performance.now()));
   return { forwarder, out, policy };

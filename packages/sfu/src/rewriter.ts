@@ -47,6 +47,15 @@ export class RtpRewriter {
   ) {}
 
   /**
+   * Forwarding resumes after a pause: the next packet starts a new source even from the same
+   * SSRC, so the subscriber sees no gap of the packets not sent meanwhile (a receiver would
+   * count them lost, and NACK them) and its timestamp follows by the time paused.
+   */
+  restart(): void {
+    this.source = undefined;
+  }
+
+  /**
    * Rewrites `packet`'s header IN PLACE for this target and returns it, or returns undefined
    * when it is not RTP. The same buffer goes to every subscriber of a source, one after the
    * other: the caller saves the source's header before (RtpHeaderBackup) and puts it back after
@@ -62,7 +71,7 @@ export class RtpRewriter {
     const ts = readTimestamp(packet);
     const at = this.now();
     if (ssrc !== this.source) {
-      if (this.source !== undefined) {
+      if (this.switches > 0) {
         const elapsed = Math.max(1, Math.round(((at - this.lastAt) * this.target.clockRate) / 1000));
         this.seqOffset = (this.lastSeq + 1 - seq) & 0xffff;
         this.tsOffset = (this.lastTs + elapsed - ts) >>> 0;

@@ -19,6 +19,7 @@ import { attach, Publication, sinkFor, type Feed, type PublishedTrack, type Sink
 import { describeOffer, type OfferedTrack } from './sdp.js';
 import { DEFAULT_MAX_PUBLISHER_BITRATE, ESTIMATE_INTERVAL_MS } from './receive-estimator.js';
 import { ANSWER_TIMEOUT_MS, SubscriberSession, type SessionSignals } from './session.js';
+import { DEFAULT_MAX_AUDIO_FORWARDS } from './loudest.js';
 import { ActiveSpeakerDetector, type SpeakerOptions } from './speaker.js';
 import { waitUntil } from './wait.js';
 
@@ -75,6 +76,12 @@ export interface RoomOptions {
   counters?: SfuCounters;
   /** The limits of the SFU the room is on (the Sfu's, over all its rooms); default: DEFAULT_LIMITS for this room alone. */
   capacity?: Capacity;
+  /**
+   * With more other audio publishers (sending RFC 6464 levels) than this, a member gets the
+   * audio of only this many, the most active (loudest.ts); default DEFAULT_MAX_AUDIO_FORWARDS.
+   * Infinity forwards everyone's. Viewers (WHEP) always get their publisher's audio.
+   */
+  maxAudioForwards?: number;
 }
 
 /** How often the active speaker is re-evaluated while audio levels arrive. */
@@ -122,6 +129,11 @@ export class Room implements RoomLoad {
     this.capacity = options.capacity ?? new Capacity({}, () => [this]);
   }
 
+  /** True while `peer` gets none of `publisher`'s audio: not among the loudest few of the others. */
+  audioPaused(peer: string, publisher: string): boolean {
+    return this.sessions.get(peer)?.audioPaused(publisher) ?? false;
+  }
+
   /** The room's dominant speaker (RFC 6464 levels of its publishers' audio), if anyone spoke. */
   get activeSpeaker(): string | undefined {
     return this.speakers.current;
@@ -137,8 +149,11 @@ export class Room implements RoomLoad {
     this.speakers.add(peer, level, Date.now());
     if (this.speakerTimer) return;
     this.speakerTimer = setInterval(() => {
-      const changed = this.speakers.evaluate(Date.now());
+      const now = Date.now();
+      const changed = this.speakers.evaluate(now);
       if (changed !== undefined) this.announceSpeaker(changed);
+      const ranking = this.speakers.ranking(now);
+      for (const session of this.sessions.values()) session.rankAudio(ranking, now);
     }, SPEAKER_INTERVAL_MS);
     this.speakerTimer.unref();
   }
@@ -241,7 +256,9 @@ export class Room implements RoomLoad {
     let session = this.sessions.get(peer);
     if (!session) {
       const transport = this.engine.createSubscriberTransport();
-      const created = new SubscriberSession(peer, transport, signals, this.options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS);
+      const created = new SubscriberSession(peer, transport, signals, this.options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS, this.options.maxAudioForwards ?? DEFAULT_MAX_AUDIO_FORWARDS);
+      // Its first sections start on the room's current choice, not on everyone's audio.
+      created.rankAudio(this.speakers.ranking(Date.now()), Date.now());
       transport.onClose(() => {
         if (this.sessions.get(peer) === created) this.sessions.delete(peer);
         created.transportClosed();

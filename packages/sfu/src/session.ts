@@ -5,6 +5,7 @@
  * accumulate, and one new offer follows once that answer is applied.
  */
 import { SfuError, type IceCandidate, type MediaKind, type SubscriberTrack, type SubscriberTransport } from './engine.js';
+import { DEFAULT_MAX_AUDIO_FORWARDS, LoudestFew } from './loudest.js';
 import { attach, requestLayer, sinkFor, type Feed, type Publication, type PublishedTrack, type Sink } from './publication.js';
 
 /** One live section of a session offer (`pinhole:sfu-offer`'s `tracks`). */
@@ -51,6 +52,7 @@ export class SubscriberSession implements Feed {
    */
   private readonly wanted = new Map<string, { publication: Publication; layer: string | undefined | null; trackLayers: Map<string, string | null> }>();
   private readonly sections = new Map<PublishedTrack, Section>();
+  private readonly loudest: LoudestFew;
   /** The offer waiting for its answer: its sections' MIDs in order, and the timer that gives up on it. */
   private outstanding: { mids: string[]; timer: NodeJS.Timeout } | undefined;
   /** Creating an offer or applying an answer. */
@@ -64,7 +66,30 @@ export class SubscriberSession implements Feed {
     readonly transport: SubscriberTransport,
     private readonly signals: SessionSignals,
     private readonly answerTimeoutMs = ANSWER_TIMEOUT_MS,
-  ) {}
+    /** Whose audio the member gets: the most active this many of the others (loudest.ts). */
+    maxAudioForwards = DEFAULT_MAX_AUDIO_FORWARDS,
+  ) {
+    this.loudest = new LoudestFew({ max: maxAudioForwards });
+  }
+
+  /** True while the member gets none of `publisher`'s audio: not among the loudest few. */
+  audioPaused(publisher: string): boolean {
+    return this.loudest.quiet(publisher);
+  }
+
+  /**
+   * Takes the room's publishers by audio activity, most active first (ActiveSpeakerDetector.ranking),
+   * and pauses or resumes their audio forwards to this member: the loudest few of the others.
+   */
+  rankAudio(ranking: readonly { peer: string; activity: number }[], now: number): void {
+    const change = this.loudest.update(
+      ranking.filter((r) => r.peer !== this.peer),
+      now,
+    );
+    if (!change) return;
+    for (const publisher of change.off) this.setAudible(publisher, false);
+    for (const publisher of change.on) this.setAudible(publisher, true);
+  }
 
   /** Publishers subscribed to. */
   get publishers(): string[] {
@@ -142,6 +167,17 @@ export class SubscriberSession implements Feed {
     }
     for (const { track, sink } of this.sections.values()) {
       if (tracks.includes(track) && track.offered.rids.length > 0) requestLayer(sink, rid);
+    }
+  }
+
+  /**
+   * Pauses (`audible` false) or resumes the forwards of `publisher`'s audio tracks: the
+   * loudest-few choice. A paused forward sends nothing (no rewrite, no encrypt); resumed, the
+   * subscriber's stream continues by one sequence number (RtpRewriter.restart).
+   */
+  private setAudible(publisher: string, audible: boolean): void {
+    for (const { publisher: p, track, sink } of this.sections.values()) {
+      if (p === publisher && track.offered.kind === 'audio') sink.forwarder.setTarget(audible ? undefined : null);
     }
   }
 
@@ -270,7 +306,18 @@ export class SubscriberSession implements Feed {
         const out = this.transport.addTrack(track.mimeType!);
         const rids = track.offered.rids;
         const wantedLayer = trackLayers.has(track.offered.mid) ? trackLayers.get(track.offered.mid) : layer;
-        const initial = rids.length === 0 ? undefined : wantedLayer === null ? null : wantedLayer !== undefined && rids.includes(wantedLayer) ? wantedLayer : rids[0];
+        const initial =
+          track.offered.kind === 'audio'
+            ? this.loudest.quiet(publication.peer)
+              ? null
+              : undefined
+            : rids.length === 0
+              ? undefined
+              : wantedLayer === null
+                ? null
+                : wantedLayer !== undefined && rids.includes(wantedLayer)
+                  ? wantedLayer
+                  : rids[0];
         const sink = sinkFor(track, out, initial, (bitrate) => bitrate / this.videoSections());
         this.sections.set(track, { publisher: publication.peer, track, out, sink, attached: false });
         changed = true;

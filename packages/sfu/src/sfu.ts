@@ -26,6 +26,8 @@ export interface SfuOptions {
   maxPublisherBitrate?: number;
   /** Capacity limits (SfuError `over-capacity` beyond them); each one not given is DEFAULT_LIMITS's. */
   limits?: Partial<SfuLimits>;
+  /** Audio of only this many publishers, the loudest, in a room that has more (RoomOptions.maxAudioForwards; default DEFAULT_MAX_AUDIO_FORWARDS, 3). */
+  maxAudioForwards?: number;
 }
 
 /** The default engine: werift for publishers (simulcast), node-datachannel for the fan-out to subscribers and viewers. */
@@ -53,11 +55,12 @@ export class Sfu {
     const engine = options.engine ?? defaultEngine(options);
     this.engine = options.announcedAddress === undefined ? engine : announceAddress(engine, options.announcedAddress);
     this.speaker = options.speaker;
-    const { answerTimeoutMs, maxPublisherBitrate } = options;
+    const { answerTimeoutMs, maxPublisherBitrate, maxAudioForwards } = options;
     this.capacity = new Capacity(options.limits, () => this.rooms.values());
     this.roomOptions = {
       counters: this.counters,
       capacity: this.capacity,
+      ...(maxAudioForwards === undefined ? {} : { maxAudioForwards }),
       ...(answerTimeoutMs === undefined ? {} : { answerTimeoutMs }),
       ...(maxPublisherBitrate === undefined ? {} : { maxPublisherBitrate }),
     };

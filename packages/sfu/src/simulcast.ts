@@ -39,6 +39,8 @@ export class LayerForwarder {
   setTarget(rid: string | undefined | null): void {
     this.target = rid;
     if (rid === null) {
+      // Resumed later, the stream continues where it stopped (RtpRewriter.restart).
+      if (this.current !== null) this.rewriter.restart();
       this.current = null;
       return;
     }

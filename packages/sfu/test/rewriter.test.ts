@@ -112,6 +112,23 @@ describe('RtpRewriter', () => {
     expect(r.rewrite(v1)).toBeUndefined();
   });
 
+  it('restart (a resumed forward): the same source continues by one sequence number and the time paused', () => {
+    let now = 0;
+    const r = new RtpRewriter(OUT, () => now);
+    r.rewrite(rtp({ ssrc: 1, seq: 100, ts: 48_000 }));
+    r.restart();
+    now = 2000; // 2 s paused: the source went on to seq 200 meanwhile
+    expect(read(r.rewrite(rtp({ ssrc: 1, seq: 200, ts: 48_000 + 2 * 90_000 }))!)).toMatchObject({ seq: 101, ts: 48_000 + 2 * 90_000 });
+    now = 2020;
+    expect(read(r.rewrite(rtp({ ssrc: 1, seq: 201, ts: 48_000 + 2 * 90_000 + 1800 }))!)).toMatchObject({ seq: 102, ts: 48_000 + 2 * 90_000 + 1800 });
+  });
+
+  it('restart before the first packet changes nothing', () => {
+    const r = new RtpRewriter(OUT, () => 0);
+    r.restart();
+    expect(read(r.rewrite(rtp({ ssrc: 1, seq: 7, ts: 70 }))!)).toMatchObject({ seq: 7, ts: 70 });
+  });
+
   it('counts source switches', () => {
     const r = new RtpRewriter(OUT, () => 0);
     for (const ssrc of [1, 1, 2, 2, 1]) r.rewrite(rtp({ ssrc, seq: 1, ts: 1 }));

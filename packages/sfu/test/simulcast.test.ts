@@ -70,6 +70,17 @@ describe('LayerForwarder', () => {
     expect(send('q', true)).not.toBeNull();
   });
 
+  it('a resumed layer continues the sequence numbers where the pause stopped them', () => {
+    const { forwarder, send } = setup('q');
+    expect(send('q', true)).toBe(101);
+    expect(send('q', false)).toBe(102);
+    forwarder.setTarget(null);
+    for (let i = 0; i < 50; i++) send('q', false);
+    forwarder.setTarget('q');
+    expect(send('q', true)).toBe(103);
+    expect(send('q', false)).toBe(104);
+  });
+
   it('starts paused when created with null', () => {
     const { asked, send } = setup(null);
     expect(asked).toEqual([]);

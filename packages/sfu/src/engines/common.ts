@@ -1,4 +1,4 @@
-import { PictureLossIndication, RtcpPacketConverter, RtcpPayloadSpecificFeedback, type RtcpPacket } from 'werift';
+import { GenericNack, PictureLossIndication, RtcpPacketConverter, RtcpPayloadSpecificFeedback, RtcpTransportLayerFeedback, type RtcpPacket } from 'werift';
 import { SfuError, type MediaKind } from '../engine.js';
 
 export { waitUntil } from '../wait.js';
@@ -13,6 +13,19 @@ export function asksKeyframe(packets: RtcpPacket[]): boolean {
       // FMT 1 is PLI, FMT 4 FIR (werift does not export its FullIntraRequest class).
       (p.feedback instanceof PictureLossIndication || p.feedback.count === FIR_FMT),
   );
+}
+
+/**
+ * The sequence numbers of media source `ssrc` that a compound RTCP packet's Generic NACKs
+ * (RFC 4585 §6.2.1) ask for again. A compound packet reaches every track it names, so the
+ * NACKs about other SSRCs are left to their own tracks.
+ */
+export function nackedSequenceNumbers(packets: RtcpPacket[], ssrc: number): number[] {
+  const lost: number[] = [];
+  for (const p of packets) {
+    if (p instanceof RtcpTransportLayerFeedback && p.feedback instanceof GenericNack && p.feedback.mediaSourceSsrc >>> 0 === ssrc >>> 0) lost.push(...p.feedback.lost);
+  }
+  return lost;
 }
 
 /** Parses a compound RTCP packet; malformed input is no feedback rather than an exception. */

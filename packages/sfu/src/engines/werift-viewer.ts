@@ -8,7 +8,7 @@
 import { RTCPeerConnection, type RTCRtpCodecParameters, type RTCRtpTransceiver, useSdesMid } from 'werift';
 import { SfuError, type OutgoingTrack, type ViewerTransport, type WantedTrack } from '../engine.js';
 import { assignSections } from '../sdp.js';
-import { asksKeyframe, nextId, waitUntil } from './common.js';
+import { asksKeyframe, nackedSequenceNumbers, nextId, waitUntil } from './common.js';
 import { rembBitrate } from './werift-remb.js';
 import { baseConfig, codecOf, completeLocal, forwardedCodecs, watchClose, type WeriftOptions } from './werift-common.js';
 
@@ -63,10 +63,23 @@ export class WeriftViewer implements ViewerTransport {
     sender.codec = codec;
     const keyframeListeners: Closer[] = [];
     const estimateListeners: ((bitrate: number) => void)[] = [];
+    const nackListeners: ((requested: number, resent: number) => void)[] = [];
+    // werift's sender resends NACKed packets itself from its own history (RTP_HISTORY_SIZE,
+    // 128) before it calls onRtcp: what it resent is the growth of its counter (private in its
+    // typings; getStats reports it as retransmittedPacketsSent, but asynchronously).
+    const counted = sender as unknown as { retransmittedPacketsSent: number };
+    let retransmitted = 0;
     sender.onRtcp.subscribe((packet) => {
       if (asksKeyframe([packet])) for (const l of keyframeListeners) l();
       const bitrate = rembBitrate([packet]);
       if (bitrate !== undefined) for (const l of estimateListeners) l(bitrate);
+      // werift's parse: its GenericNack may list more than the NACK asked (src/nack.ts).
+      const lost = nackedSequenceNumbers([packet], sender.ssrc);
+      if (lost.length > 0) {
+        const resent = counted.retransmittedPacketsSent - retransmitted;
+        retransmitted = counted.retransmittedPacketsSent;
+        for (const l of nackListeners) l(lost.length, resent);
+      }
     });
     return {
       kind: wanted.kind,
@@ -77,6 +90,7 @@ export class WeriftViewer implements ViewerTransport {
       },
       onKeyframeRequest: (listener) => keyframeListeners.push(listener),
       onBitrateEstimate: (listener) => estimateListeners.push(listener),
+      onNack: (listener) => nackListeners.push(listener),
     };
   }
 
