@@ -8,8 +8,12 @@
  * the most active one waiting. Sans-IO: time comes in as arguments.
  */
 
-/** Audio publishers forwarded at most, by default, in a room (Room's `maxAudioForwards`). */
-export const DEFAULT_MAX_AUDIO_FORWARDS = 3;
+/**
+ * Audio publishers forwarded at most, by default, in a room (Room's `maxAudioForwards`): 5, so
+ * that a call of six — the size the SDK's mesh gives out at — hears everyone, and only larger
+ * rooms are cut to their loudest few.
+ */
+export const DEFAULT_MAX_AUDIO_FORWARDS = 5;
 /** Activity (0–1, speaker.ts) a challenger must exceed the least active selected publisher's by. */
 export const DEFAULT_LOUDEST_MARGIN = 0.1;
 /** How long a challenger must stay ahead before it takes the place, ms. */

@@ -26,7 +26,7 @@ export interface SfuOptions {
   maxPublisherBitrate?: number;
   /** Capacity limits (SfuError `over-capacity` beyond them); each one not given is DEFAULT_LIMITS's. */
   limits?: Partial<SfuLimits>;
-  /** Audio of only this many publishers, the loudest, in a room that has more (RoomOptions.maxAudioForwards; default DEFAULT_MAX_AUDIO_FORWARDS, 3). */
+  /** Audio of only this many publishers, the loudest, in a room that has more (RoomOptions.maxAudioForwards; default DEFAULT_MAX_AUDIO_FORWARDS, 5). */
   maxAudioForwards?: number;
 }
 

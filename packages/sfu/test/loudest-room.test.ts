@@ -41,8 +41,8 @@ async function receivedOver(sub: TestSubscriber, publishers: string[], ms: numbe
 }
 
 describe('loudest-few audio', () => {
-  it('forwards the audio of the three most active of five publishers, and follows who talks', async () => {
-    const sfu = new Sfu();
+  it('forwards the audio of the three most active of five publishers (maxAudioForwards 3), and follows who talks', async () => {
+    const sfu = new Sfu({ maxAudioForwards: 3 });
     cleanups.push(() => sfu.close());
     const room = sfu.room('r');
     const names = ['a', 'b', 'c', 'd', 'e'];
