@@ -220,6 +220,10 @@ export const MESH_RETURN_MS = Infinity;
  * says it receives us the new way (`pinhole: "media"`), and to anyone at most this long.
  */
 export const TOPOLOGY_SWITCH_GRACE_MS = 10_000;
+/** A muted remote track whose receiver's stats rise counts as flowing (media/flowing.ts): read this often… */
+export const FLOWING_POLL_MS = 500;
+/** …for at most this long after its 'track' event. */
+export const FLOWING_POLL_MAX_MS = 30_000;
 /** A publication or subscription the SFU refused as `closed` (or that failed) is tried again after this long. */
 export const SFU_RETRY_MS = 1_000;
 /** Connections to the SFU disconnected or failed (or its media stopped) this long: the media goes back to the mesh… */

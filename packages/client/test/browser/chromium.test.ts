@@ -38,6 +38,18 @@ describe('PeerConnection in Chromium', () => {
     expect(result.connectionState).toEqual(['connected', 'connected']);
     expect(result.framesDecoded[0]).toBeGreaterThan(0);
     expect(result.framesDecoded[1]).toBeGreaterThan(0);
+    // The polite side (a) rolled its offer back: Chromium never unmutes the receiver track
+    // that addTrack made there, although it plays; whenFlowing finds it by its stats.
+    expect(result.flowing.map((f: string) => f !== 'never')).toEqual([true, true]);
+  }, 45_000);
+
+  it('detached and attached again on both sides at once: the same transceivers carry the media, and each side\'s video unmutes', async () => {
+    const result = await run('reattach');
+    console.info('reattach', result);
+    expect(result.after).toEqual(['unmute', 'unmute']);
+    expect(result.transceivers.after).toEqual(result.transceivers.before);
+    expect(result.framesDecoded[0]).toBeGreaterThan(0);
+    expect(result.framesDecoded[1]).toBeGreaterThan(0);
   }, 45_000);
 
   it('restartIce() restarts ICE in place: new ufrags, still connected, the data channel survives', async () => {

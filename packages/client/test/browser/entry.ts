@@ -5,6 +5,7 @@
  * test to assert on.
  */
 import { LocalMedia } from '../../src/media/local-media.js';
+import { whenFlowing } from '../../src/media/flowing.js';
 import { PeerConnection, type PeerConnectionEvents } from '../../src/peer/peer-connection.js';
 import type { RtcSignal } from '../../src/peer/signals.js';
 
@@ -79,6 +80,21 @@ function ufrag(description: RTCSessionDescription | null): string | undefined {
   return /a=ice-ufrag:(\S+)/.exec(description?.sdp ?? '')?.[1];
 }
 
+/**
+ * How `peer`'s next remote video track is found flowing by whenFlowing (as RemotePeer does):
+ * 'unmute', 'stats' (the receiver's frames while the track stays muted), or 'never' in `ms`.
+ */
+function videoFlowing(peer: PeerConnection, ms = 10_000): Promise<'unmute' | 'stats' | 'never'> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('never'), ms);
+    const off = peer.on('track', ({ track, transceiver }) => {
+      if (track.kind !== 'video') return;
+      off();
+      whenFlowing(track, () => (clearTimeout(timer), resolve(track.muted ? 'stats' : 'unmute')), transceiver.receiver);
+    });
+  });
+}
+
 function next<K extends keyof PeerConnectionEvents>(peer: PeerConnection, event: K): Promise<PeerConnectionEvents[K]> {
   return peer.next(event, 15_000);
 }
@@ -105,10 +121,9 @@ const scenarios = {
     try {
       await Promise.all([connected(p.a), connected(p.b), media[0].start(), media[1].start()]);
       const offersBefore = { ...p.offers };
-      const tracks = [next(p.a, 'track'), next(p.b, 'track')];
+      const flowing = [videoFlowing(p.a), videoFlowing(p.b)];
       media[0].attach(p.a);
       media[1].attach(p.b);
-      await Promise.all(tracks);
       const [fa, fb] = await Promise.all([framesFlowing(p.a), framesFlowing(p.b)]);
       await waitFor('both stable', () => (p.a.pc.signalingState === 'stable' && p.b.pc.signalingState === 'stable') || undefined);
       return {
@@ -116,8 +131,52 @@ const scenarios = {
         connectionState: [p.a.connectionState, p.b.connectionState],
         offersDuringCollision: { a: p.offers.a - offersBefore.a, b: p.offers.b - offersBefore.b },
         framesDecoded: [fa.framesDecoded, fb.framesDecoded],
+        flowing: await Promise.all(flowing),
         transceivers: [p.a.pc.getTransceivers().length, p.b.pc.getTransceivers().length],
         ms: Math.round(performance.now() - started),
+      };
+    } finally {
+      media.forEach((m) => m.stop());
+      p.close();
+    }
+  },
+
+  /**
+   * Both sides send, both detach (media through the SFU), both attach again at once (back to
+   * the mesh: an offer collision): the transceivers are used again, and each side's video
+   * unmutes (with addTrack, new transceivers, the polite side's track never did).
+   */
+  async reattach() {
+    const p = pair();
+    const media = [new LocalMedia({ mediaDevices: navigator.mediaDevices }), new LocalMedia({ mediaDevices: navigator.mediaDevices })] as const;
+    const stable = () => waitFor('both stable', () => (p.a.pc.signalingState === 'stable' && p.b.pc.signalingState === 'stable') || undefined);
+    const dump = (peer: PeerConnection) => peer.pc.getTransceivers().map((t) => `${t.mid}:${t.direction}/${t.currentDirection}:${t.receiver.track.muted ? 'muted' : 'live'}`);
+    try {
+      await Promise.all([connected(p.a), connected(p.b), media[0].start(), media[1].start()]);
+      // First one side, then the other (a room's first offer has no collision either).
+      const first = [videoFlowing(p.a), videoFlowing(p.b)];
+      media[1].attach(p.b);
+      await first[0];
+      await stable();
+      media[0].attach(p.a);
+      const before = await Promise.all(first);
+      await stable();
+      const transceivers = [p.a.pc.getTransceivers().length, p.b.pc.getTransceivers().length];
+      media[0].detach(p.a);
+      media[1].detach(p.b);
+      await waitFor('both inactive', () => (p.a.pc.getTransceivers().every((t) => t.currentDirection !== 'sendrecv') && p.b.pc.signalingState === 'stable') || undefined);
+      const again = [videoFlowing(p.a), videoFlowing(p.b)];
+      media[0].attach(p.a);
+      media[1].attach(p.b);
+      const after = await Promise.all(again);
+      await stable();
+      const [fa, fb] = await Promise.all([framesFlowing(p.a), framesFlowing(p.b)]);
+      return {
+        before,
+        after,
+        framesDecoded: [fa.framesDecoded, fb.framesDecoded],
+        transceivers: { before: transceivers, after: [p.a.pc.getTransceivers().length, p.b.pc.getTransceivers().length] },
+        dump: { a: dump(p.a), b: dump(p.b) },
       };
     } finally {
       media.forEach((m) => m.stop());
