@@ -210,9 +210,10 @@ export const INTERFACE_POLL_MS = 3_000;
 export const DEFAULT_MESH_MAX = 2;
 /**
  * A room that shrank back to `meshMax` returns to the mesh after this long at that size. Off
- * (Infinity) by default: the return's renegotiation left one side's mesh video not flowing in
- * Chromium under load (a sendrecv sender with its track that sends nothing; being traced), so
- * a room stays on the SFU while the SFU is there. RoomOptions.meshReturnMs opts in.
+ * (Infinity) by default: after the return's renegotiation (both sides add back at once) one
+ * side's mesh receiver tracks can stay muted in Chromium under load although the RTP arrives
+ * and is decoded (inbound framesDecoded rises, the <video> gets no frames), so a room stays on
+ * the SFU while the SFU is there. RoomOptions.meshReturnMs opts in. See peer.md §12.5.
  */
 export const MESH_RETURN_MS = Infinity;
 /**
@@ -220,10 +221,6 @@ export const MESH_RETURN_MS = Infinity;
  * says it receives us the new way (`pinhole: "media"`), and to anyone at most this long.
  */
 export const TOPOLOGY_SWITCH_GRACE_MS = 10_000;
-/** A muted remote track whose receiver's stats rise counts as flowing (media/flowing.ts): read this often… */
-export const FLOWING_POLL_MS = 500;
-/** …for at most this long after its 'track' event. */
-export const FLOWING_POLL_MAX_MS = 30_000;
 /** A publication or subscription the SFU refused as `closed` (or that failed) is tried again after this long. */
 export const SFU_RETRY_MS = 1_000;
 /** Connections to the SFU disconnected or failed (or its media stopped) this long: the media goes back to the mesh… */

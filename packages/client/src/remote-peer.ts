@@ -45,7 +45,7 @@ export class RemotePeer extends Emitter<RemotePeerEvents> {
     super();
     if (connection) {
       connection.on('state', (s) => this.emit('state', s));
-      connection.on('track', ({ track, streams, transceiver }) => this.receive(track, streams, transceiver.receiver));
+      connection.on('track', ({ track, streams }) => this.receive(track, streams));
       this.channels = new Channels(connection);
       this.channels.on('channel', (ch) => this.emit('channel', ch));
       this.files = new FileTransfers(connection, fileOptions);
@@ -53,9 +53,9 @@ export class RemotePeer extends Emitter<RemotePeerEvents> {
     }
   }
 
-  /** A track of this peer (on its connection, or through the SFU): the 'track' event once media flows on it (`receiver`: see whenFlowing). */
-  receive(track: MediaStreamTrack, streams: readonly MediaStream[], receiver?: RTCRtpReceiver): void {
-    whenFlowing(track, () => this.emit('track', { track, streams }), receiver);
+  /** A track of this peer (on its connection, or through the SFU): the 'track' event once media flows on it. */
+  receive(track: MediaStreamTrack, streams: readonly MediaStream[]): void {
+    whenFlowing(track, () => this.emit('track', { track, streams }));
   }
 
   /** Sends a message through signaling (not the data channel). */

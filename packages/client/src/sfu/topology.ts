@@ -28,7 +28,6 @@ import { SfuPublisher } from './publisher.js';
 import { SfuSubscriber } from './subscriber.js';
 import type { SfuMessage } from './signals.js';
 import { sfuMediaReport, type SfuMediaReport } from './report.js';
-import { isFlowing } from '../media/flowing.js';
 
 export type TopologyMode = 'mesh' | 'sfu';
 
@@ -342,7 +341,7 @@ export class Topology {
     // Without an SFU in the room nothing can move: no note (a plain mesh sends what it always did).
     if (this.host.sfu() === undefined) return;
     const via: TopologyMode = this.#subscriber.pc?.getReceivers().some((r) => r.track === track) ? 'sfu' : 'mesh';
-    if (stream && !stream.getTracks().every(isFlowing)) return;
+    if (stream && stream.getTracks().some((t) => t.muted)) return;
     if (this.#told.get(peer) === via) return;
     this.#told.set(peer, via);
     this.host.send(peer, { pinhole: 'media', via });

@@ -17,8 +17,12 @@ interface Pair {
   close(): void;
 }
 
+/** Extra random signal delay (ms), to vary how offer collisions interleave. */
+let jitter = 0;
+
 function pair(): Pair {
   const offers = { a: 0, b: 0 };
+  const lastAt = { a: 0, b: 0 };
   const make = (localId: 'a' | 'b', remote: () => PeerConnection) =>
     new PeerConnection({
       localId,
@@ -29,7 +33,10 @@ function pair(): Pair {
       send: (signal: RtcSignal) => {
         trace.push(`${localId}>${'description' in signal ? signal.description.type : 'candidate' in signal ? 'cand' : signal.restart}`);
         if ('description' in signal && signal.description.type === 'offer') offers[localId]++;
-        setTimeout(() => void remote().handleSignal(signal), 5);
+        // In order, as a hub delivers: a random delay never lets a signal overtake the one before.
+        const at = Math.max(lastAt[localId], performance.now() + 5 + jitter * Math.random());
+        lastAt[localId] = at;
+        setTimeout(() => void remote().handleSignal(signal), at - performance.now());
       },
     });
   const a: PeerConnection = make('a', () => b);
@@ -81,16 +88,16 @@ function ufrag(description: RTCSessionDescription | null): string | undefined {
 }
 
 /**
- * How `peer`'s next remote video track is found flowing by whenFlowing (as RemotePeer does):
- * 'unmute', 'stats' (the receiver's frames while the track stays muted), or 'never' in `ms`.
+ * Whether `peer`'s next remote video track is found flowing by whenFlowing (as RemotePeer
+ * does, before its 'track' event): 'unmute', or 'never' in `ms`.
  */
-function videoFlowing(peer: PeerConnection, ms = 10_000): Promise<'unmute' | 'stats' | 'never'> {
+function videoFlowing(peer: PeerConnection, ms = 10_000): Promise<'unmute' | 'never'> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve('never'), ms);
-    const off = peer.on('track', ({ track, transceiver }) => {
+    const off = peer.on('track', ({ track }) => {
       if (track.kind !== 'video') return;
       off();
-      whenFlowing(track, () => (clearTimeout(timer), resolve(track.muted ? 'stats' : 'unmute')), transceiver.receiver);
+      whenFlowing(track, () => (clearTimeout(timer), resolve('unmute')));
     });
   });
 }
@@ -121,7 +128,7 @@ const scenarios = {
     try {
       await Promise.all([connected(p.a), connected(p.b), media[0].start(), media[1].start()]);
       const offersBefore = { ...p.offers };
-      const flowing = [videoFlowing(p.a), videoFlowing(p.b)];
+      const flowing = [videoFlowing(p.a, 3_000), videoFlowing(p.b, 3_000)];
       media[0].attach(p.a);
       media[1].attach(p.b);
       const [fa, fb] = await Promise.all([framesFlowing(p.a), framesFlowing(p.b)]);
@@ -139,6 +146,10 @@ const scenarios = {
       media.forEach((m) => m.stop());
       p.close();
     }
+  },
+
+  setJitter(ms: number) {
+    jitter = ms;
   },
 
   /**
