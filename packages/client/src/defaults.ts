@@ -210,9 +210,10 @@ export const INTERFACE_POLL_MS = 3_000;
 export const DEFAULT_MESH_MAX = 2;
 /**
  * A room that shrank back to `meshMax` returns to the mesh after this long at that size. Off
- * (Infinity) by default: the return's renegotiation left one side's mesh video not flowing in
- * Chromium under load (a sendrecv sender with its track that sends nothing; being traced), so
- * a room stays on the SFU while the SFU is there. RoomOptions.meshReturnMs opts in.
+ * (Infinity) by default: after the return's renegotiation (both sides add back at once) one
+ * side's mesh receiver tracks can stay muted in Chromium under load although the RTP arrives
+ * and is decoded (inbound framesDecoded rises, the <video> gets no frames), so a room stays on
+ * the SFU while the SFU is there. RoomOptions.meshReturnMs opts in. See peer.md §12.5.
  */
 export const MESH_RETURN_MS = Infinity;
 /**

@@ -69,7 +69,8 @@ async function until(pages: Page[], ok: (s: State) => boolean, what: string, ms 
     if (last.every(ok)) return last;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
+  const media = await Promise.all(pages.map((p) => p.evaluate('pinhole.meshMedia()')));
+  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)}\nmesh connections: ${JSON.stringify(media)}`);
 }
 
 /** Every page plays video from each of `others` (frames still arriving) the given way. */

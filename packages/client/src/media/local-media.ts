@@ -4,7 +4,8 @@
  *
  * - `start()` asks getUserMedia; `attach(peer)` adds the current tracks to a peer (also
  *   when called before `start()` or while sharing the screen), and again after every
- *   'reset' of that peer, since a rebuilt RTCPeerConnection has no senders.
+ *   'reset' of that peer, since a rebuilt RTCPeerConnection has no senders. A transceiver
+ *   of the kind that sends nothing (after `detach`) is used again rather than a new one.
  * - Mute and video off flip `track.enabled`: the senders keep sending (silence, black
  *   frames), so no renegotiation and the remote track stays the same object.
  * - Screen share and device switches swap tracks with RTCRtpSender.replaceTrack on every
@@ -211,7 +212,15 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
     if (sender) {
       if (sender.track !== track) await sender.replaceTrack(track ?? null);
     } else if (track && !entry.peer.closed) {
-      entry.senders[kind] = entry.peer.pc.addTrack(track, this.stream);
+      const idle = idleTransceiver(entry.peer.pc, kind);
+      if (!idle) {
+        entry.senders[kind] = entry.peer.pc.addTrack(track, this.stream);
+        return;
+      }
+      entry.senders[kind] = idle.sender;
+      idle.direction = 'sendrecv';
+      idle.sender.setStreams(this.stream);
+      await idle.sender.replaceTrack(track);
     }
   }
 
@@ -222,4 +231,25 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
       throw toPeerError('media-failed', `replaceTrack (${kind})`, err);
     }
   }
+}
+
+/**
+ * A transceiver of `kind` that sends nothing (ours, after `detach`, or the remote's m-line
+ * only receiving): sending on it again needs no new m-line. Why not addTrack: it makes a
+ * new transceiver for each attach after a detach (a sender that once sent is never
+ * reused), so the SDP grows with every mesh ↔ SFU switch, and when both sides attach at once
+ * (an offer collision) Chromium never unmutes the polite side's new receiver track
+ * (media/flowing.ts); a transceiver whose direction changes keeps its receiver working.
+ */
+function idleTransceiver(pc: RTCPeerConnection, kind: 'audio' | 'video'): RTCRtpTransceiver | undefined {
+  return pc
+    .getTransceivers()
+    .find(
+      (t) =>
+        t.mid !== null &&
+        t.receiver.track.kind === kind &&
+        !t.sender.track &&
+        (t.direction === 'recvonly' || t.direction === 'inactive') &&
+        t.currentDirection !== 'stopped',
+    );
 }

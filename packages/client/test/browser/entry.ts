@@ -5,6 +5,7 @@
  * test to assert on.
  */
 import { LocalMedia } from '../../src/media/local-media.js';
+import { whenFlowing } from '../../src/media/flowing.js';
 import { PeerConnection, type PeerConnectionEvents } from '../../src/peer/peer-connection.js';
 import type { RtcSignal } from '../../src/peer/signals.js';
 
@@ -16,8 +17,12 @@ interface Pair {
   close(): void;
 }
 
+/** Extra random signal delay (ms), to vary how offer collisions interleave. */
+let jitter = 0;
+
 function pair(): Pair {
   const offers = { a: 0, b: 0 };
+  const lastAt = { a: 0, b: 0 };
   const make = (localId: 'a' | 'b', remote: () => PeerConnection) =>
     new PeerConnection({
       localId,
@@ -28,7 +33,10 @@ function pair(): Pair {
       send: (signal: RtcSignal) => {
         trace.push(`${localId}>${'description' in signal ? signal.description.type : 'candidate' in signal ? 'cand' : signal.restart}`);
         if ('description' in signal && signal.description.type === 'offer') offers[localId]++;
-        setTimeout(() => void remote().handleSignal(signal), 5);
+        // In order, as a hub delivers: a random delay never lets a signal overtake the one before.
+        const at = Math.max(lastAt[localId], performance.now() + 5 + jitter * Math.random());
+        lastAt[localId] = at;
+        setTimeout(() => void remote().handleSignal(signal), at - performance.now());
       },
     });
   const a: PeerConnection = make('a', () => b);
@@ -79,6 +87,21 @@ function ufrag(description: RTCSessionDescription | null): string | undefined {
   return /a=ice-ufrag:(\S+)/.exec(description?.sdp ?? '')?.[1];
 }
 
+/**
+ * Whether `peer`'s next remote video track is found flowing by whenFlowing (as RemotePeer
+ * does, before its 'track' event): 'unmute', or 'never' in `ms`.
+ */
+function videoFlowing(peer: PeerConnection, ms = 10_000): Promise<'unmute' | 'never'> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('never'), ms);
+    const off = peer.on('track', ({ track }) => {
+      if (track.kind !== 'video') return;
+      off();
+      whenFlowing(track, () => (clearTimeout(timer), resolve('unmute')));
+    });
+  });
+}
+
 function next<K extends keyof PeerConnectionEvents>(peer: PeerConnection, event: K): Promise<PeerConnectionEvents[K]> {
   return peer.next(event, 15_000);
 }
@@ -105,10 +128,9 @@ const scenarios = {
     try {
       await Promise.all([connected(p.a), connected(p.b), media[0].start(), media[1].start()]);
       const offersBefore = { ...p.offers };
-      const tracks = [next(p.a, 'track'), next(p.b, 'track')];
+      const flowing = [videoFlowing(p.a, 3_000), videoFlowing(p.b, 3_000)];
       media[0].attach(p.a);
       media[1].attach(p.b);
-      await Promise.all(tracks);
       const [fa, fb] = await Promise.all([framesFlowing(p.a), framesFlowing(p.b)]);
       await waitFor('both stable', () => (p.a.pc.signalingState === 'stable' && p.b.pc.signalingState === 'stable') || undefined);
       return {
@@ -116,8 +138,56 @@ const scenarios = {
         connectionState: [p.a.connectionState, p.b.connectionState],
         offersDuringCollision: { a: p.offers.a - offersBefore.a, b: p.offers.b - offersBefore.b },
         framesDecoded: [fa.framesDecoded, fb.framesDecoded],
+        flowing: await Promise.all(flowing),
         transceivers: [p.a.pc.getTransceivers().length, p.b.pc.getTransceivers().length],
         ms: Math.round(performance.now() - started),
+      };
+    } finally {
+      media.forEach((m) => m.stop());
+      p.close();
+    }
+  },
+
+  setJitter(ms: number) {
+    jitter = ms;
+  },
+
+  /**
+   * Both sides send, both detach (media through the SFU), both attach again at once (back to
+   * the mesh: an offer collision): the transceivers are used again, and each side's video
+   * unmutes (with addTrack, new transceivers, the polite side's track never did).
+   */
+  async reattach() {
+    const p = pair();
+    const media = [new LocalMedia({ mediaDevices: navigator.mediaDevices }), new LocalMedia({ mediaDevices: navigator.mediaDevices })] as const;
+    const stable = () => waitFor('both stable', () => (p.a.pc.signalingState === 'stable' && p.b.pc.signalingState === 'stable') || undefined);
+    const dump = (peer: PeerConnection) => peer.pc.getTransceivers().map((t) => `${t.mid}:${t.direction}/${t.currentDirection}:${t.receiver.track.muted ? 'muted' : 'live'}`);
+    try {
+      await Promise.all([connected(p.a), connected(p.b), media[0].start(), media[1].start()]);
+      // First one side, then the other (a room's first offer has no collision either).
+      const first = [videoFlowing(p.a), videoFlowing(p.b)];
+      media[1].attach(p.b);
+      await first[0];
+      await stable();
+      media[0].attach(p.a);
+      const before = await Promise.all(first);
+      await stable();
+      const transceivers = [p.a.pc.getTransceivers().length, p.b.pc.getTransceivers().length];
+      media[0].detach(p.a);
+      media[1].detach(p.b);
+      await waitFor('both inactive', () => (p.a.pc.getTransceivers().every((t) => t.currentDirection !== 'sendrecv') && p.b.pc.signalingState === 'stable') || undefined);
+      const again = [videoFlowing(p.a), videoFlowing(p.b)];
+      media[0].attach(p.a);
+      media[1].attach(p.b);
+      const after = await Promise.all(again);
+      await stable();
+      const [fa, fb] = await Promise.all([framesFlowing(p.a), framesFlowing(p.b)]);
+      return {
+        before,
+        after,
+        framesDecoded: [fa.framesDecoded, fb.framesDecoded],
+        transceivers: { before: transceivers, after: [p.a.pc.getTransceivers().length, p.b.pc.getTransceivers().length] },
+        dump: { a: dump(p.a), b: dump(p.b) },
       };
     } finally {
       media.forEach((m) => m.stop());

@@ -48,11 +48,11 @@ function watch(id: string, name: string): Watched {
 }
 
 const api = {
-  async open(url: string, name: string, topology: 'mesh' | 'sfu' | 'auto', token?: string) {
+  async open(url: string, name: string, topology: 'mesh' | 'sfu' | 'auto', token?: string, meshReturnMs?: number) {
     session = await connect(url, token ? { token } : {});
     media = new LocalMedia({ mediaDevices: navigator.mediaDevices });
     await media.start({ audio: true, video: { width: 640, height: 480 } });
-    room = await session.join('topology', { name }, { media, topology });
+    room = await session.join('topology', { name }, { media, topology, ...(meshReturnMs === undefined ? {} : { meshReturnMs }) });
     room.on('topology', ({ mode }) => {
       modes.push(mode);
       console.log(`${name}: topology ${mode} at ${Math.round(performance.now())}`);
@@ -88,6 +88,32 @@ const api = {
         [...watched.values()].map((w) => [w.name, { frames: w.frames, via: w.via, sfu: w.sfu, width: w.width, maxGapMs: Math.round(w.maxGapMs), sinceLastMs: Math.round(now - w.lastFrameAt) }]),
       ),
     };
+  },
+
+  /** The mesh connections' media, for a failure message: transceivers and what flows on them. */
+  async meshMedia() {
+    const out: Record<string, unknown> = {};
+    for (const p of room?.peers.values() ?? []) {
+      const pc = p.connection?.pc;
+      if (!pc) continue;
+      const stats = [...(await pc.getStats()).values()] as (RTCStats & Record<string, unknown>)[];
+      out[String(p.meta['name'])] = {
+        signaling: pc.signalingState,
+        transceivers: pc.getTransceivers().map((t) => ({
+          mid: t.mid,
+          kind: t.receiver.track.kind,
+          direction: t.direction,
+          currentDirection: t.currentDirection,
+          sender: t.sender.track ? `${t.sender.track.kind}:${t.sender.track.readyState}:${t.sender.track.enabled}` : null,
+          encodings: t.sender.getParameters().encodings?.map((e) => `${e.rid ?? ''}:${e.active}`),
+          receiverMuted: t.receiver.track.muted,
+        })),
+        rtp: stats
+          .filter((r) => r.type === 'inbound-rtp' || r.type === 'outbound-rtp')
+          .map((r) => `${r.type}:${String(r['kind'])}:mid${String(r['mid'])}:ssrc${String(r['ssrc'])}:bytes${String(r['bytesReceived'] ?? r['bytesSent'])}:frames${String(r['framesDecoded'] ?? r['framesEncoded'])}:${String(r['qualityLimitationReason'] ?? '')}`),
+      };
+    }
+    return out;
   },
 
   resetGaps() {
