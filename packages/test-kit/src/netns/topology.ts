@@ -9,7 +9,8 @@
  *
  * 198.18.0.0/15 (RFC 2544 benchmarking) is nobody's real network. Names carry a random run
  * id so parallel runs never collide; interface names stay under IFNAMSIZ (15).
- * Firewalls are nftables scripts (`firewall()`), applied inside a namespace.
+ * Firewalls are nftables scripts (`firewall()`), applied inside a namespace; a host's downlink
+ * can be rate-limited with `tc tbf` (`limitDownlink()`; no netem here, so no delay or loss).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -62,6 +63,8 @@ export class Topology {
   readonly id = randomBytes(3).toString('hex');
   readonly namespaces: string[] = [];
   readonly #procs = new Set<Spawned>();
+  /** A host's namespace → its veth end in pub (whose egress is the host's downlink). */
+  readonly #downlinks = new Map<string, string>();
   #nextLan = 1;
   #nextIf = 0;
 
@@ -127,6 +130,22 @@ export class Topology {
       }`,
     );
     return { host, router, lan };
+  }
+
+  /**
+   * Limits what `ns` (a host()) can receive to `rate` (tc units: `300kbit`, `2mbit`) with a
+   * token bucket (`tc tbf`) on its link's end in pub, queueing up to `latencyMs` before
+   * dropping; `undefined` lifts the limit. Changing a limit keeps the link up.
+   */
+  limitDownlink(ns: string, rate: string | undefined, latencyMs = 200): void {
+    const dev = this.#downlinks.get(ns);
+    if (dev === undefined) throw new Error(`${ns} is not a host() of this topology`);
+    if (rate === undefined) {
+      sh(['ip', 'netns', 'exec', this.pub, 'tc', 'qdisc', 'del', 'dev', dev, 'root']);
+      return;
+    }
+    // burst: at least one full-size packet per token refill at this rate (tbf refuses less).
+    sh(['ip', 'netns', 'exec', this.pub, 'tc', 'qdisc', 'replace', 'dev', dev, 'root', 'tbf', 'rate', rate, 'burst', '16kb', 'latency', `${latencyMs}ms`]);
   }
 
   /** Applies an nftables script inside `ns`. */
@@ -215,6 +234,7 @@ export class Topology {
     this.#in(ns, ['ip', 'link', 'set', name, 'up']);
     this.#in(this.pub, ['ip', 'link', 'set', b, 'master', 'br0']);
     this.#in(this.pub, ['ip', 'link', 'set', b, 'up']);
+    this.#downlinks.set(ns, b);
   }
 
   #ifNames(): [string, string] {
