@@ -14,6 +14,10 @@
  * 1.5 × what it receives, so a low layer could otherwise never prove room for a higher one) —
  * to the highest layer that fits, or the next one up. An up-switch undone within `hold` doubles
  * it, to MAX_UP_HOLD_MS, so a link that cannot take the next layer is not probed every 10 s.
+ * For PROBE_MS after such a switch the new layer is kept while the estimate holds at least
+ * what it was at the switch: the receiver's estimate of the higher rate it now gets lags
+ * (8 %/s) and repeats itself, and only a falling one means the link cannot take it. Without
+ * this a WHEP viewer whose limit was lifted stepped up and straight back down (issue 16).
  *
  * A request for a higher layer is taken at once (the subscriber wants it; the estimate may
  * then bring it down, once a REMB after the request says so). A layer the publisher does not
@@ -30,6 +34,8 @@ export const MAX_UP_HOLD_MS = 80_000;
 export const DOWN_MARGIN = 0.8;
 /** An estimate this many times the chosen layer's rate counts as headroom for the next layer. */
 export const HEADROOM = 1.4;
+/** After an up-switch by headroom, how long an estimate that does not fall below the switch's keeps the new layer. */
+export const PROBE_MS = 10_000;
 
 /** A layer (RID); `undefined` without simulcast; `null` paused. */
 export type Layer = string | undefined | null;
@@ -50,6 +56,8 @@ export class LayerPolicy {
   private hold = UP_HOLD_MS;
   /** When the chosen layer last went up (by a request or by headroom). */
   private upAt = -Infinity;
+  /** The estimate an up-switch by headroom was made on (undefined after other switches). */
+  private upEstimate: number | undefined;
 
   constructor(
     /** The publisher's layers, lowest first (Chromium: q, h, f). */
@@ -62,6 +70,7 @@ export class LayerPolicy {
   /** The subscriber's request: the new ceiling. */
   request(rid: Layer, now: number): void {
     if (this.rank(rid) > this.rank(this.chosen)) this.upAt = now;
+    this.upEstimate = undefined;
     this.ceiling = this.chosen = rid;
     this.headroomSince = undefined;
     this.waiting = false;
@@ -88,6 +97,7 @@ export class LayerPolicy {
     };
     const move = (to: number): Layer => {
       if (to > at) this.upAt = now;
+      this.upEstimate = undefined;
       this.headroomSince = undefined;
       return (this.chosen = this.rids[to]);
     };
@@ -96,7 +106,8 @@ export class LayerPolicy {
       this.waiting = true;
       return move(highest(at, Infinity));
     }
-    if (estimate !== undefined && !this.rising && this.estimateAt > this.upAt && estimate < DOWN_MARGIN * rate(chosen) && at > 0) {
+    const probing = this.upEstimate !== undefined && now - this.upAt < PROBE_MS && estimate !== undefined && estimate >= this.upEstimate;
+    if (estimate !== undefined && !this.rising && !probing && this.estimateAt > this.upAt && estimate < DOWN_MARGIN * rate(chosen) && at > 0) {
       this.hold = now - this.upAt < this.hold ? Math.min(2 * this.hold, MAX_UP_HOLD_MS) : UP_HOLD_MS;
       this.waiting = false;
       this.downs++;
@@ -119,7 +130,9 @@ export class LayerPolicy {
     this.headroomSince ??= now;
     if (now - this.headroomSince < this.hold) return chosen;
     this.ups++;
-    return move(Math.max(next, highest(top, estimate)));
+    const up = move(Math.max(next, highest(top, estimate)));
+    this.upEstimate = estimate;
+    return up;
   }
 
   /** A layer's place, lowest first; -1 for paused. */

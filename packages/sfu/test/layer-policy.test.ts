@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DOWN_MARGIN, LayerPolicy, MAX_UP_HOLD_MS, UP_HOLD_MS } from '../src/layer-policy.js';
+import { DOWN_MARGIN, LayerPolicy, MAX_UP_HOLD_MS, PROBE_MS, UP_HOLD_MS } from '../src/layer-policy.js';
 
 const RIDS = ['q', 'h', 'f'];
 /** Chromium's three layers at a 720p camera, roughly (bit/s). */
@@ -123,6 +123,23 @@ describe('LayerPolicy', () => {
     expect(during(MAX_UP_HOLD_MS + 500, 450_000)).toEqual(new Set(['h']));
     expect(remb(300_000)).toBe('q');
     expect(untilSwitch(235_000)).toBe(UP_HOLD_MS + 500);
+  });
+
+  it(`keeps a layer it stepped up to for ${PROBE_MS} ms while the estimate does not fall below the one it stepped up on (a receiver's lagging, repeated estimate)`, () => {
+    const { remb, untilSwitch, during, policy } = setup('f');
+    expect(remb(100_000)).toBe('q');
+    untilSwitch(235_000);
+    expect(policy.chosen).toBe('h');
+    const downs = policy.downs;
+    // The same 235 k, repeated (not rising), then growing as a receiver's does: h stays.
+    expect(during(4_000, 235_000)).toEqual(new Set(['h']));
+    for (let b = 250_000; b < 420_000; b *= 1.04) expect(remb(b)).toBe('h');
+    expect(policy.downs).toBe(downs);
+    // Still short of h after the probe, and not rising: down.
+    const stuck = setup('f');
+    stuck.remb(100_000);
+    stuck.untilSwitch(235_000);
+    expect([...stuck.during(PROBE_MS + 500, 235_000)]).toEqual(['h', 'q']);
   });
 
   it('falls back from a layer the publisher does not send to the highest one it sends, and climbs back when it comes', () => {
