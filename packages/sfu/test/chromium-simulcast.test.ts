@@ -83,7 +83,10 @@ describe('Chromium simulcast through the SFU (default engine: werift in, node-da
         (l) => l?.current === 'f',
         'the viewer on the highest layer',
       );
-      expect(viewerLayer).toMatchObject({ target: 'f', switches: 0 });
+      // Its target is "f" from the start; a loaded Chromium can stop sending "f" for a moment
+      // (the policy then gives the highest layer sent and climbs back), so a switch on the way
+      // is not a failure — where it settles is the claim.
+      expect(viewerLayer).toMatchObject({ target: 'f', current: 'f' });
       const v = viewer;
       await until(async () => [...v.received.values()], (counts) => counts.length === 2 && counts.every((n) => n > 50), 'video and audio at the viewer');
 
