@@ -12,9 +12,13 @@ const peers = new Map();
 const received = [];
 // Tracks are kept here: node-datachannel stops calling onMessage once the JS Track object is collected.
 const tracks = [];
+// BIND_V4=1 (run.mjs): IPv4 pairs only, the address family the Janus rows use.
+import { networkInterfaces } from 'node:os';
+const v4 = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+const BIND = process.env.BIND_V4 && v4 ? { bindAddress: v4 } : {};
 
 function answer(id, sdp) {
-  const pc = new nodeDataChannel.PeerConnection(`rx${id}`, { iceServers: [], disableAutoNegotiation: false });
+  const pc = new nodeDataChannel.PeerConnection(`rx${id}`, { iceServers: [], disableAutoNegotiation: false, ...BIND });
   peers.set(id, pc);
   received[id] = 0;
   pc.onTrack((track) => {

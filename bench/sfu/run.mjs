@@ -13,6 +13,8 @@
 //      VideoRoom, bench/sfu/janus-trial.mjs; JANUS_EVENT_LOOPS=k gives Janus k shared event loops instead of its
 //      default thread per handle), SUBSCRIBERS (default "25,100"),
 //      RATE (packets/s per subscriber, default 150 ≈ 1.5 Mbps), SECONDS (default 10), RESULTS_FILE.
+//      BIND_V4=1 binds the node-datachannel receivers to the machine's IPv4 address, so every pair is IPv4 as Janus's
+//      (its harness config is IPv4-only); unset, libjuice's pairs run over IPv6 where the host has it.
 import { fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { writeFileSync } from 'node:fs';
