@@ -6,6 +6,7 @@
 //   → {type:'viewer-answer', id, sdp}
 //   → {type:'count'}            ← {type:'count', received: number[]}   (per subscriber id)
 //   → {type:'close'}            (closes every peer and exits)
+import { networkInterfaces } from 'node:os';
 import nodeDataChannel from 'node-datachannel';
 
 const peers = new Map();
@@ -13,7 +14,6 @@ const received = [];
 // Tracks are kept here: node-datachannel stops calling onMessage once the JS Track object is collected.
 const tracks = [];
 // BIND_V4=1 (run.mjs): IPv4 pairs only, the address family the Janus rows use.
-import { networkInterfaces } from 'node:os';
 const v4 = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 const BIND = process.env.BIND_V4 && v4 ? { bindAddress: v4 } : {};
 
