@@ -7,6 +7,25 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Sfu } from '@pinhole/sfu';
 import type { GatewayStats } from './gateway.js';
 
+/**
+ * Makes counters that copy, at each scrape, a count `source` keeps and that only grows (the
+ * gateway's and the SFU's): reset + inc keeps the Prometheus counter type.
+ */
+function copiedCounter<S>(registers: Registry[], source: () => S | undefined) {
+  return (name: string, help: string, pick: (s: S) => number): void => {
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        const s = source();
+        if (s) this.inc(pick(s));
+      },
+    });
+  };
+}
+
 export const GATEWAY_METRIC_NAMES = [
   'pinhole_gateway_sessions',
   'pinhole_gateway_viewers',
@@ -45,19 +64,7 @@ export function registerGatewayMetrics(registry: Registry, stats: () => GatewayS
       for (const [room, n] of Object.entries(read()?.viewers ?? {})) this.set({ room }, n);
     },
   });
-  // The gateway's counts only grow; each scrape copies them (reset + inc keeps the counter type).
-  const counter = (name: string, help: string, pick: (s: GatewayStats) => number): void => {
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        const s = read();
-        if (s) this.inc(pick(s));
-      },
-    });
-  };
+  const counter = copiedCounter(registers, read);
   const labelled = (name: string, help: string, label: string, pick: (s: GatewayStats) => Record<string, number>): void => {
     new Counter({
       name,
@@ -108,18 +115,7 @@ export function registerSfuMetrics(registry: Registry, sfu: () => Sfu | undefine
       },
     });
   };
-  const counter = (name: string, help: string, read: (s: Sfu) => number): void => {
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        const s = sfu();
-        if (s) this.inc(read(s));
-      },
-    });
-  };
+  const counter = copiedCounter(registers, sfu);
   gauge('pinhole_sfu_rooms', 'Rooms the SFU serves (with a publisher, subscriber or viewer)', (s) => s.counts().rooms);
   gauge('pinhole_sfu_publishers', 'Publisher transports (members and WHIP streams)', (s) => s.counts().publishers);
   gauge('pinhole_sfu_subscribers', 'Transports sending media out: subscriber sessions and WHEP viewers', (s) => s.counts().subscribers);
